@@ -1,0 +1,27 @@
+package com.loratool.cli;
+
+import com.loratool.LoraException;
+import picocli.CommandLine;
+
+/** Turns known errors into one line on stderr and an exit code; stack traces only with --verbose. */
+final class ErrorHandler implements CommandLine.IExecutionExceptionHandler {
+    static volatile boolean verbose;
+
+    @Override
+    public int handleExecutionException(Exception ex, CommandLine cl, CommandLine.ParseResult parsed) {
+        if (verbose) {
+            ex.printStackTrace(cl.getErr());
+        }
+        Throwable user = ex;
+        while (user != null && !(user instanceof LoraException)) {
+            user = user.getCause();
+        }
+        if (user != null) {
+            cl.getErr().println("error: " + user.getMessage());
+            return Main.EXIT_USER_ERROR;
+        }
+        String msg = ex.getMessage() == null ? ex.getClass().getSimpleName() : ex.getClass().getSimpleName() + ": " + ex.getMessage();
+        cl.getErr().println("internal error: " + msg + (verbose ? "" : " (run with --verbose for the stack trace)"));
+        return Main.EXIT_INTERNAL_ERROR;
+    }
+}

@@ -1,0 +1,55 @@
+package com.loratool.cli;
+
+import com.loratool.LoraException;
+import picocli.AutoComplete;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code lora} command: fine-tune, evaluate and benchmark Depth Anything V2 with LoRA.
+ *
+ * <p>Each subcommand is one class; register it in {@link #commandLine()}. Known errors
+ * ({@link LoraException}, bad options) become one line on stderr and a non-zero exit code; the
+ * stack trace appears only with {@code --verbose}.
+ */
+@Command(
+        name = "lora",
+        mixinStandardHelpOptions = true,
+        versionProvider = VersionProvider.class,
+        description = "LoRA fine-tuning of Depth Anything V2 (monocular relative depth) on CPU or GPU.",
+        footer = {"", "Run 'lora help <command>' for the options of one command."})
+public final class Main implements Runnable {
+
+    /** Exit code for a user error (bad file, bad option value, impossible configuration). */
+    public static final int EXIT_USER_ERROR = 2;
+    /** Exit code for an unexpected internal error. */
+    public static final int EXIT_INTERNAL_ERROR = 3;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    /** The full command tree; tests call this to run commands in-process. */
+    public static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new Main());
+        cl.addSubcommand("help", new CommandLine.HelpCommand());
+        // Subcommands, in the order of the data's path.
+        cl.addSubcommand("generate-completion", new AutoComplete.GenerateCompletion());
+        cl.getSubcommands().get("generate-completion").getCommandSpec().usageMessage().hidden(true);
+        cl.setExecutionExceptionHandler(new ErrorHandler());
+        cl.setCaseInsensitiveEnumValuesAllowed(true);
+        return cl;
+    }
+
+    public static int execute(String... args) {
+        return commandLine().execute(args);
+    }
+
+    public static void main(String[] args) {
+        System.exit(execute(args));
+    }
+}

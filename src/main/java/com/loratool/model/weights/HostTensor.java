@@ -1,0 +1,34 @@
+package com.loratool.model.weights;
+
+import java.util.Arrays;
+
+/**
+ * A float32 tensor held in Java memory, row-major (C order): what checkpoint readers produce
+ * and writers consume, independent of any engine. Half-precision storages are widened to float
+ * on reading (DJL cannot hold BF16 safely).
+ */
+public record HostTensor(long[] shape, float[] data) {
+    public HostTensor {
+        long n = numel(shape);
+        if (n != data.length) {
+            throw new IllegalArgumentException(
+                    "shape " + Arrays.toString(shape) + " needs " + n + " values, got " + data.length);
+        }
+    }
+
+    public static long numel(long[] shape) {
+        long n = 1;
+        for (long d : shape) {
+            n *= d;
+        }
+        return n;
+    }
+
+    public long numel() {
+        return data.length;
+    }
+
+    public String shapeString() {
+        return Arrays.toString(shape);
+    }
+}
