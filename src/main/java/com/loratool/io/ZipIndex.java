@@ -167,7 +167,7 @@ public final class ZipIndex {
     }
 
     /** Absolute position of the entry's data (after its local header). */
-    private long dataStart(Entry e) throws IOException {
+    public long dataStart(Entry e) throws IOException {
         ByteBuffer h = readAt(e.localOffset(), 30);
         if (h.getInt(0) != LOCAL) {
             throw corrupt("bad local header for " + e.name());
