@@ -35,4 +35,12 @@ class DepthAnythingV2ParityTest {
         System.out.println("da2-tiny forward relative L2 " + err);
         assertTrue(err < 1e-4, "relative L2 " + err);
     }
+
+    @Test
+    void nonSquareGridForwardMatchesReference() {
+        // 7x5 patch grid: bicubic position interpolation on both axes with different factors
+        double err = forwardError(Fixtures.local("da2-tiny-crop"));
+        System.out.println("da2-tiny-crop forward relative L2 " + err);
+        assertTrue(err < 1e-4, "relative L2 " + err);
+    }
 }

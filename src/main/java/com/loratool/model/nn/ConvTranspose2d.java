@@ -29,8 +29,9 @@ public final class ConvTranspose2d extends Module {
         long h = x.getShape().get(2);
         long w = x.getShape().get(3);
         // (in,out,k,k) → (in,k,k,out) → (in, k*k*out); a per-call view, owned by the step's manager
-        NDArray wm = weight.array().transpose(0, 2, 3, 1).reshape(in, (long) k * k * out);
-        wm.attach(x.getManager());
+        NDArray wt = weight.array().transpose(0, 2, 3, 1);
+        wt.attach(x.getManager());
+        NDArray wm = wt.reshape(in, (long) k * k * out);
         NDArray y = x.transpose(0, 2, 3, 1).matMul(wm) // (B,H,W,k*k*out)
                 .reshape(b, h, w, k, k, out)
                 .add(bias.array()) // broadcast over the last axis
