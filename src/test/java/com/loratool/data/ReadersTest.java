@@ -102,7 +102,7 @@ class ReadersTest {
     }
 
     @Test
-    void floatTiffOneAndThreeChannels() {
+    void floatTiffOneAndThreeChannels() throws Exception {
         Mat one = new Mat(1, 2, CvType.CV_32FC1);
         one.put(0, 0, new float[] {700.5f, Float.NaN});
         Path t1 = dir.resolve("one.tiff");
