@@ -149,6 +149,6 @@ public final class ConfigLoader {
 
     /** Writes the resolved config atomically. */
     public static void save(RunConfig c, Path file) {
-        com.loratool.train.RunFiles.writeString(file, toYaml(c));
+        com.loratool.io.AtomicFiles.writeString(file, toYaml(c));
     }
 }

@@ -29,7 +29,7 @@ public final class LossPlot {
         try {
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             BitmapEncoder.saveBitmap(chart, out, BitmapEncoder.BitmapFormat.PNG);
-            RunFiles.writeBytes(file, out.toByteArray());
+            com.loratool.io.AtomicFiles.writeBytes(file, out.toByteArray());
         } catch (IOException e) {
             throw com.loratool.LoraException.file(file, "cannot write plot: " + e.getMessage(), e);
         }

@@ -38,7 +38,7 @@ public final class MetricsCsv {
         for (Row row : rows) {
             sb.append(row.csv()).append('\n');
         }
-        RunFiles.writeString(file, sb.toString());
+        com.loratool.io.AtomicFiles.writeString(file, sb.toString());
     }
 
     /** Reads the rows of an existing file up to and including {@code lastEpoch} (for --resume). */
