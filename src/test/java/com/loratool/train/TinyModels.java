@@ -32,6 +32,9 @@ public final class TinyModels {
     }
 
     public static DepthAnythingV2 load(String name, NDManager m) {
+        // One PyTorch thread: the tiny model gains nothing from more, and on a shared machine
+        // spinning OpenMP threads make it several times slower.
+        com.loratool.model.Compute.setThreads(1);
         Path d = dir(name);
         DepthAnythingV2 model = new DepthAnythingV2(ModelConfig.fromYaml(d.resolve("model.yaml")), m);
         model.load(StateDicts.read(d.resolve("weights.pth")));
