@@ -3,6 +3,8 @@ package com.loratool.train;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.loratool.LoraException;
@@ -69,6 +71,7 @@ public final class Trainer {
     private final DepthLoss loss;
     private final List<NDArray> params;
     private final List<String> paramNames;
+    private String badGradientLog;
     private final List<float[]> hostParams = new ArrayList<>();
     private final List<float[]> gradSums = new ArrayList<>();
 
@@ -131,47 +134,55 @@ public final class Trainer {
                     t.batchSize, stepsPerEpoch));
             boolean stoppedEarly = false;
             int epochsRun = 0;
-            for (int epoch = state.epoch + 1; epoch <= t.epochs; epoch++) {
-                long start = System.nanoTime();
-                double trainLoss = trainEpoch(epoch, adam, schedule, state, log, ckpts);
-                double[] val = validate();
-                double seconds = (System.nanoTime() - start) / 1e9;
-                double lr = schedule.at(Math.max(0, state.optimizerStep - 1));
-                csv.add(new MetricsCsv.Row(epoch, trainLoss, val[0], val[1], val[2], lr, seconds));
-                state.epoch = epoch;
-                epochsRun++;
-                double metric = metricValue(val, trainLoss);
-                boolean improved = Double.isFinite(metric) && (state.bestEpoch == 0 || better(metric, state.bestValue));
-                AdapterConfig acfg = AdapterConfig.of(lora, baseWeights, baseSha256, modelConfig, epoch);
-                Map<String, com.loratool.model.weights.HostTensor> adapters = lora.adapterTensors();
-                if (improved) {
-                    state.bestValue = metric;
-                    state.bestEpoch = epoch;
-                    state.epochsWithoutImprovement = 0;
-                    Map<String, Object> info = new LinkedHashMap<>();
-                    info.put("epoch", epoch);
-                    info.put("metric", t.valMetric);
-                    info.put("value", metric);
-                    ckpts.saveBest(acfg, adapters, info);
-                } else {
-                    state.epochsWithoutImprovement++;
+            try {
+                for (int epoch = state.epoch + 1; epoch <= t.epochs; epoch++) {
+                    long start = System.nanoTime();
+                    double trainLoss = trainEpoch(epoch, adam, schedule, state, log, ckpts);
+                    double[] val = validate();
+                    double seconds = (System.nanoTime() - start) / 1e9;
+                    double lr = schedule.at(Math.max(0, state.optimizerStep - 1));
+                    csv.add(new MetricsCsv.Row(epoch, trainLoss, val[0], val[1], val[2], lr, seconds));
+                    state.epoch = epoch;
+                    epochsRun++;
+                    double metric = metricValue(val, trainLoss);
+                    boolean improved = Double.isFinite(metric) && (state.bestEpoch == 0 || better(metric, state.bestValue));
+                    AdapterConfig acfg = AdapterConfig.of(lora, baseWeights, baseSha256, modelConfig, epoch);
+                    Map<String, com.loratool.model.weights.HostTensor> adapters = lora.adapterTensors();
+                    if (improved) {
+                        state.bestValue = metric;
+                        state.bestEpoch = epoch;
+                        state.epochsWithoutImprovement = 0;
+                        Map<String, Object> info = new LinkedHashMap<>();
+                        info.put("epoch", epoch);
+                        info.put("metric", t.valMetric);
+                        info.put("value", metric);
+                        ckpts.saveBest(acfg, adapters, info);
+                    } else {
+                        state.epochsWithoutImprovement++;
+                    }
+                    ckpts.saveEpoch(epoch, acfg, adapters, state, adam.firstMoments(), adam.secondMoments());
+                    LossPlot.write(runDir.resolve("loss.png"), csv.rows(), cfg.runName());
+                    log.info(String.format(Locale.ROOT,
+                            "epoch %d/%d  train loss %.5f  val loss %.5f  AbsRel %.4f  delta1 %.4f  lr %.3g  %.1fs%s",
+                            epoch, t.epochs, trainLoss, val[0], val[1], val[2], lr, seconds, improved ? "  *best*" : ""));
+                    log.fileOnly(String.format(Locale.ROOT, "epoch %d memory: rss %.1f MiB, java heap %.1f MiB", epoch,
+                            ProcessMemory.rssMib(), (Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory()) / 1048576.0));
+                    if (opt.stopAfterEpoch() > 0 && epoch >= opt.stopAfterEpoch()) {
+                        break;
+                    }
+                    if (t.earlyStopping > 0 && state.epochsWithoutImprovement >= t.earlyStopping) {
+                        log.info("early stopping: " + t.valMetric + " has not improved for " + t.earlyStopping
+                                + " epochs (best " + state.bestValue + " at epoch " + state.bestEpoch + ")");
+                        stoppedEarly = true;
+                        break;
+                    }
                 }
-                ckpts.saveEpoch(epoch, acfg, adapters, state, adam.firstMoments(), adam.secondMoments());
-                LossPlot.write(runDir.resolve("loss.png"), csv.rows(), cfg.runName());
-                log.info(String.format(Locale.ROOT,
-                        "epoch %d/%d  train loss %.5f  val loss %.5f  AbsRel %.4f  delta1 %.4f  lr %.3g  %.1fs%s",
-                        epoch, t.epochs, trainLoss, val[0], val[1], val[2], lr, seconds, improved ? "  *best*" : ""));
-                log.fileOnly(String.format(Locale.ROOT, "epoch %d memory: rss %.1f MiB, java heap %.1f MiB", epoch,
-                        ProcessMemory.rssMib(), (Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory()) / 1048576.0));
-                if (opt.stopAfterEpoch() > 0 && epoch >= opt.stopAfterEpoch()) {
-                    break;
+            } catch (LoraException e) {
+                log.fileOnly("error: " + e.getMessage());
+                if (badGradientLog != null) {
+                    log.fileOnly(badGradientLog);
                 }
-                if (t.earlyStopping > 0 && state.epochsWithoutImprovement >= t.earlyStopping) {
-                    log.info("early stopping: " + t.valMetric + " has not improved for " + t.earlyStopping
-                            + " epochs (best " + state.bestValue + " at epoch " + state.bestEpoch + ")");
-                    stoppedEarly = true;
-                    break;
-                }
+                throw e;
             }
             log.info("best " + t.valMetric + " " + state.bestValue + " at epoch " + state.bestEpoch + "; adapters in "
                     + ckpts.bestDir());
@@ -199,7 +210,7 @@ public final class Trainer {
         try (ProgressBar bar = progressBar(epoch, n)) {
             for (int i = 0; i < n; i += t.batchSize) {
                 List<TrainSample> part = order.subList(i, Math.min(n, i + t.batchSize));
-                float value = forwardBackward(Batch.of(part, t.useFilled));
+                float value = forwardBackward(Batch.of(part, t.useFilled), log, epoch);
                 if (!Float.isFinite(value)) {
                     Path last = ckpts.latest();
                     throw new LoraException("epoch " + epoch + ", images " + (i + 1) + "-" + (i + part.size())
@@ -239,31 +250,60 @@ public final class Trainer {
                 .build();
     }
 
-    /** Forward, loss, backward of one micro-batch; adds its gradients to the host sums. */
-    private float forwardBackward(Batch b) {
-        float value;
-        try (NDManager step = manager.newSubManager()) {
-            NDArray x = b.images(step);
-            NDArray z = b.depth(step);
-            NDArray m = b.mask(step);
-            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                NDArray pred = net.forward(x);
-                NDArray l = loss.compute(pred, z, m);
-                value = l.getFloat();
-                if (!Float.isFinite(value)) {
-                    return value;
+    /**
+     * Forward, loss, backward of one micro-batch; adds its gradients to the host sums. A
+     * micro-batch whose loss is finite but whose gradients are not is computed once more (seen
+     * rarely and not reproducibly on the tiny model's last, partial batch; a real divergence
+     * repeats and stops the run in {@link #optimizerStep}).
+     */
+    private float forwardBackward(Batch b, RunLog log, int epoch) {
+        float value = 0;
+        List<float[]> grads = new ArrayList<>(params.size());
+        for (int attempt = 1; attempt <= 2; attempt++) {
+            try (NDManager step = manager.newSubManager()) {
+                NDArray x = b.images(step);
+                NDArray z = b.depth(step);
+                NDArray m = b.mask(step);
+                try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                    NDArray pred = net.forward(x);
+                    NDArray l = loss.compute(pred, z, m);
+                    value = l.getFloat();
+                    if (!Float.isFinite(value)) {
+                        return value;
+                    }
+                    gc.backward(t.gradAccum > 1 ? l.div((float) t.gradAccum) : l);
                 }
-                gc.backward(t.gradAccum > 1 ? l.div((float) t.gradAccum) : l);
+            }
+            grads.clear();
+            boolean finite = true;
+            for (NDArray p : params) {
+                float[] gv;
+                try (NDArray g = p.getGradient()) {
+                    gv = g.toFloatArray();
+                }
+                // PyTorch accumulates into .grad: clear it (zero_, safe even for NaN) for the next micro-batch
+                JniUtils.zeroGrad((PtNDArray) p);
+                for (float v : gv) {
+                    if (!Float.isFinite(v)) {
+                        finite = false;
+                        break;
+                    }
+                }
+                grads.add(gv);
+            }
+            if (finite) {
+                break;
+            }
+            if (attempt == 1) {
+                log.info("warning: epoch " + epoch + ": non-finite gradients with a finite loss (" + value
+                        + "); computing this batch again");
             }
         }
         for (int i = 0; i < params.size(); i++) {
-            try (NDArray g = params.get(i).getGradient()) {
-                float[] gv = g.toFloatArray();
-                float[] sum = gradSums.get(i);
-                for (int j = 0; j < gv.length; j++) {
-                    sum[j] += gv[j];
-                }
-                g.muli(0f); // PyTorch accumulates into .grad: clear it for the next micro-batch
+            float[] gv = grads.get(i);
+            float[] sum = gradSums.get(i);
+            for (int j = 0; j < gv.length; j++) {
+                sum[j] += gv[j];
             }
         }
         return value;
@@ -282,6 +322,7 @@ public final class Trainer {
                 }
             }
             Path last = ckpts.latest();
+            badGradientLog = "non-finite gradients in " + bad;
             throw new LoraException("epoch " + epoch + ", step " + (state.optimizerStep + 1) + ": gradient norm is " + norm
                     + " (non-finite gradients in " + (bad.size() > 3 ? bad.subList(0, 3) + " and " + (bad.size() - 3)
                     + " more" : bad) + "); training stopped. Last good checkpoint: " + (last == null ? "none" : last));
