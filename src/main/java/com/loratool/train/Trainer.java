@@ -17,7 +17,8 @@ import com.loratool.train.optim.Adam;
 import com.loratool.train.optim.GradClip;
 import com.loratool.train.optim.LrSchedule;
 import java.io.PrintStream;
-import java.nio.FloatBuffer;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -74,6 +75,7 @@ public final class Trainer {
     private String badGradientLog;
     private final List<float[]> hostParams = new ArrayList<>();
     private final List<float[]> gradSums = new ArrayList<>();
+    private final List<ByteBuffer> uploads = new ArrayList<>();
 
     public Trainer(RunConfig cfg, LoraModel lora, DepthNetwork net, NDManager manager, TrainingData data,
             String baseWeights, String baseSha256, JsonNode modelConfig, Options opt) {
@@ -126,6 +128,7 @@ public final class Trainer {
             for (NDArray p : params) {
                 hostParams.add(p.toFloatArray());
                 gradSums.add(new float[(int) p.size()]);
+                uploads.add(ByteBuffer.allocateDirect(Math.toIntExact(p.size()) * 4).order(ByteOrder.nativeOrder()));
             }
             log.info(lora.summary());
             log.fileOnly("adapted layers: " + String.join(", ", lora.adaptedNames()));
@@ -330,7 +333,12 @@ public final class Trainer {
         adam.step(hostParams, gradSums, schedule.at(state.optimizerStep));
         state.optimizerStep++;
         for (int i = 0; i < params.size(); i++) {
-            params.get(i).set(FloatBuffer.wrap(hostParams.get(i)));
+            // one direct buffer per tensor, reused: no per-step allocation (NDArray.set copies a
+            // heap buffer into a fresh direct one, freed only at a GC)
+            ByteBuffer up = uploads.get(i);
+            up.clear();
+            up.asFloatBuffer().put(hostParams.get(i));
+            params.get(i).set(up);
             java.util.Arrays.fill(gradSums.get(i), 0f);
         }
     }
