@@ -59,7 +59,7 @@ public final class PrepareBenchmark {
             DepthMap d = DepthReader.read(f, cfg);
             boolean[] mask = HoleFilling.fill(d.z(), h, w);
             Sizing.Size s = cfg.targetSize(h, w);
-            float[] z = SamplePreparer.resizeFloat(d.z(), h, w, s.height(), s.width(), org.opencv.imgproc.Imgproc.INTER_NEAREST);
+            float[] z = SamplePreparer.resizeFloat(d.z(), h, w, s.height(), s.width(), org.opencv.imgproc.Imgproc.INTER_NEAREST_EXACT);
             boolean[] m = SamplePreparer.resizeMask(mask, h, w, s.height(), s.width());
             ms[it] = (System.nanoTime() - t0) / 1e6;
             cpu[it] = (mx.getCurrentThreadCpuTime() - c0) / 1e6;
