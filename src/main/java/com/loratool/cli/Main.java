@@ -41,6 +41,7 @@ public final class Main implements Runnable {
         cl.addSubcommand("data", new DataCommand());
         cl.addSubcommand("info", new InfoCommand());
         cl.addSubcommand("predict", new PredictCommand());
+        cl.addSubcommand("train", new TrainCommand());
         cl.addSubcommand("generate-completion", new AutoComplete.GenerateCompletion());
         cl.getSubcommands().get("generate-completion").getCommandSpec().usageMessage().hidden(true);
         cl.setExecutionExceptionHandler(new ErrorHandler());
