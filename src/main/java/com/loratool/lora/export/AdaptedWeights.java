@@ -1,0 +1,45 @@
+package com.loratool.lora.export;
+
+import com.loratool.LoraException;
+import com.loratool.model.weights.HostTensor;
+import com.loratool.model.weights.StateDicts;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** Base and adapted (merged) state dicts of a checkpoint, official names. */
+public final class AdaptedWeights {
+    private AdaptedWeights() {}
+
+    /** The checkpoint's verified base weights ({@code override} replaces the recorded path). */
+    public static LinkedHashMap<String, HostTensor> base(AdapterCheckpoint ck, Path override) {
+        Path p = ck.baseWeights(override);
+        LinkedHashMap<String, HostTensor> sd = StateDicts.read(p);
+        checkShapes(sd, ck.adapters(), p);
+        return sd;
+    }
+
+    /** Every adapted module exists in {@code base} with the adapter's weight shape. */
+    public static void checkShapes(Map<String, HostTensor> base, AdapterSet set, Path baseFile) {
+        for (Map.Entry<String, LoraPair> e : set.layers().entrySet()) {
+            HostTensor w = base.get(e.getKey() + ".weight");
+            if (w == null) {
+                throw LoraException.file(baseFile, "has no '" + e.getKey() + ".weight' for the adapter of that module");
+            }
+            if (!Arrays.equals(w.shape(), e.getValue().weightShape())) {
+                throw LoraException.file(baseFile, "'" + e.getKey() + ".weight' is " + w.shapeString()
+                        + " but the adapter expects " + Arrays.toString(e.getValue().weightShape()));
+            }
+        }
+    }
+
+    /** W + alphaScale * scaling * B A folded into {@code base}. */
+    public static LinkedHashMap<String, HostTensor> merged(Map<String, HostTensor> base, AdapterCheckpoint ck,
+                                                           double alphaScale) {
+        if (alphaScale == 0) {
+            return new LinkedHashMap<>(base);
+        }
+        return MergedWeights.merge(base, ck.adapters(), alphaScale * ck.scaling());
+    }
+}
