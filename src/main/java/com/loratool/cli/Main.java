@@ -38,7 +38,7 @@ public final class Main implements Runnable {
         CommandLine cl = new CommandLine(new Main());
         cl.addSubcommand("help", new CommandLine.HelpCommand());
         // Subcommands, in the order of the data's path.
-        // eval helper: eval, export, import
+        cl.addSubcommand("eval", new EvalCommand());  // eval helper: eval, export, import
         cl.addSubcommand("export", new ExportCommand());
         cl.addSubcommand("import", new ImportCommand());
         cl.addSubcommand("generate-completion", new AutoComplete.GenerateCompletion());

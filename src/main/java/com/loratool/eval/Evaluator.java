@@ -32,12 +32,21 @@ public final class Evaluator {
     }
 
     public EvalResult run(List<EvalSample> samples, Path panelDir) {
+        return run(samples, s -> s, panelDir);
+    }
+
+    /** Loads one item at a time (only one image and its depth in memory), evaluates, releases it. */
+    public <T> EvalResult run(List<T> items, java.util.function.Function<T, EvalSample> loader, Path panelDir) {
         List<ImageResult> out = new ArrayList<>();
-        try (ProgressBar bar = new ProgressBarBuilder().setTaskName("eval").setInitialMax(samples.size())
+        try (ProgressBar bar = new ProgressBarBuilder().setTaskName("eval").setInitialMax(items.size())
                 .setStyle(ProgressBarStyle.ASCII).continuousUpdate().setConsumer(
                         new me.tongfei.progressbar.ConsoleProgressBarConsumer(System.err)).build()) {
-            for (EvalSample s : samples) {
+            for (T item : items) {
+                EvalSample s = loader.apply(item);
                 out.add(evaluate(s, panelDir));
+                if (s != item) {
+                    s.image().release();
+                }
                 bar.step();
             }
         }

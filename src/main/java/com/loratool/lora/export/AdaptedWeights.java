@@ -14,9 +14,13 @@ public final class AdaptedWeights {
 
     /** The checkpoint's verified base weights ({@code override} replaces the recorded path). */
     public static LinkedHashMap<String, HostTensor> base(AdapterCheckpoint ck, Path override) {
-        Path p = ck.baseWeights(override);
-        LinkedHashMap<String, HostTensor> sd = StateDicts.read(p);
-        checkShapes(sd, ck.adapters(), p);
+        return read(ck.baseWeights(override), ck.adapters());
+    }
+
+    /** Reads already verified base weights and checks that the adapters fit them. */
+    public static LinkedHashMap<String, HostTensor> read(Path verified, AdapterSet adapters) {
+        LinkedHashMap<String, HostTensor> sd = StateDicts.read(verified);
+        checkShapes(sd, adapters, verified);
         return sd;
     }
 

@@ -1,0 +1,65 @@
+package com.loratool.eval;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.loratool.LoraException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * What eval needs from a training run folder ({@code runs/<run>/}): the resolved
+ * {@code config.yaml} (model architecture, data root), {@code split.json} and {@code loss.png}.
+ * The run folder is the nearest ancestor of the checkpoint holding a {@code config.yaml}.
+ */
+public record RunInfo(Path dir, JsonNode config) {
+    public static RunInfo of(Path checkpoint) {
+        for (Path d = checkpoint.toAbsolutePath().normalize(); d != null; d = d.getParent()) {
+            Path cfg = d.resolve("config.yaml");
+            if (Files.isRegularFile(cfg)) {
+                try {
+                    return new RunInfo(d, new ObjectMapper(new YAMLFactory()).readTree(cfg.toFile()));
+                } catch (IOException e) {
+                    throw LoraException.file(cfg, "not valid YAML: " + e.getMessage(), e);
+                }
+            }
+        }
+        return new RunInfo(null, null);
+    }
+
+    private String text(String section, String key) {
+        if (config == null) {
+            return null;
+        }
+        JsonNode n = config.path(section).path(key);
+        return n.isValueNode() && !n.asText().isBlank() ? n.asText() : null;
+    }
+
+    /** {@code data.root}, or null. */
+    public Path dataRoot() {
+        String s = text("data", "root");
+        return s == null ? null : Path.of(s);
+    }
+
+    public String modelPreset() {
+        return text("model", "preset");
+    }
+
+    public Path modelConfig() {
+        String s = text("model", "config");
+        return s == null ? null : Path.of(s);
+    }
+
+    public Path splitJson() {
+        return dir == null ? null : dir.resolve("split.json");
+    }
+
+    public Path lossPlot() {
+        return dir == null ? null : dir.resolve("loss.png");
+    }
+
+    public String name() {
+        return dir == null ? "?" : dir.getFileName().toString();
+    }
+}
