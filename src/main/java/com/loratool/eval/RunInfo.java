@@ -36,10 +36,29 @@ public record RunInfo(Path dir, JsonNode config) {
         return n.isValueNode() && !n.asText().isBlank() ? n.asText() : null;
     }
 
+    /**
+     * A path from the run config: as written (relative to the working directory the run was started
+     * from), else relative to the run folder's parents (for eval started elsewhere).
+     */
+    Path locate(String s) {
+        if (s == null) {
+            return null;
+        }
+        Path p = Path.of(s);
+        if (p.isAbsolute() || Files.exists(p) || dir == null) {
+            return p;
+        }
+        for (Path d = dir.getParent(); d != null; d = d.getParent()) {
+            if (Files.exists(d.resolve(p))) {
+                return d.resolve(p);
+            }
+        }
+        return p;
+    }
+
     /** {@code data.root}, or null. */
     public Path dataRoot() {
-        String s = text("data", "root");
-        return s == null ? null : Path.of(s);
+        return locate(text("data", "root"));
     }
 
     public String modelPreset() {
@@ -47,8 +66,7 @@ public record RunInfo(Path dir, JsonNode config) {
     }
 
     public Path modelConfig() {
-        String s = text("model", "config");
-        return s == null ? null : Path.of(s);
+        return locate(text("model", "config"));
     }
 
     public Path splitJson() {
