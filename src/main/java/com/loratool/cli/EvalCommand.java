@@ -119,10 +119,10 @@ public final class EvalCommand implements Callable<Integer> {
             for (int k = 0; k < cks.size(); k++) {
                 AdapterCheckpoint ck = cks.get(k);
                 RunInfo ckRun = k == 0 ? run : RunInfo.of(checkpoints.get(k));
-                Path baseFile = ck.baseWeights(weights);
-                LinkedHashMap<String, HostTensor> base = AdaptedWeights.read(baseFile, ck.adapters());
-                ModelConfig cfg = architecture(ckRun, base);
-                String sha = ck.baseSha256() != null ? ck.baseSha256() : Checksums.sha256(baseFile);
+                CheckpointBase.Base b = CheckpointBase.load(ck, ckRun, weights, modelConfig);
+                LinkedHashMap<String, HostTensor> base = b.stateDict();
+                ModelConfig cfg = b.config();
+                String sha = b.cacheKey();
                 LazyModel original = new LazyModel(root, cfg, base, inputSize);
                 DepthModel cachedOriginal = noCache ? original
                         : new PredictionCache(original,
@@ -142,7 +142,7 @@ public final class EvalCommand implements Callable<Integer> {
                         .run(pairs, EvalDataset::load, panels);
                 Map<String, String> settings = new LinkedHashMap<>();
                 settings.put("checkpoint", checkpoints.get(k).toString());
-                settings.put("base weights", baseFile + " (SHA-256 " + sha.substring(0, 12) + "...)");
+                settings.put("base weights", b.description());
                 settings.put("adapters", ck.adapters().layers().size() + " modules, r " + ck.r() + ", alpha "
                         + fmt(ck.alpha()) + (ck.rslora() ? " (rslora)" : "") + ", scaling " + fmt(ck.scaling()));
                 settings.put("alpha scale", fmt(alphaScale));
@@ -179,19 +179,6 @@ public final class EvalCommand implements Callable<Integer> {
             n = p.getFileName() + "/" + n;
         }
         return n.replace('/', '_');
-    }
-
-    private ModelConfig architecture(RunInfo run, Map<String, HostTensor> sd) {
-        if (modelConfig != null) {
-            return ModelConfig.fromYaml(modelConfig);
-        }
-        if (run.modelPreset() != null) {
-            return ModelConfig.preset(run.modelPreset());
-        }
-        if (run.modelConfig() != null) {
-            return ModelConfig.fromYaml(run.modelConfig());
-        }
-        return ModelConfig.inferFrom(sd);
     }
 
     static String fmt(double v) {

@@ -39,6 +39,10 @@ public final class ExportCommand implements Callable<Integer> {
             description = "Base weights, if not at the path recorded in the checkpoint (checked against its SHA-256).")
     Path weights;
 
+    @Option(names = "--model-config", paramLabel = "FILE",
+            description = "Architecture YAML, only needed for runs on seeded random base weights without a run config.")
+    Path modelConfig;
+
     @Option(names = "--alpha-scale", defaultValue = "1", paramLabel = "S",
             description = "Scale the adapters' strength (merged only; 0 = the original weights). Default: ${DEFAULT-VALUE}.")
     double alphaScale;
@@ -63,7 +67,9 @@ public final class ExportCommand implements Callable<Integer> {
         if (!pth && !name.endsWith(".safetensors")) {
             throw LoraException.file(output, "--format merged writes .pth or .safetensors");
         }
-        LinkedHashMap<String, HostTensor> merged = AdaptedWeights.merged(AdaptedWeights.base(ck, weights), ck, alphaScale);
+        LinkedHashMap<String, HostTensor> merged = AdaptedWeights.merged(
+                CheckpointBase.load(ck, com.loratool.eval.RunInfo.of(checkpoint), weights, modelConfig).stateDict(),
+                ck, alphaScale);
         if (pth) {
             PthWriter.write(output, merged);
         } else {

@@ -69,6 +69,17 @@ public record RunInfo(Path dir, JsonNode config) {
         return locate(text("model", "config"));
     }
 
+    /** True when the run's base weights are seeded random numbers ({@code model.weights: random}). */
+    public boolean randomWeights() {
+        return "random".equals(text("model", "weights"));
+    }
+
+    /** {@code train.seed} (default 42, as the training config). */
+    public long trainSeed() {
+        String s = text("train", "seed");
+        return s == null ? 42 : Long.parseLong(s.trim());
+    }
+
     public Path splitJson() {
         return dir == null ? null : dir.resolve("split.json");
     }

@@ -37,9 +37,21 @@ public record AdapterCheckpoint(Path dir, AdapterSet adapters, ObjectNode config
     }
 
     /** The seed of random base weights (config {@code base_weights.seed} or {@code seed}). */
-    public long randomSeed() {
+    public Long randomSeed() {
         JsonNode b = config.path("base_weights");
-        return b.has("seed") ? b.get("seed").asLong() : config.path("seed").asLong(0);
+        if (b.has("seed")) {
+            return b.get("seed").asLong();
+        }
+        return config.has("seed") ? config.get("seed").asLong() : null;
+    }
+
+    /** The recorded architecture file ({@code base_weights.model_config} or {@code model_config}), or null. */
+    public Path modelConfig() {
+        JsonNode n = config.path("base_weights").path("model_config");
+        if (!n.isTextual()) {
+            n = config.path("model_config");
+        }
+        return n.isTextual() ? Path.of(n.asText()) : null;
     }
 
     public static AdapterCheckpoint read(Path dir) {
