@@ -25,7 +25,9 @@ final class CheckpointBase {
 
     private CheckpointBase() {}
 
-    static Base load(AdapterCheckpoint ck, RunInfo run, Path weightsOverride, Path modelConfigOption) {
+    /** With {@code needConfig} false (export) a file base's architecture is not resolved (config null). */
+    static Base load(AdapterCheckpoint ck, RunInfo run, Path weightsOverride, Path modelConfigOption,
+                     boolean needConfig) {
         boolean random = weightsOverride == null && (ck.randomBase() || run.randomWeights());
         if (random) {
             ModelConfig cfg = architecture(ck, run, modelConfigOption, null);
@@ -48,7 +50,7 @@ final class CheckpointBase {
         Path file = ck.baseWeights(weightsOverride);
         LinkedHashMap<String, HostTensor> sd = AdaptedWeights.read(file, ck.adapters());
         String sha = ck.baseSha256() != null && !ck.baseSha256().isBlank() ? ck.baseSha256() : Checksums.sha256(file);
-        ModelConfig cfg = architecture(ck, run, modelConfigOption, sd);
+        ModelConfig cfg = needConfig ? architecture(ck, run, modelConfigOption, sd) : null;
         return new Base(sd, cfg, sha, file + " (SHA-256 " + sha.substring(0, 12) + "...)");
     }
 

@@ -119,7 +119,7 @@ public final class EvalCommand implements Callable<Integer> {
             for (int k = 0; k < cks.size(); k++) {
                 AdapterCheckpoint ck = cks.get(k);
                 RunInfo ckRun = k == 0 ? run : RunInfo.of(checkpoints.get(k));
-                CheckpointBase.Base b = CheckpointBase.load(ck, ckRun, weights, modelConfig);
+                CheckpointBase.Base b = CheckpointBase.load(ck, ckRun, weights, modelConfig, true);
                 LinkedHashMap<String, HostTensor> base = b.stateDict();
                 ModelConfig cfg = b.config();
                 String sha = b.cacheKey();

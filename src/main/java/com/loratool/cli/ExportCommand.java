@@ -68,7 +68,7 @@ public final class ExportCommand implements Callable<Integer> {
             throw LoraException.file(output, "--format merged writes .pth or .safetensors");
         }
         LinkedHashMap<String, HostTensor> merged = AdaptedWeights.merged(
-                CheckpointBase.load(ck, com.loratool.eval.RunInfo.of(checkpoint), weights, modelConfig).stateDict(),
+                CheckpointBase.load(ck, com.loratool.eval.RunInfo.of(checkpoint), weights, modelConfig, false).stateDict(),
                 ck, alphaScale);
         if (pth) {
             PthWriter.write(output, merged);
