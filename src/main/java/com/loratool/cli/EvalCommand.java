@@ -182,7 +182,8 @@ public final class EvalCommand implements Callable<Integer> {
     }
 
     static String fmt(double v) {
-        return v == Math.rint(v) ? Long.toString((long) v) : String.format(Locale.ROOT, "%.4g", v);
+        return v == Math.rint(v) ? Long.toString((long) v)
+                : new java.math.BigDecimal(String.format(Locale.ROOT, "%.4g", v)).stripTrailingZeros().toPlainString();
     }
 
     /** A model built on first use (the original is often served from the cache alone). */
