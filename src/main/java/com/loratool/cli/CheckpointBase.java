@@ -54,19 +54,44 @@ final class CheckpointBase {
         return new Base(sd, cfg, sha, file + " (SHA-256 " + sha.substring(0, 12) + "...)");
     }
 
+    /** ModelConfig of a recorded {@code model_config} object (the model.yaml keys), via ModelConfig's YAML reader. */
+    static ModelConfig fromJson(com.fasterxml.jackson.databind.JsonNode node, Path source) {
+        Path tmp = null;
+        try {
+            tmp = java.nio.file.Files.createTempFile("model-config", ".yaml");
+            com.fasterxml.jackson.databind.node.ObjectNode root =
+                    new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode();
+            root.set("model", node);
+            java.nio.file.Files.writeString(tmp, root.toString()); // JSON is YAML
+            return ModelConfig.fromYaml(tmp);
+        } catch (java.io.IOException e) {
+            throw LoraException.file(source, "cannot read model_config: " + e.getMessage(), e);
+        } catch (LoraException e) {
+            throw LoraException.file(source, "model_config: " + e.getMessage(), e);
+        } finally {
+            if (tmp != null) {
+                try {
+                    java.nio.file.Files.deleteIfExists(tmp);
+                } catch (java.io.IOException ignored) {
+                    // temp file
+                }
+            }
+        }
+    }
+
     /** Architecture: option, the run's preset or config, the checkpoint's record, else inferred from sd (null: unknown). */
     static ModelConfig architecture(AdapterCheckpoint ck, RunInfo run, Path option, Map<String, HostTensor> sd) {
         if (option != null) {
             return ModelConfig.fromYaml(option);
+        }
+        if (ck.modelConfig() != null) {
+            return fromJson(ck.modelConfig(), ck.dir().resolve(AdapterCheckpoint.CONFIG_FILE));
         }
         if (run.modelPreset() != null) {
             return ModelConfig.preset(run.modelPreset());
         }
         if (run.modelConfig() != null) {
             return ModelConfig.fromYaml(run.modelConfig());
-        }
-        if (ck.modelConfig() != null && java.nio.file.Files.isRegularFile(ck.modelConfig())) {
-            return ModelConfig.fromYaml(ck.modelConfig());
         }
         return sd == null ? null : ModelConfig.inferFrom(sd);
     }

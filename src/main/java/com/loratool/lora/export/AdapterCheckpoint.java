@@ -45,13 +45,10 @@ public record AdapterCheckpoint(Path dir, AdapterSet adapters, ObjectNode config
         return config.has("seed") ? config.get("seed").asLong() : null;
     }
 
-    /** The recorded architecture file ({@code base_weights.model_config} or {@code model_config}), or null. */
-    public Path modelConfig() {
-        JsonNode n = config.path("base_weights").path("model_config");
-        if (!n.isTextual()) {
-            n = config.path("model_config");
-        }
-        return n.isTextual() ? Path.of(n.asText()) : null;
+    /** The recorded architecture ({@code model_config}: an object with the model.yaml keys), or null. */
+    public JsonNode modelConfig() {
+        JsonNode n = config.path("model_config");
+        return n.isObject() ? n : null;
     }
 
     public static AdapterCheckpoint read(Path dir) {
@@ -147,9 +144,12 @@ public record AdapterCheckpoint(Path dir, AdapterSet adapters, ObjectNode config
         return recorded;
     }
 
-    /** Writes a checkpoint folder in the training format (used by {@code lora import}). */
+    /**
+     * Writes a checkpoint folder in the training format ({@code com.loratool.lora.AdapterConfig}'s
+     * keys), used by {@code lora import}; {@code modelConfig} may be null.
+     */
     public static void write(Path dir, AdapterSet set, int r, double alpha, boolean rslora, Path base, String sha256,
-                             ObjectNode extra) {
+                             JsonNode modelConfig) {
         try {
             Files.createDirectories(dir);
         } catch (IOException e) {
@@ -157,21 +157,23 @@ public record AdapterCheckpoint(Path dir, AdapterSet adapters, ObjectNode config
         }
         Safetensors.write(dir.resolve(ADAPTER_FILE), set.toTensors(), Map.of("format", "pt"));
         ObjectNode c = JSON.createObjectNode();
-        ObjectNode b = c.putObject("base_weights");
-        b.put("path", base.toString());
-        b.put("sha256", sha256);
+        c.put("format", "lora-tool-adapter/1");
+        c.put("peft_type", "LORA");
+        c.put("base_weights", base.toString());
+        c.put("base_weights_sha256", sha256);
+        c.set("model_config", modelConfig);
         c.put("r", r);
         c.put("alpha", alpha);
         c.put("rslora", rslora);
         c.put("dropout", 0.0);
+        c.put("init", "kaiming");
         var t = c.putArray("targets");
         t.add("re:^(" + String.join("|", set.layers().keySet().stream()
                 .map(m -> m.replace(".", "\\.")).toList()) + ")$");
-        var mods = c.putArray("modules");
+        c.put("head_convs", false);
+        var mods = c.putArray("adapted_modules");
         set.layers().keySet().forEach(mods::add);
-        if (extra != null) {
-            c.setAll(extra);
-        }
+        c.put("epoch", 0);
         try {
             AtomicFiles.writeString(dir.resolve(CONFIG_FILE), JSON.writeValueAsString(c) + "\n");
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
