@@ -68,9 +68,10 @@ public final class EvalCommand implements Callable<Integer> {
             description = "Architecture YAML. Default: the run's model.preset/model.config, else inferred from the weights.")
     Path modelConfig;
 
-    @Option(names = "--input-size", defaultValue = "518", paramLabel = "N",
-            description = "Network input size (shorter side, multiple of 14), as infer_image. Default: ${DEFAULT-VALUE}.")
-    int inputSize;
+    @Option(names = "--input-size", paramLabel = "N",
+            description = "Network input size (shorter side, multiple of 14), as infer_image. Default: the size rule "
+                    + "the run was trained with (data.size / data.scale / data.input_size), else 518.")
+    Integer inputSize;
 
     @Option(names = "--error-maps", description = "Add |error| maps of both models under each picture.")
     boolean errorMaps;
@@ -115,6 +116,8 @@ public final class EvalCommand implements Callable<Integer> {
 
         List<String> names = new ArrayList<>();
         List<EvalResult> results = new ArrayList<>();
+        RunInfo.NetworkSize size = inputSize != null ? RunInfo.NetworkSize.official(inputSize)
+                : run.networkSize() != null ? run.networkSize() : RunInfo.NetworkSize.official(518);
         try (NDManager root = NDManager.newBaseManager(Compute.device(common.device.name()))) {
             for (int k = 0; k < cks.size(); k++) {
                 AdapterCheckpoint ck = cks.get(k);
@@ -123,16 +126,16 @@ public final class EvalCommand implements Callable<Integer> {
                 LinkedHashMap<String, HostTensor> base = b.stateDict();
                 ModelConfig cfg = b.config();
                 String sha = b.cacheKey();
-                LazyModel original = new LazyModel(root, cfg, base, inputSize);
+                LazyModel original = new LazyModel(root, cfg, base, size.rule());
                 DepthModel cachedOriginal = noCache ? original
                         : new PredictionCache(original,
-                        cacheDir != null ? cacheDir : PredictionCache.defaultRoot(), sha, inputSize);
+                        cacheDir != null ? cacheDir : PredictionCache.defaultRoot(), sha, size.key());
                 DepthModel lora;
                 LazyModel adapted = null;
                 if (alphaScale == 0) {
                     lora = cachedOriginal;
                 } else {
-                    adapted = new LazyModel(root, cfg, AdaptedWeights.merged(base, ck, alphaScale), inputSize);
+                    adapted = new LazyModel(root, cfg, AdaptedWeights.merged(base, ck, alphaScale), size.rule());
                     lora = adapted;
                 }
                 String title = alphaScale == 1 ? "LoRA" : "LoRA x" + fmt(alphaScale);
@@ -147,7 +150,7 @@ public final class EvalCommand implements Callable<Integer> {
                         + fmt(ck.alpha()) + (ck.rslora() ? " (rslora)" : "") + ", scaling " + fmt(ck.scaling()));
                 settings.put("alpha scale", fmt(alphaScale));
                 settings.put("data", dataDir + " (split " + split + ")");
-                settings.put("input size", Integer.toString(inputSize));
+                settings.put("network size", size.description());
                 new EvalReport(r, settings, ckRun.lossPlot()).write(dir, panels);
                 names.add(label(checkpoints.get(k), k));
                 results.add(r);
@@ -191,15 +194,15 @@ public final class EvalCommand implements Callable<Integer> {
         private final NDManager root;
         private final ModelConfig cfg;
         private Map<String, HostTensor> weights;
-        private final int inputSize;
+        private final DepthPredictor.SizeRule sizeRule;
         private NDManager manager;
         private DepthPredictor predictor;
 
-        LazyModel(NDManager root, ModelConfig cfg, Map<String, HostTensor> weights, int inputSize) {
+        LazyModel(NDManager root, ModelConfig cfg, Map<String, HostTensor> weights, DepthPredictor.SizeRule sizeRule) {
             this.root = root;
             this.cfg = cfg;
             this.weights = weights;
-            this.inputSize = inputSize;
+            this.sizeRule = sizeRule;
         }
 
         @Override
@@ -209,7 +212,7 @@ public final class EvalCommand implements Callable<Integer> {
                 DepthAnythingV2 m = new DepthAnythingV2(cfg, manager);
                 m.load(weights);
                 weights = null;
-                predictor = new DepthPredictor(m, inputSize);
+                predictor = new DepthPredictor(m, sizeRule);
             }
             return predictor.predict(s.image());
         }

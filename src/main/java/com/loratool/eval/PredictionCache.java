@@ -12,7 +12,7 @@ import java.util.HexFormat;
 
 /**
  * The original model's predictions on disk, so that evaluating several checkpoints (or the same
- * one again) does not recompute them: {@code <root>/<weights sha256[:16]>-<input size>/<stem>-<image
+ * one again) does not recompute them: {@code <root>/<weights sha256[:16]>-<size rule, e.g. 518 or scale10>/<stem>-<image
  * sha256[:12]>.npy} (float32, h x w). The key holds the weights' content hash, the network input
  * size and the image's content hash, so a changed file is never served stale. Default root:
  * {@code $LORA_CACHE} or {@code ~/.cache/lora/predictions}.
@@ -23,9 +23,9 @@ public final class PredictionCache implements DepthModel {
     private int hits;
     private int misses;
 
-    public PredictionCache(DepthModel model, Path root, String weightsSha256, int inputSize) {
+    public PredictionCache(DepthModel model, Path root, String weightsSha256, String sizeKey) {
         this.model = model;
-        this.dir = root.resolve(weightsSha256.substring(0, Math.min(16, weightsSha256.length())) + "-" + inputSize);
+        this.dir = root.resolve(weightsSha256.substring(0, Math.min(16, weightsSha256.length())) + "-" + sizeKey);
     }
 
     public static Path defaultRoot() {

@@ -80,6 +80,47 @@ public record RunInfo(Path dir, JsonNode config) {
         return s == null ? 42 : Long.parseLong(s.trim());
     }
 
+    /**
+     * The network-size rule the run was trained with ({@code data.size}, {@code data.scale} or
+     * {@code data.input_size}), or null when the run names none.
+     */
+    public NetworkSize networkSize() {
+        if (config == null) {
+            return null;
+        }
+        JsonNode size = config.path("data").path("size");
+        if (size.isArray() && size.size() == 2) {
+            int h = size.get(0).asInt();
+            int w = size.get(1).asInt();
+            return new NetworkSize("size" + h + "x" + w, "size " + h + "x" + w,
+                    (ih, iw) -> toArray(com.loratool.data.Sizing.explicit(h, w)));
+        }
+        String scale = text("data", "scale");
+        if (scale != null) {
+            int n = Integer.parseInt(scale.trim());
+            return new NetworkSize("scale" + n, "scale " + n + " (width " + 14 * n + ")",
+                    (ih, iw) -> toArray(com.loratool.data.Sizing.fromScale(ih, iw, n)));
+        }
+        String input = text("data", "input_size");
+        if (input != null) {
+            int s = Integer.parseInt(input.trim());
+            return NetworkSize.official(s);
+        }
+        return null;
+    }
+
+    private static int[] toArray(com.loratool.data.Sizing.Size s) {
+        return new int[] {s.height(), s.width()};
+    }
+
+    /** A size rule with a cache key and a description for reports. */
+    public record NetworkSize(String key, String description, com.loratool.model.DepthPredictor.SizeRule rule) {
+        public static NetworkSize official(int inputSize) {
+            return new NetworkSize(Integer.toString(inputSize), "input size " + inputSize + " (keep aspect, lower bound)",
+                    com.loratool.model.DepthPredictor.officialRule(inputSize));
+        }
+    }
+
     public Path splitJson() {
         return dir == null ? null : dir.resolve("split.json");
     }

@@ -26,12 +26,12 @@ class PredictionCacheTest {
             return p;
         };
         EvalSample a = EvaluatorTest.sample("a", 8, 6);
-        PredictionCache c = new PredictionCache(m, root, "0123456789abcdef0123", 518);
+        PredictionCache c = new PredictionCache(m, root, "0123456789abcdef0123", "518");
         assertEquals(42, c.predict(a)[1]);
-        assertArrayEquals(c.predict(a), new PredictionCache(m, root, "0123456789abcdef0123", 518).predict(a));
+        assertArrayEquals(c.predict(a), new PredictionCache(m, root, "0123456789abcdef0123", "518").predict(a));
         assertEquals(1, calls.get());
-        new PredictionCache(m, root, "0123456789abcdef0123", 252).predict(a); // other input size
-        new PredictionCache(m, root, "ffff456789abcdef0123", 518).predict(a); // other weights
+        new PredictionCache(m, root, "0123456789abcdef0123", "252").predict(a); // other input size
+        new PredictionCache(m, root, "ffff456789abcdef0123", "518").predict(a); // other weights
         assertEquals(3, calls.get());
         EvalSample b = new EvalSample("a", null, new org.opencv.core.Mat(6, 8, org.opencv.core.CvType.CV_8UC3,
                 new org.opencv.core.Scalar(1, 2, 3)), a.depth());
