@@ -42,6 +42,9 @@ public final class Main implements Runnable {
         cl.addSubcommand("info", new InfoCommand());
         cl.addSubcommand("predict", new PredictCommand());
         cl.addSubcommand("train", new TrainCommand());
+        cl.addSubcommand("eval", new EvalCommand());  // eval helper: eval, export, import
+        cl.addSubcommand("export", new ExportCommand());
+        cl.addSubcommand("import", new ImportCommand());
         cl.addSubcommand("generate-completion", new AutoComplete.GenerateCompletion());
         cl.getSubcommands().get("generate-completion").getCommandSpec().usageMessage().hidden(true);
         cl.setExecutionExceptionHandler(new ErrorHandler());

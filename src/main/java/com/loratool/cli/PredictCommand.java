@@ -33,9 +33,16 @@ public final class PredictCommand implements Callable<Integer> {
     static final List<String> IMAGE_EXTENSIONS =
             List.of("png", "jpg", "jpeg", "bmp", "tif", "tiff", "webp", "ppm", "pgm", "jp2");
 
-    @Option(names = "--weights", required = true, paramLabel = "FILE",
-            description = "Checkpoint: official .pth or .safetensors (official or Hugging Face names).")
+    @Option(names = "--weights", paramLabel = "FILE",
+            description = "Checkpoint: official .pth or .safetensors (official or Hugging Face names). "
+                    + "With --checkpoint: the adapters' base weights, if moved.")
     Path weights;
+
+    // eval helper: adapters of a training checkpoint on top of their base weights
+    @Option(names = "--checkpoint", paramLabel = "DIR",
+            description = "A LoRA checkpoint folder (runs/<run>/best): its adapters on their base weights "
+                    + "(recorded path and SHA-256).")
+    Path checkpoint;
 
     @Option(names = "--model-config", paramLabel = "FILE",
             description = "YAML with the architecture (model: embed_dim, depth, num_heads, ...); "
@@ -61,6 +68,9 @@ public final class PredictCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        if (weights == null && checkpoint == null) {
+            throw new LoraException("give --weights FILE or --checkpoint DIR");
+        }
         if (batchSize < 1) {
             throw new LoraException("--batch-size " + batchSize + ": must be at least 1");
         }
@@ -69,7 +79,9 @@ public final class PredictCommand implements Callable<Integer> {
         DepthPredictor.loadOpenCv();
         Files.createDirectories(output);
         try (NDManager base = NDManager.newBaseManager(Compute.device(common.device.name()))) {
-            DepthAnythingV2 model = DepthAnythingV2.fromCheckpoint(weights, modelConfig, base);
+            DepthAnythingV2 model = checkpoint != null
+                    ? CheckpointModel.load(checkpoint, weights, modelConfig, base)
+                    : DepthAnythingV2.fromCheckpoint(weights, modelConfig, base);
             DepthPredictor predictor = new DepthPredictor(model, inputSize);
             try (ProgressBar bar = new ProgressBarBuilder().setTaskName("predict").setInitialMax(images.size())
                     .setStyle(ProgressBarStyle.ASCII).setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(System.err))

@@ -32,8 +32,9 @@ import java.util.List;
  * @param strict unpaired files are an error instead of a warning. Default false.
  * @param depthUnits units of the depth values after {@code depth_scale}: {@code mm|cm|m}. Samples
  *     hold Z in mm. Default {@code mm}.
- * @param depthScale multiplier applied to raw depth values (e.g. 0.001 for a 16-bit PNG in
- *     millimetres-per-unit with {@code depth_units: m}... or 1.0). Default 1.0.
+ * @param depthScale multiplier applied to raw depth values, giving {@code depth_units} (e.g. a
+ *     16-bit PNG storing 0.1 mm steps: {@code depth_scale: 0.1}, {@code depth_units: mm}; or
+ *     {@code depth_scale: 0.001, depth_units: m} for millimetre integers). Default 1.0.
  * @param npzKey array name inside a {@code .npz}. Default: the only array, else one of
  *     {@code xyz, points, depth, z}.
  */

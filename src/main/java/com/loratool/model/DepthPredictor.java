@@ -21,16 +21,32 @@ public final class DepthPredictor {
     private static final double[] STD = {0.229, 0.224, 0.225};
     private static volatile boolean openCvLoaded;
 
-    private final DepthAnythingV2 model;
-    private final int inputSize;
+    /** The network input size (height, width), multiples of 14, for a source image of h x w. */
+    @FunctionalInterface
+    public interface SizeRule {
+        int[] size(int h, int w);
+    }
 
+    private final DepthAnythingV2 model;
+    private final SizeRule sizeRule;
+
+    /** The official infer_image rule: keep aspect, shorter side at least {@code inputSize}. */
     public DepthPredictor(DepthAnythingV2 model, int inputSize) {
+        this(model, officialRule(inputSize));
+    }
+
+    /** Any size rule, e.g. the one a model was fine-tuned with ({@code data.scale}). */
+    public DepthPredictor(DepthAnythingV2 model, SizeRule sizeRule) {
+        this.model = model;
+        this.sizeRule = sizeRule;
+        loadOpenCv();
+    }
+
+    public static SizeRule officialRule(int inputSize) {
         if (inputSize < 14) {
             throw new com.loratool.LoraException("--input-size " + inputSize + ": must be at least 14");
         }
-        this.model = model;
-        this.inputSize = inputSize;
-        loadOpenCv();
+        return (h, w) -> networkSize(h, w, inputSize);
     }
 
     /** Loads the OpenCV natives once per JVM. */
@@ -106,7 +122,7 @@ public final class DepthPredictor {
                 throw new IllegalArgumentException("predictBatch needs images of one size");
             }
         }
-        int[] size = networkSize(h, w, inputSize);
+        int[] size = sizeRule.size(h, w);
         int n = images.size();
         float[] batch = new float[n * 3 * size[0] * size[1]];
         for (int i = 0; i < n; i++) {

@@ -89,6 +89,24 @@ class DatasetTest {
     }
 
     @Test
+    void resizedDepthAndMaskStayAlignedWithTheImage() {
+        makeData(1);
+        // 42 -> 14 wide (factor 3), 28 -> 14 high (factor 2): output pixel x covers source 3x..3x+2,
+        // centre 3x+1. Cubic on the blue ramp 5*x gives 5*(3x+1) exactly; depth 1000 + 10*x must
+        // come from the same centre column.
+        Sample s = Dataset.open(DataConfig.defaults(dir).withSize(14, 14).withSplit(0, 0, 1)).train().get(0);
+        int plane = 14 * 14;
+        for (int x = 1; x < 13; x++) {
+            int i = 8 * 14 + x;
+            float blue = (s.image()[2 * plane + i] * 0.225f + 0.406f) * 255;
+            assertEquals(5 * (3 * x + 1), blue, 1e-2, "image column " + x);
+            assertEquals(1000 + 10 * (3 * x + 1), s.depth()[i], 1e-3, "depth column " + x);
+        }
+        // the hole (source x 5..8, y 3..5) shows in the mask at output (y=2, x=2): source (5, 7)
+        assertTrue(!s.mask()[2 * 14 + 2] && s.mask()[2 * 14 + 1] && s.mask()[2 * 14 + 3]);
+    }
+
+    @Test
     void splitIsDeterministicAndWritten() throws Exception {
         makeData(10);
         DataConfig cfg = DataConfig.defaults(dir).withSize(28, 42);

@@ -60,6 +60,16 @@ public final class PthReader {
                 throw LoraException.file(file, "zip archive without data.pkl: not a PyTorch checkpoint");
             }
             String prefix = pkl.substring(0, pkl.length() - "data.pkl".length());
+            ZipIndex.Entry order = zip.get(prefix + "byteorder");
+            if (order != null) {
+                ByteBuffer ob = zip.bytes(order);
+                byte[] ot = new byte[ob.remaining()];
+                ob.get(ot);
+                String bo = new String(ot, java.nio.charset.StandardCharsets.US_ASCII).trim();
+                if (!bo.equals("little")) {
+                    throw LoraException.file(file, "byte order '" + bo + "' is not supported (only little-endian checkpoints)");
+                }
+            }
             ByteBuffer pb = zip.bytes(zip.get(pkl));
             byte[] pickle = new byte[pb.remaining()];
             pb.get(pickle);

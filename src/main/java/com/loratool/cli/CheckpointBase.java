@@ -1,0 +1,98 @@
+package com.loratool.cli;
+
+import com.loratool.LoraException;
+import com.loratool.eval.RunInfo;
+import com.loratool.io.Checksums;
+import com.loratool.lora.export.AdaptedWeights;
+import com.loratool.lora.export.AdapterCheckpoint;
+import com.loratool.model.DepthAnythingV2;
+import com.loratool.model.ModelConfig;
+import com.loratool.model.nn.Parameter;
+import com.loratool.model.weights.HostTensor;
+import com.loratool.train.RandomWeights;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The base model of a checkpoint (eval, export, predict --checkpoint): the verified base weights
+ * file, or, for runs on {@code model.weights: random}, the same seeded random weights again;
+ * plus the architecture (option, the run's model.preset / model.config, or inferred).
+ */
+final class CheckpointBase {
+    /** {@code cacheKey} identifies the weights for the prediction cache (SHA-256 of the file). */
+    record Base(LinkedHashMap<String, HostTensor> stateDict, ModelConfig config, String cacheKey, String description) {}
+
+    private CheckpointBase() {}
+
+    /** With {@code needConfig} false (export) a file base's architecture is not resolved (config null). */
+    static Base load(AdapterCheckpoint ck, RunInfo run, Path weightsOverride, Path modelConfigOption,
+                     boolean needConfig) {
+        boolean random = weightsOverride == null && (ck.randomBase() || run.randomWeights());
+        if (random) {
+            ModelConfig cfg = architecture(ck, run, modelConfigOption, null);
+            if (cfg == null) {
+                throw new LoraException(ck.dir() + ": the base weights are seeded random numbers and the architecture "
+                        + "is unknown (give --model-config FILE)");
+            }
+            long seed = ck.randomSeed() != null ? ck.randomSeed() : run.trainSeed();
+            Map<String, long[]> shapes = new LinkedHashMap<>();
+            try (ai.djl.ndarray.NDManager m = ai.djl.ndarray.NDManager.newBaseManager(ai.djl.Device.cpu())) {
+                for (Map.Entry<String, Parameter> e : new DepthAnythingV2(cfg, m).namedParameters().entrySet()) {
+                    shapes.put(e.getKey(), e.getValue().shape().getShape());
+                }
+            }
+            LinkedHashMap<String, HostTensor> sd = RandomWeights.of(shapes, seed);
+            AdaptedWeights.checkShapes(sd, ck.adapters(), Path.of("random"));
+            String key = "random-" + seed + "-" + Integer.toHexString(cfg.hashCode());
+            return new Base(sd, cfg, key, "random (seed " + seed + ")");
+        }
+        Path file = ck.baseWeights(weightsOverride);
+        LinkedHashMap<String, HostTensor> sd = AdaptedWeights.read(file, ck.adapters());
+        String sha = ck.baseSha256() != null && !ck.baseSha256().isBlank() ? ck.baseSha256() : Checksums.sha256(file);
+        ModelConfig cfg = needConfig ? architecture(ck, run, modelConfigOption, sd) : null;
+        return new Base(sd, cfg, sha, file + " (SHA-256 " + sha.substring(0, 12) + "...)");
+    }
+
+    /** ModelConfig of a recorded {@code model_config} object (the model.yaml keys), via ModelConfig's YAML reader. */
+    static ModelConfig fromJson(com.fasterxml.jackson.databind.JsonNode node, Path source) {
+        Path tmp = null;
+        try {
+            tmp = java.nio.file.Files.createTempFile("model-config", ".yaml");
+            com.fasterxml.jackson.databind.node.ObjectNode root =
+                    new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode();
+            root.set("model", node);
+            java.nio.file.Files.writeString(tmp, root.toString()); // JSON is YAML
+            return ModelConfig.fromYaml(tmp);
+        } catch (java.io.IOException e) {
+            throw LoraException.file(source, "cannot read model_config: " + e.getMessage(), e);
+        } catch (LoraException e) {
+            throw LoraException.file(source, "model_config: " + e.getMessage(), e);
+        } finally {
+            if (tmp != null) {
+                try {
+                    java.nio.file.Files.deleteIfExists(tmp);
+                } catch (java.io.IOException ignored) {
+                    // temp file
+                }
+            }
+        }
+    }
+
+    /** Architecture: option, the run's preset or config, the checkpoint's record, else inferred from sd (null: unknown). */
+    static ModelConfig architecture(AdapterCheckpoint ck, RunInfo run, Path option, Map<String, HostTensor> sd) {
+        if (option != null) {
+            return ModelConfig.fromYaml(option);
+        }
+        if (ck.modelConfig() != null) {
+            return fromJson(ck.modelConfig(), ck.dir().resolve(AdapterCheckpoint.CONFIG_FILE));
+        }
+        if (run.modelPreset() != null) {
+            return ModelConfig.preset(run.modelPreset());
+        }
+        if (run.modelConfig() != null) {
+            return ModelConfig.fromYaml(run.modelConfig());
+        }
+        return sd == null ? null : ModelConfig.inferFrom(sd);
+    }
+}

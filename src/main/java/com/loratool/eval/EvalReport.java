@@ -1,0 +1,220 @@
+package com.loratool.eval;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Writes an evaluation's {@code metrics.json}, {@code metrics.csv} and {@code report.md} (tables,
+ * the panel pictures inline, a link to the run's {@code loss.png}).
+ *
+ * @param settings what was evaluated (checkpoint, base weights, split, alpha scale...), shown
+ *                 in the report and stored in metrics.json
+ * @param lossPlot the run's loss.png, or null
+ */
+public record EvalReport(EvalResult result, Map<String, String> settings, Path lossPlot) {
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    public void write(Path outDir, Path panelDir) {
+        ReportFiles.writeString(outDir.resolve("metrics.json"), json());
+        ReportFiles.writeString(outDir.resolve("metrics.csv"), csv());
+        ReportFiles.writeString(outDir.resolve("report.md"), markdown(outDir, panelDir));
+    }
+
+    static Map<String, Object> metrics(DepthMetrics m) {
+        Map<String, Object> o = new LinkedHashMap<>();
+        for (String n : DepthMetrics.NAMES) {
+            double v = m.get(n);
+            o.put(n, Double.isFinite(v) ? v : null);
+        }
+        o.put("pixels", m.pixels());
+        o.put("clamped", m.clamped());
+        return o;
+    }
+
+    public String json() {
+        ObjectNode root = JSON.createObjectNode();
+        ObjectNode s = root.putObject("settings");
+        settings.forEach(s::put);
+        root.put("images", result.images().size());
+        ObjectNode mean = root.putObject("mean");
+        mean.set("lora", JSON.valueToTree(metrics(result.lora())));
+        mean.set("original", JSON.valueToTree(metrics(result.original())));
+        mean.set("difference", JSON.valueToTree(metrics(result.difference())));
+        var per = root.putArray("per_image");
+        for (ImageResult r : result.images()) {
+            ObjectNode o = per.addObject();
+            o.put("image", r.name());
+            o.set("lora", JSON.valueToTree(metrics(r.lora())));
+            o.set("original", JSON.valueToTree(metrics(r.original())));
+        }
+        try {
+            return JSON.writeValueAsString(root) + "\n";
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** One row per (image, model), then the means and the difference. */
+    public String csv() {
+        StringBuilder b = new StringBuilder("image,model");
+        for (String n : DepthMetrics.NAMES) {
+            b.append(',').append(n);
+        }
+        b.append(",pixels,clamped\n");
+        for (ImageResult r : result.images()) {
+            row(b, r.name(), "lora", r.lora());
+            row(b, r.name(), "original", r.original());
+        }
+        row(b, "mean", "lora", result.lora());
+        row(b, "mean", "original", result.original());
+        row(b, "mean", "difference", result.difference());
+        return b.toString();
+    }
+
+    private static void row(StringBuilder b, String image, String model, DepthMetrics m) {
+        b.append(csvField(image)).append(',').append(model);
+        for (String n : DepthMetrics.NAMES) {
+            b.append(',').append(num(m.get(n)));
+        }
+        b.append(',').append(m.pixels()).append(',').append(m.clamped()).append('\n');
+    }
+
+    static String csvField(String s) {
+        return s.contains(",") || s.contains("\"") ? "\"" + s.replace("\"", "\"\"") + "\"" : s;
+    }
+
+    static String num(double v) {
+        return Double.isFinite(v) ? String.format(Locale.ROOT, "%.6g", v) : "";
+    }
+
+    static String fmt(String name, double v) {
+        if (!Double.isFinite(v)) {
+            return "–";
+        }
+        if (name.equals("rmse") || name.equals("sq_rel") || name.equals("silog")) {
+            return String.format(Locale.ROOT, "%.2f", v);
+        }
+        return String.format(Locale.ROOT, "%.4f", v);
+    }
+
+    static String signed(String name, double v) {
+        String s = fmt(name, v);
+        return v > 0 ? "+" + s : s;
+    }
+
+    /** "better" / "worse" / "same" for a LoRA − original difference. */
+    static String verdict(String name, double diff) {
+        if (!Double.isFinite(diff) || diff == 0) {
+            return "same";
+        }
+        boolean better = DepthMetrics.higherIsBetter(name) ? diff > 0 : diff < 0;
+        return better ? "better" : "worse";
+    }
+
+    public static final Map<String, String> TITLES = Map.of(
+            "abs_rel", "AbsRel", "sq_rel", "SqRel (mm)", "rmse", "RMSE (mm)", "rmse_log", "RMSE(log)",
+            "log10", "log10", "delta1", "δ1 (<1.25)", "delta2", "δ2 (<1.25²)", "delta3", "δ3 (<1.25³)",
+            "silog", "SILog");
+
+    public String markdown(Path outDir, Path panelDir) {
+        StringBuilder b = new StringBuilder("# Evaluation report\n\n");
+        settings.forEach((k, v) -> b.append("- **").append(k).append("**: ").append(v).append('\n'));
+        b.append("- **images**: ").append(result.images().size()).append('\n');
+        if (lossPlot != null && Files.exists(lossPlot)) {
+            b.append("- **training loss**: [loss.png](").append(rel(outDir, lossPlot)).append(")\n");
+        }
+        b.append("\nPer image, each prediction is aligned to the true disparity 1/Z by least-squares scale and "
+                + "shift over measured pixels, then converted to depth; metrics count measured pixels only "
+                + "and are averaged over images (formulas: docs/eval.md).\n\n");
+        b.append("## Mean over images\n\n| metric | original | LoRA | LoRA − original | |\n|---|---:|---:|---:|---|\n");
+        for (String n : DepthMetrics.NAMES) {
+            double d = result.difference().get(n);
+            b.append("| ").append(TITLES.get(n)).append(" | ").append(fmt(n, result.original().get(n)))
+                    .append(" | ").append(fmt(n, result.lora().get(n))).append(" | ").append(signed(n, d))
+                    .append(" | ").append(verdict(n, d)).append(" |\n");
+        }
+        b.append("\n## Per image\n\n| image | AbsRel original | AbsRel LoRA | δ1 original | δ1 LoRA | RMSE original | RMSE LoRA | pixels |\n"
+                + "|---|---:|---:|---:|---:|---:|---:|---:|\n");
+        for (ImageResult r : result.images()) {
+            b.append("| ").append(r.name()).append(" | ").append(fmt("abs_rel", r.original().absRel())).append(" | ")
+                    .append(fmt("abs_rel", r.lora().absRel())).append(" | ").append(fmt("delta1", r.original().delta1()))
+                    .append(" | ").append(fmt("delta1", r.lora().delta1())).append(" | ")
+                    .append(fmt("rmse", r.original().rmse())).append(" | ").append(fmt("rmse", r.lora().rmse()))
+                    .append(" | ").append(r.lora().pixels()).append(" |\n");
+        }
+        if (panelDir != null) {
+            b.append("\n## Pictures\n\nimage | ground-truth Z (grey: not measured) | LoRA | original — the "
+                    + "predictions aligned to the truth's scale, one colour scale (mm) for the three depth panels.\n\n");
+            for (ImageResult r : result.images()) {
+                Path p = Evaluator.panelFile(panelDir, r.name());
+                if (Files.exists(p)) {
+                    b.append("### ").append(r.name()).append("\n\n![").append(r.name()).append("](")
+                            .append(rel(outDir, p)).append(")\n\n");
+                }
+            }
+        }
+        return b.toString();
+    }
+
+    static String rel(Path from, Path to) {
+        try {
+            return from.toAbsolutePath().normalize().relativize(to.toAbsolutePath().normalize()).toString()
+                    .replace('\\', '/');
+        } catch (IllegalArgumentException e) {
+            return to.toAbsolutePath().toString();
+        }
+    }
+
+    /** {@code --compare}: one table, a row per checkpoint (LoRA means) and the original's row. */
+    public static String compareMarkdown(List<String> names, List<EvalResult> results) {
+        StringBuilder b = new StringBuilder("# Comparison\n\n| checkpoint |");
+        for (String n : DepthMetrics.NAMES) {
+            b.append(' ').append(TITLES.get(n)).append(" |");
+        }
+        b.append("\n|---|");
+        b.append("---:|".repeat(DepthMetrics.NAMES.size())).append('\n');
+        if (!results.isEmpty()) {
+            compareRow(b, "original", results.get(0).original());
+        }
+        for (int i = 0; i < names.size(); i++) {
+            compareRow(b, names.get(i), results.get(i).lora());
+        }
+        return b.toString();
+    }
+
+    private static void compareRow(StringBuilder b, String name, DepthMetrics m) {
+        b.append("| ").append(name).append(" |");
+        for (String n : DepthMetrics.NAMES) {
+            b.append(' ').append(fmt(n, m.get(n))).append(" |");
+        }
+        b.append('\n');
+    }
+
+    public static String compareCsv(List<String> names, List<EvalResult> results) {
+        StringBuilder b = new StringBuilder("checkpoint");
+        for (String n : DepthMetrics.NAMES) {
+            b.append(',').append(n);
+        }
+        b.append('\n');
+        for (int i = -1; i < names.size(); i++) {
+            if (results.isEmpty()) {
+                break;
+            }
+            DepthMetrics m = i < 0 ? results.get(0).original() : results.get(i).lora();
+            b.append(csvField(i < 0 ? "original" : names.get(i)));
+            for (String n : DepthMetrics.NAMES) {
+                b.append(',').append(num(m.get(n)));
+            }
+            b.append('\n');
+        }
+        return b.toString();
+    }
+}

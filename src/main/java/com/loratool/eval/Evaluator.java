@@ -1,0 +1,74 @@
+package com.loratool.eval;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import org.opencv.core.Mat;
+
+/**
+ * Runs the LoRA model and the original on the same images, scores both
+ * ({@link DisparityAlignment#evaluate}) and draws one panel picture per image into
+ * {@code panelDir} (null: no pictures).
+ */
+public final class Evaluator {
+    private final DepthModel lora;
+    private final DepthModel original;
+    private final String loraTitle;
+    private final boolean errorMaps;
+
+    public Evaluator(DepthModel lora, DepthModel original, String loraTitle, boolean errorMaps) {
+        this.lora = lora;
+        this.original = original;
+        this.loraTitle = loraTitle;
+        this.errorMaps = errorMaps;
+    }
+
+    /** Panel file of one sample. */
+    public static Path panelFile(Path panelDir, String name) {
+        return panelDir.resolve(name + ".png");
+    }
+
+    public EvalResult run(List<EvalSample> samples, Path panelDir) {
+        return run(samples, s -> s, panelDir);
+    }
+
+    /** Loads one item at a time (only one image and its depth in memory), evaluates, releases it. */
+    public <T> EvalResult run(List<T> items, java.util.function.Function<T, EvalSample> loader, Path panelDir) {
+        List<ImageResult> out = new ArrayList<>();
+        try (ProgressBar bar = new ProgressBarBuilder().setTaskName("eval").setInitialMax(items.size())
+                .setStyle(ProgressBarStyle.ASCII).continuousUpdate().setConsumer(
+                        new me.tongfei.progressbar.ConsoleProgressBarConsumer(System.err)).build()) {
+            for (T item : items) {
+                EvalSample s = loader.apply(item);
+                out.add(evaluate(s, panelDir));
+                if (s != item) {
+                    s.image().release();
+                }
+                bar.step();
+            }
+        }
+        return EvalResult.of(out);
+    }
+
+    ImageResult evaluate(EvalSample s, Path panelDir) {
+        float[] pl = lora.predict(s);
+        float[] po = original.predict(s);
+        boolean[] measured = DisparityAlignment.measured(s.depth(), null);
+        DepthMetrics ml = DisparityAlignment.evaluate(pl, s.depth(), measured);
+        DepthMetrics mo = DisparityAlignment.evaluate(po, s.depth(), measured);
+        if (panelDir != null) {
+            DisparityAlignment al = DisparityAlignment.fit(pl, s.depth(), measured);
+            DisparityAlignment ao = DisparityAlignment.fit(po, s.depth(), measured);
+            if (!Double.isNaN(al.shift())) {
+                Mat pic = PanelRenderer.render(s.image(), s.depth(), measured, al.depths(pl), ao.depths(po),
+                        loraTitle, errorMaps);
+                ReportFiles.writePng(panelFile(panelDir, s.name()), pic);
+                pic.release();
+            }
+        }
+        return new ImageResult(s.name(), ml, mo);
+    }
+}

@@ -1,0 +1,59 @@
+package com.loratool.lora.export;
+
+import com.loratool.LoraException;
+import com.loratool.model.weights.HostTensor;
+import com.loratool.model.weights.StateDicts;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** Base and adapted (merged) state dicts of a checkpoint, official names. */
+public final class AdaptedWeights {
+    private AdaptedWeights() {}
+
+    /** The checkpoint's verified base weights ({@code override} replaces the recorded path). */
+    public static LinkedHashMap<String, HostTensor> base(AdapterCheckpoint ck, Path override) {
+        return read(ck.baseWeights(override), ck.adapters());
+    }
+
+    /** Reads already verified base weights and checks that the adapters fit them. */
+    public static LinkedHashMap<String, HostTensor> read(Path verified, AdapterSet adapters) {
+        LinkedHashMap<String, HostTensor> sd = StateDicts.read(verified);
+        checkShapes(sd, adapters, verified);
+        return sd;
+    }
+
+    /** Every adapted module exists in {@code base} with the adapter's weight shape. */
+    public static void checkShapes(Map<String, HostTensor> base, AdapterSet set, Path baseFile) {
+        for (Map.Entry<String, LoraPair> e : set.layers().entrySet()) {
+            HostTensor w = base.get(e.getKey() + ".weight");
+            if (w == null) {
+                throw LoraException.file(baseFile, "has no '" + e.getKey() + ".weight' for the adapter of that module");
+            }
+            if (!Arrays.equals(w.shape(), e.getValue().weightShape())) {
+                throw LoraException.file(baseFile, "'" + e.getKey() + ".weight' is " + w.shapeString()
+                        + " but the adapter expects " + Arrays.toString(e.getValue().weightShape()));
+            }
+        }
+    }
+
+    /**
+     * The adapted state dict of a checkpoint folder: its verified base weights with the adapters
+     * folded in ({@code lora predict --checkpoint}); {@code weightsOverride} may be null.
+     */
+    public static LinkedHashMap<String, HostTensor> ofCheckpoint(Path checkpointDir, Path weightsOverride,
+                                                                 double alphaScale) {
+        AdapterCheckpoint ck = AdapterCheckpoint.read(checkpointDir);
+        return merged(base(ck, weightsOverride), ck, alphaScale);
+    }
+
+    /** W + alphaScale * scaling * B A folded into {@code base}. */
+    public static LinkedHashMap<String, HostTensor> merged(Map<String, HostTensor> base, AdapterCheckpoint ck,
+                                                           double alphaScale) {
+        if (alphaScale == 0) {
+            return new LinkedHashMap<>(base);
+        }
+        return MergedWeights.merge(base, ck.adapters(), alphaScale * ck.scaling());
+    }
+}

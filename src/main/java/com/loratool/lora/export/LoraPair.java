@@ -1,0 +1,88 @@
+package com.loratool.lora.export;
+
+import com.loratool.model.weights.HostTensor;
+import java.util.Arrays;
+
+/**
+ * The two LoRA matrices of one adapted layer, as stored in {@code adapter.safetensors}:
+ * linear A (r, in), B (out, r); convolution A (r, in, k, k), B (out, r, 1, 1). The layer's update
+ * is {@code scaling * B A}, which for a convolution is the k x k kernel
+ * {@code dW[o, i, :, :] = scaling * sum_j B[o, j] A[j, i, :, :]} (A's stride and padding are the
+ * base layer's, B is 1 x 1, so the two convolutions compose into one).
+ */
+public record LoraPair(HostTensor a, HostTensor b) {
+    public LoraPair {
+        if (a.shape().length < 2 || b.shape().length < 2 || a.shape()[0] != b.shape()[1]) {
+            throw new IllegalArgumentException("LoRA A " + a.shapeString() + " and B " + b.shapeString()
+                    + " do not chain (A is (r, in...), B is (out, r...))");
+        }
+        for (int d = 2; d < b.shape().length; d++) {
+            if (b.shape()[d] != 1) {
+                throw new IllegalArgumentException("LoRA B " + b.shapeString() + " must be 1x1 beyond (out, r)");
+            }
+        }
+    }
+
+    public int rank() {
+        return (int) a.shape()[0];
+    }
+
+    public int outFeatures() {
+        return (int) b.shape()[0];
+    }
+
+    /** Values per row of A: in (linear) or in * k * k (convolution). */
+    public int inSize() {
+        return (int) (a.numel() / rank());
+    }
+
+    /** Shape of the base weight this pair updates: (out, in) or (out, in, k, k). */
+    public long[] weightShape() {
+        long[] s = a.shape().clone();
+        s[0] = b.shape()[0];
+        return s;
+    }
+
+    /** {@code scaling * B A} in the base weight's shape, accumulated in double precision. */
+    public HostTensor delta(double scaling) {
+        int r = rank();
+        int out = outFeatures();
+        int in = inSize();
+        float[] av = a.data();
+        float[] bv = b.data();
+        float[] d = new float[out * in];
+        double[] row = new double[in];
+        for (int o = 0; o < out; o++) {
+            Arrays.fill(row, 0);
+            for (int j = 0; j < r; j++) {
+                double bj = bv[o * r + j];
+                if (bj == 0) {
+                    continue;
+                }
+                int off = j * in;
+                for (int i = 0; i < in; i++) {
+                    row[i] += bj * av[off + i];
+                }
+            }
+            for (int i = 0; i < in; i++) {
+                d[o * in + i] = (float) (scaling * row[i]);
+            }
+        }
+        return new HostTensor(weightShape(), d);
+    }
+
+    /** {@code weight + scaling * B A} (float32 result, the sum formed in double). */
+    public HostTensor mergeInto(HostTensor weight, double scaling) {
+        if (!Arrays.equals(weight.shape(), weightShape())) {
+            throw new IllegalArgumentException("base weight " + weight.shapeString() + " does not match the adapter's "
+                    + Arrays.toString(weightShape()));
+        }
+        float[] d = delta(1.0).data();
+        float[] w = weight.data();
+        float[] m = new float[w.length];
+        for (int i = 0; i < w.length; i++) {
+            m[i] = (float) (w[i] + scaling * (double) d[i]);
+        }
+        return new HostTensor(weight.shape().clone(), m);
+    }
+}

@@ -1,0 +1,33 @@
+package com.loratool.lora.export;
+
+import com.loratool.LoraException;
+import com.loratool.model.weights.HostTensor;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Folds adapters into base weights: {@code W' = W + scaling * B A} for every adapted module, all
+ * other tensors unchanged, official key names kept. The result is a plain Depth Anything V2
+ * state dict that the official code loads with {@code strict=True}.
+ */
+public final class MergedWeights {
+    private MergedWeights() {}
+
+    public static LinkedHashMap<String, HostTensor> merge(Map<String, HostTensor> base, AdapterSet adapters,
+                                                          double scaling) {
+        LinkedHashMap<String, HostTensor> out = new LinkedHashMap<>(base);
+        for (Map.Entry<String, LoraPair> e : adapters.layers().entrySet()) {
+            String key = e.getKey() + ".weight";
+            HostTensor w = base.get(key);
+            if (w == null) {
+                throw new LoraException("adapter for '" + e.getKey() + "': the base weights have no '" + key + "'");
+            }
+            try {
+                out.put(key, e.getValue().mergeInto(w, scaling));
+            } catch (IllegalArgumentException ex) {
+                throw new LoraException("adapter for '" + e.getKey() + "': " + ex.getMessage());
+            }
+        }
+        return out;
+    }
+}

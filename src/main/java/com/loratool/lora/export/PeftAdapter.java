@@ -1,0 +1,329 @@
+package com.loratool.lora.export;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.loratool.LoraException;
+import com.loratool.model.weights.HfNames;
+import com.loratool.model.weights.HostTensor;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A Hugging Face PEFT LoRA adapter for {@code DepthAnythingForDepthEstimation}: the tensors of
+ * {@code adapter_model.safetensors} ({@code base_model.model.<HF module>.lora_A.weight} /
+ * {@code .lora_B.weight}) and {@code adapter_config.json}.
+ *
+ * <p>Export: module names are mapped official → HF; a fused {@code attn.qkv} adapter (A r x D,
+ * B 3D x r) becomes query/key/value adapters that share A, with B split into its three row
+ * blocks — exactly the same update. Import: HF → official; separate query/key/value adapters fuse
+ * exactly into one qkv adapter of rank r_q + r_k + r_v (A stacked, B block-diagonal; a missing
+ * part contributes nothing). Per-layer scaling differences (PEFT's {@code rank_pattern} /
+ * {@code alpha_pattern}) are folded into B, and every layer is zero-padded to the largest rank,
+ * so the imported adapters carry one r and alpha with the same scaling.
+ */
+public record PeftAdapter(LinkedHashMap<String, HostTensor> tensors, ObjectNode config) {
+    public static final String PREFIX = "base_model.model.";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** Adapters in the project's form: official names, one rank, one scaling. */
+    public record Imported(AdapterSet adapters, int r, double alpha, boolean rslora) {
+        public double scaling() {
+            return rslora ? alpha / Math.sqrt(r) : alpha / r;
+        }
+    }
+
+    /** HF module names of an official module (three for attn.qkv); error if it has no HF name. */
+    static List<String> hfModules(String official) {
+        List<String> qkv = HfNames.qkvNames(official + ".weight");
+        if (qkv != null) {
+            return qkv.stream().map(n -> n.substring(0, n.length() - ".weight".length())).toList();
+        }
+        String hf = HfNames.toHf(official + ".weight");
+        if (hf == null) {
+            throw new LoraException("module '" + official + "' has no Hugging Face DepthAnything counterpart");
+        }
+        return List.of(hf.substring(0, hf.length() - ".weight".length()));
+    }
+
+    /**
+     * Converts project adapters (official names, scaling alpha/r or alpha/sqrt(r)) to PEFT.
+     * {@code baseModel} goes to {@code base_model_name_or_path}.
+     */
+    public static PeftAdapter export(AdapterSet set, int r, double alpha, boolean rslora, double dropout,
+                                     String baseModel) {
+        double scaling = rslora ? alpha / Math.sqrt(r) : alpha / r;
+        LinkedHashMap<String, HostTensor> tensors = new LinkedHashMap<>();
+        List<String> targets = new ArrayList<>();
+        ObjectNode rankPattern = JSON.createObjectNode();
+        ObjectNode alphaPattern = JSON.createObjectNode();
+        for (Map.Entry<String, LoraPair> e : set.layers().entrySet()) {
+            LoraPair p = e.getValue();
+            List<String> hf = hfModules(e.getKey());
+            HostTensor[] bs = hf.size() == 1 ? new HostTensor[] {p.b()} : splitRows(p.b(), hf.size(), e.getKey());
+            for (int i = 0; i < hf.size(); i++) {
+                String m = hf.get(i);
+                tensors.put(PREFIX + m + AdapterSet.A_SUFFIX, p.a());
+                tensors.put(PREFIX + m + AdapterSet.B_SUFFIX, bs[i]);
+                targets.add(m);
+                if (p.rank() != r) {
+                    rankPattern.put(m, p.rank());
+                    alphaPattern.put(m, rslora ? scaling * Math.sqrt(p.rank()) : scaling * p.rank());
+                }
+            }
+        }
+        ObjectNode c = JSON.createObjectNode();
+        c.put("peft_type", "LORA");
+        c.putNull("task_type");
+        c.put("base_model_name_or_path", baseModel);
+        c.put("r", r);
+        c.put("lora_alpha", alpha);
+        c.put("lora_dropout", dropout);
+        c.put("use_rslora", rslora);
+        c.put("use_dora", false);
+        c.put("bias", "none");
+        c.put("fan_in_fan_out", false);
+        c.put("init_lora_weights", true);
+        c.put("inference_mode", true);
+        ArrayNode t = c.putArray("target_modules");
+        targets.forEach(t::add);
+        c.set("rank_pattern", rankPattern);
+        c.set("alpha_pattern", alphaPattern);
+        c.putNull("modules_to_save");
+        c.putNull("layers_to_transform");
+        return new PeftAdapter(tensors, c);
+    }
+
+    /** Writes {@code adapter_model.safetensors} and {@code adapter_config.json} into {@code dir}. */
+    public void write(Path dir) {
+        try {
+            java.nio.file.Files.createDirectories(dir);
+        } catch (java.io.IOException e) {
+            throw LoraException.file(dir, "cannot create folder: " + e.getMessage(), e);
+        }
+        com.loratool.io.Safetensors.write(dir.resolve("adapter_model.safetensors"), tensors, Map.of("format", "pt"));
+        try {
+            com.loratool.io.AtomicFiles.writeString(dir.resolve("adapter_config.json"),
+                    JSON.writerWithDefaultPrettyPrinter().writeValueAsString(config) + "\n");
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Reads a PEFT adapter folder ({@code adapter_config.json} + {@code adapter_model.safetensors}). */
+    public static PeftAdapter read(Path dir) {
+        Path cfg = dir.resolve("adapter_config.json");
+        Path st = dir.resolve("adapter_model.safetensors");
+        if (!java.nio.file.Files.isRegularFile(cfg)) {
+            throw LoraException.file(dir, "not a PEFT adapter folder (no adapter_config.json)");
+        }
+        if (!java.nio.file.Files.isRegularFile(st)) {
+            throw LoraException.file(dir, "no adapter_model.safetensors (adapter_model.bin is not supported; "
+                    + "save with safe_serialization=True)");
+        }
+        JsonNode c;
+        try {
+            c = JSON.readTree(cfg.toFile());
+        } catch (java.io.IOException e) {
+            throw LoraException.file(cfg, "not valid JSON: " + e.getMessage(), e);
+        }
+        if (!c.isObject()) {
+            throw LoraException.file(cfg, "not a JSON object");
+        }
+        return new PeftAdapter(com.loratool.io.Safetensors.read(st), (ObjectNode) c);
+    }
+
+    /** Splits the rows (dim 0) of B into equal blocks. */
+    static HostTensor[] splitRows(HostTensor b, int parts, String module) {
+        long rows = b.shape()[0];
+        if (rows % parts != 0) {
+            throw new LoraException("module '" + module + "': LoRA B has " + rows + " rows, not divisible by " + parts);
+        }
+        int len = (int) (b.numel() / parts);
+        HostTensor[] out = new HostTensor[parts];
+        for (int i = 0; i < parts; i++) {
+            long[] s = b.shape().clone();
+            s[0] = rows / parts;
+            out[i] = new HostTensor(s, Arrays.copyOfRange(b.data(), i * len, (i + 1) * len));
+        }
+        return out;
+    }
+
+    /** PEFT pattern lookup: a key matches a module equal to it or ending in "." + key. */
+    private static JsonNode pattern(JsonNode patterns, String module) {
+        if (patterns == null || !patterns.isObject()) {
+            return null;
+        }
+        Iterator<Map.Entry<String, JsonNode>> it = patterns.fields();
+        while (it.hasNext()) {
+            Map.Entry<String, JsonNode> e = it.next();
+            if (module.equals(e.getKey()) || module.endsWith("." + e.getKey())) {
+                return e.getValue();
+            }
+        }
+        return null;
+    }
+
+    /** Converts a PEFT adapter into project adapters; {@code dir} names the source in errors. */
+    public Imported toProject(Path dir) {
+        String type = config.path("peft_type").asText("LORA");
+        if (!type.equals("LORA")) {
+            throw LoraException.file(dir, "peft_type is " + type + ", only LORA adapters can be imported");
+        }
+        if (config.path("use_dora").asBoolean(false)) {
+            throw LoraException.file(dir, "DoRA adapters (use_dora) cannot be imported");
+        }
+        if (config.path("fan_in_fan_out").asBoolean(false)) {
+            throw LoraException.file(dir, "fan_in_fan_out adapters cannot be imported");
+        }
+        int r = config.path("r").asInt(8);
+        double alpha = config.path("lora_alpha").asDouble(8);
+        boolean rslora = config.path("use_rslora").asBoolean(false);
+        // 1. HF module -> (A, B, scaling)
+        Map<String, HostTensor> as = new LinkedHashMap<>();
+        Map<String, HostTensor> bs = new LinkedHashMap<>();
+        for (Map.Entry<String, HostTensor> e : tensors.entrySet()) {
+            String k = e.getKey();
+            String m = k.startsWith(PREFIX) ? k.substring(PREFIX.length()) : k;
+            m = m.replace(".lora_A.default.weight", AdapterSet.A_SUFFIX).replace(".lora_B.default.weight",
+                    AdapterSet.B_SUFFIX);
+            if (m.endsWith(AdapterSet.A_SUFFIX)) {
+                as.put(m.substring(0, m.length() - AdapterSet.A_SUFFIX.length()), e.getValue());
+            } else if (m.endsWith(AdapterSet.B_SUFFIX)) {
+                bs.put(m.substring(0, m.length() - AdapterSet.B_SUFFIX.length()), e.getValue());
+            } else {
+                throw LoraException.file(dir, "unsupported tensor '" + k + "' (only lora_A / lora_B weights can be imported)");
+            }
+        }
+        // 2. official module -> parts (one, or query/key/value)
+        LinkedHashMap<String, LoraPair[]> parts = new LinkedHashMap<>();
+        LinkedHashMap<String, double[]> scales = new LinkedHashMap<>();
+        for (Map.Entry<String, HostTensor> e : as.entrySet()) {
+            String hf = e.getKey();
+            HostTensor b = bs.remove(hf);
+            if (b == null) {
+                throw LoraException.file(dir, "'" + PREFIX + hf + AdapterSet.B_SUFFIX + "' is missing");
+            }
+            String official = HfNames.toOfficial(hf + ".weight");
+            if (official == null) {
+                throw LoraException.file(dir, "'" + hf + "' is not a module of DepthAnythingForDepthEstimation");
+            }
+            official = official.substring(0, official.length() - ".weight".length());
+            LoraPair pair;
+            try {
+                pair = new LoraPair(e.getValue(), b);
+            } catch (IllegalArgumentException ex) {
+                throw LoraException.file(dir, hf + ": " + ex.getMessage());
+            }
+            JsonNode rp = pattern(config.get("rank_pattern"), hf);
+            JsonNode ap = pattern(config.get("alpha_pattern"), hf);
+            int lr = rp != null ? rp.asInt() : r;
+            double la = ap != null ? ap.asDouble() : alpha;
+            if (lr != pair.rank()) {
+                throw LoraException.file(dir, hf + ": lora_A has rank " + pair.rank() + " but the config says " + lr);
+            }
+            double s = rslora ? la / Math.sqrt(lr) : la / lr;
+            int slot = 0;
+            int nslots = 1;
+            if (hf.endsWith(".attention.attention.query") || hf.endsWith(".attention.attention.key")
+                    || hf.endsWith(".attention.attention.value")) {
+                nslots = 3;
+                slot = hf.endsWith(".query") ? 0 : hf.endsWith(".key") ? 1 : 2;
+            }
+            int n = nslots;
+            parts.computeIfAbsent(official, k -> new LoraPair[n])[slot] = pair;
+            scales.computeIfAbsent(official, k -> new double[n])[slot] = s;
+        }
+        if (!bs.isEmpty()) {
+            throw LoraException.file(dir, "'" + PREFIX + bs.keySet().iterator().next() + AdapterSet.A_SUFFIX + "' is missing");
+        }
+        if (parts.isEmpty()) {
+            throw LoraException.file(dir, "no LoRA tensors in adapter_model.safetensors");
+        }
+        // 3. fuse, fold each part's scaling into B relative to the common scaling
+        double common = rslora ? alpha / Math.sqrt(r) : alpha / r;
+        LinkedHashMap<String, LoraPair> fused = new LinkedHashMap<>();
+        for (Map.Entry<String, LoraPair[]> e : parts.entrySet()) {
+            fused.put(e.getKey(), fuse(e.getKey(), e.getValue(), scales.get(e.getKey()), common, dir));
+        }
+        // 4. one rank for all: zero-pad
+        int rank = fused.values().stream().mapToInt(LoraPair::rank).max().orElse(r);
+        LinkedHashMap<String, LoraPair> padded = new LinkedHashMap<>();
+        fused.forEach((m, p) -> padded.put(m, pad(p, rank)));
+        double newAlpha = rslora ? common * Math.sqrt(rank) : common * rank;
+        return new Imported(new AdapterSet(padded), rank, newAlpha, rslora);
+    }
+
+    /** Stacks the parts' A, places each B (times its scaling / common) in its row block and column block. */
+    static LoraPair fuse(String module, LoraPair[] ps, double[] s, double common, Path dir) {
+        int in = -1;
+        int out = -1;
+        int rank = 0;
+        long[] aShape = null;
+        long[] bTail = null;
+        for (LoraPair p : ps) {
+            if (p == null) {
+                continue;
+            }
+            if (in >= 0 && (p.inSize() != in || p.outFeatures() != out)) {
+                throw LoraException.file(dir, module + ": query/key/value adapters differ in shape");
+            }
+            in = p.inSize();
+            out = p.outFeatures();
+            rank += p.rank();
+            aShape = p.a().shape();
+            bTail = p.b().shape();
+        }
+        int rows = out * ps.length;
+        float[] a = new float[rank * in];
+        float[] b = new float[rows * rank];
+        int col = 0;
+        for (int k = 0; k < ps.length; k++) {
+            LoraPair p = ps[k];
+            if (p == null) {
+                continue;
+            }
+            System.arraycopy(p.a().data(), 0, a, col * in, p.rank() * in);
+            double f = s[k] / common;
+            float[] pb = p.b().data();
+            for (int o = 0; o < out; o++) {
+                for (int j = 0; j < p.rank(); j++) {
+                    b[(k * out + o) * rank + col + j] = (float) (f * pb[o * p.rank() + j]);
+                }
+            }
+            col += p.rank();
+        }
+        long[] as = aShape.clone();
+        as[0] = rank;
+        long[] bsh = bTail.clone();
+        bsh[0] = rows;
+        bsh[1] = rank;
+        return new LoraPair(new HostTensor(as, a), new HostTensor(bsh, b));
+    }
+
+    /** Zero rows of A and zero columns of B up to {@code rank}: the same update. */
+    static LoraPair pad(LoraPair p, int rank) {
+        if (p.rank() == rank) {
+            return p;
+        }
+        int r = p.rank();
+        int in = p.inSize();
+        int out = p.outFeatures();
+        float[] a = Arrays.copyOf(p.a().data(), rank * in);
+        float[] b = new float[out * rank];
+        for (int o = 0; o < out; o++) {
+            System.arraycopy(p.b().data(), o * r, b, o * rank, r);
+        }
+        long[] as = p.a().shape().clone();
+        as[0] = rank;
+        long[] bs = p.b().shape().clone();
+        bs[1] = rank;
+        return new LoraPair(new HostTensor(as, a), new HostTensor(bs, b));
+    }
+}
