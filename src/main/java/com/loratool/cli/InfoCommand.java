@@ -20,8 +20,16 @@ import picocli.CommandLine.Spec;
 @Command(name = "info", mixinStandardHelpOptions = true,
         description = "Show a checkpoint's architecture, parameter counts and its linear/conv layers (LoRA targets).")
 public final class InfoCommand implements Callable<Integer> {
-    @Option(names = "--weights", required = true, paramLabel = "FILE", description = "Checkpoint (.pth or .safetensors).")
+    @Option(names = "--weights", paramLabel = "FILE", description = "Checkpoint (.pth or .safetensors).")
     Path weights;
+
+    // LoRA summary of a training config (train helper): see TrainCommand / TrainRun.summary
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "Instead of --weights: a training config; prints the LoRA summary (trainable params, adapted layers).")
+    Path trainConfig;
+
+    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "With --config: override a config key (repeatable).")
+    java.util.List<String> sets = new java.util.ArrayList<>();
 
     @Option(names = "--model-config", paramLabel = "FILE", description = "YAML architecture for non-official sizes.")
     Path modelConfig;
@@ -32,6 +40,13 @@ public final class InfoCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
+        if (trainConfig != null) {
+            new com.loratool.train.TrainRun(com.loratool.config.ConfigLoader.load(trainConfig, sets), null).summary(out);
+            return 0;
+        }
+        if (weights == null) {
+            throw new com.loratool.LoraException("lora info: give --weights FILE (a checkpoint) or --config FILE (a training config)");
+        }
         try (NDManager base = NDManager.newBaseManager(Device.cpu())) {
             DepthAnythingV2 model = DepthAnythingV2.fromCheckpoint(weights, modelConfig, base);
             out.println("weights:       " + weights);

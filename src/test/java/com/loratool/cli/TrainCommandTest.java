@@ -78,6 +78,15 @@ class TrainCommandTest {
     }
 
     @Test
+    void infoConfigPrintsThePeftLineForViTS() {
+        // the example: LoRA r=8 on the 12 qkv layers of ViT-S (random weights, same shapes)
+        Run r = run("info", "--config", "configs/qkv-r8.yaml", "--set", "model.weights=random");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().startsWith("trainable params: 147,456 || all params: 24,932,545 || trainable%: 0.5914"), r.out());
+        assertTrue(r.out().contains("adapted layers (12):"), r.out());
+    }
+
+    @Test
     void userErrorsAreOneLine() {
         Run r = run("train", "--config", "configs/smoke.yaml", "--set", "train.lrr=1");
         assertEquals(2, r.code());
