@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Runs the PyTorch peer (../shared/reference/peer_train.py, official Depth Anything V2 + plain
+# PyTorch LoRA) on the shapes `lora benchmark` is compared on, and appends one JSON line per run
+# to OUT (default bench/baselines/peer-<date>.jsonl), each tagged with the machine it ran on.
+#   scripts/peer-baseline.sh [OUT]
+# Needs /usr/bin/python3 with torch, and DA2_REPO pointing at a Depth-Anything-V2 checkout.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+peer="${PEER_TRAIN:-$root/../shared/reference/peer_train.py}"
+out="${1:-$root/bench/baselines/peer-$(date +%Y-%m-%d).jsonl}"
+threads="${THREADS:-2}"
+: "${DA2_REPO:?set DA2_REPO to a Depth-Anything-V2 checkout}"
+mkdir -p "$(dirname "$out")"
+machine="$(uname -m) $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB"
+load="$(cut -d' ' -f1-3 /proc/loadavg)"
+run() {
+  local line
+  line="$(DA2_REPO="$DA2_REPO" /usr/bin/python3 "$peer" --arch vits --rank 8 --alpha 8 --threads "$threads" "$@")"
+  # tag the line with the machine and the load average before the run (the CPU may be shared)
+  /usr/bin/python3 -c 'import json,sys; d=json.loads(sys.argv[1]); d.update(machine=sys.argv[2], loadavg_before=sys.argv[3], date=sys.argv[4]); print(json.dumps(d))' \
+      "$line" "$machine" "$load" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" | tee -a "$out"
+  load="$(cut -d' ' -f1-3 /proc/loadavg)"
+}
+run --targets qkv          --batch 4 --height 84  --width 140 --images 11 --epochs 3
+run --targets qkv,proj,mlp --batch 4 --height 84  --width 140 --images 11 --epochs 3
+run --targets qkv          --batch 1 --height 518 --width 518 --images 4  --epochs 2
