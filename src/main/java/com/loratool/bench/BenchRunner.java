@@ -19,6 +19,8 @@ public final class BenchRunner {
     private final boolean measureInference;
     private final PeerBaseline baseline;
     private final PrintStream progress;
+    private java.nio.file.Path profileDir;
+    private final StringBuilder profileMd = new StringBuilder();
 
     public BenchRunner(Workload.Factory factory, int epochs, int measureEpochs, boolean measureInference,
                        PeerBaseline baseline, PrintStream progress) {
@@ -36,12 +38,21 @@ public final class BenchRunner {
         this.progress = progress;
     }
 
+    /**
+     * After timing, also profile one training epoch and one inference pass of each combination:
+     * traces {@code profile-<n>-train.json} / {@code -infer.json} and a summary {@code profile.md} in {@code dir}.
+     */
+    public BenchRunner profileTo(java.nio.file.Path dir) {
+        this.profileDir = dir;
+        return this;
+    }
+
     public List<BenchResult> run(List<BenchSettings> combos) {
         List<BenchResult> out = new ArrayList<>();
         for (int i = 0; i < combos.size(); i++) {
             BenchSettings s = combos.get(i);
             long t0 = System.nanoTime();
-            BenchResult r = runOne(s);
+            BenchResult r = runOne(s, i + 1);
             out.add(r);
             if (progress != null) {
                 progress.println(progressLine(i + 1, combos.size(), r, (System.nanoTime() - t0) / 1e9));
@@ -52,6 +63,10 @@ public final class BenchRunner {
     }
 
     BenchResult runOne(BenchSettings s) {
+        return runOne(s, 0);
+    }
+
+    private BenchResult runOne(BenchSettings s, int index) {
         settle();
         double rssStart = Rss.currentMb();
         boolean reset = Rss.resetPeak();
@@ -74,6 +89,9 @@ public final class BenchRunner {
                 double sec = (System.nanoTime() - t) / 1e9;
                 inferPerS = n > 0 && sec > 0 ? n / sec : 0;
             }
+            if (profileDir != null) {
+                profile(w, s, index);
+            }
         }
         double peak = Rss.peakMb();
         settle();
@@ -84,6 +102,24 @@ public final class BenchRunner {
         BenchResult r = new BenchResult(s, epochs, measureEpochs, epochS, times, s.images() / epochS, inferPerS,
                 trainable, rssStart, rssEnd, peakMb, null);
         return baseline == null ? r : r.withPeer(baseline.match(s));
+    }
+
+    private void profile(Workload w, BenchSettings s, int index) {
+        try {
+            java.nio.file.Files.createDirectories(profileDir);
+        } catch (java.io.IOException e) {
+            throw com.loratool.LoraException.file(profileDir, "cannot create: " + e.getMessage(), e);
+        }
+        String label = String.format(Locale.ROOT, "%s batch %d %s %d images %s", s.arch(), s.batch(), s.size(), s.images(), s.targetsLabel());
+        java.nio.file.Path train = profileDir.resolve("profile-" + index + "-train.json");
+        TorchProfiler.profile(w::trainEpoch, train);
+        profileMd.append(ProfileSummary.read(train).markdown("[" + index + "] training epoch: " + label, 20));
+        if (measureInference) {
+            java.nio.file.Path infer = profileDir.resolve("profile-" + index + "-infer.json");
+            TorchProfiler.profile(w::inferAll, infer);
+            profileMd.append(ProfileSummary.read(infer).markdown("[" + index + "] inference: " + label, 12));
+        }
+        ResultWriters.writeString(profileDir.resolve("profile.md"), "# Profile (PyTorch profiler, self time per op)\n\n" + profileMd);
     }
 
     /** GC twice so that Java-side handles of closed tensors are gone before RSS is read. */

@@ -54,6 +54,9 @@ public final class BenchmarkCommand implements Callable<Integer> {
     @Option(names = "--baseline", paramLabel = "FILE.jsonl", description = "PyTorch peer figures (lines of peer_train.py) to compare with.")
     Path baseline;
 
+    @Option(names = "--profile", description = "Also profile one training epoch and one inference pass per combination (PyTorch profiler): profile.md and Chrome traces in --output.")
+    boolean profile;
+
     @Option(names = "--output", required = true, paramLabel = "DIR", description = "Folder for the results files.")
     Path output;
 
@@ -75,6 +78,9 @@ public final class BenchmarkCommand implements Callable<Integer> {
                     setup.threads(), synthetic ? ", synthetic data" : "");
             double rssStart = Rss.currentMb();
             BenchRunner runner = new BenchRunner(setup, epochs, measureEpochs, !noInference, peers, System.err);
+            if (profile) {
+                runner.profileTo(output);
+            }
             List<BenchResult> results = runner.run(combos);
             System.gc();
             double rssEnd = Rss.currentMb();
