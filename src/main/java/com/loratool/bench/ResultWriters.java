@@ -71,6 +71,9 @@ public final class ResultWriters {
         num(root, "rss_start_mb", round(report.rssStartMb(), 1));
         num(root, "rss_end_mb", round(report.rssEndMb(), 1));
         num(root, "rss_growth_mb", round(report.rssGrowthMb(), 1));
+        if (report.results().size() > 1) {
+            num(root, "rss_growth_after_first_mb", round(report.rssEndMb() - report.results().get(0).rssEndMb(), 1));
+        }
         ArrayNode arr = root.putArray("results");
         for (BenchResult r : report.results()) {
             BenchSettings s = r.settings();
@@ -148,8 +151,14 @@ public final class ResultWriters {
         if (peers) {
             sb.append("x peer: above 1 means this toolkit is faster than the PyTorch peer on the same settings.\n");
         }
-        sb.append(String.format(Locale.ROOT, "Resident memory: %.0f MiB before the first combination, %.0f MiB after the last (%+.0f MiB).%n",
+        sb.append(String.format(Locale.ROOT, "Resident memory: %.0f MiB before the first combination, %.0f MiB after the last (%+.0f MiB)",
                 report.rssStartMb(), report.rssEndMb(), report.rssGrowthMb()));
+        if (report.results().size() > 1) {
+            double first = report.results().get(0).rssEndMb();
+            sb.append(String.format(Locale.ROOT, "; %.0f MiB after the first, so %+.0f MiB across the other %d (what a leak would grow)",
+                    first, report.rssEndMb() - first, report.results().size() - 1));
+        }
+        sb.append(".\n");
         return sb.toString();
     }
 
@@ -176,11 +185,11 @@ public final class ResultWriters {
     /** Time against training images, one line per (size, targets, batch). */
     static void writePng(BenchReport report, Path file) {
         System.setProperty("java.awt.headless", "true");
-        XYChart chart = new XYChartBuilder().width(900).height(560)
+        XYChart chart = new XYChartBuilder().width(900).height(620)
                 .title("Training time (" + report.results().stream().findFirst().map(BenchResult::epochs).orElse(0) + " epochs)")
                 .xAxisTitle("training images").yAxisTitle("time (min)" + (report.results().stream().anyMatch(BenchResult::projected) ? ", projected" : ""))
                 .build();
-        chart.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.InsideNW);
+        chart.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.OutsideS);
         Map<String, java.util.TreeMap<Integer, Double>> lines = new LinkedHashMap<>();
         for (BenchResult r : report.results()) {
             BenchSettings s = r.settings();

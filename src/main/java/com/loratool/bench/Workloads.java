@@ -17,6 +17,9 @@ public final class Workloads {
 
         int threads();
 
+        /** Builds what the combinations share (models) before memory is first measured. */
+        default void prepare(java.util.List<BenchSettings> combos) { }
+
         @Override
         void close();
     }

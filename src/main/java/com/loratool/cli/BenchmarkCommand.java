@@ -76,6 +76,8 @@ public final class BenchmarkCommand implements Callable<Integer> {
             List<BenchSettings> combos = g.combinations(base);
             System.err.printf("benchmark: %d combination(s) on %s, %d thread(s)%s%n", combos.size(), setup.device(),
                     setup.threads(), synthetic ? ", synthetic data" : "");
+            setup.prepare(combos);
+            System.gc();
             double rssStart = Rss.currentMb();
             BenchRunner runner = new BenchRunner(setup, epochs, measureEpochs, !noInference, peers, System.err);
             if (profile) {

@@ -76,6 +76,8 @@ class ResultWritersTest {
         assertTrue(md.contains("| 25 | 4 | 84x140 | 29 | qkv + linear | 12 min 30 s (projected) |"), md);
         assertTrue(md.contains("1.25x"), md);
         assertFalse(md.contains("NaN"), md);
+        // 480 before, 503 after the last, 502 after the first: +1 MiB across the others
+        assertTrue(md.contains("480 MiB before the first combination, 503 MiB after the last (+23 MiB); 502 MiB after the first, so +1 MiB"), md);
     }
 
     @Test
