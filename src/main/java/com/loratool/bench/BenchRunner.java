@@ -76,12 +76,8 @@ public final class BenchRunner {
         double inferPerS = 0;
         try (Workload w = factory.open(s)) {
             trainable = w.trainableParams();
-            w.trainEpoch(); // warm-up
-            for (int e = 0; e < measureEpochs; e++) {
-                long t = System.nanoTime();
-                w.trainEpoch();
-                times.add((System.nanoTime() - t) / 1e9);
-            }
+            List<Double> all = w.trainEpochs(1 + measureEpochs); // the first is the warm-up
+            times.addAll(all.subList(1, all.size()));
             if (measureInference) {
                 w.inferAll(); // warm-up (merge, caches)
                 long t = System.nanoTime();
@@ -112,7 +108,7 @@ public final class BenchRunner {
         }
         String label = String.format(Locale.ROOT, "%s batch %d %s %d images %s", s.arch(), s.batch(), s.size(), s.images(), s.targetsLabel());
         java.nio.file.Path train = profileDir.resolve("profile-" + index + "-train.json");
-        TorchProfiler.profile(w::trainEpoch, train);
+        TorchProfiler.profile(() -> w.trainEpochs(1), train);
         profileMd.append(ProfileSummary.read(train).markdown("[" + index + "] training epoch: " + label, 20));
         if (measureInference) {
             java.nio.file.Path infer = profileDir.resolve("profile-" + index + "-infer.json");

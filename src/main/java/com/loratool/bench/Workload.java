@@ -9,8 +9,11 @@ public interface Workload extends AutoCloseable {
     /** Trainable (adapter) parameters. */
     long trainableParams();
 
-    /** One training epoch: every image once, in batches, one optimiser step per batch. */
-    void trainEpoch();
+    /**
+     * Trains {@code epochs} epochs (every image once per epoch, in batches, one optimiser step per
+     * batch) and returns each epoch's seconds, as the training loop measured them.
+     */
+    java.util.List<Double> trainEpochs(int epochs);
 
     /**
      * Inference over every image with the adapters merged, in batches of the training batch
