@@ -38,6 +38,10 @@ public final class Main implements Runnable {
         CommandLine cl = new CommandLine(new Main());
         cl.addSubcommand("help", new CommandLine.HelpCommand());
         // Subcommands, in the order of the data's path.
+        cl.addSubcommand("data", new DataCommand());
+        cl.addSubcommand("info", new InfoCommand());
+        cl.addSubcommand("predict", new PredictCommand());
+        cl.addSubcommand("train", new TrainCommand());
         cl.addSubcommand("benchmark", new BenchmarkCommand());
         cl.addSubcommand("generate-completion", new AutoComplete.GenerateCompletion());
         cl.getSubcommands().get("generate-completion").getCommandSpec().usageMessage().hidden(true);

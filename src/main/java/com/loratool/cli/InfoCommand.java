@@ -1,0 +1,79 @@
+package com.loratool.cli;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDManager;
+import com.loratool.model.DepthAnythingV2;
+import com.loratool.model.nn.Conv2d;
+import com.loratool.model.nn.Linear;
+import com.loratool.model.nn.Module;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code lora info}: architecture, parameter counts and the layers LoRA can target. */
+@Command(name = "info", mixinStandardHelpOptions = true,
+        description = "Show a checkpoint's architecture, parameter counts and its linear/conv layers (LoRA targets).")
+public final class InfoCommand implements Callable<Integer> {
+    @Option(names = "--weights", required = true, paramLabel = "FILE", description = "Checkpoint (.pth or .safetensors).")
+    Path weights;
+
+    @Option(names = "--model-config", paramLabel = "FILE", description = "YAML architecture for non-official sizes.")
+    Path modelConfig;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        try (NDManager base = NDManager.newBaseManager(Device.cpu())) {
+            DepthAnythingV2 model = DepthAnythingV2.fromCheckpoint(weights, modelConfig, base);
+            out.println("weights:       " + weights);
+            out.println("architecture:  " + model.config().describe());
+            out.printf("parameters:    %,d total, %,d encoder (pretrained), %,d head (depth_head)%n",
+                    model.parameterCount(), model.pretrained().parameterCount(), model.depthHead().parameterCount());
+            out.println("layers (LoRA targets; * = every index):");
+            for (Map.Entry<String, String[]> e : layerGroups(model).entrySet()) {
+                out.printf("  %-52s %4s  %s%n", e.getKey(), "x" + e.getValue()[0], e.getValue()[1]);
+            }
+        }
+        out.flush();
+        return 0;
+    }
+
+    /** Linear/Conv2d modules grouped by name pattern: pattern → {count, description}. */
+    static LinkedHashMap<String, String[]> layerGroups(Module model) {
+        LinkedHashMap<String, String[]> groups = new LinkedHashMap<>();
+        for (Map.Entry<String, Module> e : model.namedModules().entrySet()) {
+            String desc;
+            if (e.getValue() instanceof Linear l) {
+                desc = "Linear " + l.inFeatures() + "->" + l.outFeatures();
+            } else if (e.getValue() instanceof Conv2d c) {
+                desc = "Conv2d " + c.kernelSize() + "x" + c.kernelSize() + (c.stride() > 1 ? "/s" + c.stride() : "") + " "
+                        + c.inChannels() + "->" + c.outChannels();
+            } else {
+                continue;
+            }
+            String pattern = e.getKey()
+                    .replaceAll("\\.blocks\\.\\d+\\.", ".blocks.*.")
+                    .replaceAll("refinenet\\d", "refinenet*")
+                    .replaceAll("^depth_head\\.projects\\.\\d+", "depth_head.projects.*");
+            String[] g = groups.get(pattern);
+            if (g == null) {
+                groups.put(pattern, new String[] {"1", desc});
+            } else {
+                g[0] = Integer.toString(Integer.parseInt(g[0]) + 1);
+                if (!g[1].equals(desc)) {
+                    g[1] = desc.substring(0, desc.lastIndexOf(' ')) + " (widths vary)";
+                }
+            }
+        }
+        return groups;
+    }
+}

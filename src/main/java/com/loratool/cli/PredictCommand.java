@@ -1,0 +1,151 @@
+package com.loratool.cli;
+
+import ai.djl.ndarray.NDManager;
+import com.loratool.LoraException;
+import com.loratool.io.AtomicFiles;
+import com.loratool.io.Npy;
+import com.loratool.model.Compute;
+import com.loratool.model.DepthAnythingV2;
+import com.loratool.model.DepthPredictor;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import org.opencv.core.Mat;
+import org.opencv.core.MatOfByte;
+import org.opencv.imgcodecs.Imgcodecs;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code lora predict}: relative depth for an image or a folder of images. */
+@Command(name = "predict", mixinStandardHelpOptions = true,
+        description = {"Predict relative inverse depth with Depth Anything V2, as the official infer_image does.",
+            "Writes <stem>.npy (float32, H x W, the image's size) and <stem>.png (colour-mapped) per image."})
+public final class PredictCommand implements Callable<Integer> {
+    static final List<String> IMAGE_EXTENSIONS =
+            List.of("png", "jpg", "jpeg", "bmp", "tif", "tiff", "webp", "ppm", "pgm", "jp2");
+
+    @Option(names = "--weights", required = true, paramLabel = "FILE",
+            description = "Checkpoint: official .pth or .safetensors (official or Hugging Face names).")
+    Path weights;
+
+    @Option(names = "--model-config", paramLabel = "FILE",
+            description = "YAML with the architecture (model: embed_dim, depth, num_heads, ...); "
+                    + "needed only for non-official sizes.")
+    Path modelConfig;
+
+    @Option(names = "--input", required = true, paramLabel = "IMAGE|DIR", description = "An image or a folder of images.")
+    Path input;
+
+    @Option(names = "--output", required = true, paramLabel = "DIR", description = "Folder for the results (created).")
+    Path output;
+
+    @Option(names = "--input-size", defaultValue = "518",
+            description = "Short side of the network input (rounded to multiples of 14). Default: ${DEFAULT-VALUE}.")
+    int inputSize;
+
+    @Option(names = "--batch-size", defaultValue = "1",
+            description = "Images of the same size predicted together. Default: ${DEFAULT-VALUE}.")
+    int batchSize;
+
+    @Mixin
+    CommonOptions common;
+
+    @Override
+    public Integer call() throws IOException {
+        if (batchSize < 1) {
+            throw new LoraException("--batch-size " + batchSize + ": must be at least 1");
+        }
+        List<Path> images = listImages(input);
+        Compute.setThreads(common.threads);
+        DepthPredictor.loadOpenCv();
+        Files.createDirectories(output);
+        try (NDManager base = NDManager.newBaseManager(Compute.device(common.device.name()))) {
+            DepthAnythingV2 model = DepthAnythingV2.fromCheckpoint(weights, modelConfig, base);
+            DepthPredictor predictor = new DepthPredictor(model, inputSize);
+            try (ProgressBar bar = new ProgressBarBuilder().setTaskName("predict").setInitialMax(images.size())
+                    .setStyle(ProgressBarStyle.ASCII).setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(System.err))
+                    .build()) {
+                List<Mat> pending = new ArrayList<>();
+                List<Path> names = new ArrayList<>();
+                for (Path p : images) {
+                    Mat m = Imgcodecs.imread(p.toString());
+                    if (m.empty()) {
+                        throw LoraException.file(p, "cannot read the image (missing, unsupported or corrupt)");
+                    }
+                    if (!pending.isEmpty() && (pending.size() == batchSize || m.rows() != pending.get(0).rows()
+                            || m.cols() != pending.get(0).cols())) {
+                        flush(predictor, pending, names, bar);
+                    }
+                    pending.add(m);
+                    names.add(p);
+                }
+                flush(predictor, pending, names, bar);
+            }
+        }
+        return 0;
+    }
+
+    private void flush(DepthPredictor predictor, List<Mat> pending, List<Path> names, ProgressBar bar) {
+        if (pending.isEmpty()) {
+            return;
+        }
+        List<float[]> depths = predictor.predictBatch(pending);
+        for (int i = 0; i < pending.size(); i++) {
+            int h = pending.get(i).rows();
+            int w = pending.get(i).cols();
+            String stem = stem(names.get(i));
+            Npy.write(output.resolve(stem + ".npy"), new long[] {h, w}, depths.get(i));
+            Mat colour = DepthPredictor.colorize(depths.get(i), h, w);
+            MatOfByte png = new MatOfByte();
+            Imgcodecs.imencode(".png", colour, png);
+            byte[] bytes = png.toArray();
+            AtomicFiles.writeBytes(output.resolve(stem + ".png"), bytes);
+            colour.release();
+            png.release();
+            pending.get(i).release();
+            bar.step();
+        }
+        pending.clear();
+        names.clear();
+    }
+
+    static String stem(Path p) {
+        String n = p.getFileName().toString();
+        int dot = n.lastIndexOf('.');
+        return dot > 0 ? n.substring(0, dot) : n;
+    }
+
+    /** The image itself, or the folder's images (by extension) in name order. */
+    static List<Path> listImages(Path input) throws IOException {
+        if (Files.isRegularFile(input)) {
+            return List.of(input);
+        }
+        if (!Files.isDirectory(input)) {
+            throw LoraException.file(input, "no such file or folder");
+        }
+        List<Path> out;
+        try (Stream<Path> s = Files.list(input)) {
+            out = new ArrayList<>(s.filter(Files::isRegularFile)
+                    .filter(p -> {
+                        String n = p.getFileName().toString().toLowerCase(Locale.ROOT);
+                        int dot = n.lastIndexOf('.');
+                        return dot > 0 && IMAGE_EXTENSIONS.contains(n.substring(dot + 1));
+                    })
+                    .sorted()
+                    .toList());
+        }
+        if (out.isEmpty()) {
+            throw LoraException.file(input, "no images (" + String.join(", ", IMAGE_EXTENSIONS) + ") in the folder");
+        }
+        return out;
+    }
+}

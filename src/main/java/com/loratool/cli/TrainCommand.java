@@ -1,0 +1,66 @@
+package com.loratool.cli;
+
+import com.loratool.config.ConfigLoader;
+import com.loratool.config.RunConfig;
+import com.loratool.train.TrainRun;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code lora train}: fine-tune LoRA adapters on Depth Anything V2 as a config describes. */
+@Command(name = "train", mixinStandardHelpOptions = true,
+        description = {"Train LoRA adapters on a frozen Depth Anything V2.",
+            "Writes runs/<name>/: config.yaml, split.json, metrics.csv, train.log, loss.png, checkpoints/, best/."},
+        footer = {"", "Every config key: configs/README.md. Example:",
+            "  lora train --config configs/smoke.yaml --set train.epochs=3"})
+public final class TrainCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    CommonOptions common;
+
+    @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE", description = "Run config (YAML).")
+    Path config;
+
+    @Option(names = "--set", paramLabel = "KEY=VALUE",
+            description = "Override a config key, e.g. --set train.lr=3e-4 (repeatable).")
+    List<String> sets = new ArrayList<>();
+
+    @Option(names = "--resume", description = "Continue the run from its last epoch checkpoint.")
+    boolean resume;
+
+    @Option(names = "--force", description = "Start over even if the run directory already has checkpoints.")
+    boolean force;
+
+    @Option(names = {"-q", "--quiet"}, description = "No progress bars; one log line per epoch.")
+    boolean quiet;
+
+    @Option(names = "--dry-run", description = "Build the model and adapters, print the summary, do not train.")
+    boolean dryRun;
+
+    @Override
+    public Integer call() {
+        RunConfig cfg = ConfigLoader.load(config, sets);
+        var pr = spec.commandLine().getParseResult();
+        if (pr.hasMatchedOption("--device")) {
+            cfg.train.device = common.device.name();
+        }
+        if (pr.hasMatchedOption("--threads")) {
+            cfg.train.threads = common.threads;
+        }
+        TrainRun run = new TrainRun(cfg, System.err);
+        if (dryRun) {
+            run.summary(spec.commandLine().getOut());
+            return 0;
+        }
+        run.train(resume, force, quiet);
+        return 0;
+    }
+}

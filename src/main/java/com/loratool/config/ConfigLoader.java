@@ -1,0 +1,154 @@
+package com.loratool.config;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
+import com.loratool.LoraException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Collectors;
+
+/**
+ * Reads a run config from YAML, applies {@code --set key=value} overrides, binds it to
+ * {@link RunConfig} rejecting unknown keys (with the closest valid name) and validates it.
+ */
+public final class ConfigLoader {
+    private ConfigLoader() {}
+
+    /** YAML mapper with snake_case keys; unknown keys are errors. */
+    public static ObjectMapper yaml() {
+        YAMLFactory f = YAMLFactory.builder()
+                .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
+                .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
+                .build();
+        return new ObjectMapper(f)
+                .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+                .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+                .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+                .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS);
+    }
+
+    public static RunConfig load(Path file, List<String> overrides) {
+        ObjectMapper m = yaml();
+        JsonNode root;
+        try {
+            root = m.readTree(Files.readString(file));
+        } catch (NoSuchFileException e) {
+            throw LoraException.file(file, "no such config file");
+        } catch (JsonProcessingException e) {
+            throw LoraException.file(file, "not valid YAML: " + e.getOriginalMessage()
+                    + (e.getLocation() != null ? " (line " + e.getLocation().getLineNr() + ")" : ""));
+        } catch (IOException e) {
+            throw LoraException.file(file, "cannot read: " + e.getMessage());
+        }
+        if (root == null || root.isMissingNode() || root.isNull()) {
+            root = m.createObjectNode();
+        }
+        if (!root.isObject()) {
+            throw LoraException.file(file, "expected a mapping with sections model, data, lora, train");
+        }
+        ObjectNode tree = (ObjectNode) root;
+        List<String> setKeys = new ArrayList<>();
+        for (String o : overrides == null ? List.<String>of() : overrides) {
+            setKeys.add(applyOverride(m, tree, o));
+        }
+        RunConfig c = bind(m, tree, file, setKeys);
+        c.source = file;
+        c.validate();
+        return c;
+    }
+
+    /** Applies "a.b.c=value" (value parsed as YAML, so lists like [qkv,proj] work); returns the key. */
+    static String applyOverride(ObjectMapper m, ObjectNode tree, String override) {
+        int eq = override.indexOf('=');
+        if (eq <= 0) {
+            throw new LoraException("--set " + override + ": expected key=value, e.g. train.lr=3e-4");
+        }
+        String key = override.substring(0, eq).trim();
+        String text = override.substring(eq + 1);
+        JsonNode value;
+        try {
+            value = text.isEmpty() ? m.getNodeFactory().nullNode() : m.readTree(text);
+        } catch (JsonProcessingException e) {
+            throw new LoraException("--set " + override + ": value is not valid YAML");
+        }
+        if (value == null || value.isMissingNode()) {
+            value = m.getNodeFactory().nullNode();
+        }
+        String[] parts = key.split("\\.");
+        ObjectNode node = tree;
+        for (int i = 0; i < parts.length - 1; i++) {
+            JsonNode child = node.get(parts[i]);
+            if (child == null || !child.isObject()) {
+                child = node.putObject(parts[i]);
+            }
+            node = (ObjectNode) child;
+        }
+        node.set(parts[parts.length - 1], value);
+        return key;
+    }
+
+    private static RunConfig bind(ObjectMapper m, ObjectNode tree, Path file, List<String> setKeys) {
+        try {
+            return m.treeToValue(tree, RunConfig.class);
+        } catch (UnrecognizedPropertyException e) {
+            String path = dotted(e);
+            List<String> known = e.getKnownPropertyIds() == null ? List.of()
+                    : e.getKnownPropertyIds().stream().map(Object::toString).sorted().collect(Collectors.toList());
+            String where = setKeys.contains(path) ? "--set " + path : file + ": " + path;
+            throw new LoraException(where + ": " + KeySuggester.unknownKeyMessage(e.getPropertyName(), known));
+        } catch (MismatchedInputException e) {
+            String path = dotted(e);
+            String type = e.getTargetType() == null ? "another type" : e.getTargetType().getSimpleName();
+            String where = setKeys.contains(path) ? "--set " + path : file + ": " + path;
+            throw new LoraException(where + ": wrong type of value (expected " + friendly(type) + ")");
+        } catch (JsonProcessingException e) {
+            throw LoraException.file(file, e.getOriginalMessage());
+        }
+    }
+
+    private static String friendly(String javaType) {
+        return switch (javaType) {
+            case "int", "Integer", "long", "Long" -> "an integer";
+            case "double", "Double", "float", "Float" -> "a number";
+            case "boolean", "Boolean" -> "true or false";
+            case "List", "ArrayList" -> "a list";
+            case "String" -> "a string";
+            default -> "a mapping";
+        };
+    }
+
+    private static String dotted(JsonMappingException e) {
+        return e.getPath().stream()
+                .map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
+                .collect(Collectors.joining("."))
+                .replace(".[", "[");
+    }
+
+    /** The resolved config as YAML (every key with its effective value). */
+    public static String toYaml(RunConfig c) {
+        try {
+            return yaml().writeValueAsString(c);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Writes the resolved config atomically. */
+    public static void save(RunConfig c, Path file) {
+        com.loratool.io.AtomicFiles.writeString(file, toYaml(c));
+    }
+}

@@ -1,0 +1,102 @@
+package com.loratool.config;
+
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.loratool.LoraException;
+import com.loratool.lora.LoraConfig;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * A training run's configuration, as read from YAML by {@link ConfigLoader}: sections
+ * {@code model}, {@code data}, {@code lora}, {@code train}. Every key is documented in
+ * configs/README.md.
+ */
+public class RunConfig {
+    public ModelSection model = new ModelSection();
+    /** The data helper's section, kept as a tree and bound to its own type by the data stage. */
+    public ObjectNode data;
+    public LoraConfig lora = new LoraConfig();
+    public TrainSection train = new TrainSection();
+
+    /** The file this was read from (not part of the YAML). */
+    @JsonIgnore
+    public Path source;
+
+    private static final Set<String> OPTIMIZERS = Set.of("adam", "adamw");
+    private static final Set<String> SCHEDULES = Set.of("constant", "cosine");
+    private static final Set<String> LOSSES = Set.of("ssi", "silog", "l1", "mse");
+    private static final Set<String> METRICS = Set.of("val_loss", "abs_rel", "delta1");
+    private static final Set<String> DEVICES = Set.of("auto", "cpu", "gpu");
+
+    /** Checks every value's range; errors read "<file>: train.lr: must be > 0, got -1". */
+    public void validate() {
+        String w = source == null ? "" : source + ": ";
+        lora.validate(w);
+        TrainSection t = train;
+        oneOf(w, "train.optimizer", t.optimizer, OPTIMIZERS);
+        oneOf(w, "train.schedule", t.schedule, SCHEDULES);
+        oneOf(w, "train.loss", t.loss, LOSSES);
+        oneOf(w, "train.val_metric", t.valMetric, METRICS);
+        oneOf(w, "train.device", t.device, DEVICES);
+        check(w, "train.lr", t.lr > 0 && Double.isFinite(t.lr), "must be > 0", t.lr);
+        check(w, "train.betas", t.betas != null && t.betas.size() == 2
+                && t.betas.get(0) >= 0 && t.betas.get(0) < 1 && t.betas.get(1) >= 0 && t.betas.get(1) < 1,
+                "must be two numbers in [0, 1)", t.betas);
+        check(w, "train.eps", t.eps > 0, "must be > 0", t.eps);
+        check(w, "train.weight_decay", t.weightDecay >= 0, "must be >= 0", t.weightDecay);
+        check(w, "train.warmup_steps", t.warmupSteps >= 0, "must be >= 0", t.warmupSteps);
+        check(w, "train.min_lr", t.minLr >= 0 && t.minLr <= t.lr, "must be in [0, lr]", t.minLr);
+        check(w, "train.clip_grad_norm", t.clipGradNorm >= 0, "must be >= 0 (0 = off)", t.clipGradNorm);
+        check(w, "train.grad_accum", t.gradAccum >= 1, "must be >= 1", t.gradAccum);
+        check(w, "train.epochs", t.epochs >= 1, "must be >= 1", t.epochs);
+        check(w, "train.batch_size", t.batchSize >= 1, "must be >= 1", t.batchSize);
+        check(w, "train.threads", t.threads >= 0, "must be >= 0 (0 = all cores)", t.threads);
+        check(w, "train.grad_match_weight", t.gradMatchWeight >= 0, "must be >= 0", t.gradMatchWeight);
+        check(w, "train.grad_match_scales", t.gradMatchScales >= 1, "must be >= 1", t.gradMatchScales);
+        check(w, "train.silog_lambda", t.silogLambda >= 0 && t.silogLambda <= 1, "must be in [0, 1]", t.silogLambda);
+        check(w, "train.early_stopping", t.earlyStopping >= 0, "must be >= 0 (0 = off)", t.earlyStopping);
+        check(w, "train.keep_last", t.keepLast >= 1, "must be >= 1", t.keepLast);
+        if (model.weights == null || model.weights.isBlank()) {
+            throw new LoraException(w + "model.weights: missing (path of the base Depth Anything V2 weights)");
+        }
+        if (model.preset != null && model.config != null) {
+            throw new LoraException(w + "model: give preset or config, not both");
+        }
+        if (data == null) {
+            throw new LoraException(w + "data: missing section (at least data.root)");
+        }
+    }
+
+    private static void oneOf(String w, String key, String value, Set<String> allowed) {
+        if (value == null || !allowed.contains(value)) {
+            String hint = value == null ? null : KeySuggester.closest(value, allowed);
+            throw new LoraException(w + key + ": must be one of " + List.copyOf(new java.util.TreeSet<>(allowed))
+                    + ", got " + value + (hint != null ? " (did you mean " + hint + "?)" : ""));
+        }
+    }
+
+    private static void check(String w, String key, boolean ok, String rule, Object value) {
+        if (!ok) {
+            throw new LoraException(w + key + ": " + rule + ", got " + value);
+        }
+    }
+
+    /** The run's name: train.run_name, or the config file's name without extension. */
+    public String runName() {
+        if (train.runName != null && !train.runName.isBlank()) {
+            return train.runName;
+        }
+        if (source == null) {
+            return "run";
+        }
+        String n = source.getFileName().toString();
+        int dot = n.lastIndexOf('.');
+        return dot > 0 ? n.substring(0, dot) : n;
+    }
+
+    public Path runDir() {
+        return Path.of(train.outputDir).resolve(runName());
+    }
+}

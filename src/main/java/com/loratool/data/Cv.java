@@ -1,0 +1,49 @@
+package com.loratool.data;
+
+import com.loratool.LoraException;
+import java.nio.file.Path;
+import org.opencv.core.Mat;
+import org.opencv.core.MatOfByte;
+
+/** Loads the OpenCV natives once and wraps a few Mat conversions. */
+public final class Cv {
+    private static volatile boolean loaded;
+
+    private Cv() {}
+
+    /** Loads OpenCV's native library (idempotent, thread-safe). */
+    public static void load() {
+        if (!loaded) {
+            synchronized (Cv.class) {
+                if (!loaded) {
+                    nu.pattern.OpenCV.loadLocally();
+                    loaded = true;
+                }
+            }
+        }
+    }
+
+    /** Mat (CV_32F, any channels) → float[] in row-major, channel-interleaved order. */
+    static float[] floats(Mat m) {
+        Mat c = m.isContinuous() ? m : m.clone();
+        float[] out = new float[(int) (c.total() * c.channels())];
+        c.get(0, 0, out);
+        return out;
+    }
+
+    /** float[] (interleaved) → new Mat of {@code type}. */
+    static Mat mat(float[] data, int h, int w, int type) {
+        Mat m = new Mat(h, w, type);
+        m.put(0, 0, data);
+        return m;
+    }
+
+    /** Encodes a Mat as PNG and writes it atomically. */
+    static void writePng(Path file, Mat m) {
+        MatOfByte buf = new MatOfByte();
+        if (!org.opencv.imgcodecs.Imgcodecs.imencode(".png", m, buf)) {
+            throw LoraException.file(file, "cannot encode PNG");
+        }
+        com.loratool.io.AtomicFiles.writeBytes(file, buf.toArray());
+    }
+}

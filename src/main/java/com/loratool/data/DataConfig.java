@@ -1,0 +1,246 @@
+package com.loratool.data;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.loratool.LoraException;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * The {@code data:} section of a run config (snake_case YAML keys). Every field has a documented
+ * default; a missing or null key takes it. Bind with Jackson, or build with {@link #defaults(Path)}
+ * and the {@code with...} methods.
+ *
+ * @param root data folder holding {@code images_dir} and {@code depth_dir}. No default (required).
+ * @param imagesDir sub-folder of colour images. Default {@code images}.
+ * @param depthDir sub-folder of depth / point-cloud files. Default {@code depth}.
+ * @param stripSuffixes suffixes removed from file stems before pairing (longest match first).
+ *     Default: {@code _Zivid_acquisition_color, _Zivid_acquisition_rawDepth, _color, _rgb, _image,
+ *     _rawDepth, _depth, _xyz}.
+ * @param size explicit network size {@code [H, W]}, both multiples of 14. Default unset.
+ * @param scale width in patches: width {@code 14*scale}, height from the aspect ratio (multiple of
+ *     14). Default unset.
+ * @param inputSize official keep-aspect lower-bound rule (shorter side at least this, multiples of
+ *     14). Default 518 when neither {@code size} nor {@code scale} is given. Set at most one of the three.
+ * @param imageInterpolation image resize: {@code nearest|linear|cubic|area|lanczos}. Default {@code cubic}.
+ * @param depthResize depth resize after hole filling: {@code nearest|area}. Default {@code nearest}.
+ * @param valFraction fraction of pairs held out for validation (at least one pair when there are
+ *     two or more and the fraction is above 0). Default 0.2.
+ * @param maxTrainImages keep at most this many training pairs (0 = all). Default 0.
+ * @param seed seed of the split (and of augmentation). Default 0.
+ * @param augment augmentation, off by default (see {@link Augment}).
+ * @param cache sample cache (see {@link Cache}).
+ * @param strict unpaired files are an error instead of a warning. Default false.
+ * @param depthUnits units of the depth values after {@code depth_scale}: {@code mm|cm|m}. Samples
+ *     hold Z in mm. Default {@code mm}.
+ * @param depthScale multiplier applied to raw depth values (e.g. 0.001 for a 16-bit PNG in
+ *     millimetres-per-unit with {@code depth_units: m}... or 1.0). Default 1.0.
+ * @param npzKey array name inside a {@code .npz}. Default: the only array, else one of
+ *     {@code xyz, points, depth, z}.
+ */
+public record DataConfig(
+        @JsonProperty("root") String root,
+        @JsonProperty("images_dir") String imagesDir,
+        @JsonProperty("depth_dir") String depthDir,
+        @JsonProperty("strip_suffixes") List<String> stripSuffixes,
+        @JsonProperty("size") List<Integer> size,
+        @JsonProperty("scale") Integer scale,
+        @JsonProperty("input_size") Integer inputSize,
+        @JsonProperty("image_interpolation") String imageInterpolation,
+        @JsonProperty("depth_resize") String depthResize,
+        @JsonProperty("val_fraction") Double valFraction,
+        @JsonProperty("max_train_images") Integer maxTrainImages,
+        @JsonProperty("seed") Long seed,
+        @JsonProperty("augment") Augment augment,
+        @JsonProperty("cache") Cache cache,
+        @JsonProperty("strict") Boolean strict,
+        @JsonProperty("depth_units") String depthUnits,
+        @JsonProperty("depth_scale") Double depthScale,
+        @JsonProperty("npz_key") String npzKey) {
+
+    public static final List<String> DEFAULT_SUFFIXES = List.of(
+            "_Zivid_acquisition_color", "_Zivid_acquisition_rawDepth", "_color", "_rgb", "_image",
+            "_rawDepth", "_depth", "_xyz");
+
+    /**
+     * Augmentation (training pairs only; off by default).
+     *
+     * @param hflip mirror left-right with probability 0.5. Default false.
+     * @param rotateDegrees rotate by a uniform angle in [-d, d] degrees (image cubic, depth and
+     *     mask nearest; pixels rotated in from outside are unmeasured). Default 0 (off).
+     * @param colorJitter brightness/contrast/saturation jitter strength in [0, 1) on the image
+     *     only. Default 0 (off).
+     */
+    public record Augment(
+            @JsonProperty("hflip") Boolean hflip,
+            @JsonProperty("rotate_degrees") Double rotateDegrees,
+            @JsonProperty("color_jitter") Double colorJitter) {
+        public Augment {
+            hflip = hflip != null && hflip;
+            rotateDegrees = rotateDegrees == null ? 0.0 : rotateDegrees;
+            colorJitter = colorJitter == null ? 0.0 : colorJitter;
+            if (rotateDegrees < 0 || rotateDegrees > 45) {
+                throw new LoraException("data.augment.rotate_degrees: must be in [0, 45], got " + rotateDegrees);
+            }
+            if (colorJitter < 0 || colorJitter >= 1) {
+                throw new LoraException("data.augment.color_jitter: must be in [0, 1), got " + colorJitter);
+            }
+        }
+
+        public static Augment off() {
+            return new Augment(false, 0.0, 0.0);
+        }
+
+        public boolean enabled() {
+            return hflip || rotateDegrees > 0 || colorJitter > 0;
+        }
+    }
+
+    /**
+     * Sample cache.
+     *
+     * @param memory keep prepared samples in memory, so later epochs decode nothing. Default true.
+     * @param diskDir optional folder for an on-disk cache keyed by file size, mtime and the
+     *     preprocessing settings. Default unset (no disk cache).
+     */
+    public record Cache(@JsonProperty("memory") Boolean memory, @JsonProperty("disk_dir") String diskDir) {
+        public Cache {
+            memory = memory == null || memory;
+        }
+
+        public static Cache memoryOnly() {
+            return new Cache(true, null);
+        }
+    }
+
+    public DataConfig {
+        imagesDir = imagesDir == null ? "images" : imagesDir;
+        depthDir = depthDir == null ? "depth" : depthDir;
+        stripSuffixes = stripSuffixes == null ? DEFAULT_SUFFIXES : List.copyOf(stripSuffixes);
+        int given = (size != null ? 1 : 0) + (scale != null ? 1 : 0) + (inputSize != null ? 1 : 0);
+        if (given > 1) {
+            throw new LoraException("data: set only one of size, scale and input_size");
+        }
+        if (size != null && size.size() != 2) {
+            throw new LoraException("data.size: expected [H, W], got " + size);
+        }
+        if (size != null) {
+            Sizing.explicit(size.get(0), size.get(1));
+        }
+        if (given == 0) {
+            inputSize = 518;
+        }
+        imageInterpolation = imageInterpolation == null ? "cubic" : imageInterpolation.toLowerCase();
+        Interpolation.image(imageInterpolation);
+        depthResize = depthResize == null ? "nearest" : depthResize.toLowerCase();
+        if (!depthResize.equals("nearest") && !depthResize.equals("area")) {
+            throw new LoraException("data.depth_resize: expected nearest or area, got " + depthResize);
+        }
+        valFraction = valFraction == null ? 0.2 : valFraction;
+        if (valFraction < 0 || valFraction >= 1) {
+            throw new LoraException("data.val_fraction: must be in [0, 1), got " + valFraction);
+        }
+        maxTrainImages = maxTrainImages == null ? 0 : maxTrainImages;
+        if (maxTrainImages < 0) {
+            throw new LoraException("data.max_train_images: must be >= 0, got " + maxTrainImages);
+        }
+        seed = seed == null ? 0L : seed;
+        augment = augment == null ? Augment.off() : augment;
+        cache = cache == null ? Cache.memoryOnly() : cache;
+        strict = strict != null && strict;
+        depthUnits = depthUnits == null ? "mm" : depthUnits.toLowerCase();
+        unitsToMm(depthUnits);
+        depthScale = depthScale == null ? 1.0 : depthScale;
+        if (!(depthScale > 0) || Double.isInfinite(depthScale)) {
+            throw new LoraException("data.depth_scale: must be positive, got " + depthScale);
+        }
+    }
+
+    /** All defaults for a data folder. */
+    public static DataConfig defaults(Path root) {
+        return new DataConfig(root.toString(), null, null, null, null, null, null, null, null, null,
+                null, null, null, null, null, null, null, null);
+    }
+
+    public DataConfig withRoot(Path r) {
+        return new DataConfig(r.toString(), imagesDir, depthDir, stripSuffixes, size, scale, inputSize,
+                imageInterpolation, depthResize, valFraction, maxTrainImages, seed, augment, cache, strict,
+                depthUnits, depthScale, npzKey);
+    }
+
+    /** A copy with {@code scale: n} (clearing size and input_size). */
+    public DataConfig withScale(int n) {
+        return new DataConfig(root, imagesDir, depthDir, stripSuffixes, null, n, null,
+                imageInterpolation, depthResize, valFraction, maxTrainImages, seed, augment, cache, strict,
+                depthUnits, depthScale, npzKey);
+    }
+
+    /** A copy with {@code size: [h, w]} (clearing scale and input_size). */
+    public DataConfig withSize(int h, int w) {
+        return new DataConfig(root, imagesDir, depthDir, stripSuffixes, List.of(h, w), null, null,
+                imageInterpolation, depthResize, valFraction, maxTrainImages, seed, augment, cache, strict,
+                depthUnits, depthScale, npzKey);
+    }
+
+    public DataConfig withSplit(double valFrac, int maxTrain, long newSeed) {
+        return new DataConfig(root, imagesDir, depthDir, stripSuffixes, size, scale, inputSize,
+                imageInterpolation, depthResize, valFrac, maxTrain, newSeed, augment, cache, strict,
+                depthUnits, depthScale, npzKey);
+    }
+
+    public DataConfig withAugment(Augment a) {
+        return new DataConfig(root, imagesDir, depthDir, stripSuffixes, size, scale, inputSize,
+                imageInterpolation, depthResize, valFraction, maxTrainImages, seed, a, cache, strict,
+                depthUnits, depthScale, npzKey);
+    }
+
+    public DataConfig withCache(Cache c) {
+        return new DataConfig(root, imagesDir, depthDir, stripSuffixes, size, scale, inputSize,
+                imageInterpolation, depthResize, valFraction, maxTrainImages, seed, augment, c, strict,
+                depthUnits, depthScale, npzKey);
+    }
+
+    public DataConfig withStrict(boolean s) {
+        return new DataConfig(root, imagesDir, depthDir, stripSuffixes, size, scale, inputSize,
+                imageInterpolation, depthResize, valFraction, maxTrainImages, seed, augment, cache, s,
+                depthUnits, depthScale, npzKey);
+    }
+
+    /** The network input size for a source image of {@code height x width}. */
+    public Sizing.Size targetSize(int height, int width) {
+        if (size != null) {
+            return Sizing.explicit(size.get(0), size.get(1));
+        }
+        if (scale != null) {
+            return Sizing.fromScale(height, width, scale);
+        }
+        return Sizing.lowerBound(height, width, inputSize);
+    }
+
+    /** Millimetres per raw depth value: {@code depth_scale * units}. */
+    public double rawToMm() {
+        return depthScale * unitsToMm(depthUnits);
+    }
+
+    static double unitsToMm(String units) {
+        return switch (units) {
+            case "mm" -> 1.0;
+            case "cm" -> 10.0;
+            case "m" -> 1000.0;
+            default -> throw new LoraException("data.depth_units: expected mm, cm or m, got " + units);
+        };
+    }
+
+    /** The settings that change a prepared sample (the cache key); split/augment/cache excluded. */
+    public String preprocessingKey() {
+        return "size=" + size + ";scale=" + scale + ";input_size=" + inputSize + ";interp=" + imageInterpolation
+                + ";depth_resize=" + depthResize + ";units=" + depthUnits + ";depth_scale=" + depthScale
+                + ";npz_key=" + npzKey + ";v=1";
+    }
+
+    public Path rootPath() {
+        if (root == null || root.isBlank()) {
+            throw new LoraException("data.root: not set (the folder with " + imagesDir + "/ and " + depthDir + "/)");
+        }
+        return Path.of(root);
+    }
+}

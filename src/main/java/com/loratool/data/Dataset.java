@@ -1,0 +1,136 @@
+package com.loratool.data;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The data pipeline's entry point for training and evaluation.
+ *
+ * <pre>{@code
+ * Dataset ds = Dataset.open(config);      // pairs files, makes the seeded split (no decoding yet)
+ * ds.writeSplit(runDir);                  // <runDir>/split.json
+ * List<Sample> val = ds.val();            // prepared, cached, never augmented
+ * for (int epoch = 0; ...; epoch++) {
+ *     for (List<Sample> batch : ds.trainBatches(epoch, batchSize)) { ... }  // shuffled, augmented
+ * }
+ * }</pre>
+ *
+ * Samples are decoded and hole-filled once per file (memory cache, optional disk cache); later
+ * epochs decode nothing ({@link #decodeCount()}). Sample sizes follow the config: with
+ * {@code size: [H, W]} all samples match; with {@code scale} / {@code input_size} samples from
+ * files of different resolution differ, and a batch must hold one size (the trainer's concern;
+ * batches here are formed in order and may therefore mix sizes only if the files do).
+ * The trainer converts samples to NDArrays (image 3xhxw, depth hxw, mask hxw).
+ * Thread-safe for concurrent {@link #train()}/{@link #val()} calls.
+ */
+public final class Dataset {
+    private static final Logger LOG = LoggerFactory.getLogger(Dataset.class);
+    private final DataConfig config;
+    private final Pairing.Result pairing;
+    private final Split split;
+    private final SamplePreparer preparer;
+    private final SampleCache cache;
+
+    private Dataset(DataConfig config, Pairing.Result pairing) {
+        this.config = config;
+        this.pairing = pairing;
+        this.split = Split.of(pairing.pairs(), config.valFraction(), config.maxTrainImages(), config.seed());
+        this.preparer = new SamplePreparer(config);
+        this.cache = new SampleCache(preparer, config);
+    }
+
+    /** Pairs the files under {@code config.root} and splits them (warns about unpaired files). */
+    public static Dataset open(DataConfig config) {
+        Pairing.Result r = Pairing.pair(config);
+        if (!r.problems().isEmpty()) {
+            LOG.warn("{}: {}", config.root(), r.problems());
+        }
+        return new Dataset(config, r);
+    }
+
+    public DataConfig config() {
+        return config;
+    }
+
+    public Pairing.Result pairing() {
+        return pairing;
+    }
+
+    public Split split() {
+        return split;
+    }
+
+    public List<Pair> trainPairs() {
+        return split.train();
+    }
+
+    public List<Pair> valPairs() {
+        return split.val();
+    }
+
+    /** Training samples in stem order, prepared (cached), not augmented. */
+    public List<Sample> train() {
+        return prepareAll(split.train());
+    }
+
+    /** Validation samples in stem order, prepared (cached), never augmented. */
+    public List<Sample> val() {
+        return prepareAll(split.val());
+    }
+
+    /** One prepared (cached) sample. */
+    public Sample sample(Pair p) {
+        return cache.get(p);
+    }
+
+    /**
+     * The training samples of one epoch: shuffled with {@code Random(seed * 1_000_003 + epoch)}
+     * and augmented per the config (deterministic for a seed and epoch).
+     */
+    public List<Sample> trainEpoch(long epoch) {
+        List<Sample> base = new ArrayList<>(train());
+        Random rnd = new Random(config.seed() * 1_000_003L + epoch);
+        Collections.shuffle(base, rnd);
+        List<Sample> out = new ArrayList<>(base.size());
+        for (Sample s : base) {
+            out.add(Augmenter.apply(s, config.augment(), rnd));
+        }
+        return out;
+    }
+
+    /** {@link #trainEpoch} cut into batches of {@code batchSize} (the last may be smaller). */
+    public List<List<Sample>> trainBatches(long epoch, int batchSize) {
+        if (batchSize < 1) {
+            throw new IllegalArgumentException("batch size must be >= 1");
+        }
+        List<Sample> all = trainEpoch(epoch);
+        List<List<Sample>> out = new ArrayList<>();
+        for (int i = 0; i < all.size(); i += batchSize) {
+            out.add(List.copyOf(all.subList(i, Math.min(all.size(), i + batchSize))));
+        }
+        return out;
+    }
+
+    /** Writes {@code <runDir>/split.json}. */
+    public Path writeSplit(Path runDir) {
+        return split.write(runDir);
+    }
+
+    /** Pairs decoded so far (a second epoch adds none). */
+    public long decodeCount() {
+        return preparer.decodeCount();
+    }
+
+    private List<Sample> prepareAll(List<Pair> pairs) {
+        List<Sample> out = new ArrayList<>(pairs.size());
+        for (Pair p : pairs) {
+            out.add(cache.get(p));
+        }
+        return out;
+    }
+}

@@ -1,0 +1,101 @@
+package com.loratool.data;
+
+import com.loratool.LoraException;
+import com.loratool.io.Npy;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import org.opencv.core.Core;
+import org.opencv.core.CvType;
+import org.opencv.core.Mat;
+import org.opencv.imgproc.Imgproc;
+
+/**
+ * {@code lora data preview}: per sample {@code <stem>_rgb.png} (resized RGB),
+ * {@code <stem>_z.png} (filled Z, turbo colour map from the sample's min to max, near = blue) and
+ * {@code <stem>_mask.png} (white = measured); with npy also {@code <stem>_image.npy}
+ * (3 x h x w float32, normalised), {@code <stem>_z.npy}, {@code <stem>_mask.npy} (h x w; mask as
+ * bool) and {@code <stem>_zfull.npy} (filled Z at the file's own resolution).
+ */
+public final class Preview {
+    private Preview() {}
+
+    /** Writes previews of every pair; returns the number of samples. */
+    public static int write(DataConfig config, Path outDir, boolean npy) {
+        List<Pair> pairs = Pairing.pair(config).pairs();
+        try {
+            Files.createDirectories(outDir);
+        } catch (IOException e) {
+            throw LoraException.file(outDir, "cannot create folder (" + e.getMessage() + ")", e);
+        }
+        SamplePreparer prep = new SamplePreparer(config);
+        try (ProgressBar pb = new ProgressBarBuilder().setTaskName("preview").setInitialMax(pairs.size())
+                .setStyle(ProgressBarStyle.ASCII).continuousUpdate().setConsumer(
+                        new me.tongfei.progressbar.ConsoleProgressBarConsumer(System.err)).build()) {
+            for (Pair p : pairs) {
+                SamplePreparer.Prepared pr = prep.prepareFull(p);
+                Sample s = pr.sample();
+                String base = s.stem();
+                Cv.writePng(outDir.resolve(base + "_rgb.png"), rgbBgr8(s));
+                Cv.writePng(outDir.resolve(base + "_z.png"), zColour(s.depth(), s.h(), s.w()));
+                Cv.writePng(outDir.resolve(base + "_mask.png"), mask8(s.mask(), s.h(), s.w()));
+                if (npy) {
+                    Npy.write(outDir.resolve(base + "_image.npy"), new long[] {3, s.h(), s.w()}, s.image());
+                    Npy.write(outDir.resolve(base + "_z.npy"), new long[] {s.h(), s.w()}, s.depth());
+                    Npy.writeBool(outDir.resolve(base + "_mask.npy"), new long[] {s.h(), s.w()}, s.mask());
+                    Npy.write(outDir.resolve(base + "_zfull.npy"), new long[] {pr.srcH(), pr.srcW()}, pr.zFull());
+                }
+                pb.step();
+            }
+        }
+        return pairs.size();
+    }
+
+    static Mat rgbBgr8(Sample s) {
+        int plane = s.h() * s.w();
+        byte[] b = new byte[3 * plane];
+        for (int i = 0; i < plane; i++) {
+            for (int c = 0; c < 3; c++) {
+                double v = s.image()[c * plane + i] * Sample.STD[c] + Sample.MEAN[c];
+                b[3 * i + (2 - c)] = (byte) Math.max(0, Math.min(255, Math.round(v * 255)));
+            }
+        }
+        Mat m = new Mat(s.h(), s.w(), CvType.CV_8UC3);
+        m.put(0, 0, b);
+        return m;
+    }
+
+    static Mat zColour(float[] z, int h, int w) {
+        float lo = Float.POSITIVE_INFINITY;
+        float hi = Float.NEGATIVE_INFINITY;
+        for (float v : z) {
+            lo = Math.min(lo, v);
+            hi = Math.max(hi, v);
+        }
+        double span = Math.max(1e-6, hi - lo);
+        byte[] g = new byte[z.length];
+        for (int i = 0; i < z.length; i++) {
+            g[i] = (byte) Math.round((z[i] - lo) / span * 255);
+        }
+        Mat grey = new Mat(h, w, CvType.CV_8UC1);
+        grey.put(0, 0, g);
+        Mat col = new Mat();
+        Imgproc.applyColorMap(grey, col, Imgproc.COLORMAP_TURBO);
+        grey.release();
+        return col;
+    }
+
+    static Mat mask8(boolean[] mask, int h, int w) {
+        byte[] g = new byte[mask.length];
+        for (int i = 0; i < g.length; i++) {
+            g[i] = (byte) (mask[i] ? 255 : 0);
+        }
+        Mat m = new Mat(h, w, CvType.CV_8UC1);
+        m.put(0, 0, g);
+        return m;
+    }
+}

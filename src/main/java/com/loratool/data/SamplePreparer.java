@@ -1,0 +1,111 @@
+package com.loratool.data;
+
+import com.loratool.LoraException;
+import java.util.concurrent.atomic.AtomicLong;
+import org.opencv.core.CvType;
+import org.opencv.core.Mat;
+import org.opencv.core.Size;
+import org.opencv.imgproc.Imgproc;
+
+/**
+ * Decodes one pair and prepares it: read image (RGB, [0,1]) and Z (mm), check equal resolution,
+ * fill holes at full resolution ({@link HoleFilling}), resize the image (configured
+ * interpolation, default cubic) and Z (nearest or area) to the configured size, resize the
+ * measured mask with nearest, normalise the image with ImageNet mean/std into CHW.
+ */
+public final class SamplePreparer {
+    private final DataConfig config;
+    private final AtomicLong decodes = new AtomicLong();
+
+    /** A prepared sample plus the full-resolution filled Z ({@code srcH x srcW}). */
+    public record Prepared(Sample sample, float[] zFull, boolean[] maskFull, int srcH, int srcW) {}
+
+    public SamplePreparer(DataConfig config) {
+        this.config = config;
+        Cv.load();
+    }
+
+    /** How many pairs were decoded so far (the cache test counts these). */
+    public long decodeCount() {
+        return decodes.get();
+    }
+
+    public Sample prepare(Pair pair) {
+        return prepareFull(pair).sample();
+    }
+
+    public Prepared prepareFull(Pair pair) {
+        decodes.incrementAndGet();
+        Mat rgb = ImageReader.readRgb(pair.image());
+        DepthMap dm = DepthReader.read(pair.depth(), config);
+        int h = rgb.rows();
+        int w = rgb.cols();
+        if (dm.h() != h || dm.w() != w) {
+            rgb.release();
+            throw LoraException.file(pair.depth(), "depth is " + dm.w() + "x" + dm.h() + " but image "
+                    + pair.image().getFileName() + " is " + w + "x" + h);
+        }
+        float[] z = dm.z();
+        boolean[] measured;
+        try {
+            measured = HoleFilling.fill(z, h, w);
+        } catch (IllegalArgumentException e) {
+            rgb.release();
+            throw LoraException.file(pair.depth(), "no valid depth (all NaN, inf or <= 0)");
+        }
+        Sizing.Size size = config.targetSize(h, w);
+        int oh = size.height();
+        int ow = size.width();
+
+        Mat img = new Mat();
+        Imgproc.resize(rgb, img, new Size(ow, oh), 0, 0, Interpolation.image(config.imageInterpolation()));
+        rgb.release();
+        float[] hwc = Cv.floats(img);
+        img.release();
+        float[] chw = new float[3 * oh * ow];
+        int plane = oh * ow;
+        for (int i = 0; i < plane; i++) {
+            for (int c = 0; c < 3; c++) {
+                chw[c * plane + i] = (hwc[3 * i + c] - Sample.MEAN[c]) / Sample.STD[c];
+            }
+        }
+
+        float[] depth = resizeFloat(z, h, w, oh, ow,
+                config.depthResize().equals("area") ? Imgproc.INTER_AREA : Imgproc.INTER_NEAREST);
+        boolean[] mask = resizeMask(measured, h, w, oh, ow);
+        return new Prepared(new Sample(pair.stem(), chw, depth, mask, oh, ow), z, measured, h, w);
+    }
+
+    static float[] resizeFloat(float[] src, int h, int w, int oh, int ow, int interp) {
+        if (h == oh && w == ow) {
+            return src.clone();
+        }
+        Mat m = Cv.mat(src, h, w, CvType.CV_32FC1);
+        Mat r = new Mat();
+        Imgproc.resize(m, r, new Size(ow, oh), 0, 0, interp);
+        m.release();
+        float[] out = Cv.floats(r);
+        r.release();
+        return out;
+    }
+
+    static boolean[] resizeMask(boolean[] src, int h, int w, int oh, int ow) {
+        byte[] b = new byte[src.length];
+        for (int i = 0; i < b.length; i++) {
+            b[i] = (byte) (src[i] ? 1 : 0);
+        }
+        Mat m = new Mat(h, w, CvType.CV_8UC1);
+        m.put(0, 0, b);
+        Mat r = new Mat();
+        Imgproc.resize(m, r, new Size(ow, oh), 0, 0, Imgproc.INTER_NEAREST);
+        byte[] rb = new byte[oh * ow];
+        r.get(0, 0, rb);
+        m.release();
+        r.release();
+        boolean[] out = new boolean[rb.length];
+        for (int i = 0; i < rb.length; i++) {
+            out[i] = rb[i] != 0;
+        }
+        return out;
+    }
+}

@@ -1,0 +1,75 @@
+package com.loratool.data;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.loratool.LoraException;
+import com.loratool.io.AtomicFiles;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * A seeded train/validation split. Pairs are sorted by stem, shuffled with
+ * {@code java.util.Random(seed)}; the first {@code round(n * val_fraction)} (at least 1 when the
+ * fraction is above 0 and n &gt;= 2, at most n-1) are validation, then at most
+ * {@code max_train_images} of the rest are training. Both lists come back sorted by stem. The
+ * same seed and file list always give the same split.
+ */
+public record Split(List<Pair> train, List<Pair> val, long seed, double valFraction, int maxTrainImages) {
+
+    public static Split of(List<Pair> pairs, double valFraction, int maxTrainImages, long seed) {
+        List<Pair> order = new ArrayList<>(pairs);
+        order.sort(Comparator.comparing(Pair::stem));
+        Collections.shuffle(order, new Random(seed));
+        int n = order.size();
+        int nVal = (int) Math.round(n * valFraction);
+        if (valFraction > 0 && n >= 2) {
+            nVal = Math.max(1, nVal);
+        }
+        nVal = Math.min(nVal, Math.max(0, n - 1));
+        List<Pair> val = new ArrayList<>(order.subList(0, nVal));
+        List<Pair> train = new ArrayList<>(order.subList(nVal, n));
+        if (maxTrainImages > 0 && train.size() > maxTrainImages) {
+            train = new ArrayList<>(train.subList(0, maxTrainImages));
+        }
+        train.sort(Comparator.comparing(Pair::stem));
+        val.sort(Comparator.comparing(Pair::stem));
+        return new Split(List.copyOf(train), List.copyOf(val), seed, valFraction, maxTrainImages);
+    }
+
+    /** Writes {@code <runDir>/split.json} atomically: seed, settings, train/val stems and files. */
+    public Path write(Path runDir) {
+        Map<String, Object> root = new LinkedHashMap<>();
+        root.put("seed", seed);
+        root.put("val_fraction", valFraction);
+        root.put("max_train_images", maxTrainImages);
+        root.put("train", entries(train));
+        root.put("val", entries(val));
+        Path f = runDir.resolve("split.json");
+        try {
+            java.nio.file.Files.createDirectories(runDir);
+            String json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(root);
+            AtomicFiles.writeString(f, json + "\n");
+        } catch (java.io.IOException e) {
+            throw LoraException.file(f, "cannot write (" + e.getMessage() + ")", e);
+        }
+        return f;
+    }
+
+    private static List<Map<String, String>> entries(List<Pair> pairs) {
+        List<Map<String, String>> out = new ArrayList<>();
+        for (Pair p : pairs) {
+            Map<String, String> m = new LinkedHashMap<>();
+            m.put("stem", p.stem());
+            m.put("image", p.image().toString());
+            m.put("depth", p.depth().toString());
+            out.add(m);
+        }
+        return out;
+    }
+}

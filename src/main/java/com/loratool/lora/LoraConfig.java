@@ -1,0 +1,55 @@
+package com.loratool.lora;
+
+import com.loratool.LoraException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * LoRA settings, the {@code lora:} section of a run config (PEFT's {@code LoraConfig}).
+ *
+ * <p>Adapted layer: {@code y = W x + b + scaling * B A dropout(x)} with {@code scaling =
+ * alpha / r} ({@code alpha / sqrt(r)} with {@code rslora}). A is (r, in), B is (out, r); B starts
+ * at zero so the adapted model equals the base at step 0.
+ */
+public class LoraConfig {
+    /** Rank r. */
+    public int r = 8;
+    /** alpha (PEFT's lora_alpha). */
+    public double alpha = 8;
+    /** Dropout on the adapter's input during training. */
+    public double dropout = 0.0;
+    /**
+     * Layers to adapt: qkv, proj, fc1, fc2; shorthands attention (qkv+proj), mlp (fc1+fc2),
+     * linear (every encoder linear layer); or {@code re:<regex>} over full module names.
+     */
+    public List<String> targets = new ArrayList<>(List.of("qkv"));
+    /** Rank-stabilised scaling alpha/sqrt(r). */
+    public boolean rslora = false;
+    /** A's initialisation: kaiming (uniform, a=sqrt 5, like nn.Linear and PEFT) or gaussian (N(0, 1/r)). */
+    public String init = "kaiming";
+    /** Also adapt every convolution of the DPT head (conv LoRA: k x k conv to r channels, then 1x1). */
+    public boolean headConvs = false;
+
+    public double scaling() {
+        return rslora ? alpha / Math.sqrt(r) : alpha / r;
+    }
+
+    /** Checks ranges; {@code where} prefixes the messages (e.g. the config file). */
+    public void validate(String where) {
+        if (r < 1) {
+            throw new LoraException(where + "lora.r: must be >= 1, got " + r);
+        }
+        if (!(alpha > 0)) {
+            throw new LoraException(where + "lora.alpha: must be > 0, got " + alpha);
+        }
+        if (!(dropout >= 0 && dropout < 1)) {
+            throw new LoraException(where + "lora.dropout: must be in [0, 1), got " + dropout);
+        }
+        if (!init.equals("kaiming") && !init.equals("gaussian")) {
+            throw new LoraException(where + "lora.init: must be kaiming or gaussian, got " + init);
+        }
+        if ((targets == null || targets.isEmpty()) && !headConvs) {
+            throw new LoraException(where + "lora.targets: empty (name at least one layer, e.g. [qkv])");
+        }
+    }
+}

@@ -1,0 +1,163 @@
+package com.loratool.lora;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import com.loratool.LoraException;
+import com.loratool.model.nn.LayerAdapter;
+import com.loratool.model.weights.HostTensor;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * The adapter maths shared by {@link LoraLinear} and {@link LoraConv2d} (PEFT's LoraLayer):
+ * two trainable factors A (r x in...) and B (out x r...) and {@code scaling}; the layer's output
+ * gains {@code scaling * B A dropout(x)}. Host tensors use PEFT's layout: lora_A.weight (r, in) /
+ * (r, in, k, k), lora_B.weight (out, r) / (out, r, 1, 1).
+ */
+public abstract class LoraLayer implements LayerAdapter, AutoCloseable {
+    protected final String name;
+    protected final int r;
+    protected final float scaling;
+    protected final double dropout;
+    protected boolean training;
+
+    protected LoraLayer(String name, LoraConfig cfg) {
+        this.name = name;
+        this.r = cfg.r;
+        this.scaling = (float) cfg.scaling();
+        this.dropout = cfg.dropout;
+    }
+
+    /** Full official module name, e.g. pretrained.blocks.3.attn.qkv. */
+    public String name() {
+        return name;
+    }
+
+    public int rank() {
+        return r;
+    }
+
+    public float scaling() {
+        return scaling;
+    }
+
+    public void setTraining(boolean training) {
+        this.training = training;
+    }
+
+    protected NDArray maybeDropout(NDArray x) {
+        if (training && dropout > 0) {
+            return ai.djl.nn.norm.Dropout.dropout(x, (float) dropout, true).singletonOrThrow();
+        }
+        return x;
+    }
+
+    /** The leaf arrays the optimiser updates (in their internal layout). */
+    public abstract List<NDArray> trainable();
+
+    /** Number of trainable values. */
+    public long trainableCount() {
+        return trainable().stream().mapToLong(NDArray::size).sum();
+    }
+
+    /** lora_A.weight in PEFT layout. */
+    public abstract HostTensor loraA();
+
+    /** lora_B.weight in PEFT layout. */
+    public abstract HostTensor loraB();
+
+    /** Sets both factors from PEFT-layout tensors (checkpoint loading). */
+    public abstract void load(HostTensor a, HostTensor b);
+
+    /** scaling * B A in the base weight's shape ((out, in) or (out, in, k, k)), for merging. */
+    public HostTensor deltaWeight() {
+        HostTensor a = loraA();
+        HostTensor b = loraB();
+        int out = (int) b.shape()[0];
+        int rank = (int) a.shape()[0];
+        int inner = a.data().length / rank; // in (linear) or in*k*k (conv)
+        float[] d = new float[out * inner];
+        for (int o = 0; o < out; o++) {
+            for (int k = 0; k < rank; k++) {
+                float bv = b.data()[o * rank + k] * scaling;
+                if (bv == 0) {
+                    continue;
+                }
+                int aOff = k * inner;
+                int dOff = o * inner;
+                for (int i = 0; i < inner; i++) {
+                    d[dOff + i] += bv * a.data()[aOff + i];
+                }
+            }
+        }
+        long[] shape = a.shape().clone();
+        shape[0] = out;
+        return new HostTensor(shape, d);
+    }
+
+    /** Frees the adapter's arrays. */
+    @Override
+    public void close() {
+        for (NDArray a : trainable()) {
+            a.close();
+        }
+    }
+
+    /** Kaiming-uniform (a = sqrt 5): U(-1/sqrt(fanIn), 1/sqrt(fanIn)); or gaussian N(0, 1/r). */
+    static float[] initA(int count, int fanIn, int r, String init, SplittableRandom rng) {
+        float[] v = new float[count];
+        if ("gaussian".equals(init)) {
+            double std = 1.0 / r;
+            for (int i = 0; i < count; i++) {
+                v[i] = (float) (nextGaussian(rng) * std);
+            }
+        } else {
+            double bound = 1.0 / Math.sqrt(fanIn);
+            for (int i = 0; i < count; i++) {
+                v[i] = (float) ((rng.nextDouble() * 2 - 1) * bound);
+            }
+        }
+        return v;
+    }
+
+    private static double nextGaussian(SplittableRandom rng) {
+        double u1 = 1 - rng.nextDouble();
+        double u2 = rng.nextDouble();
+        return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+    }
+
+    /** A per-layer generator: same seed and name, same initial A. */
+    static SplittableRandom rngFor(long seed, String name) {
+        return new SplittableRandom(seed * 0x9E3779B97F4A7C15L + name.hashCode());
+    }
+
+    static NDArray leaf(NDManager manager, float[] data, Shape shape) {
+        NDArray a = manager.create(data, shape);
+        a.setRequiresGradient(true);
+        return a;
+    }
+
+    static void checkShape(String name, String which, HostTensor t, long... expected) {
+        if (!Arrays.equals(t.shape(), expected)) {
+            throw new LoraException(name + "." + which + ": shape " + t.shapeString() + ", expected "
+                    + Arrays.toString(expected));
+        }
+    }
+
+    /** Row-major transpose of a (rows, cols) matrix. */
+    static float[] transpose(float[] m, int rows, int cols) {
+        float[] t = new float[m.length];
+        for (int i = 0; i < rows; i++) {
+            for (int j = 0; j < cols; j++) {
+                t[j * rows + i] = m[i * cols + j];
+            }
+        }
+        return t;
+    }
+
+    static void setData(NDArray target, float[] data) {
+        target.set(java.nio.FloatBuffer.wrap(data));
+    }
+}

@@ -1,0 +1,151 @@
+package com.loratool.lora;
+
+import ai.djl.ndarray.NDArray;
+import com.loratool.LoraException;
+import com.loratool.model.nn.Conv2d;
+import com.loratool.model.nn.Linear;
+import com.loratool.model.nn.Module;
+import com.loratool.model.nn.Parameter;
+import com.loratool.model.weights.HostTensor;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A base model with LoRA adapters attached (PEFT's LoraModel): the adapted layers by official
+ * module name, their trainable arrays, the parameter summary and the adapter state dict
+ * ({@code <module>.lora_A.weight}, {@code <module>.lora_B.weight}).
+ */
+public final class LoraModel implements AutoCloseable {
+    private final Module base;
+    private final LoraConfig config;
+    private final LinkedHashMap<String, LoraLayer> layers;
+
+    LoraModel(Module base, LoraConfig config, LinkedHashMap<String, LoraLayer> layers) {
+        this.base = base;
+        this.config = config;
+        this.layers = layers;
+    }
+
+    public Module base() {
+        return base;
+    }
+
+    public LoraConfig config() {
+        return config;
+    }
+
+    /** Adapted layers by full module name, in model order. */
+    public Map<String, LoraLayer> layers() {
+        return Collections.unmodifiableMap(layers);
+    }
+
+    public List<String> adaptedNames() {
+        return new ArrayList<>(layers.keySet());
+    }
+
+    /** Every trainable leaf array, in a fixed order (layer order, A before B). */
+    public List<NDArray> trainable() {
+        List<NDArray> all = new ArrayList<>();
+        for (LoraLayer l : layers.values()) {
+            all.addAll(l.trainable());
+        }
+        return all;
+    }
+
+    public long trainableCount() {
+        return layers.values().stream().mapToLong(LoraLayer::trainableCount).sum();
+    }
+
+    /** Parameters of the frozen base model. */
+    public long baseCount() {
+        long n = 0;
+        for (Parameter p : base.namedParameters().values()) {
+            n += p.array().size();
+        }
+        return n;
+    }
+
+    /** PEFT's line: {@code trainable params: N || all params: M || trainable%: P}. */
+    public String summary() {
+        long t = trainableCount();
+        long all = baseCount() + t;
+        return String.format(Locale.ROOT, "trainable params: %,d || all params: %,d || trainable%%: %.4f", t, all,
+                100.0 * t / all);
+    }
+
+    public void setTraining(boolean training) {
+        base.setTraining(training);
+        for (LoraLayer l : layers.values()) {
+            l.setTraining(training);
+        }
+    }
+
+    /** Adapter tensors in PEFT layout, keys {@code <module>.lora_A.weight} / {@code .lora_B.weight}. */
+    public LinkedHashMap<String, HostTensor> adapterTensors() {
+        LinkedHashMap<String, HostTensor> sd = new LinkedHashMap<>();
+        for (LoraLayer l : layers.values()) {
+            sd.put(l.name() + ".lora_A.weight", l.loraA());
+            sd.put(l.name() + ".lora_B.weight", l.loraB());
+        }
+        return sd;
+    }
+
+    /** Loads adapter tensors; every adapted layer needs both, and no other key may appear. */
+    public void loadAdapterTensors(Map<String, HostTensor> sd, String source) {
+        Set<String> expected = new LinkedHashSet<>();
+        for (String n : layers.keySet()) {
+            expected.add(n + ".lora_A.weight");
+            expected.add(n + ".lora_B.weight");
+        }
+        List<String> missing = new ArrayList<>();
+        for (String k : expected) {
+            if (!sd.containsKey(k)) {
+                missing.add(k);
+            }
+        }
+        List<String> unexpected = new ArrayList<>();
+        for (String k : sd.keySet()) {
+            if (!expected.contains(k)) {
+                unexpected.add(k);
+            }
+        }
+        if (!missing.isEmpty() || !unexpected.isEmpty()) {
+            throw new LoraException(source + ": adapter tensors do not match the adapted layers"
+                    + (missing.isEmpty() ? "" : "; missing " + abbreviate(missing))
+                    + (unexpected.isEmpty() ? "" : "; unexpected " + abbreviate(unexpected)));
+        }
+        for (LoraLayer l : layers.values()) {
+            try {
+                l.load(sd.get(l.name() + ".lora_A.weight"), sd.get(l.name() + ".lora_B.weight"));
+            } catch (LoraException e) {
+                throw new LoraException(source + ": " + e.getMessage());
+            }
+        }
+    }
+
+    private static String abbreviate(List<String> keys) {
+        return keys.size() <= 4 ? keys.toString() : keys.subList(0, 4) + " and " + (keys.size() - 4) + " more";
+    }
+
+    /** Removes the adapters from the base layers and frees their arrays; the base model is as before. */
+    @Override
+    public void close() {
+        Map<String, Module> modules = base.namedModules();
+        for (LoraLayer l : layers.values()) {
+            Module m = modules.get(l.name());
+            if (m instanceof Linear lin) {
+                lin.setAdapter(null);
+            } else if (m instanceof Conv2d conv) {
+                conv.setAdapter(null);
+            }
+            l.close();
+        }
+        layers.clear();
+    }
+}

@@ -1,0 +1,156 @@
+package com.loratool.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import com.loratool.model.nn.Resampler;
+import java.util.ArrayList;
+import java.util.List;
+import org.opencv.core.CvType;
+import org.opencv.core.Mat;
+import org.opencv.core.Size;
+import org.opencv.imgproc.Imgproc;
+
+/**
+ * The official {@code infer_image}: BGR → RGB, /255 (float64), keep-aspect lower-bound resize to
+ * multiples of 14 with cubic interpolation, ImageNet normalisation, forward, bilinear
+ * (align_corners=True) back to the image's size.
+ */
+public final class DepthPredictor {
+    private static final double[] MEAN = {0.485, 0.456, 0.406};
+    private static final double[] STD = {0.229, 0.224, 0.225};
+    private static volatile boolean openCvLoaded;
+
+    private final DepthAnythingV2 model;
+    private final int inputSize;
+
+    public DepthPredictor(DepthAnythingV2 model, int inputSize) {
+        if (inputSize < 14) {
+            throw new com.loratool.LoraException("--input-size " + inputSize + ": must be at least 14");
+        }
+        this.model = model;
+        this.inputSize = inputSize;
+        loadOpenCv();
+    }
+
+    /** Loads the OpenCV natives once per JVM. */
+    public static synchronized void loadOpenCv() {
+        if (!openCvLoaded) {
+            nu.pattern.OpenCV.loadLocally();
+            openCvLoaded = true;
+        }
+    }
+
+    /** Network input size (height, width) for an image of h x w: the reference's Resize. */
+    public static int[] networkSize(int h, int w, int inputSize) {
+        double sh = (double) inputSize / h;
+        double sw = (double) inputSize / w;
+        if (sw > sh) {
+            sh = sw;
+        } else {
+            sw = sh;
+        }
+        return new int[] {multipleOf14(sh * h, inputSize), multipleOf14(sw * w, inputSize)};
+    }
+
+    private static int multipleOf14(double x, int min) {
+        int y = (int) (Math.rint(x / 14) * 14); // np.round: half to even
+        if (y < min) {
+            y = (int) (Math.ceil(x / 14) * 14);
+        }
+        return y;
+    }
+
+    /**
+     * The preprocessed network input of one 8-bit BGR image as (3, h, w) float32 CHW values,
+     * h x w from {@link #networkSize}.
+     */
+    public float[] preprocess(Mat bgr, int[] size) {
+        Mat rgb = new Mat();
+        Mat f = new Mat();
+        Mat resized = new Mat();
+        try {
+            Imgproc.cvtColor(bgr, rgb, bgr.channels() == 1 ? Imgproc.COLOR_GRAY2RGB : Imgproc.COLOR_BGR2RGB);
+            rgb.convertTo(f, CvType.CV_64FC3, 1.0 / 255); // as the reference: /255 whatever the depth
+            Imgproc.resize(f, resized, new Size(size[1], size[0]), 0, 0, Imgproc.INTER_CUBIC);
+            int h = size[0];
+            int w = size[1];
+            double[] px = new double[h * w * 3];
+            resized.get(0, 0, px);
+            float[] chw = new float[3 * h * w];
+            int plane = h * w;
+            for (int i = 0; i < plane; i++) {
+                for (int c = 0; c < 3; c++) {
+                    chw[c * plane + i] = (float) ((px[i * 3 + c] - MEAN[c]) / STD[c]);
+                }
+            }
+            return chw;
+        } finally {
+            rgb.release();
+            f.release();
+            resized.release();
+        }
+    }
+
+    /** Depth at the image's size, row-major float[H*W]. */
+    public float[] predict(Mat bgr) {
+        return predictBatch(List.of(bgr)).get(0);
+    }
+
+    /** Several images of one size in one forward pass; one float[H*W] per image. */
+    public List<float[]> predictBatch(List<Mat> images) {
+        int h = images.get(0).rows();
+        int w = images.get(0).cols();
+        for (Mat m : images) {
+            if (m.rows() != h || m.cols() != w) {
+                throw new IllegalArgumentException("predictBatch needs images of one size");
+            }
+        }
+        int[] size = networkSize(h, w, inputSize);
+        int n = images.size();
+        float[] batch = new float[n * 3 * size[0] * size[1]];
+        for (int i = 0; i < n; i++) {
+            float[] one = preprocess(images.get(i), size);
+            System.arraycopy(one, 0, batch, i * one.length, one.length);
+        }
+        NDManager base = model.manager();
+        List<float[]> out = new ArrayList<>(n);
+        try (NDManager step = base.newSubManager()) {
+            NDArray x = step.create(batch, new Shape(n, 3, size[0], size[1]));
+            NDArray depth = model.forward(x); // (n, h', w')
+            NDArray full = new Resampler(step).bilinearAlignCorners(depth, h, w); // (n, H, W)
+            float[] all = full.toFloatArray();
+            int plane = h * w;
+            for (int i = 0; i < n; i++) {
+                float[] d = new float[plane];
+                System.arraycopy(all, i * plane, d, 0, plane);
+                out.add(d);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Colour-maps a depth map for viewing: min-max normalised to 0..255 (near = bright), OpenCV
+     * INFERNO; returns an 8-bit BGR Mat (caller releases).
+     */
+    public static Mat colorize(float[] depth, int h, int w) {
+        float min = Float.POSITIVE_INFINITY;
+        float max = Float.NEGATIVE_INFINITY;
+        for (float v : depth) {
+            min = Math.min(min, v);
+            max = Math.max(max, v);
+        }
+        double range = max > min ? max - min : 1;
+        byte[] g = new byte[depth.length];
+        for (int i = 0; i < depth.length; i++) {
+            g[i] = (byte) (int) ((depth[i] - min) / range * 255.0);
+        }
+        Mat grey = new Mat(h, w, CvType.CV_8UC1);
+        grey.put(0, 0, g);
+        Mat colour = new Mat();
+        Imgproc.applyColorMap(grey, colour, Imgproc.COLORMAP_INFERNO);
+        grey.release();
+        return colour;
+    }
+}

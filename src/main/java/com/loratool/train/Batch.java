@@ -1,0 +1,49 @@
+package com.loratool.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import com.loratool.LoraException;
+import java.util.List;
+
+/** Samples stacked into arrays: images (B,3,H,W), depth (B,H,W), mask (B,H,W) (float 0/1). */
+public record Batch(int size, int height, int width, float[] images, float[] depth, float[] mask) {
+
+    /** Stacks samples; {@code useFilled} counts every pixel with Z > 0, not only measured ones. */
+    public static Batch of(List<TrainSample> samples, boolean useFilled) {
+        TrainSample first = samples.get(0);
+        int h = first.height();
+        int w = first.width();
+        int hw = h * w;
+        float[] img = new float[samples.size() * 3 * hw];
+        float[] z = new float[samples.size() * hw];
+        float[] m = new float[samples.size() * hw];
+        for (int i = 0; i < samples.size(); i++) {
+            TrainSample s = samples.get(i);
+            if (s.height() != h || s.width() != w) {
+                throw new LoraException("data: samples of different sizes (" + first.id() + " " + h + "x" + w + ", "
+                        + s.id() + " " + s.height() + "x" + s.width() + "); set data.size or data.scale");
+            }
+            System.arraycopy(s.image(), 0, img, i * 3 * hw, 3 * hw);
+            System.arraycopy(s.depth(), 0, z, i * hw, hw);
+            for (int j = 0; j < hw; j++) {
+                float zj = s.depth()[j];
+                boolean ok = zj > 0 && Float.isFinite(zj) && (useFilled || s.mask()[j] > 0);
+                m[i * hw + j] = ok ? 1f : 0f;
+            }
+        }
+        return new Batch(samples.size(), h, w, img, z, m);
+    }
+
+    public NDArray images(NDManager m) {
+        return m.create(images, new Shape(size, 3, height, width));
+    }
+
+    public NDArray depth(NDManager m) {
+        return m.create(depth, new Shape(size, height, width));
+    }
+
+    public NDArray mask(NDManager m) {
+        return m.create(mask, new Shape(size, height, width));
+    }
+}

@@ -1,0 +1,126 @@
+package com.loratool.train;
+
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.loratool.LoraException;
+import com.loratool.config.ConfigLoader;
+import com.loratool.config.RunConfig;
+import com.loratool.lora.LoraInjector;
+import com.loratool.lora.LoraModel;
+import com.loratool.lora.Sha256;
+import com.loratool.model.Compute;
+import com.loratool.model.DepthAnythingV2;
+import com.loratool.model.ModelConfig;
+import com.loratool.model.nn.Parameter;
+import com.loratool.model.weights.HostTensor;
+import com.loratool.model.weights.StateDicts;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * One {@code lora train} invocation: run directory, data, base model, adapters, {@link Trainer}.
+ */
+public final class TrainRun {
+    private final RunConfig cfg;
+    private final PrintStream console;
+
+    public TrainRun(RunConfig cfg, PrintStream console) {
+        this.cfg = cfg;
+        this.console = console;
+    }
+
+    /** The base model with its weights loaded and every parameter frozen. */
+    public record Base(DepthAnythingV2 model, ModelConfig config, Path weights) {}
+
+    /** {@code model.weights: random}: seeded random initialisation (smoke tests, benchmarks). */
+    public static final String RANDOM = "random";
+
+    public static Base loadBase(RunConfig cfg, NDManager manager) {
+        boolean random = RANDOM.equals(cfg.model.weights);
+        Path w = random ? null : Path.of(cfg.model.weights);
+        if (!random && !Files.exists(w)) {
+            throw LoraException.file(w, "base weights not found (model.weights in " + cfg.source
+                    + "; configs/README.md says where to get them)");
+        }
+        Map<String, HostTensor> sd = random ? null : StateDicts.read(w);
+        ModelConfig mc;
+        if (cfg.model.preset != null) {
+            mc = ModelConfig.preset(cfg.model.preset);
+        } else if (cfg.model.config != null) {
+            mc = ModelConfig.fromYaml(Path.of(cfg.model.config));
+        } else if (!random) {
+            mc = ModelConfig.inferFrom(sd);
+        } else {
+            throw new LoraException((cfg.source == null ? "" : cfg.source + ": ")
+                    + "model.weights: random needs model.preset or model.config (the architecture)");
+        }
+        DepthAnythingV2 model = new DepthAnythingV2(mc, manager);
+        if (random) {
+            Map<String, long[]> shapes = new LinkedHashMap<>();
+            model.namedParameters().forEach((k, p) -> shapes.put(k, p.shape().getShape()));
+            sd = RandomWeights.of(shapes, cfg.train.seed);
+        }
+        model.load(sd);
+        for (Parameter p : model.namedParameters().values()) {
+            p.setRequiresGradient(false);
+        }
+        return new Base(model, mc, w);
+    }
+
+    /** Prints the adapter summary and adapted layers without training ({@code --dry-run}, {@code lora info --config}). */
+    public void summary(PrintWriter out) {
+        try (NDManager manager = NDManager.newBaseManager(Compute.device(cfg.train.device))) {
+            Base base = loadBase(cfg, manager);
+            try (LoraModel lora = LoraInjector.inject(base.model(), cfg.lora, cfg.train.seed, manager)) {
+                out.println(lora.summary());
+                out.println("adapted layers (" + lora.adaptedNames().size() + "):");
+                for (String n : lora.adaptedNames()) {
+                    out.println("  " + n);
+                }
+                out.flush();
+            }
+        }
+    }
+
+    public Trainer.Result train(boolean resume, boolean force, boolean quiet) {
+        Path runDir = cfg.runDir();
+        Path checkpoints = runDir.resolve("checkpoints");
+        if (!resume && Files.isDirectory(checkpoints) && !force) {
+            throw LoraException.file(runDir, "already holds a run; --resume continues it, --force starts over,"
+                    + " or pick another name with --set train.run_name=...");
+        }
+        if (resume && !Files.isDirectory(checkpoints)) {
+            throw LoraException.file(runDir, "--resume: no checkpoints in this run directory");
+        }
+        if (!resume && force) {
+            Checkpoints.deleteTree(checkpoints);
+            Checkpoints.deleteTree(runDir.resolve("best"));
+        }
+        try {
+            Files.createDirectories(runDir);
+        } catch (IOException e) {
+            throw LoraException.file(runDir, "cannot create run directory: " + e.getMessage());
+        }
+        Compute.setThreads(cfg.train.threads);
+        ConfigLoader.save(cfg, runDir.resolve("config.yaml"));
+        TrainingData data = TrainingDataLoader.load(cfg, runDir);
+        try (NDManager manager = NDManager.newBaseManager(Compute.device(cfg.train.device))) {
+            Base base = loadBase(cfg, manager);
+            String sha = base.weights() == null ? RANDOM : Sha256.of(base.weights());
+            JsonNode mc = new ObjectMapper().setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+                    .valueToTree(base.config());
+            try (LoraModel lora = LoraInjector.inject(base.model(), cfg.lora, cfg.train.seed, manager)) {
+                Trainer trainer = new Trainer(cfg, lora, base.model()::forward, manager, data,
+                        cfg.model.weights, sha, mc, new Trainer.Options(runDir, resume, quiet, console));
+                return trainer.run();
+            }
+        }
+    }
+}

@@ -1,0 +1,46 @@
+package com.loratool.train.loss;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+
+/** Shared pieces of the losses: target disparity and per-image least-squares alignment. */
+final class Disparity {
+    private Disparity() {}
+
+    static final int[] HW = {1, 2};
+
+    /** Number of counted pixels per image, (B,1,1), at least 1 (so empty images divide safely). */
+    static NDArray count(NDArray mask) {
+        return mask.sum(HW, true).maximum(1f);
+    }
+
+    /**
+     * Target disparity normalised per image: d = (1/Z) / mean over counted pixels of (1/Z), 0
+     * outside the mask. Unit-free (mm or m give the same d), mean 1 over counted pixels.
+     */
+    static NDArray normalised(NDArray depth, NDArray mask) {
+        // Z where counted, 1 elsewhere: no division by zero / negative depth outside the mask.
+        NDArray safeZ = depth.mul(mask).add(mask.neg().add(1f));
+        NDArray d = mask.div(safeZ);
+        NDArray mean = d.sum(HW, true).div(count(mask));
+        return d.div(mean.maximum(1e-12f));
+    }
+
+    /**
+     * The prediction after the per-image scale s and shift t minimising sum_M (s p + t - d)^2.
+     * Solved on the centred prediction (numerically stable for large offsets):
+     * s = sum_M (p - pbar) d / sum_M (p - pbar)^2, t = dbar - s pbar; s = 0 for a constant p.
+     */
+    static NDArray align(NDArray pred, NDArray d, NDArray mask) {
+        NDArray n = count(mask);
+        NDArray pbar = pred.mul(mask).sum(HW, true).div(n);
+        NDArray dbar = d.mul(mask).sum(HW, true).div(n);
+        NDArray centred = pred.sub(pbar);
+        NDArray pc = centred.mul(mask);
+        NDArray var = pc.square().sum(HW, true);
+        NDArray cov = pc.mul(d).sum(HW, true);
+        NDArray valid = var.gt(0f);
+        NDArray s = cov.div(NDArrays.where(valid, var, var.onesLike())).mul(valid.toType(pred.getDataType(), false));
+        return centred.mul(s).add(dbar);
+    }
+}
