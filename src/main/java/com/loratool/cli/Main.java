@@ -42,9 +42,10 @@ public final class Main implements Runnable {
         cl.addSubcommand("info", new InfoCommand());
         cl.addSubcommand("predict", new PredictCommand());
         cl.addSubcommand("train", new TrainCommand());
-        cl.addSubcommand("eval", new EvalCommand());  // eval helper: eval, export, import
+        cl.addSubcommand("eval", new EvalCommand());
         cl.addSubcommand("export", new ExportCommand());
         cl.addSubcommand("import", new ImportCommand());
+        cl.addSubcommand("benchmark", new BenchmarkCommand());
         cl.addSubcommand("generate-completion", new AutoComplete.GenerateCompletion());
         cl.getSubcommands().get("generate-completion").getCommandSpec().usageMessage().hidden(true);
         cl.setExecutionExceptionHandler(new ErrorHandler());

@@ -1,0 +1,144 @@
+package com.loratool.bench;
+
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Runs each combination: one warm-up epoch (untimed: native allocator and kernel caches warm up),
+ * {@code measureEpochs} timed epochs, then one warm-up and one timed inference pass with merged
+ * adapters. Resident memory is read before and after each combination (after its tensors were
+ * closed and a GC ran) and its peak reset per combination, so leaks show as growing start/end
+ * figures. A progress line per combination goes to {@code progress}.
+ */
+public final class BenchRunner {
+    private final Workload.Factory factory;
+    private final int epochs;
+    private final int measureEpochs;
+    private final boolean measureInference;
+    private final PeerBaseline baseline;
+    private final PrintStream progress;
+    private java.nio.file.Path profileDir;
+    private final StringBuilder profileMd = new StringBuilder();
+
+    public BenchRunner(Workload.Factory factory, int epochs, int measureEpochs, boolean measureInference,
+                       PeerBaseline baseline, PrintStream progress) {
+        if (epochs < 1) {
+            throw new com.loratool.LoraException("--epochs: must be >= 1, got " + epochs);
+        }
+        if (measureEpochs < 1) {
+            throw new com.loratool.LoraException("--measure-epochs: must be >= 1, got " + measureEpochs);
+        }
+        this.factory = factory;
+        this.epochs = epochs;
+        this.measureEpochs = measureEpochs;
+        this.measureInference = measureInference;
+        this.baseline = baseline;
+        this.progress = progress;
+    }
+
+    /**
+     * After timing, also profile one training epoch and one inference pass of each combination:
+     * traces {@code profile-<n>-train.json} / {@code -infer.json} and a summary {@code profile.md} in {@code dir}.
+     */
+    public BenchRunner profileTo(java.nio.file.Path dir) {
+        this.profileDir = dir;
+        return this;
+    }
+
+    public List<BenchResult> run(List<BenchSettings> combos) {
+        List<BenchResult> out = new ArrayList<>();
+        for (int i = 0; i < combos.size(); i++) {
+            BenchSettings s = combos.get(i);
+            long t0 = System.nanoTime();
+            BenchResult r = runOne(s, i + 1);
+            out.add(r);
+            if (progress != null) {
+                progress.println(progressLine(i + 1, combos.size(), r, (System.nanoTime() - t0) / 1e9));
+                progress.flush();
+            }
+        }
+        return out;
+    }
+
+    BenchResult runOne(BenchSettings s) {
+        return runOne(s, 0);
+    }
+
+    private BenchResult runOne(BenchSettings s, int index) {
+        settle();
+        double rssStart = Rss.currentMb();
+        boolean reset = Rss.resetPeak();
+        double peakBefore = Rss.peakMb();
+        List<Double> times = new ArrayList<>();
+        long trainable;
+        double inferPerS = 0;
+        try (Workload w = factory.open(s)) {
+            trainable = w.trainableParams();
+            List<Double> all = w.trainEpochs(1 + measureEpochs); // the first is the warm-up
+            times.addAll(all.subList(1, all.size()));
+            if (measureInference) {
+                w.inferAll(); // warm-up (merge, caches)
+                long t = System.nanoTime();
+                int n = w.inferAll();
+                double sec = (System.nanoTime() - t) / 1e9;
+                inferPerS = n > 0 && sec > 0 ? n / sec : 0;
+            }
+            if (profileDir != null) {
+                profile(w, s, index);
+            }
+        }
+        double peak = Rss.peakMb();
+        settle();
+        double rssEnd = Rss.currentMb();
+        double epochS = median(times);
+        // without a peak reset VmHWM counts from start-up: then only report it if it grew here
+        double peakMb = reset ? peak : Math.max(peak, peakBefore);
+        BenchResult r = new BenchResult(s, epochs, measureEpochs, epochS, times, s.images() / epochS, inferPerS,
+                trainable, rssStart, rssEnd, peakMb, null);
+        return baseline == null ? r : r.withPeer(baseline.match(s));
+    }
+
+    private void profile(Workload w, BenchSettings s, int index) {
+        try {
+            java.nio.file.Files.createDirectories(profileDir);
+        } catch (java.io.IOException e) {
+            throw com.loratool.LoraException.file(profileDir, "cannot create: " + e.getMessage(), e);
+        }
+        String label = String.format(Locale.ROOT, "%s batch %d %s %d images %s", s.arch(), s.batch(), s.size(), s.images(), s.targetsLabel());
+        java.nio.file.Path train = profileDir.resolve("profile-" + index + "-train.json");
+        TorchProfiler.profile(() -> w.trainEpochs(1), train);
+        profileMd.append(ProfileSummary.read(train).markdown("[" + index + "] training epoch: " + label, 20));
+        if (measureInference) {
+            java.nio.file.Path infer = profileDir.resolve("profile-" + index + "-infer.json");
+            TorchProfiler.profile(w::inferAll, infer);
+            profileMd.append(ProfileSummary.read(infer).markdown("[" + index + "] inference: " + label, 12));
+        }
+        ResultWriters.writeString(profileDir.resolve("profile.md"), "# Profile (PyTorch profiler, self time per op)\n\n" + profileMd);
+    }
+
+    /** GC twice so that Java-side handles of closed tensors are gone before RSS is read. */
+    private static void settle() {
+        System.gc();
+        System.gc();
+    }
+
+    static double median(List<Double> v) {
+        List<Double> s = new ArrayList<>(v);
+        s.sort(null);
+        int n = s.size();
+        return n == 0 ? Double.NaN : n % 2 == 1 ? s.get(n / 2) : (s.get(n / 2 - 1) + s.get(n / 2)) / 2;
+    }
+
+    static String progressLine(int i, int n, BenchResult r, double wallS) {
+        BenchSettings s = r.settings();
+        String peer = r.peer() == null ? "" : String.format(Locale.ROOT, ", %.2fx peer", r.trainSpeedup());
+        return String.format(Locale.ROOT,
+                "[%d/%d] %s batch %d %s %d images %s: %.2f s/epoch (%s for %d epochs%s), %.2f train img/s, %s infer img/s, peak RSS %.0f MiB, RSS %.0f -> %.0f MiB%s (%.0f s)",
+                i, n, s.arch(), s.batch(), s.size(), s.images(), s.targetsLabel(), r.epochSeconds(),
+                ResultWriters.duration(r.projectedSeconds()), r.epochs(), r.projected() ? ", projected" : "",
+                r.trainImagesPerS(), r.inferImagesPerS() > 0 ? String.format(Locale.ROOT, "%.2f", r.inferImagesPerS()) : "-",
+                r.peakRssMb(), r.rssStartMb(), r.rssEndMb(), peer, wallS);
+    }
+}

@@ -1,0 +1,246 @@
+package com.loratool.bench;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import com.loratool.LoraException;
+import com.loratool.config.RunConfig;
+import com.loratool.lora.LoraInjector;
+import com.loratool.lora.LoraLayer;
+import com.loratool.lora.LoraModel;
+import com.loratool.model.Compute;
+import com.loratool.model.DepthAnythingV2;
+import com.loratool.model.nn.Conv2d;
+import com.loratool.model.nn.Linear;
+import com.loratool.model.nn.Module;
+import com.loratool.model.nn.Parameter;
+import com.loratool.train.TrainRun;
+import com.loratool.train.TrainSample;
+import com.loratool.train.Trainer;
+import com.loratool.train.TrainingData;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Workloads on the real Depth Anything V2 and the real training loop: one base model per
+ * architecture (loaded once: the config's weights, or seeded random weights with
+ * {@code --synthetic}), and per combination fresh LoRA adapters ({@link LoraInjector}), synthetic
+ * samples of the combination's shapes and a {@link Trainer} run of the asked epochs (its own
+ * per-epoch seconds are the measurement). Inference merges the adapters into the base weights
+ * (no adapter overhead) and predicts in batches. Each combination's arrays live in its own
+ * sub-manager, closed with it.
+ */
+public final class ModelWorkloads implements Workloads.Setup {
+    private final NDManager root;
+    private final Device device;
+    private final int threads;
+    private final RunConfig cfg;
+    private final BenchSettings base;
+    private final Map<String, DepthAnythingV2> models = new HashMap<>();
+    private final Path scratch;
+
+    /** {@code cfg}: model, lora and train settings; its model.weights is "random" for synthetic runs. */
+    public ModelWorkloads(RunConfig cfg, String deviceChoice, int threads, BenchSettings base) {
+        this.cfg = cfg;
+        Compute.setThreads(threads);
+        this.device = Compute.device(deviceChoice);
+        this.threads = threads > 0 ? threads : ai.djl.pytorch.jni.JniUtils.getNumThreads();
+        this.base = base;
+        this.root = NDManager.newBaseManager(device);
+        try {
+            this.scratch = Files.createTempDirectory("lora-bench");
+        } catch (IOException e) {
+            throw new LoraException("benchmark: cannot create a temporary folder: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public BenchSettings baseSettings() {
+        return base;
+    }
+
+    @Override
+    public int threads() {
+        return threads;
+    }
+
+    @Override
+    public String device() {
+        return device.toString();
+    }
+
+    @Override
+    public void prepare(List<BenchSettings> combos) {
+        combos.forEach(c -> model(c.arch()));
+    }
+
+    DepthAnythingV2 model(String arch) {
+        return models.computeIfAbsent(arch, a -> {
+            String preset = cfg.model.preset;
+            String config = cfg.model.config;
+            if (!a.equals(Workloads.CONFIG_ARCH)) {
+                cfg.model.preset = a;
+                cfg.model.config = null;
+            }
+            try {
+                return TrainRun.loadBase(cfg, root).model();
+            } finally {
+                cfg.model.preset = preset;
+                cfg.model.config = config;
+            }
+        });
+    }
+
+    @Override
+    public Workload open(BenchSettings s) {
+        DepthAnythingV2 model = model(s.arch());
+        int patch = model.config().patchSize();
+        if (s.height() % patch != 0 || s.width() % patch != 0) {
+            throw new LoraException("--grid: size " + s.size() + " is not a multiple of the patch size " + patch);
+        }
+        return new ModelWorkload(model, s);
+    }
+
+    private final class ModelWorkload implements Workload {
+        private final DepthAnythingV2 model;
+        private final BenchSettings s;
+        private final NDManager manager;
+        private final List<TrainSample> samples = new ArrayList<>();
+        private final SyntheticData data;
+        private final LoraModel lora;
+        private int run;
+
+        ModelWorkload(DepthAnythingV2 model, BenchSettings s) {
+            this.model = model;
+            this.s = s;
+            this.data = new SyntheticData(s, cfg.train.seed);
+            for (int i = 0; i < s.images(); i++) {
+                samples.add(new TrainSample("synthetic-" + i, s.height(), s.width(), data.pixels(i, 1), data.depth(i, 1),
+                        data.mask(1)));
+            }
+            this.manager = root.newSubManager();
+            cfg.lora.r = s.rank();
+            cfg.lora.targets = new ArrayList<>(s.targets());
+            LoraModel l = null;
+            try {
+                l = LoraInjector.inject(model, cfg.lora, cfg.train.seed, manager);
+            } finally {
+                if (l == null) {
+                    manager.close();
+                }
+            }
+            this.lora = l;
+        }
+
+        @Override
+        public long trainableParams() {
+            return lora.trainableCount();
+        }
+
+        @Override
+        public List<Double> trainEpochs(int epochs) {
+            cfg.train.epochs = epochs;
+            cfg.train.batchSize = s.batch();
+            cfg.train.earlyStopping = 0;
+            Path runDir = scratch.resolve("run-" + System.identityHashCode(this) + "-" + (run++));
+            Trainer trainer = new Trainer(cfg, lora, model::forward, manager,
+                    new TrainingData(samples, List.of()), cfg.model.weights, "benchmark", null,
+                    new Trainer.Options(runDir, false, true, null));
+            try {
+                Trainer.Result r = trainer.run();
+                List<Double> secs = new ArrayList<>();
+                r.rows().forEach(row -> secs.add(row.seconds()));
+                return secs;
+            } finally {
+                deleteTree(runDir);
+            }
+        }
+
+        @Override
+        public int inferAll() {
+            lora.setTraining(false);
+            List<Runnable> undo = merge();
+            try {
+                for (int i = 0; i < s.images(); i += s.batch()) {
+                    int n = Math.min(s.batch(), s.images() - i);
+                    try (NDManager step = manager.newSubManager()) {
+                        NDArray x = step.create(data.pixels(i, n), new Shape(n, 3, s.height(), s.width()));
+                        model.forward(x).toFloatArray(); // to the host, as a caller would
+                    }
+                }
+            } finally {
+                undo.forEach(Runnable::run);
+            }
+            return s.images();
+        }
+
+        /**
+         * Folds every adapter into its base weight (W += scaling B A) and detaches it; returns what
+         * restores the adapted model (the saved weights and the adapters).
+         */
+        private List<Runnable> merge() {
+            List<Runnable> undo = new ArrayList<>();
+            Map<String, Module> modules = model.namedModules();
+            for (LoraLayer l : lora.layers().values()) {
+                Module m = modules.get(l.name());
+                Parameter w = m instanceof Linear lin ? lin.weight() : ((Conv2d) m).weight();
+                NDArray saved = w.array().duplicate();
+                saved.attach(manager);
+                var delta = l.deltaWeight();
+                try (NDArray d = manager.create(delta.data(), new Shape(delta.shape()))) {
+                    w.array().addi(d);
+                }
+                if (m instanceof Linear lin) {
+                    lin.setAdapter(null);
+                    undo.add(() -> {
+                        saved.copyTo(w.array());
+                        saved.close();
+                        lin.setAdapter(l);
+                    });
+                } else {
+                    Conv2d conv = (Conv2d) m;
+                    conv.setAdapter(null);
+                    undo.add(() -> {
+                        saved.copyTo(w.array());
+                        saved.close();
+                        conv.setAdapter(l);
+                    });
+                }
+            }
+            return undo;
+        }
+
+        @Override
+        public void close() {
+            try {
+                lora.close();
+            } finally {
+                manager.close();
+            }
+        }
+    }
+
+    static void deleteTree(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (var walk = Files.walk(dir)) {
+            walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            // best effort: a temporary folder
+        }
+    }
+
+    @Override
+    public void close() {
+        models.clear();
+        root.close();
+        deleteTree(scratch);
+    }
+}

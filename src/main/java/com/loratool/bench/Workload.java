@@ -1,0 +1,34 @@
+package com.loratool.bench;
+
+/**
+ * What a benchmark times for one combination: a model with adapters and its training data, set
+ * up by {@link Factory#open}. Everything it allocates is released by {@link #close()}, so that the
+ * next combination starts from the same memory.
+ */
+public interface Workload extends AutoCloseable {
+    /** Trainable (adapter) parameters. */
+    long trainableParams();
+
+    /**
+     * Trains {@code epochs} epochs (every image once per epoch, in batches, one optimiser step per
+     * batch) and returns each epoch's seconds, as the training loop measured them.
+     */
+    java.util.List<Double> trainEpochs(int epochs);
+
+    /**
+     * Inference over every image with the adapters merged, in batches of the training batch
+     * size. Returns the number of images predicted (0 if inference is not measured).
+     */
+    int inferAll();
+
+    @Override
+    void close();
+
+    /** Builds the workload of one combination. */
+    interface Factory {
+        Workload open(BenchSettings settings);
+
+        /** Where it computes, e.g. "cpu()". */
+        String device();
+    }
+}

@@ -1,0 +1,97 @@
+package com.loratool.cli;
+
+import com.loratool.LoraException;
+import com.loratool.bench.BenchGrid;
+import com.loratool.bench.BenchReport;
+import com.loratool.bench.BenchResult;
+import com.loratool.bench.BenchRunner;
+import com.loratool.bench.BenchSettings;
+import com.loratool.bench.MachineInfo;
+import com.loratool.bench.PeerBaseline;
+import com.loratool.bench.ResultWriters;
+import com.loratool.bench.Rss;
+import com.loratool.bench.Workload;
+import com.loratool.bench.Workloads;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code lora benchmark}: training and inference timings over a grid of settings. */
+@Command(name = "benchmark", mixinStandardHelpOptions = true,
+        description = {"Times LoRA training and inference over a grid of settings (batch, image size, images, targets)",
+            "and writes results.csv, results.json, results.md (the study's table) and results.png to --output.",
+            "Each combination: one warm-up epoch, --measure-epochs timed epochs, projected to --epochs;",
+            "then inference with merged adapters. See docs/benchmark.md."})
+public final class BenchmarkCommand implements Callable<Integer> {
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "Run config (model, lora, train sections); optional with --synthetic.")
+    Path config;
+
+    @Option(names = "--grid", defaultValue = "study", paramLabel = "GRID",
+            description = {"Axes separated by ';', values by ',' (targets: by '|'); grids joined by '+'.",
+                "Axes: batch, scale, size (HxW), images, targets, rank, arch.",
+                "'study' = the original study's five configurations. Default: ${DEFAULT-VALUE}.",
+                "Example: \"batch=4,8; scale=10,12; images=11,29; targets=qkv|qkv,linear\""})
+    String grid;
+
+    @Option(names = "--epochs", defaultValue = "25", description = "Epochs the time is projected to. Default: ${DEFAULT-VALUE}.")
+    int epochs;
+
+    @Option(names = "--measure-epochs", defaultValue = "2", description = "Timed epochs per combination (after one warm-up). Default: ${DEFAULT-VALUE}.")
+    int measureEpochs;
+
+    @Option(names = "--synthetic", description = "Random images, depth and weights of the right shapes: no data or weights needed (architecture still real, vits unless the config or grid says otherwise).")
+    boolean synthetic;
+
+    @Option(names = "--no-inference", description = "Skip the inference timing.")
+    boolean noInference;
+
+    @Option(names = "--baseline", paramLabel = "FILE.jsonl", description = "PyTorch peer figures (lines of peer_train.py) to compare with.")
+    Path baseline;
+
+    @Option(names = "--profile", description = "Also profile one training epoch and one inference pass per combination (PyTorch profiler): profile.md and Chrome traces in --output.")
+    boolean profile;
+
+    @Option(names = "--output", required = true, paramLabel = "DIR", description = "Folder for the results files.")
+    Path output;
+
+    @Mixin
+    CommonOptions common;
+
+    @Override
+    public Integer call() {
+        BenchGrid g = BenchGrid.parse(grid);
+        if (config == null && !synthetic) {
+            throw new LoraException("benchmark: give --config FILE, or --synthetic to run without data and weights");
+        }
+        PeerBaseline peers = baseline == null ? null : PeerBaseline.read(baseline);
+        double loadAvg = MachineInfo.loadAverage();
+        try (Workloads.Setup setup = Workloads.create(config, synthetic, common.device.name(), common.threads)) {
+            BenchSettings base = setup.baseSettings();
+            List<BenchSettings> combos = g.combinations(base);
+            System.err.printf("benchmark: %d combination(s) on %s, %d thread(s)%s%n", combos.size(), setup.device(),
+                    setup.threads(), synthetic ? ", synthetic data" : "");
+            setup.prepare(combos);
+            System.gc();
+            double rssStart = Rss.currentMb();
+            BenchRunner runner = new BenchRunner(setup, epochs, measureEpochs, !noInference, peers, System.err);
+            if (profile) {
+                runner.profileTo(output);
+            }
+            List<BenchResult> results = runner.run(combos);
+            System.gc();
+            double rssEnd = Rss.currentMb();
+            BenchReport report = new BenchReport(results, MachineInfo.describe(), setup.device(), setup.threads(), synthetic,
+                    loadAvg, Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(), rssStart, rssEnd);
+            ResultWriters.writeAll(report, output);
+            System.out.print(ResultWriters.markdown(report));
+            System.err.println("benchmark: wrote " + String.join(", ", ResultWriters.FILES) + " to " + output);
+        }
+        return 0;
+    }
+}

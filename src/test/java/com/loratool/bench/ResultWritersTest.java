@@ -1,0 +1,89 @@
+package com.loratool.bench;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ResultWritersTest {
+    @TempDir
+    Path dir;
+
+    static BenchReport tinyReport() {
+        BenchSettings a = new BenchSettings("vits", 4, 84, 140, 10, 11, List.of("qkv"), 8);
+        BenchSettings b = new BenchSettings("vits", 4, 84, 140, 10, 29, List.of("qkv", "linear"), 8);
+        BenchResult ra = new BenchResult(a, 25, 2, 10.0, List.of(9.0, 11.0), 1.1, 3.5, 147456, 500, 502, 900,
+                new BenchResult.PeerFigures("pytorch-1.13", 12.5, 0.88, 2.5, 147456, 2));
+        BenchResult rb = new BenchResult(b, 25, 2, 30.0, List.of(30.0, 30.0), 29 / 30.0, 0, 700000, 502, 503, 1000, null);
+        return new BenchReport(List.of(ra, rb), "test machine, 2 cores", "cpu()", 2, true, 1.5, "2026-11-22T21:00:00Z", 480, 503);
+    }
+
+    @Test
+    void writesAllFourFiles() throws Exception {
+        ResultWriters.writeAll(tinyReport(), dir);
+        for (String f : ResultWriters.FILES) {
+            assertTrue(Files.size(dir.resolve(f)) > 0, f);
+        }
+        try (var s = Files.list(dir)) {
+            assertEquals(4, s.count(), "no temp files left behind");
+        }
+        byte[] png = Files.readAllBytes(dir.resolve("results.png"));
+        assertArrayEquals(new byte[] {(byte) 0x89, 'P', 'N', 'G'}, java.util.Arrays.copyOf(png, 4));
+    }
+
+    @Test
+    void csvHasOneRowPerCombinationWithProjectedTime() throws Exception {
+        ResultWriters.writeAll(tinyReport(), dir);
+        List<String> lines = Files.readAllLines(dir.resolve("results.csv"));
+        assertEquals(3, lines.size());
+        assertEquals(String.join(",", ResultWriters.CSV_HEADER), lines.get(0));
+        // 10 s/epoch * 25 epochs = 250 s, projected; peer 12.5 s/epoch -> 1.25x; infer 3.5 / 2.5 = 1.4x
+        assertEquals("vits,25,4,84,140,10,11,qkv,8,147456,2,10.0000,250.00,true,1.100,3.500,900.0,500.0,502.0,12.5000,2.500,1.250,1.400",
+                lines.get(1));
+        assertTrue(lines.get(2).contains(",\"qkv,linear\",8,700000,2,30.0000,750.00,true,"), lines.get(2));
+        assertTrue(lines.get(2).endsWith(",,,,"), lines.get(2)); // no peer: empty cells
+    }
+
+    @Test
+    void jsonIsValidAndHasNoNaN() throws Exception {
+        ResultWriters.writeAll(tinyReport(), dir);
+        JsonNode root = new ObjectMapper().readTree(dir.resolve("results.json").toFile());
+        assertEquals(23.0, root.get("rss_growth_mb").asDouble(), 1e-9);
+        assertEquals(2, root.get("results").size());
+        JsonNode r0 = root.get("results").get(0);
+        assertEquals(250.0, r0.get("time_s").asDouble(), 1e-9);
+        assertTrue(r0.get("time_projected").asBoolean());
+        assertEquals(1.25, r0.get("train_speedup_vs_peer").asDouble(), 1e-9);
+        assertEquals("qkv", r0.get("targets").get(0).asText());
+        assertNull(root.get("results").get(1).get("peer"));
+    }
+
+    @Test
+    void markdownIsTheStudyTable() throws Exception {
+        ResultWriters.writeAll(tinyReport(), dir);
+        String md = Files.readString(dir.resolve("results.md"));
+        assertTrue(md.contains("| Epochs | Batch | Image size | Training images | Layers | Time |"), md);
+        assertTrue(md.contains("| 25 | 4 | 84x140 | 11 | qkv | 4 min 10 s (projected) |"), md);
+        assertTrue(md.contains("| 25 | 4 | 84x140 | 29 | qkv + linear | 12 min 30 s (projected) |"), md);
+        assertTrue(md.contains("1.25x"), md);
+        assertFalse(md.contains("NaN"), md);
+        // 480 before, 503 after the last, 502 after the first: +1 MiB across the others
+        assertTrue(md.contains("480 MiB before the first combination, 503 MiB after the last (+23 MiB); 502 MiB after the first, so +1 MiB"), md);
+    }
+
+    @Test
+    void durations() {
+        assertEquals("9.5 s", ResultWriters.duration(9.5));
+        assertEquals("1 min 15 s", ResultWriters.duration(75));
+        assertEquals("1 h 2 min", ResultWriters.duration(3725));
+    }
+}
