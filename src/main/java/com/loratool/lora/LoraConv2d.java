@@ -1,5 +1,7 @@
 package com.loratool.lora;
 
+import com.loratool.model.nn.Scalars;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -36,7 +38,7 @@ public final class LoraConv2d extends LoraLayer {
     @Override
     public NDArray delta(NDArray x) {
         NDArray h = ai.djl.nn.convolutional.Conv2d.conv2d(maybeDropout(x), a, null, stride, padding).singletonOrThrow();
-        return ai.djl.nn.convolutional.Conv2d.conv2d(h, b).singletonOrThrow().mul(scaling);
+        return Scalars.mul(ai.djl.nn.convolutional.Conv2d.conv2d(h, b).singletonOrThrow(), scaling);
     }
 
     @Override

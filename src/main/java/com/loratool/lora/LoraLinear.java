@@ -1,5 +1,7 @@
 package com.loratool.lora;
 
+import com.loratool.model.nn.Scalars;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -29,7 +31,7 @@ public final class LoraLinear extends LoraLayer {
 
     @Override
     public NDArray delta(NDArray x) {
-        return maybeDropout(x).matMul(aT).matMul(bT).mul(scaling);
+        return Scalars.mul(maybeDropout(x).matMul(aT).matMul(bT), scaling);
     }
 
     @Override

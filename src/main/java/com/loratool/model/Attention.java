@@ -1,5 +1,7 @@
 package com.loratool.model;
 
+import com.loratool.model.nn.Scalars;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import com.loratool.model.nn.Linear;
@@ -33,7 +35,7 @@ public final class Attention extends Module {
         long n = x.getShape().get(1);
         long d = x.getShape().get(2);
         NDArray t = qkv.forward(x).reshape(b, n, 3, heads, d / heads).transpose(2, 0, 3, 1, 4); // (3,B,h,N,hd)
-        NDArray q = t.get(0).mul(scale);
+        NDArray q = Scalars.mul(t.get(0), scale);
         NDArray k = t.get(1);
         NDArray v = t.get(2);
         NDArray attn = q.matMul(k.transpose(0, 1, 3, 2)).softmax(-1); // (B,h,N,N)

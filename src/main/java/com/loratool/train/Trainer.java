@@ -1,5 +1,7 @@
 package com.loratool.train;
 
+import com.loratool.model.nn.Scalars;
+
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -274,7 +276,7 @@ public final class Trainer {
                     if (!Float.isFinite(value)) {
                         return value;
                     }
-                    gc.backward(t.gradAccum > 1 ? l.div((float) t.gradAccum) : l);
+                    gc.backward(t.gradAccum > 1 ? Scalars.div(l, t.gradAccum) : l);
                 }
             }
             grads.clear();

@@ -1,5 +1,7 @@
 package com.loratool.train.loss;
 
+import com.loratool.model.nn.Scalars;
+
 import ai.djl.ndarray.NDArray;
 
 /**
@@ -29,7 +31,7 @@ public final class SiLogLoss implements DepthLoss {
         NDArray n = Disparity.count(mask);
         NDArray meanG = g.sum(Disparity.HW, true).div(n);
         NDArray meanG2 = g.square().sum(Disparity.HW, true).div(n);
-        NDArray perImage = meanG2.sub(meanG.square().mul((float) lambda)).reshape(-1);
+        NDArray perImage = meanG2.sub(Scalars.mul(meanG.square(), lambda)).reshape(-1);
         NDArray hasPixels = mask.sum(Disparity.HW, false).gt(0f).toType(pred.getDataType(), false);
         return perImage.mul(hasPixels).sum().div(hasPixels.sum().maximum(1f));
     }

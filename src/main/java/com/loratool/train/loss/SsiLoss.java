@@ -1,5 +1,7 @@
 package com.loratool.train.loss;
 
+import com.loratool.model.nn.Scalars;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.index.NDIndex;
 
@@ -33,7 +35,7 @@ public final class SsiLoss implements DepthLoss {
         NDArray total = mask.sum().maximum(1f);
         NDArray loss = residual.abs().sum().div(total);
         if (gradWeight > 0) {
-            loss = loss.add(gradientMatching(residual, mask).mul((float) gradWeight));
+            loss = loss.add(Scalars.mul(gradientMatching(residual, mask), gradWeight));
         }
         return loss;
     }
