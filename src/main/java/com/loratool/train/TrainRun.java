@@ -9,7 +9,6 @@ import com.loratool.config.ConfigLoader;
 import com.loratool.config.RunConfig;
 import com.loratool.lora.LoraInjector;
 import com.loratool.lora.LoraModel;
-import com.loratool.lora.Sha256;
 import com.loratool.model.Compute;
 import com.loratool.model.DepthAnythingV2;
 import com.loratool.model.ModelConfig;
@@ -113,7 +112,7 @@ public final class TrainRun {
         TrainingData data = TrainingDataLoader.load(cfg, runDir);
         try (NDManager manager = NDManager.newBaseManager(Compute.device(cfg.train.device))) {
             Base base = loadBase(cfg, manager);
-            String sha = base.weights() == null ? RANDOM : Sha256.of(base.weights());
+            String sha = base.weights() == null ? RANDOM : com.loratool.io.Checksums.sha256(base.weights());
             JsonNode mc = new ObjectMapper().setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
                     .valueToTree(base.config());
             try (LoraModel lora = LoraInjector.inject(base.model(), cfg.lora, cfg.train.seed, manager)) {

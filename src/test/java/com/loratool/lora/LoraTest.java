@@ -183,7 +183,7 @@ class LoraTest {
                 randomise(lm, 9);
                 expected = model.forward(x).toFloatArray();
                 Path w = TinyModels.dir("da2-tiny").resolve("weights.pth");
-                AdapterCheckpoint.save(dir, AdapterConfig.of(lm, w.toString(), Sha256.of(w), null, 3), lm.adapterTensors());
+                AdapterCheckpoint.save(dir, AdapterConfig.of(lm, w.toString(), com.loratool.io.Checksums.sha256(w), null, 3), lm.adapterTensors());
             }
             assertTrue(Files.exists(dir.resolve("adapter.safetensors")));
             AdapterCheckpoint ck = AdapterCheckpoint.load(dir);
