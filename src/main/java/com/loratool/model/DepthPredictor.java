@@ -59,22 +59,8 @@ public final class DepthPredictor {
 
     /** Network input size (height, width) for an image of h x w: the reference's Resize. */
     public static int[] networkSize(int h, int w, int inputSize) {
-        double sh = (double) inputSize / h;
-        double sw = (double) inputSize / w;
-        if (sw > sh) {
-            sh = sw;
-        } else {
-            sw = sh;
-        }
-        return new int[] {multipleOf14(sh * h, inputSize), multipleOf14(sw * w, inputSize)};
-    }
-
-    private static int multipleOf14(double x, int min) {
-        int y = (int) (Math.rint(x / 14) * 14); // np.round: half to even
-        if (y < min) {
-            y = (int) (Math.ceil(x / 14) * 14);
-        }
-        return y;
+        com.loratool.data.Sizing.Size s = com.loratool.data.Sizing.lowerBound(h, w, inputSize);
+        return new int[] {s.height(), s.width()};
     }
 
     /**
