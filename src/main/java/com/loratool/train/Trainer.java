@@ -367,10 +367,18 @@ public final class Trainer {
             }
             int hw = b.height() * b.width();
             for (int k = 0; k < part.size(); k++) {
-                double[] mt = DepthMetrics.compute(pred, b.depth(), b.mask(), k * hw, hw);
-                if (mt[2] > 0) {
-                    absRel += mt[0];
-                    delta1 += mt[1];
+                // the same protocol as `lora eval` (one definition of the aligned metrics)
+                int from = k * hw;
+                float[] zk = java.util.Arrays.copyOfRange(b.depth(), from, from + hw);
+                boolean[] measured = new boolean[hw];
+                for (int j = 0; j < hw; j++) {
+                    measured[j] = b.mask()[from + j] > 0 && zk[j] > 0;
+                }
+                com.loratool.eval.DepthMetrics mt = com.loratool.eval.DisparityAlignment.evaluate(
+                        java.util.Arrays.copyOfRange(pred, from, from + hw), zk, measured);
+                if (mt.pixels() > 0) {
+                    absRel += mt.absRel();
+                    delta1 += mt.delta1();
                 }
             }
             images += part.size();
