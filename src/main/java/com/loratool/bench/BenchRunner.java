@@ -1,5 +1,7 @@
 package com.loratool.bench;
 
+import com.loratool.train.ProcessMemory;
+
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
@@ -68,9 +70,9 @@ public final class BenchRunner {
 
     private BenchResult runOne(BenchSettings s, int index) {
         settle();
-        double rssStart = Rss.currentMb();
-        boolean reset = Rss.resetPeak();
-        double peakBefore = Rss.peakMb();
+        double rssStart = ProcessMemory.currentMb();
+        boolean reset = ProcessMemory.resetPeak();
+        double peakBefore = ProcessMemory.peakMb();
         List<Double> times = new ArrayList<>();
         long trainable;
         double inferPerS = 0;
@@ -89,9 +91,9 @@ public final class BenchRunner {
                 profile(w, s, index);
             }
         }
-        double peak = Rss.peakMb();
+        double peak = ProcessMemory.peakMb();
         settle();
-        double rssEnd = Rss.currentMb();
+        double rssEnd = ProcessMemory.currentMb();
         double epochS = median(times);
         // without a peak reset VmHWM counts from start-up: then only report it if it grew here
         double peakMb = reset ? peak : Math.max(peak, peakBefore);

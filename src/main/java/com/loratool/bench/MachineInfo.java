@@ -1,5 +1,7 @@
 package com.loratool.bench;
 
+import com.loratool.train.ProcessMemory;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,7 +27,7 @@ public final class MachineInfo {
         try {
             for (String l : Files.readAllLines(Path.of("/proc/meminfo"))) {
                 if (l.startsWith("MemTotal:")) {
-                    memGb = Rss.parseKb(l.substring(9)) / 1024.0 / 1024.0;
+                    memGb = ProcessMemory.parseKb(l.substring(9)) / 1024.0 / 1024.0;
                 }
             }
         } catch (IOException | SecurityException e) {

@@ -9,7 +9,7 @@ import com.loratool.bench.BenchSettings;
 import com.loratool.bench.MachineInfo;
 import com.loratool.bench.PeerBaseline;
 import com.loratool.bench.ResultWriters;
-import com.loratool.bench.Rss;
+import com.loratool.train.ProcessMemory;
 import com.loratool.bench.Workload;
 import com.loratool.bench.Workloads;
 import java.nio.file.Path;
@@ -78,14 +78,14 @@ public final class BenchmarkCommand implements Callable<Integer> {
                     setup.threads(), synthetic ? ", synthetic data" : "");
             setup.prepare(combos);
             System.gc();
-            double rssStart = Rss.currentMb();
+            double rssStart = ProcessMemory.currentMb();
             BenchRunner runner = new BenchRunner(setup, epochs, measureEpochs, !noInference, peers, System.err);
             if (profile) {
                 runner.profileTo(output);
             }
             List<BenchResult> results = runner.run(combos);
             System.gc();
-            double rssEnd = Rss.currentMb();
+            double rssEnd = ProcessMemory.currentMb();
             BenchReport report = new BenchReport(results, MachineInfo.describe(), setup.device(), setup.threads(), synthetic,
                     loadAvg, Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(), rssStart, rssEnd);
             ResultWriters.writeAll(report, output);

@@ -4,22 +4,58 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** Resident set size of this process (Linux /proc), logged each epoch to watch for native leaks. */
+/**
+ * This process's resident memory from {@code /proc/self/status}: {@code VmRSS} (now) and
+ * {@code VmHWM} (peak). Native (libtorch) memory counts, which the JVM heap figures miss.
+ * Linux only; elsewhere the figures are NaN. The trainer logs it each epoch (native leaks show
+ * here), the benchmark per combination.
+ */
 public final class ProcessMemory {
-    private ProcessMemory() {}
+    private static final Path STATUS = Path.of("/proc/self/status");
+    private static final Path CLEAR_REFS = Path.of("/proc/self/clear_refs");
 
-    /** RSS in MiB, or -1 where /proc is not available. */
-    public static double rssMib() {
+    private ProcessMemory() { }
+
+    /** Resident memory now, MiB (NaN where /proc is missing). */
+    public static double currentMb() {
+        return field("VmRSS:");
+    }
+
+    /** Peak resident memory since start or the last {@link #resetPeak()}, MiB. */
+    public static double peakMb() {
+        return field("VmHWM:");
+    }
+
+    /**
+     * Resets the peak to the current RSS (writes 5 to /proc/self/clear_refs, Linux 4.0+).
+     * Returns false where the kernel refuses; the peak then keeps counting from start-up.
+     */
+    public static boolean resetPeak() {
         try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("VmRSS:")) {
-                    String[] f = line.trim().split("\\s+");
-                    return Long.parseLong(f[1]) / 1024.0;
+            Files.writeString(CLEAR_REFS, "5");
+            return true;
+        } catch (IOException | SecurityException | UnsupportedOperationException e) {
+            return false;
+        }
+    }
+
+    private static double field(String name) {
+        try {
+            for (String line : Files.readAllLines(STATUS)) {
+                if (line.startsWith(name)) {
+                    return parseKb(line.substring(name.length())) / 1024.0;
                 }
             }
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | SecurityException e) {
             // not Linux
         }
-        return -1;
+        return Double.NaN;
+    }
+
+    /** "  123456 kB" -> 123456. */
+    public static long parseKb(String value) {
+        String v = value.trim();
+        int sp = v.indexOf(' ');
+        return Long.parseLong(sp < 0 ? v : v.substring(0, sp));
     }
 }

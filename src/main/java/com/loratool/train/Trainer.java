@@ -171,7 +171,7 @@ public final class Trainer {
                             "epoch %d/%d  train loss %.5f  val loss %.5f  AbsRel %.4f  delta1 %.4f  lr %.3g  %.1fs%s",
                             epoch, t.epochs, trainLoss, val[0], val[1], val[2], lr, seconds, improved ? "  *best*" : ""));
                     log.fileOnly(String.format(Locale.ROOT, "epoch %d memory: rss %.1f MiB, java heap %.1f MiB", epoch,
-                            ProcessMemory.rssMib(), (Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory()) / 1048576.0));
+                            ProcessMemory.currentMb(), (Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory()) / 1048576.0));
                     if (opt.stopAfterEpoch() > 0 && epoch >= opt.stopAfterEpoch()) {
                         break;
                     }

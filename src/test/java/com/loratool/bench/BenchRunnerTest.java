@@ -1,5 +1,7 @@
 package com.loratool.bench;
 
+import com.loratool.train.ProcessMemory;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -97,9 +99,9 @@ class BenchRunnerTest {
 
     @Test
     void rssReadsProcAndPeakIsAtLeastCurrent() {
-        double now = Rss.currentMb();
+        double now = ProcessMemory.currentMb();
         assertTrue(now > 10, "a JVM holds more than 10 MiB: " + now);
-        assertTrue(Rss.peakMb() >= now - 1, Rss.peakMb() + " vs " + now);
-        assertEquals(123456L, Rss.parseKb("   123456 kB"));
+        assertTrue(ProcessMemory.peakMb() >= now - 1, ProcessMemory.peakMb() + " vs " + now);
+        assertEquals(123456L, ProcessMemory.parseKb("   123456 kB"));
     }
 }
