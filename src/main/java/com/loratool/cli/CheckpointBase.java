@@ -35,7 +35,7 @@ final class CheckpointBase {
                 throw new LoraException(ck.dir() + ": the base weights are seeded random numbers and the architecture "
                         + "is unknown (give --model-config FILE)");
             }
-            long seed = ck.randomSeed() != null ? ck.randomSeed() : run.trainSeed();
+            long seed = run.trainSeed();
             Map<String, long[]> shapes = new LinkedHashMap<>();
             try (ai.djl.ndarray.NDManager m = ai.djl.ndarray.NDManager.newBaseManager(ai.djl.Device.cpu())) {
                 for (Map.Entry<String, Parameter> e : new DepthAnythingV2(cfg, m).namedParameters().entrySet()) {

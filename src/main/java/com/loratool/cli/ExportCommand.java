@@ -56,7 +56,7 @@ public final class ExportCommand implements Callable<Integer> {
             }
             String base = ck.randomBase() ? "random" : ck.basePath();
             PeftAdapter.export(ck.adapters(), ck.r(), ck.alpha(), ck.rslora(),
-                    ck.config().path("dropout").asDouble(0), base).write(output);
+                    ck.config().dropout, base).write(output);
             System.out.println("wrote " + output.resolve("adapter_config.json") + " and "
                     + output.resolve("adapter_model.safetensors") + " (" + ck.adapters().layers().size()
                     + " adapted modules, r " + ck.r() + ", alpha " + ck.alpha() + ")");

@@ -121,6 +121,6 @@ class ExportImportCommandTest {
         err = new StringWriter();
         assertEquals(2, run(err, "export", "--checkpoint", dir.resolve("nope").toString(), "--format", "peft",
                 "--output", dir.resolve("p").toString()));
-        assertTrue(err.toString().contains("no such checkpoint folder"), err.toString());
+        assertTrue(err.toString().contains(dir.resolve("nope") + ": no such adapter checkpoint folder"), err.toString());
     }
 }
