@@ -25,7 +25,7 @@ import picocli.CommandLine;
 
 /** export / import on the tiny fixture's weights with a hand-made checkpoint (qkv, proj, a head conv). */
 class ExportImportCommandTest {
-    static final Path FIXTURE = Path.of(System.getProperty("fixtures.dir", "../shared/fixtures"), "da2-tiny");
+    static final Path FIXTURE = Path.of(System.getProperty("fixtures.dir", "fixtures"), "da2-tiny");
     static final Path WEIGHTS = FIXTURE.resolve("weights.pth");
 
     static HostTensor rand(Random r, long... shape) {

@@ -12,9 +12,9 @@ import java.nio.file.Paths;
 public final class Fixtures {
     private Fixtures() {}
 
-    /** A shared fixture folder (../shared/fixtures/NAME). */
+    /** A fixture folder (fixtures/NAME, committed; -Dfixtures.dir overrides). */
     public static Path shared(String name) {
-        return Paths.get(System.getProperty("fixtures.dir", "../shared/fixtures")).resolve(name);
+        return Paths.get(System.getProperty("fixtures.dir", "fixtures")).resolve(name);
     }
 
     /** A fixture committed under src/test/resources/fixtures/NAME. */

@@ -21,7 +21,7 @@ public final class TinyModels {
     private TinyModels() {}
 
     public static Path fixtures() {
-        return Path.of(System.getProperty("fixtures.dir", "../shared/fixtures"));
+        return Path.of(System.getProperty("fixtures.dir", "fixtures"));
     }
 
     /** da2-tiny (random official-format weights) or da2-tiny-pretrained; skips the test without fixtures. */

@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Test;
  * loaded with the merged weights, and as the merged weights of the PEFT export re-imported.
  */
 class MergedModelTest {
-    static final Path FIXTURE = Path.of(System.getProperty("fixtures.dir", "../shared/fixtures"), "da2-tiny");
+    static final Path FIXTURE = Path.of(System.getProperty("fixtures.dir", "fixtures"), "da2-tiny");
 
     /** s * B(A x): linear (x @ A^T @ B^T) or convolution (A with the base's stride/padding, then 1x1 B). */
     record BranchAdapter(NDArray a, NDArray b, double s, Conv2d conv) implements LayerAdapter {
