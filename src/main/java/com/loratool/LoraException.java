@@ -1,5 +1,7 @@
 package com.loratool;
 
+import java.nio.file.Path;
+
 /**
  * An error the user can act on: a bad file, a bad option, an impossible configuration.
  *
@@ -17,11 +19,11 @@ public class LoraException extends RuntimeException {
     }
 
     /** An error about one file: {@code "<file>: <problem>"}. */
-    public static LoraException file(java.nio.file.Path file, String problem) {
+    public static LoraException file(Path file, String problem) {
         return new LoraException(file + ": " + problem);
     }
 
-    public static LoraException file(java.nio.file.Path file, String problem, Throwable cause) {
+    public static LoraException file(Path file, String problem, Throwable cause) {
         return new LoraException(file + ": " + problem, cause);
     }
 }

@@ -1,8 +1,11 @@
 package com.loratool.bench;
 
+import com.loratool.LoraException;
 import com.loratool.train.ProcessMemory;
-
+import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -21,16 +24,16 @@ public final class BenchRunner {
     private final boolean measureInference;
     private final PeerBaseline baseline;
     private final PrintStream progress;
-    private java.nio.file.Path profileDir;
+    private Path profileDir;
     private final StringBuilder profileMd = new StringBuilder();
 
     public BenchRunner(Workload.Factory factory, int epochs, int measureEpochs, boolean measureInference,
                        PeerBaseline baseline, PrintStream progress) {
         if (epochs < 1) {
-            throw new com.loratool.LoraException("--epochs: must be >= 1, got " + epochs);
+            throw new LoraException("--epochs: must be >= 1, got " + epochs);
         }
         if (measureEpochs < 1) {
-            throw new com.loratool.LoraException("--measure-epochs: must be >= 1, got " + measureEpochs);
+            throw new LoraException("--measure-epochs: must be >= 1, got " + measureEpochs);
         }
         this.factory = factory;
         this.epochs = epochs;
@@ -44,7 +47,7 @@ public final class BenchRunner {
      * After timing, also profile one training epoch and one inference pass of each combination:
      * traces {@code profile-<n>-train.json} / {@code -infer.json} and a summary {@code profile.md} in {@code dir}.
      */
-    public BenchRunner profileTo(java.nio.file.Path dir) {
+    public BenchRunner profileTo(Path dir) {
         this.profileDir = dir;
         return this;
     }
@@ -104,16 +107,16 @@ public final class BenchRunner {
 
     private void profile(Workload w, BenchSettings s, int index) {
         try {
-            java.nio.file.Files.createDirectories(profileDir);
-        } catch (java.io.IOException e) {
-            throw com.loratool.LoraException.file(profileDir, "cannot create: " + e.getMessage(), e);
+            Files.createDirectories(profileDir);
+        } catch (IOException e) {
+            throw LoraException.file(profileDir, "cannot create: " + e.getMessage(), e);
         }
         String label = String.format(Locale.ROOT, "%s batch %d %s %d images %s", s.arch(), s.batch(), s.size(), s.images(), s.targetsLabel());
-        java.nio.file.Path train = profileDir.resolve("profile-" + index + "-train.json");
+        Path train = profileDir.resolve("profile-" + index + "-train.json");
         TorchProfiler.profile(() -> w.trainEpochs(1), train);
         profileMd.append(ProfileSummary.read(train).markdown("[" + index + "] training epoch: " + label, 20));
         if (measureInference) {
-            java.nio.file.Path infer = profileDir.resolve("profile-" + index + "-infer.json");
+            Path infer = profileDir.resolve("profile-" + index + "-infer.json");
             TorchProfiler.profile(w::inferAll, infer);
             profileMd.append(ProfileSummary.read(infer).markdown("[" + index + "] inference: " + label, 12));
         }

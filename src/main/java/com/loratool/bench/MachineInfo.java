@@ -1,7 +1,6 @@
 package com.loratool.bench;
 
 import com.loratool.train.ProcessMemory;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -4,6 +4,7 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.jni.JniUtils;
 import com.loratool.LoraException;
 import com.loratool.config.RunConfig;
 import com.loratool.lora.LoraInjector;
@@ -23,6 +24,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -50,7 +52,7 @@ public final class ModelWorkloads implements Workloads.Setup {
         this.cfg = cfg;
         Compute.setThreads(threads);
         this.device = Compute.device(deviceChoice);
-        this.threads = threads > 0 ? threads : ai.djl.pytorch.jni.JniUtils.getNumThreads();
+        this.threads = threads > 0 ? threads : JniUtils.getNumThreads();
         this.base = base;
         this.root = NDManager.newBaseManager(device);
         try {
@@ -231,7 +233,7 @@ public final class ModelWorkloads implements Workloads.Setup {
             return;
         }
         try (var walk = Files.walk(dir)) {
-            walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         } catch (IOException e) {
             // best effort: a temporary folder
         }

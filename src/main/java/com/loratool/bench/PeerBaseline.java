@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
 
 /**
  * PyTorch peer figures: the JSON lines printed by {@code ../shared/reference/peer_train.py}
@@ -18,7 +19,7 @@ import java.util.List;
  */
 public final class PeerBaseline {
     private record Line(String arch, int batch, int height, int width, int images, int rank,
-                        java.util.Set<String> kinds, BenchResult.PeerFigures figures) { }
+                        Set<String> kinds, BenchResult.PeerFigures figures) { }
 
     private final List<Line> lines;
 

@@ -15,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
@@ -190,13 +191,13 @@ public final class ResultWriters {
                 .xAxisTitle("training images").yAxisTitle("time (min)" + (report.results().stream().anyMatch(BenchResult::projected) ? ", projected" : ""))
                 .build();
         chart.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.OutsideS);
-        Map<String, java.util.TreeMap<Integer, Double>> lines = new LinkedHashMap<>();
+        Map<String, TreeMap<Integer, Double>> lines = new LinkedHashMap<>();
         for (BenchResult r : report.results()) {
             BenchSettings s = r.settings();
             String key = s.size() + ", " + layers(s.targets()) + ", batch " + s.batch();
-            lines.computeIfAbsent(key, k -> new java.util.TreeMap<>()).put(s.images(), r.projectedSeconds() / 60.0);
+            lines.computeIfAbsent(key, k -> new TreeMap<>()).put(s.images(), r.projectedSeconds() / 60.0);
         }
-        for (Map.Entry<String, java.util.TreeMap<Integer, Double>> e : lines.entrySet()) {
+        for (Map.Entry<String, TreeMap<Integer, Double>> e : lines.entrySet()) {
             XYSeries series = chart.addSeries(e.getKey(), e.getValue().keySet().stream().map(Integer::doubleValue).toList(),
                     List.copyOf(e.getValue().values()));
             series.setMarker(SeriesMarkers.CIRCLE);

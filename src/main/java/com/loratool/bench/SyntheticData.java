@@ -1,5 +1,6 @@
 package com.loratool.bench;
 
+import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
@@ -60,7 +61,7 @@ public final class SyntheticData {
     /** Every pixel measured: (count,H,W) ones. */
     public float[] mask(int count) {
         float[] m = new float[count * height * width];
-        java.util.Arrays.fill(m, 1f);
+        Arrays.fill(m, 1f);
         return m;
     }
 }

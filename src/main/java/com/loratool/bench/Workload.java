@@ -1,5 +1,7 @@
 package com.loratool.bench;
 
+import java.util.List;
+
 /**
  * What a benchmark times for one combination: a model with adapters and its training data, set
  * up by {@link Factory#open}. Everything it allocates is released by {@link #close()}, so that the
@@ -13,7 +15,7 @@ public interface Workload extends AutoCloseable {
      * Trains {@code epochs} epochs (every image once per epoch, in batches, one optimiser step per
      * batch) and returns each epoch's seconds, as the training loop measured them.
      */
-    java.util.List<Double> trainEpochs(int epochs);
+    List<Double> trainEpochs(int epochs);
 
     /**
      * Inference over every image with the adapters merged, in batches of the training batch

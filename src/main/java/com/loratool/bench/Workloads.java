@@ -6,6 +6,7 @@ import com.loratool.config.ConfigLoader;
 import com.loratool.config.RunConfig;
 import com.loratool.train.TrainRun;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -46,7 +47,7 @@ public final class Workloads {
             cfg.model.weights = TrainRun.RANDOM;
             cfg.model.preset = base.arch();
             cfg.lora.r = base.rank();
-            cfg.lora.targets = new java.util.ArrayList<>(base.targets());
+            cfg.lora.targets = new ArrayList<>(base.targets());
             // MSE like the PyTorch peer (peer_train.py); also robust on random weights, where the
             // scale-and-shift-invariant loss can meet an all-zero prediction and give NaN gradients
             cfg.train.loss = "mse";

@@ -1,15 +1,22 @@
 package com.loratool.cli;
 
+import ai.djl.Device;
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.loratool.LoraException;
 import com.loratool.eval.RunInfo;
 import com.loratool.io.Checksums;
+import com.loratool.io.HostTensor;
 import com.loratool.lora.export.AdaptedWeights;
 import com.loratool.lora.export.AdapterCheckpoint;
 import com.loratool.model.DepthAnythingV2;
 import com.loratool.model.ModelConfig;
 import com.loratool.model.nn.Parameter;
-import com.loratool.model.weights.HostTensor;
 import com.loratool.train.RandomWeights;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -37,7 +44,7 @@ final class CheckpointBase {
             }
             long seed = run.trainSeed();
             Map<String, long[]> shapes = new LinkedHashMap<>();
-            try (ai.djl.ndarray.NDManager m = ai.djl.ndarray.NDManager.newBaseManager(ai.djl.Device.cpu())) {
+            try (NDManager m = NDManager.newBaseManager(Device.cpu())) {
                 for (Map.Entry<String, Parameter> e : new DepthAnythingV2(cfg, m).namedParameters().entrySet()) {
                     shapes.put(e.getKey(), e.getValue().shape().getShape());
                 }
@@ -55,24 +62,24 @@ final class CheckpointBase {
     }
 
     /** ModelConfig of a recorded {@code model_config} object (the model.yaml keys), via ModelConfig's YAML reader. */
-    static ModelConfig fromJson(com.fasterxml.jackson.databind.JsonNode node, Path source) {
+    static ModelConfig fromJson(JsonNode node, Path source) {
         Path tmp = null;
         try {
-            tmp = java.nio.file.Files.createTempFile("model-config", ".yaml");
-            com.fasterxml.jackson.databind.node.ObjectNode root =
-                    new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode();
+            tmp = Files.createTempFile("model-config", ".yaml");
+            ObjectNode root =
+                    new ObjectMapper().createObjectNode();
             root.set("model", node);
-            java.nio.file.Files.writeString(tmp, root.toString()); // JSON is YAML
+            Files.writeString(tmp, root.toString()); // JSON is YAML
             return ModelConfig.fromYaml(tmp);
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw LoraException.file(source, "cannot read model_config: " + e.getMessage(), e);
         } catch (LoraException e) {
             throw LoraException.file(source, "model_config: " + e.getMessage(), e);
         } finally {
             if (tmp != null) {
                 try {
-                    java.nio.file.Files.deleteIfExists(tmp);
-                } catch (java.io.IOException ignored) {
+                    Files.deleteIfExists(tmp);
+                } catch (IOException ignored) {
                     // temp file
                 }
             }

@@ -1,8 +1,8 @@
 package com.loratool.cli;
 
 import com.loratool.LoraException;
+import com.loratool.config.DataConfig;
 import com.loratool.data.DataCheck;
-import com.loratool.data.DataConfig;
 import com.loratool.data.Pairing;
 import com.loratool.data.Preview;
 import java.nio.file.Path;
@@ -10,9 +10,9 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code lora data check | preview}: inspect a data folder and look at the prepared samples. */
 @Command(name = "data", mixinStandardHelpOptions = true,

@@ -6,18 +6,21 @@ import com.loratool.eval.DepthModel;
 import com.loratool.eval.EvalDataset;
 import com.loratool.eval.EvalReport;
 import com.loratool.eval.EvalResult;
+import com.loratool.eval.EvalSample;
 import com.loratool.eval.Evaluator;
 import com.loratool.eval.PredictionCache;
 import com.loratool.eval.ReportFiles;
 import com.loratool.eval.RunInfo;
 import com.loratool.io.Checksums;
+import com.loratool.io.HostTensor;
 import com.loratool.lora.export.AdaptedWeights;
 import com.loratool.lora.export.AdapterCheckpoint;
 import com.loratool.model.Compute;
 import com.loratool.model.DepthAnythingV2;
 import com.loratool.model.DepthPredictor;
 import com.loratool.model.ModelConfig;
-import com.loratool.model.weights.HostTensor;
+import java.math.BigDecimal;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -100,7 +103,7 @@ public final class EvalCommand implements Callable<Integer> {
         List<Path> checkpoints = new ArrayList<>();
         checkpoints.add(checkpoint);
         for (Path p : compare) {
-            checkpoints.add(java.nio.file.Files.isDirectory(p.resolve("best")) ? p.resolve("best") : p);
+            checkpoints.add(Files.isDirectory(p.resolve("best")) ? p.resolve("best") : p);
         }
         List<AdapterCheckpoint> cks = checkpoints.stream().map(AdapterCheckpoint::read).toList();
         RunInfo run = RunInfo.of(checkpoint);
@@ -186,7 +189,7 @@ public final class EvalCommand implements Callable<Integer> {
 
     static String fmt(double v) {
         return v == Math.rint(v) ? Long.toString((long) v)
-                : new java.math.BigDecimal(String.format(Locale.ROOT, "%.4g", v)).stripTrailingZeros().toPlainString();
+                : new BigDecimal(String.format(Locale.ROOT, "%.4g", v)).stripTrailingZeros().toPlainString();
     }
 
     /** A model built on first use (the original is often served from the cache alone). */
@@ -206,7 +209,7 @@ public final class EvalCommand implements Callable<Integer> {
         }
 
         @Override
-        public float[] predict(com.loratool.eval.EvalSample s) {
+        public float[] predict(EvalSample s) {
             if (predictor == null) {
                 manager = root.newSubManager();
                 DepthAnythingV2 m = new DepthAnythingV2(cfg, manager);

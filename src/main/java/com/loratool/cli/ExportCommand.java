@@ -1,11 +1,12 @@
 package com.loratool.cli;
 
 import com.loratool.LoraException;
+import com.loratool.eval.RunInfo;
+import com.loratool.io.HostTensor;
 import com.loratool.io.Safetensors;
 import com.loratool.lora.export.AdaptedWeights;
 import com.loratool.lora.export.AdapterCheckpoint;
 import com.loratool.lora.export.PeftAdapter;
-import com.loratool.model.weights.HostTensor;
 import com.loratool.model.weights.PthWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -68,7 +69,7 @@ public final class ExportCommand implements Callable<Integer> {
             throw LoraException.file(output, "--format merged writes .pth or .safetensors");
         }
         LinkedHashMap<String, HostTensor> merged = AdaptedWeights.merged(
-                CheckpointBase.load(ck, com.loratool.eval.RunInfo.of(checkpoint), weights, modelConfig, false).stateDict(),
+                CheckpointBase.load(ck, RunInfo.of(checkpoint), weights, modelConfig, false).stateDict(),
                 ck, alphaScale);
         if (pth) {
             PthWriter.write(output, merged);

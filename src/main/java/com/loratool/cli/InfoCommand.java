@@ -2,13 +2,18 @@ package com.loratool.cli;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
+import com.loratool.LoraException;
+import com.loratool.config.ConfigLoader;
 import com.loratool.model.DepthAnythingV2;
 import com.loratool.model.nn.Conv2d;
 import com.loratool.model.nn.Linear;
 import com.loratool.model.nn.Module;
+import com.loratool.train.TrainRun;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -29,7 +34,7 @@ public final class InfoCommand implements Callable<Integer> {
     Path trainConfig;
 
     @Option(names = "--set", paramLabel = "KEY=VALUE", description = "With --config: override a config key (repeatable).")
-    java.util.List<String> sets = new java.util.ArrayList<>();
+    List<String> sets = new ArrayList<>();
 
     @Option(names = "--model-config", paramLabel = "FILE", description = "YAML architecture for non-official sizes.")
     Path modelConfig;
@@ -41,11 +46,11 @@ public final class InfoCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         if (trainConfig != null) {
-            new com.loratool.train.TrainRun(com.loratool.config.ConfigLoader.load(trainConfig, sets), null).summary(out);
+            new TrainRun(ConfigLoader.load(trainConfig, sets), null).summary(out);
             return 0;
         }
         if (weights == null) {
-            throw new com.loratool.LoraException("lora info: give --weights FILE (a checkpoint) or --config FILE (a training config)");
+            throw new LoraException("lora info: give --weights FILE (a checkpoint) or --config FILE (a training config)");
         }
         try (NDManager base = NDManager.newBaseManager(Device.cpu())) {
             DepthAnythingV2 model = DepthAnythingV2.fromCheckpoint(weights, modelConfig, base);

@@ -2,8 +2,8 @@ package com.loratool.cli;
 
 import com.loratool.LoraException;
 import picocli.AutoComplete;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine;
 
 /**
  * The {@code lora} command: fine-tune, evaluate and benchmark Depth Anything V2 with LoRA.

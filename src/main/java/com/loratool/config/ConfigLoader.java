@@ -12,7 +12,9 @@ import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
+import com.loratool.KeySuggester;
 import com.loratool.LoraException;
+import com.loratool.io.AtomicFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -149,6 +151,6 @@ public final class ConfigLoader {
 
     /** Writes the resolved config atomically. */
     public static void save(RunConfig c, Path file) {
-        com.loratool.io.AtomicFiles.writeString(file, toYaml(c));
+        AtomicFiles.writeString(file, toYaml(c));
     }
 }

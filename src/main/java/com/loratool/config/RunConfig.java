@@ -2,11 +2,12 @@ package com.loratool.config;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.loratool.KeySuggester;
 import com.loratool.LoraException;
-import com.loratool.lora.LoraConfig;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * A training run's configuration, as read from YAML by {@link ConfigLoader}: sections
@@ -72,7 +73,7 @@ public class RunConfig {
     private static void oneOf(String w, String key, String value, Set<String> allowed) {
         if (value == null || !allowed.contains(value)) {
             String hint = value == null ? null : KeySuggester.closest(value, allowed);
-            throw new LoraException(w + key + ": must be one of " + List.copyOf(new java.util.TreeSet<>(allowed))
+            throw new LoraException(w + key + ": must be one of " + List.copyOf(new TreeSet<>(allowed))
                     + ", got " + value + (hint != null ? " (did you mean " + hint + "?)" : ""));
         }
     }

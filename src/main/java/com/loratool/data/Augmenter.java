@@ -1,5 +1,6 @@
 package com.loratool.data;
 
+import com.loratool.config.DataConfig;
 import java.util.Random;
 import org.opencv.core.Core;
 import org.opencv.core.CvType;

@@ -1,9 +1,11 @@
 package com.loratool.data;
 
 import com.loratool.LoraException;
+import com.loratool.io.AtomicFiles;
 import java.nio.file.Path;
 import org.opencv.core.Mat;
 import org.opencv.core.MatOfByte;
+import org.opencv.imgcodecs.Imgcodecs;
 
 /** Loads the OpenCV natives once and wraps a few Mat conversions. */
 public final class Cv {
@@ -41,9 +43,9 @@ public final class Cv {
     /** Encodes a Mat as PNG and writes it atomically. */
     static void writePng(Path file, Mat m) {
         MatOfByte buf = new MatOfByte();
-        if (!org.opencv.imgcodecs.Imgcodecs.imencode(".png", m, buf)) {
+        if (!Imgcodecs.imencode(".png", m, buf)) {
             throw LoraException.file(file, "cannot encode PNG");
         }
-        com.loratool.io.AtomicFiles.writeBytes(file, buf.toArray());
+        AtomicFiles.writeBytes(file, buf.toArray());
     }
 }

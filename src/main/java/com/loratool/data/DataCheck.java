@@ -1,6 +1,7 @@
 package com.loratool.data;
 
 import com.loratool.LoraException;
+import com.loratool.config.DataConfig;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

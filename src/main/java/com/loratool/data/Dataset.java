@@ -1,5 +1,6 @@
 package com.loratool.data;
 
+import com.loratool.config.DataConfig;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;

@@ -1,11 +1,13 @@
 package com.loratool.data;
 
 import com.loratool.LoraException;
+import com.loratool.config.DataConfig;
 import com.loratool.io.Npy;
 import com.loratool.io.NpyArray;
 import com.loratool.io.Npz;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -101,7 +103,7 @@ public final class DepthReader {
 
     private static void checkDims(Path file, long[] s) {
         if (s[0] < 1 || s[1] < 1) {
-            throw LoraException.file(file, "empty depth array (shape " + java.util.Arrays.toString(s) + ")");
+            throw LoraException.file(file, "empty depth array (shape " + Arrays.toString(s) + ")");
         }
     }
 

@@ -1,6 +1,7 @@
 package com.loratool.data;
 
 import com.loratool.LoraException;
+import com.loratool.config.DataConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

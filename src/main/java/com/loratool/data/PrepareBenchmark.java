@@ -1,11 +1,16 @@
 package com.loratool.data;
 
+import com.loratool.config.DataConfig;
+import com.loratool.config.Sizing;
 import com.loratool.io.Npy;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Random;
 import org.opencv.core.Core;
+import org.opencv.imgproc.Imgproc;
 
 /**
  * Hand-run benchmark: prepare one 1944x1200 XYZ .npy with ~30% NaN (read, take Z, fill holes,
@@ -52,14 +57,14 @@ public final class PrepareBenchmark {
         int n = 15;
         double[] ms = new double[n];
         double[] cpu = new double[n];
-        java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
         for (int it = 0; it < n; it++) {
             long c0 = mx.getCurrentThreadCpuTime();
             long t0 = System.nanoTime();
             DepthMap d = DepthReader.read(f, cfg);
             boolean[] mask = HoleFilling.fill(d.z(), h, w);
             Sizing.Size s = cfg.targetSize(h, w);
-            float[] z = SamplePreparer.resizeFloat(d.z(), h, w, s.height(), s.width(), org.opencv.imgproc.Imgproc.INTER_NEAREST_EXACT);
+            float[] z = SamplePreparer.resizeFloat(d.z(), h, w, s.height(), s.width(), Imgproc.INTER_NEAREST_EXACT);
             boolean[] m = SamplePreparer.resizeMask(mask, h, w, s.height(), s.width());
             ms[it] = (System.nanoTime() - t0) / 1e6;
             cpu[it] = (mx.getCurrentThreadCpuTime() - c0) / 1e6;

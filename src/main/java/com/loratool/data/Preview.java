@@ -1,6 +1,7 @@
 package com.loratool.data;
 
 import com.loratool.LoraException;
+import com.loratool.config.DataConfig;
 import com.loratool.io.Npy;
 import java.io.IOException;
 import java.nio.file.Files;

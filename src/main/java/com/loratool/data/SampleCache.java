@@ -1,11 +1,12 @@
 package com.loratool.data;
 
 import com.loratool.LoraException;
+import com.loratool.config.DataConfig;
 import com.loratool.io.AtomicFiles;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -1,6 +1,8 @@
 package com.loratool.data;
 
 import com.loratool.LoraException;
+import com.loratool.config.DataConfig;
+import com.loratool.config.Sizing;
 import java.util.concurrent.atomic.AtomicLong;
 import org.opencv.core.CvType;
 import org.opencv.core.Mat;

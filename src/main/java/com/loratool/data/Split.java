@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.loratool.LoraException;
 import com.loratool.io.AtomicFiles;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -52,10 +54,10 @@ public record Split(List<Pair> train, List<Pair> val, long seed, double valFract
         root.put("val", entries(val));
         Path f = runDir.resolve("split.json");
         try {
-            java.nio.file.Files.createDirectories(runDir);
+            Files.createDirectories(runDir);
             String json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(root);
             AtomicFiles.writeString(f, json + "\n");
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw LoraException.file(f, "cannot write (" + e.getMessage() + ")", e);
         }
         return f;

@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
@@ -144,7 +145,7 @@ public final class EvalDataset {
         } else if (s.length == 2) {
             z = a.data();
         } else {
-            throw LoraException.file(p.depth(), "expected H x W or H x W x 3 (XYZ), got shape " + java.util.Arrays.toString(s));
+            throw LoraException.file(p.depth(), "expected H x W or H x W x 3 (XYZ), got shape " + Arrays.toString(s));
         }
         if (s[0] != img.rows() || s[1] != img.cols()) {
             throw LoraException.file(p.depth(), "is " + s[1] + "x" + s[0] + " but the image is " + img.cols() + "x" + img.rows());

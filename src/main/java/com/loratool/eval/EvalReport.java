@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.loratool.metrics.DepthMetrics;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;

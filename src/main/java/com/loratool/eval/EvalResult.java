@@ -1,5 +1,6 @@
 package com.loratool.eval;
 
+import com.loratool.metrics.DepthMetrics;
 import java.util.List;
 
 /** Per-image results and their means; {@code difference} is LoRA - original (of the means). */

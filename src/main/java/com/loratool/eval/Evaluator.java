@@ -1,8 +1,11 @@
 package com.loratool.eval;
 
+import com.loratool.metrics.DepthMetrics;
+import com.loratool.metrics.DisparityAlignment;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
@@ -36,7 +39,7 @@ public final class Evaluator {
     }
 
     /** Loads one item at a time (only one image and its depth in memory), evaluates, releases it. */
-    public <T> EvalResult run(List<T> items, java.util.function.Function<T, EvalSample> loader, Path panelDir) {
+    public <T> EvalResult run(List<T> items, Function<T, EvalSample> loader, Path panelDir) {
         List<ImageResult> out = new ArrayList<>();
         try (ProgressBar bar = new ProgressBarBuilder().setTaskName("eval").setInitialMax(items.size())
                 .setStyle(ProgressBarStyle.ASCII).continuousUpdate().setConsumer(

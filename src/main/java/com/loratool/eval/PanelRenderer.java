@@ -1,5 +1,7 @@
 package com.loratool.eval;
 
+import com.loratool.metrics.DisparityAlignment;
+import java.util.Arrays;
 import java.util.Locale;
 import org.opencv.core.CvType;
 import org.opencv.core.Mat;
@@ -120,7 +122,7 @@ public final class PanelRenderer {
                 s[j++] = v[i];
             }
         }
-        java.util.Arrays.sort(s);
+        Arrays.sort(s);
         return s[(int) Math.min(n - 1, Math.round(q * (n - 1)))];
     }
 

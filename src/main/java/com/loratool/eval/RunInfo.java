@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.loratool.LoraException;
+import com.loratool.config.Sizing;
+import com.loratool.model.DepthPredictor;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -93,13 +95,13 @@ public record RunInfo(Path dir, JsonNode config) {
             int h = size.get(0).asInt();
             int w = size.get(1).asInt();
             return new NetworkSize("size" + h + "x" + w, "size " + h + "x" + w,
-                    (ih, iw) -> toArray(com.loratool.data.Sizing.explicit(h, w)));
+                    (ih, iw) -> toArray(Sizing.explicit(h, w)));
         }
         String scale = text("data", "scale");
         if (scale != null) {
             int n = Integer.parseInt(scale.trim());
             return new NetworkSize("scale" + n, "scale " + n + " (width " + 14 * n + ")",
-                    (ih, iw) -> toArray(com.loratool.data.Sizing.fromScale(ih, iw, n)));
+                    (ih, iw) -> toArray(Sizing.fromScale(ih, iw, n)));
         }
         String input = text("data", "input_size");
         if (input != null) {
@@ -109,15 +111,15 @@ public record RunInfo(Path dir, JsonNode config) {
         return null;
     }
 
-    private static int[] toArray(com.loratool.data.Sizing.Size s) {
+    private static int[] toArray(Sizing.Size s) {
         return new int[] {s.height(), s.width()};
     }
 
     /** A size rule with a cache key and a description for reports. */
-    public record NetworkSize(String key, String description, com.loratool.model.DepthPredictor.SizeRule rule) {
+    public record NetworkSize(String key, String description, DepthPredictor.SizeRule rule) {
         public static NetworkSize official(int inputSize) {
             return new NetworkSize(Integer.toString(inputSize), "input size " + inputSize + " (keep aspect, lower bound)",
-                    com.loratool.model.DepthPredictor.officialRule(inputSize));
+                    DepthPredictor.officialRule(inputSize));
         }
     }
 

@@ -13,6 +13,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -269,7 +270,7 @@ public final class Npy {
     public static boolean looksLikeNpy(Path file) {
         try (var in = Files.newInputStream(file)) {
             byte[] m = in.readNBytes(6);
-            return java.util.Arrays.equals(m, MAGIC);
+            return Arrays.equals(m, MAGIC);
         } catch (IOException e) {
             return false;
         }

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.loratool.LoraException;
-import com.loratool.model.weights.HostTensor;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -15,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -197,7 +197,7 @@ public final class Safetensors {
         int pad = (8 - h.length % 8) % 8;
         byte[] hp = new byte[h.length + pad];
         System.arraycopy(h, 0, hp, 0, h.length);
-        java.util.Arrays.fill(hp, h.length, hp.length, (byte) ' ');
+        Arrays.fill(hp, h.length, hp.length, (byte) ' ');
         AtomicFiles.write(file, out -> {
             ByteBuffer lb = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
             lb.putLong(hp.length);

@@ -1,6 +1,7 @@
 package com.loratool.lora;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.loratool.config.LoraConfig;
 import java.util.ArrayList;
 import java.util.List;
 

@@ -1,8 +1,9 @@
 package com.loratool.lora;
 
 import ai.djl.ndarray.NDManager;
+import com.loratool.KeySuggester;
 import com.loratool.LoraException;
-import com.loratool.config.KeySuggester;
+import com.loratool.config.LoraConfig;
 import com.loratool.model.nn.Conv2d;
 import com.loratool.model.nn.Linear;
 import com.loratool.model.nn.Module;

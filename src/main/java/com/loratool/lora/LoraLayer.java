@@ -3,9 +3,12 @@ package com.loratool.lora;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.norm.Dropout;
 import com.loratool.LoraException;
+import com.loratool.config.LoraConfig;
+import com.loratool.io.HostTensor;
 import com.loratool.model.nn.LayerAdapter;
-import com.loratool.model.weights.HostTensor;
+import java.nio.FloatBuffer;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -49,7 +52,7 @@ public abstract class LoraLayer implements LayerAdapter, AutoCloseable {
 
     protected NDArray maybeDropout(NDArray x) {
         if (training && dropout > 0) {
-            return ai.djl.nn.norm.Dropout.dropout(x, (float) dropout, true).singletonOrThrow();
+            return Dropout.dropout(x, (float) dropout, true).singletonOrThrow();
         }
         return x;
     }
@@ -158,6 +161,6 @@ public abstract class LoraLayer implements LayerAdapter, AutoCloseable {
     }
 
     static void setData(NDArray target, float[] data) {
-        target.set(java.nio.FloatBuffer.wrap(data));
+        target.set(FloatBuffer.wrap(data));
     }
 }

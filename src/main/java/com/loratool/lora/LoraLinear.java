@@ -1,12 +1,12 @@
 package com.loratool.lora;
 
-import com.loratool.model.nn.Scalars;
-
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import com.loratool.config.LoraConfig;
+import com.loratool.io.HostTensor;
 import com.loratool.model.nn.Linear;
-import com.loratool.model.weights.HostTensor;
+import com.loratool.model.nn.Scalars;
 import java.util.List;
 
 /**

@@ -2,11 +2,12 @@ package com.loratool.lora;
 
 import ai.djl.ndarray.NDArray;
 import com.loratool.LoraException;
+import com.loratool.config.LoraConfig;
+import com.loratool.io.HostTensor;
 import com.loratool.model.nn.Conv2d;
 import com.loratool.model.nn.Linear;
 import com.loratool.model.nn.Module;
 import com.loratool.model.nn.Parameter;
-import com.loratool.model.weights.HostTensor;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;

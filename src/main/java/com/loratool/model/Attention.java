@@ -1,11 +1,10 @@
 package com.loratool.model;
 
-import com.loratool.model.nn.Scalars;
-
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import com.loratool.model.nn.Linear;
 import com.loratool.model.nn.Module;
+import com.loratool.model.nn.Scalars;
 
 /** DINOv2 attention: fused {@code qkv}, softmax(q k^T * head_dim^-0.5) v, {@code proj}. */
 public final class Attention extends Module {

@@ -4,6 +4,7 @@ import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.pytorch.jni.JniUtils;
 import com.loratool.LoraException;
+import java.util.Locale;
 
 /** Picks the compute device and sets PyTorch's CPU thread count. */
 public final class Compute {
@@ -12,7 +13,7 @@ public final class Compute {
     /** "auto" (GPU when DJL sees one), "cpu" or "gpu" (fails when there is none). */
     public static Device device(String choice) {
         Engine engine = Engine.getEngine("PyTorch");
-        switch (choice.toLowerCase(java.util.Locale.ROOT)) {
+        switch (choice.toLowerCase(Locale.ROOT)) {
             case "cpu":
                 return Device.cpu();
             case "gpu":

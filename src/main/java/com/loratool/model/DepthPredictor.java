@@ -3,6 +3,8 @@ package com.loratool.model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import com.loratool.LoraException;
+import com.loratool.config.Sizing;
 import com.loratool.model.nn.Resampler;
 import java.util.ArrayList;
 import java.util.List;
@@ -44,7 +46,7 @@ public final class DepthPredictor {
 
     public static SizeRule officialRule(int inputSize) {
         if (inputSize < 14) {
-            throw new com.loratool.LoraException("--input-size " + inputSize + ": must be at least 14");
+            throw new LoraException("--input-size " + inputSize + ": must be at least 14");
         }
         return (h, w) -> networkSize(h, w, inputSize);
     }
@@ -59,7 +61,7 @@ public final class DepthPredictor {
 
     /** Network input size (height, width) for an image of h x w: the reference's Resize. */
     public static int[] networkSize(int h, int w, int inputSize) {
-        com.loratool.data.Sizing.Size s = com.loratool.data.Sizing.lowerBound(h, w, inputSize);
+        Sizing.Size s = Sizing.lowerBound(h, w, inputSize);
         return new int[] {s.height(), s.width()};
     }
 

@@ -4,12 +4,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.loratool.LoraException;
-import com.loratool.model.weights.HostTensor;
+import com.loratool.io.HostTensor;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
@@ -208,7 +209,7 @@ public record ModelConfig(
 
     @Override
     public int hashCode() {
-        return java.util.Objects.hash(embedDim, depth, numHeads, mlpRatio, Arrays.hashCode(layerIndices), features,
+        return Objects.hash(embedDim, depth, numHeads, mlpRatio, Arrays.hashCode(layerIndices), features,
                 Arrays.hashCode(outChannels), patchSize, posGrid, swiglu);
     }
 

@@ -1,5 +1,8 @@
 package com.loratool.train;
 
+import com.loratool.LoraException;
+import com.loratool.io.AtomicFiles;
+import java.awt.Color;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -21,7 +24,7 @@ public final class LossPlot {
         double[] val = rows.stream().mapToDouble(MetricsCsv.Row::valLoss).toArray();
         XYChart chart = new XYChartBuilder().width(800).height(500).title(title)
                 .xAxisTitle("epoch").yAxisTitle("loss").build();
-        chart.getStyler().setChartBackgroundColor(java.awt.Color.WHITE);
+        chart.getStyler().setChartBackgroundColor(Color.WHITE);
         chart.addSeries("train", x, train);
         if (rows.stream().anyMatch(r -> Double.isFinite(r.valLoss()))) {
             chart.addSeries("validation", x, val);
@@ -29,9 +32,9 @@ public final class LossPlot {
         try {
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             BitmapEncoder.saveBitmap(chart, out, BitmapEncoder.BitmapFormat.PNG);
-            com.loratool.io.AtomicFiles.writeBytes(file, out.toByteArray());
+            AtomicFiles.writeBytes(file, out.toByteArray());
         } catch (IOException e) {
-            throw com.loratool.LoraException.file(file, "cannot write plot: " + e.getMessage(), e);
+            throw LoraException.file(file, "cannot write plot: " + e.getMessage(), e);
         }
     }
 }

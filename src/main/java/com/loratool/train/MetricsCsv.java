@@ -1,6 +1,7 @@
 package com.loratool.train;
 
 import com.loratool.LoraException;
+import com.loratool.io.AtomicFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,7 +39,7 @@ public final class MetricsCsv {
         for (Row row : rows) {
             sb.append(row.csv()).append('\n');
         }
-        com.loratool.io.AtomicFiles.writeString(file, sb.toString());
+        AtomicFiles.writeString(file, sb.toString());
     }
 
     /** Reads the rows of an existing file up to and including {@code lastEpoch} (for --resume). */

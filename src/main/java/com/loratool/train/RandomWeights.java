@@ -1,6 +1,7 @@
 package com.loratool.train;
 
-import com.loratool.model.weights.HostTensor;
+import com.loratool.io.HostTensor;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -27,7 +28,7 @@ public final class RandomWeights {
             if (leaf.equals("bias") || leaf.equals("running_mean")) {
                 // zeros
             } else if (norm || leaf.equals("running_var")) {
-                java.util.Arrays.fill(v, 1f);
+                Arrays.fill(v, 1f);
             } else if (shape.length <= 1 || name.contains("token") || name.contains("pos_embed")) {
                 for (int i = 0; i < n; i++) {
                     v[i] = (float) (gaussian(rng) * 0.02);

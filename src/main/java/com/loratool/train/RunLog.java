@@ -1,5 +1,6 @@
 package com.loratool.train;
 
+import com.loratool.LoraException;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.Writer;
@@ -23,7 +24,7 @@ public final class RunLog implements AutoCloseable {
             this.file = Files.newBufferedWriter(logFile, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
                     append ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING);
         } catch (IOException e) {
-            throw com.loratool.LoraException.file(logFile, "cannot write log: " + e.getMessage());
+            throw LoraException.file(logFile, "cannot write log: " + e.getMessage());
         }
     }
 

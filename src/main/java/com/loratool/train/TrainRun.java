@@ -7,13 +7,14 @@ import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.loratool.LoraException;
 import com.loratool.config.ConfigLoader;
 import com.loratool.config.RunConfig;
+import com.loratool.io.Checksums;
+import com.loratool.io.HostTensor;
 import com.loratool.lora.LoraInjector;
 import com.loratool.lora.LoraModel;
 import com.loratool.model.Compute;
 import com.loratool.model.DepthAnythingV2;
 import com.loratool.model.ModelConfig;
 import com.loratool.model.nn.Parameter;
-import com.loratool.model.weights.HostTensor;
 import com.loratool.model.weights.StateDicts;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -112,7 +113,7 @@ public final class TrainRun {
         TrainingData data = TrainingDataLoader.load(cfg, runDir);
         try (NDManager manager = NDManager.newBaseManager(Compute.device(cfg.train.device))) {
             Base base = loadBase(cfg, manager);
-            String sha = base.weights() == null ? RANDOM : com.loratool.io.Checksums.sha256(base.weights());
+            String sha = base.weights() == null ? RANDOM : Checksums.sha256(base.weights());
             JsonNode mc = new ObjectMapper().setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
                     .valueToTree(base.config());
             try (LoraModel lora = LoraInjector.inject(base.model(), cfg.lora, cfg.train.seed, manager)) {

@@ -1,7 +1,5 @@
 package com.loratool.train;
 
-import com.loratool.model.nn.Scalars;
-
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -12,8 +10,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.loratool.LoraException;
 import com.loratool.config.RunConfig;
 import com.loratool.config.TrainSection;
+import com.loratool.io.HostTensor;
 import com.loratool.lora.AdapterConfig;
 import com.loratool.lora.LoraModel;
+import com.loratool.metrics.DepthMetrics;
+import com.loratool.metrics.DisparityAlignment;
+import com.loratool.model.nn.Scalars;
 import com.loratool.train.loss.DepthLoss;
 import com.loratool.train.optim.Adam;
 import com.loratool.train.optim.GradClip;
@@ -23,6 +25,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -152,7 +155,7 @@ public final class Trainer {
                     double metric = metricValue(val, trainLoss);
                     boolean improved = Double.isFinite(metric) && (state.bestEpoch == 0 || better(metric, state.bestValue));
                     AdapterConfig acfg = AdapterConfig.of(lora, baseWeights, baseSha256, modelConfig, epoch);
-                    Map<String, com.loratool.model.weights.HostTensor> adapters = lora.adapterTensors();
+                    Map<String, HostTensor> adapters = lora.adapterTensors();
                     if (improved) {
                         state.bestValue = metric;
                         state.bestEpoch = epoch;
@@ -341,7 +344,7 @@ public final class Trainer {
             up.clear();
             up.asFloatBuffer().put(hostParams.get(i));
             params.get(i).set(up);
-            java.util.Arrays.fill(gradSums.get(i), 0f);
+            Arrays.fill(gradSums.get(i), 0f);
         }
     }
 
@@ -369,13 +372,13 @@ public final class Trainer {
             for (int k = 0; k < part.size(); k++) {
                 // the same protocol as `lora eval` (one definition of the aligned metrics)
                 int from = k * hw;
-                float[] zk = java.util.Arrays.copyOfRange(b.depth(), from, from + hw);
+                float[] zk = Arrays.copyOfRange(b.depth(), from, from + hw);
                 boolean[] measured = new boolean[hw];
                 for (int j = 0; j < hw; j++) {
                     measured[j] = b.mask()[from + j] > 0 && zk[j] > 0;
                 }
-                com.loratool.eval.DepthMetrics mt = com.loratool.eval.DisparityAlignment.evaluate(
-                        java.util.Arrays.copyOfRange(pred, from, from + hw), zk, measured);
+                DepthMetrics mt = DisparityAlignment.evaluate(
+                        Arrays.copyOfRange(pred, from, from + hw), zk, measured);
                 if (mt.pixels() > 0) {
                     absRel += mt.absRel();
                     delta1 += mt.delta1();

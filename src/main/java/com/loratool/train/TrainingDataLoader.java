@@ -1,13 +1,14 @@
 package com.loratool.train;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.loratool.KeySuggester;
 import com.loratool.LoraException;
 import com.loratool.config.ConfigLoader;
-import com.loratool.config.KeySuggester;
+import com.loratool.config.DataConfig;
 import com.loratool.config.RunConfig;
-import com.loratool.data.DataConfig;
 import com.loratool.data.Dataset;
 import com.loratool.data.Sample;
 import java.nio.file.Files;
@@ -44,7 +45,7 @@ public final class TrainingDataLoader {
         }
     }
 
-    private static String path(com.fasterxml.jackson.databind.JsonMappingException e) {
+    private static String path(JsonMappingException e) {
         return e.getPath().stream().map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
                 .collect(Collectors.joining("."));
     }

@@ -1,10 +1,9 @@
 package com.loratool.bench;
 
-import com.loratool.train.ProcessMemory;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.loratool.train.ProcessMemory;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.util.ArrayList;

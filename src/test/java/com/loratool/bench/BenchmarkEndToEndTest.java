@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.loratool.cli.Main;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -24,9 +26,9 @@ class BenchmarkEndToEndTest {
         CommandLine cl = Main.commandLine();
         StringWriter err = new StringWriter();
         cl.setErr(new PrintWriter(err));
-        java.io.PrintStream oldErr = System.err;
-        java.io.ByteArrayOutputStream progress = new java.io.ByteArrayOutputStream();
-        System.setErr(new java.io.PrintStream(progress, true));
+        PrintStream oldErr = System.err;
+        ByteArrayOutputStream progress = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(progress, true));
         int rc;
         try {
             rc = cl.execute("benchmark", "--config", "configs/smoke.yaml", "--synthetic", "--device", "cpu", "--threads", "1",

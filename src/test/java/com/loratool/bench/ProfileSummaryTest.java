@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -31,7 +32,7 @@ class ProfileSummaryTest {
         ProfileSummary s = ProfileSummary.read(f);
         assertEquals(180.0, s.totalUs(), 1e-9);
         assertEquals(60.0, s.backwardUs(), 1e-9);
-        Map<String, ProfileSummary.Op> ops = new java.util.HashMap<>();
+        Map<String, ProfileSummary.Op> ops = new HashMap<>();
         s.ops().forEach(o -> ops.put(o.name(), o));
         assertEquals(30.0, ops.get("aten::linear").selfUs(), 1e-9);
         assertEquals(65.0, ops.get("aten::addmm").selfUs(), 1e-9);

@@ -11,6 +11,7 @@ import com.loratool.io.Npy;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
@@ -100,7 +101,7 @@ class EvalCommandTest {
     }
 
     static String[] append(String[] a, String... more) {
-        String[] r = java.util.Arrays.copyOf(a, a.length + more.length);
+        String[] r = Arrays.copyOf(a, a.length + more.length);
         System.arraycopy(more, 0, r, a.length, more.length);
         return r;
     }

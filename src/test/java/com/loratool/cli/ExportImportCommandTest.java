@@ -5,17 +5,18 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.loratool.io.Checksums;
+import com.loratool.io.HostTensor;
 import com.loratool.lora.export.AdaptedWeights;
 import com.loratool.lora.export.AdapterCheckpoint;
 import com.loratool.lora.export.AdapterSet;
 import com.loratool.lora.export.LoraPair;
-import com.loratool.model.weights.HostTensor;
 import com.loratool.model.weights.PthReader;
 import com.loratool.model.weights.StateDicts;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
@@ -108,7 +109,7 @@ class ExportImportCommandTest {
         Path copy = dir.resolve("w.pth");
         Files.copy(WEIGHTS, copy);
         Path ck = checkpoint(dir, copy, Checksums.sha256(copy));
-        Files.write(copy, new byte[] {1, 2, 3}, java.nio.file.StandardOpenOption.APPEND);
+        Files.write(copy, new byte[] {1, 2, 3}, StandardOpenOption.APPEND);
         StringWriter err = new StringWriter();
         assertEquals(2, run(err, "export", "--checkpoint", ck.toString(), "--format", "merged", "--output",
                 dir.resolve("m.pth").toString()));

@@ -8,10 +8,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.loratool.io.Npy;
 import com.loratool.io.NpyArray;
 import com.loratool.model.Fixtures;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -27,12 +30,12 @@ class PredictCommandTest {
         return cl.execute(args);
     }
 
-    private void assertPrediction(Path dir, String inputSize, String... extra) throws java.io.IOException {
+    private void assertPrediction(Path dir, String inputSize, String... extra) throws IOException {
         Path out = tmp.resolve("out-" + dir.getFileName());
         StringWriter err = new StringWriter();
         String[] base = {"predict", "--weights", dir.resolve("weights.pth").toString(), "--input",
             dir.resolve("image.png").toString(), "--output", out.toString(), "--input-size", inputSize, "--device", "cpu"};
-        String[] args = java.util.stream.Stream.concat(java.util.Arrays.stream(base), java.util.Arrays.stream(extra))
+        String[] args = Stream.concat(Arrays.stream(base), Arrays.stream(extra))
                 .toArray(String[]::new);
         assertEquals(0, run(err, args), err.toString());
         NpyArray want = Npy.read(dir.resolve("expected_depth.npy"));
@@ -99,7 +102,7 @@ class PredictCommandTest {
         StringWriter err = new StringWriter();
         try {
             Files.writeString(cfg, "model:\n  encoder: vits\n");
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new AssertionError(e);
         }
         Path dir = Fixtures.shared("da2-tiny");

@@ -7,7 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.loratool.config.DataConfig;
 import com.loratool.io.Npy;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -52,7 +54,7 @@ class DatasetTest {
             String ts = String.format("t%02d", k);
             try {
                 Files.createDirectories(dir.resolve("images"));
-            } catch (java.io.IOException e) {
+            } catch (IOException e) {
                 throw new RuntimeException(e);
             }
             Imgcodecs.imwrite(dir.resolve("images/" + ts + "_Zivid_acquisition_color.png").toString(), m);
@@ -63,7 +65,7 @@ class DatasetTest {
     private static Path mkdirs(Path f) {
         try {
             Files.createDirectories(f.getParent());
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new RuntimeException(e);
         }
         return f;

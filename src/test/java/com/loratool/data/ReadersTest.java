@@ -6,9 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.loratool.LoraException;
+import com.loratool.config.DataConfig;
 import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 import javax.imageio.ImageIO;
@@ -17,6 +19,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.opencv.core.CvType;
 import org.opencv.core.Mat;
+import org.opencv.core.MatOfInt;
 import org.opencv.imgcodecs.Imgcodecs;
 
 class ReadersTest {
@@ -116,7 +119,7 @@ class ReadersTest {
         Path t3 = dir.resolve("three.tif");
         // uncompressed: OpenCV's default for 3-channel float TIFF is lossy LogLuv
         assertTrue(Imgcodecs.imwrite(t3.toString(), three,
-                new org.opencv.core.MatOfInt(Imgcodecs.IMWRITE_TIFF_COMPRESSION, 1)));
+                new MatOfInt(Imgcodecs.IMWRITE_TIFF_COMPRESSION, 1)));
         byte[] bytes = Files.readAllBytes(t3);
         int x = indexOf(bytes, NpyBytes.f32(6f));
         int y = indexOf(bytes, NpyBytes.f32(-5f));
@@ -168,7 +171,7 @@ class ReadersTest {
 
         Path trunc = dir.resolve("trunc.npy");
         byte[] full = NpyBytes.f32(1, 2, 3, 4, 5, 6);
-        NpyBytes.write(trunc, "<f4", false, new long[] {1, 2, 3}, java.util.Arrays.copyOf(full, 10));
+        NpyBytes.write(trunc, "<f4", false, new long[] {1, 2, 3}, Arrays.copyOf(full, 10));
         assertError(() -> DepthReader.read(trunc, MM), trunc, "");
 
         Path u8 = dir.resolve("u8.npy");

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -63,10 +64,10 @@ class PanelRendererTest {
         assertArrayEquals(new int[] {10, 200, 30}, px(pic, 30, top + 20));
         // panel 2: a hole in the truth is neutral grey, a measured pixel is not
         assertArrayEquals(new int[] {128, 128, 128}, px(pic, W + 9, top + 9));
-        assertFalse(java.util.Arrays.equals(new int[] {128, 128, 128}, px(pic, W + 40, top + 30)));
+        assertFalse(Arrays.equals(new int[] {128, 128, 128}, px(pic, W + 40, top + 30)));
         // panel 3 (right prediction) has the truth's colours, also where the truth is missing
         assertArrayEquals(px(pic, W + 40, top + 30), px(pic, 2 * W + 40, top + 30));
-        assertFalse(java.util.Arrays.equals(new int[] {128, 128, 128}, px(pic, 2 * W + 9, top + 9)));
+        assertFalse(Arrays.equals(new int[] {128, 128, 128}, px(pic, 2 * W + 9, top + 9)));
         // panel 4 (reversed) shows the far colour where the truth is near, and vice versa
         assertArrayEquals(px(pic, W + W - 1, top + 30), px(pic, 3 * W, top + 30));
         assertArrayEquals(px(pic, W, top + 30), px(pic, 4 * W - 1, top + 30));

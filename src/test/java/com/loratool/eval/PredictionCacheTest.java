@@ -9,6 +9,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.opencv.core.CvType;
+import org.opencv.core.Mat;
+import org.opencv.core.Scalar;
 
 class PredictionCacheTest {
     @BeforeAll
@@ -33,8 +36,8 @@ class PredictionCacheTest {
         new PredictionCache(m, root, "0123456789abcdef0123", "252").predict(a); // other input size
         new PredictionCache(m, root, "ffff456789abcdef0123", "518").predict(a); // other weights
         assertEquals(3, calls.get());
-        EvalSample b = new EvalSample("a", null, new org.opencv.core.Mat(6, 8, org.opencv.core.CvType.CV_8UC3,
-                new org.opencv.core.Scalar(1, 2, 3)), a.depth());
+        EvalSample b = new EvalSample("a", null, new Mat(6, 8, CvType.CV_8UC3,
+                new Scalar(1, 2, 3)), a.depth());
         assertNotEquals(PredictionCache.contentHash(a), PredictionCache.contentHash(b)); // other pixels
     }
 }

@@ -13,7 +13,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
+import java.util.zip.CRC32;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 import org.junit.jupiter.api.Test;
@@ -221,7 +223,7 @@ class NpyTest {
             ea.setMethod(ZipEntry.STORED);
             ea.setSize(a.length);
             ea.setCompressedSize(a.length);
-            java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+            CRC32 crc = new CRC32();
             crc.update(a);
             ea.setCrc(crc.getValue());
             z.putNextEntry(ea);
@@ -232,7 +234,7 @@ class NpyTest {
             z.closeEntry();
         }
         Map<String, NpyArray> m = Npz.read(p);
-        assertEquals(java.util.List.of("depth", "mask"), java.util.List.copyOf(m.keySet()));
+        assertEquals(List.of("depth", "mask"), List.copyOf(m.keySet()));
         assertArrayEquals(new float[] {1, 2}, m.get("depth").data());
         assertArrayEquals(new long[] {1, 3}, m.get("mask").shape());
         assertArrayEquals(new float[] {4, 5, 6}, m.get("mask").data());

@@ -9,13 +9,17 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import com.loratool.LoraException;
+import com.loratool.config.LoraConfig;
+import com.loratool.io.Checksums;
+import com.loratool.io.HostTensor;
 import com.loratool.model.DepthAnythingV2;
-import com.loratool.model.weights.HostTensor;
+import com.loratool.model.ModelConfig;
 import com.loratool.train.TinyModels;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -92,7 +96,7 @@ class LoraTest {
             try (LoraModel lm = LoraInjector.inject(model, cfg(8, "qkv", "fc2"), 1, m)) {
                 assertEquals(expected, lm.trainableCount());
                 assertEquals(8, lm.adaptedNames().size());
-                String s = String.format(java.util.Locale.ROOT, "trainable params: %,d || all params: %,d || trainable%%: %.4f",
+                String s = String.format(Locale.ROOT, "trainable params: %,d || all params: %,d || trainable%%: %.4f",
                         expected, all + expected, 100.0 * expected / (all + expected));
                 assertEquals(s, lm.summary());
             }
@@ -157,7 +161,7 @@ class LoraTest {
             }
             float[] base = model.forward(x).toFloatArray(); // adapters removed
             DepthAnythingV2 mergedModel = new DepthAnythingV2(
-                    com.loratool.model.ModelConfig.fromYaml(TinyModels.dir("da2-tiny").resolve("model.yaml")), m);
+                    ModelConfig.fromYaml(TinyModels.dir("da2-tiny").resolve("model.yaml")), m);
             mergedModel.load(merged);
             float[] out = mergedModel.forward(x).toFloatArray();
             double maxDiff = 0;
@@ -183,7 +187,7 @@ class LoraTest {
                 randomise(lm, 9);
                 expected = model.forward(x).toFloatArray();
                 Path w = TinyModels.dir("da2-tiny").resolve("weights.pth");
-                AdapterCheckpoint.save(dir, AdapterConfig.of(lm, w.toString(), com.loratool.io.Checksums.sha256(w), null, 3), lm.adapterTensors());
+                AdapterCheckpoint.save(dir, AdapterConfig.of(lm, w.toString(), Checksums.sha256(w), null, 3), lm.adapterTensors());
             }
             assertTrue(Files.exists(dir.resolve("adapter.safetensors")));
             AdapterCheckpoint ck = AdapterCheckpoint.load(dir);

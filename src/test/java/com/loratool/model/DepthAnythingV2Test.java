@@ -8,8 +8,10 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import com.loratool.LoraException;
-import com.loratool.model.weights.HostTensor;
+import com.loratool.io.HostTensor;
+import com.loratool.model.nn.Conv2d;
 import com.loratool.model.weights.StateDicts;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -17,7 +19,7 @@ import org.junit.jupiter.api.Test;
 
 /** Module tree, strict loading and memory behaviour of the model. */
 class DepthAnythingV2Test {
-    private static final java.nio.file.Path TINY = Fixtures.shared("da2-tiny");
+    private static final Path TINY = Fixtures.shared("da2-tiny");
 
     @Test
     void parameterNamesAndOrderEqualTheOfficialStateDict() {
@@ -27,7 +29,7 @@ class DepthAnythingV2Test {
             assertEquals(new ArrayList<>(sd.keySet()), new ArrayList<>(model.namedParameters().keySet()));
             assertTrue(model.namedModules().containsKey("pretrained.blocks.3.attn.qkv"));
             assertTrue(model.namedModules().get("depth_head.scratch.refinenet1.out_conv")
-                    instanceof com.loratool.model.nn.Conv2d);
+                    instanceof Conv2d);
         }
     }
 

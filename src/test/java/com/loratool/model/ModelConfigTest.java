@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.loratool.LoraException;
-import com.loratool.model.weights.HostTensor;
+import com.loratool.io.HostTensor;
 import com.loratool.model.weights.StateDicts;
 import java.nio.file.Files;
 import java.nio.file.Path;

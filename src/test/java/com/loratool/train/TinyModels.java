@@ -3,10 +3,11 @@ package com.loratool.train;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import ai.djl.ndarray.NDManager;
+import com.loratool.io.HostTensor;
+import com.loratool.model.Compute;
 import com.loratool.model.DepthAnythingV2;
 import com.loratool.model.ModelConfig;
 import com.loratool.model.nn.Parameter;
-import com.loratool.model.weights.HostTensor;
 import com.loratool.model.weights.StateDicts;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,7 +35,7 @@ public final class TinyModels {
     public static DepthAnythingV2 load(String name, NDManager m) {
         // One PyTorch thread: the tiny model gains nothing from more, and on a shared machine
         // spinning OpenMP threads make it several times slower.
-        com.loratool.model.Compute.setThreads(1);
+        Compute.setThreads(1);
         Path d = dir(name);
         DepthAnythingV2 model = new DepthAnythingV2(ModelConfig.fromYaml(d.resolve("model.yaml")), m);
         model.load(StateDicts.read(d.resolve("weights.pth")));

@@ -7,15 +7,17 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.loratool.LoraException;
 import com.loratool.config.RunConfig;
+import com.loratool.io.HostTensor;
 import com.loratool.lora.LoraInjector;
 import com.loratool.lora.LoraModel;
 import com.loratool.model.DepthAnythingV2;
-import com.loratool.model.weights.HostTensor;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -77,7 +79,7 @@ class TrainerTest {
         for (int i = 0; i < 3; i++) {
             for (int b = 1; b <= 2; b++) {
                 try (NDManager s = m.newSubManager()) {
-                    model.forward(s.zeros(new ai.djl.ndarray.types.Shape(b, 3, 28, 42)));
+                    model.forward(s.zeros(new Shape(b, 3, 28, 42)));
                 }
             }
             counts[i] = m.getManagedArrays().size();
@@ -101,7 +103,7 @@ class TrainerTest {
                         new Trainer.Options(dir, false, true, null)).run();
                 Map<String, HostTensor> after = lm.adapterTensors();
                 for (String k : initial.keySet()) {
-                    assertFalse(java.util.Arrays.equals(initial.get(k).data(), after.get(k).data()), k + " did not change");
+                    assertFalse(Arrays.equals(initial.get(k).data(), after.get(k).data()), k + " did not change");
                 }
             }
             Map<String, float[]> now = TinyModels.snapshot(model);

@@ -1,7 +1,7 @@
 package com.loratool.lora.export;
 
 import com.loratool.LoraException;
-import com.loratool.model.weights.HostTensor;
+import com.loratool.io.HostTensor;
 import com.loratool.model.weights.StateDicts;
 import java.nio.file.Path;
 import java.util.Arrays;

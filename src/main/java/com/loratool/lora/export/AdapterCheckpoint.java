@@ -2,10 +2,12 @@ package com.loratool.lora.export;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.loratool.LoraException;
-import com.loratool.lora.AdapterConfig;
 import com.loratool.io.Checksums;
+import com.loratool.lora.AdapterConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -124,9 +126,9 @@ public record AdapterCheckpoint(Path dir, AdapterSet adapters, AdapterConfig con
         c.alpha = alpha;
         c.rslora = rslora;
         c.init = "kaiming";
-        c.targets = new java.util.ArrayList<>(java.util.List.of("re:^(" + String.join("|", set.layers().keySet().stream()
+        c.targets = new ArrayList<>(List.of("re:^(" + String.join("|", set.layers().keySet().stream()
                 .map(m -> m.replace(".", "\\.")).toList()) + ")$"));
-        c.adaptedModules = new java.util.ArrayList<>(set.layers().keySet());
+        c.adaptedModules = new ArrayList<>(set.layers().keySet());
         com.loratool.lora.AdapterCheckpoint.save(dir, c, set.toTensors());
     }
 }

@@ -1,6 +1,6 @@
 package com.loratool.lora.export;
 
-import com.loratool.model.weights.HostTensor;
+import com.loratool.io.HostTensor;
 import java.util.Arrays;
 
 /**

@@ -1,12 +1,17 @@
 package com.loratool.lora.export;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.loratool.LoraException;
+import com.loratool.io.AtomicFiles;
+import com.loratool.io.HostTensor;
+import com.loratool.io.Safetensors;
 import com.loratool.model.weights.HfNames;
-import com.loratool.model.weights.HostTensor;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -103,15 +108,15 @@ public record PeftAdapter(LinkedHashMap<String, HostTensor> tensors, ObjectNode 
     /** Writes {@code adapter_model.safetensors} and {@code adapter_config.json} into {@code dir}. */
     public void write(Path dir) {
         try {
-            java.nio.file.Files.createDirectories(dir);
-        } catch (java.io.IOException e) {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
             throw LoraException.file(dir, "cannot create folder: " + e.getMessage(), e);
         }
-        com.loratool.io.Safetensors.write(dir.resolve("adapter_model.safetensors"), tensors, Map.of("format", "pt"));
+        Safetensors.write(dir.resolve("adapter_model.safetensors"), tensors, Map.of("format", "pt"));
         try {
-            com.loratool.io.AtomicFiles.writeString(dir.resolve("adapter_config.json"),
+            AtomicFiles.writeString(dir.resolve("adapter_config.json"),
                     JSON.writerWithDefaultPrettyPrinter().writeValueAsString(config) + "\n");
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
     }
@@ -120,23 +125,23 @@ public record PeftAdapter(LinkedHashMap<String, HostTensor> tensors, ObjectNode 
     public static PeftAdapter read(Path dir) {
         Path cfg = dir.resolve("adapter_config.json");
         Path st = dir.resolve("adapter_model.safetensors");
-        if (!java.nio.file.Files.isRegularFile(cfg)) {
+        if (!Files.isRegularFile(cfg)) {
             throw LoraException.file(dir, "not a PEFT adapter folder (no adapter_config.json)");
         }
-        if (!java.nio.file.Files.isRegularFile(st)) {
+        if (!Files.isRegularFile(st)) {
             throw LoraException.file(dir, "no adapter_model.safetensors (adapter_model.bin is not supported; "
                     + "save with safe_serialization=True)");
         }
         JsonNode c;
         try {
             c = JSON.readTree(cfg.toFile());
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw LoraException.file(cfg, "not valid JSON: " + e.getMessage(), e);
         }
         if (!c.isObject()) {
             throw LoraException.file(cfg, "not a JSON object");
         }
-        return new PeftAdapter(com.loratool.io.Safetensors.read(st), (ObjectNode) c);
+        return new PeftAdapter(Safetensors.read(st), (ObjectNode) c);
     }
 
     /** Splits the rows (dim 0) of B into equal blocks. */

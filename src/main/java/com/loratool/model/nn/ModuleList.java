@@ -1,6 +1,7 @@
 package com.loratool.model.nn;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 
 /** {@code torch.nn.ModuleList} / {@code Sequential} naming: children "0", "1", ... */
@@ -23,6 +24,6 @@ public final class ModuleList<M extends Module> extends Module {
     }
 
     public List<M> items() {
-        return java.util.Collections.unmodifiableList(items);
+        return Collections.unmodifiableList(items);
     }
 }

@@ -1,7 +1,9 @@
 package com.loratool.model.weights;
 
 import com.loratool.LoraException;
+import com.loratool.io.HostTensor;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -214,8 +216,8 @@ public final class HfNames {
         for (int i = 0; i < 3; i++) {
             long[] s = p[i].shape();
             if (s.length != s0.length || s.length == 0
-                    || !java.util.Arrays.equals(java.util.Arrays.copyOfRange(s, 1, s.length),
-                            java.util.Arrays.copyOfRange(s0, 1, s0.length))) {
+                    || !Arrays.equals(Arrays.copyOfRange(s, 1, s.length),
+                            Arrays.copyOfRange(s0, 1, s0.length))) {
                 throw LoraException.file(file, "'" + names.get(i) + "' has shape " + p[i].shapeString()
                         + ", unlike '" + names.get(0) + "' " + p[0].shapeString());
             }
@@ -243,7 +245,7 @@ public final class HfNames {
         int len = t.data().length / n;
         HostTensor[] out = new HostTensor[n];
         for (int i = 0; i < n; i++) {
-            out[i] = new HostTensor(ps.clone(), java.util.Arrays.copyOfRange(t.data(), i * len, (i + 1) * len));
+            out[i] = new HostTensor(ps.clone(), Arrays.copyOfRange(t.data(), i * len, (i + 1) * len));
         }
         return out;
     }

@@ -2,16 +2,20 @@ package com.loratool.model.weights;
 
 import com.loratool.LoraException;
 import com.loratool.io.DType;
+import com.loratool.io.HostTensor;
 import com.loratool.io.ZipIndex;
 import java.io.IOException;
+import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -65,7 +69,7 @@ public final class PthReader {
                 ByteBuffer ob = zip.bytes(order);
                 byte[] ot = new byte[ob.remaining()];
                 ob.get(ot);
-                String bo = new String(ot, java.nio.charset.StandardCharsets.US_ASCII).trim();
+                String bo = new String(ot, StandardCharsets.US_ASCII).trim();
                 if (!bo.equals("little")) {
                     throw LoraException.file(file, "byte order '" + bo + "' is not supported (only little-endian checkpoints)");
                 }
@@ -78,7 +82,7 @@ public final class PthReader {
                 top = new Unpickler(pickle, pid -> storageRef(file, pid)).load();
             } catch (Unpickler.PickleException e) {
                 throw LoraException.file(file, e.getMessage() + " (in " + pkl + ")");
-            } catch (java.nio.BufferUnderflowException e) {
+            } catch (BufferUnderflowException e) {
                 throw LoraException.file(file, "pickle truncated (in " + pkl + ")");
             }
             Map<?, ?> sd = findStateDict(file, top, "");
@@ -186,7 +190,7 @@ public final class PthReader {
                 + (where.isEmpty() ? "" : " under " + where) + " (keys: " + preview(m.keySet()) + ")");
     }
 
-    private static String preview(java.util.Collection<?> keys) {
+    private static String preview(Collection<?> keys) {
         StringBuilder sb = new StringBuilder();
         int i = 0;
         for (Object k : keys) {

@@ -1,6 +1,7 @@
 package com.loratool.model.weights;
 
 import com.loratool.io.AtomicFiles;
+import com.loratool.io.HostTensor;
 import java.io.ByteArrayOutputStream;
 import java.io.FilterOutputStream;
 import java.io.IOException;

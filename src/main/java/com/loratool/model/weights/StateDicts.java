@@ -1,6 +1,7 @@
 package com.loratool.model.weights;
 
 import com.loratool.LoraException;
+import com.loratool.io.HostTensor;
 import com.loratool.io.Safetensors;
 import java.io.IOException;
 import java.io.InputStream;
@@ -9,6 +10,7 @@ import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -133,9 +135,9 @@ public final class StateDicts {
             HostTensor t = sd.get(e.getKey());
             if (t == null) {
                 missing.add(e.getKey());
-            } else if (!java.util.Arrays.equals(t.shape(), e.getValue())) {
+            } else if (!Arrays.equals(t.shape(), e.getValue())) {
                 misshaped.add(e.getKey() + " " + t.shapeString() + " vs model "
-                        + java.util.Arrays.toString(e.getValue()));
+                        + Arrays.toString(e.getValue()));
             }
         }
         for (String k : sd.keySet()) {

@@ -1,8 +1,7 @@
 package com.loratool.train.loss;
 
-import com.loratool.model.nn.Scalars;
-
 import ai.djl.ndarray.NDArray;
+import com.loratool.model.nn.Scalars;
 
 /**
  * Scale-invariant log loss (Eigen et al. 2014) on depth after disparity alignment.

@@ -1,9 +1,8 @@
 package com.loratool.train.loss;
 
-import com.loratool.model.nn.Scalars;
-
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.index.NDIndex;
+import com.loratool.model.nn.Scalars;
 
 /**
  * Scale-and-shift-invariant loss on disparity (MiDaS, Ranftl et al. 2020).

@@ -2,9 +2,11 @@ package com.loratool.lora.export;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import com.loratool.io.HostTensor;
 import com.loratool.io.Npy;
 import com.loratool.io.NpyArray;
 import com.loratool.model.DepthAnythingV2;
@@ -13,7 +15,6 @@ import com.loratool.model.nn.Conv2d;
 import com.loratool.model.nn.LayerAdapter;
 import com.loratool.model.nn.Linear;
 import com.loratool.model.nn.Module;
-import com.loratool.model.weights.HostTensor;
 import com.loratool.model.weights.StateDicts;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -106,7 +107,7 @@ class MergedModelTest {
         double s = 8.0 / 4;
         LinkedHashMap<String, HostTensor> base = StateDicts.read(FIXTURE.resolve("weights.pth"));
         ModelConfig cfg = ModelConfig.fromYaml(FIXTURE.resolve("model.yaml"));
-        try (NDManager root = NDManager.newBaseManager(ai.djl.Device.cpu())) {
+        try (NDManager root = NDManager.newBaseManager(Device.cpu())) {
             float[] plain = forward(root, cfg, base, null, 0);
             float[] adapted = forward(root, cfg, base, set, s);
             float[] merged = forward(root, cfg, MergedWeights.merge(base, set, s), null, 0);

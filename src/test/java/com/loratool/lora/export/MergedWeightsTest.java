@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.loratool.LoraException;
-import com.loratool.model.weights.HostTensor;
+import com.loratool.io.HostTensor;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;

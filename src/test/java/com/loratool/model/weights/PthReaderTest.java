@@ -7,11 +7,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.loratool.LoraException;
 import com.loratool.io.DType;
+import com.loratool.io.HostTensor;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
+import java.util.zip.ZipOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -154,8 +160,8 @@ class PthReaderTest {
                 assertThrows(LoraException.class, () -> PthReader.read(missing)).getMessage());
         // a zip that is not a torch checkpoint
         Path zip = tmp.resolve("other.zip");
-        try (var z = new java.util.zip.ZipOutputStream(Files.newOutputStream(zip))) {
-            z.putNextEntry(new java.util.zip.ZipEntry("readme.txt"));
+        try (var z = new ZipOutputStream(Files.newOutputStream(zip))) {
+            z.putNextEntry(new ZipEntry("readme.txt"));
             z.write("hi".getBytes());
         }
         assertEquals(zip + ": zip archive without data.pkl: not a PyTorch checkpoint",
@@ -163,7 +169,7 @@ class PthReaderTest {
         // truncated checkpoint: the central directory is gone
         byte[] all = Files.readAllBytes(TINY.resolve("weights.pth"));
         Path cut = tmp.resolve("cut.pth");
-        Files.write(cut, java.util.Arrays.copyOf(all, all.length / 2));
+        Files.write(cut, Arrays.copyOf(all, all.length / 2));
         String m = assertThrows(LoraException.class, () -> PthReader.read(cut)).getMessage();
         assertTrue(m.startsWith(cut + ": damaged zip archive"), m);
     }
@@ -173,10 +179,10 @@ class PthReaderTest {
     void deflatedArchiveReadsTheSame() throws Exception {
         Path src = TINY.resolve("weights-fp16.pth");
         Path re = tmp.resolve("deflated.pth");
-        try (var zin = new java.util.zip.ZipFile(src.toFile());
-                var z = new java.util.zip.ZipOutputStream(Files.newOutputStream(re))) {
-            for (var e : java.util.Collections.list(zin.entries())) {
-                z.putNextEntry(new java.util.zip.ZipEntry(e.getName()));
+        try (var zin = new ZipFile(src.toFile());
+                var z = new ZipOutputStream(Files.newOutputStream(re))) {
+            for (var e : Collections.list(zin.entries())) {
+                z.putNextEntry(new ZipEntry(e.getName()));
                 try (var in = zin.getInputStream(e)) {
                     in.transferTo(z);
                 }
@@ -205,6 +211,6 @@ class PthReaderTest {
         Object top = new Unpickler(p2, pid -> pid).load();
         assertTrue(top instanceof Map<?, ?>);
         List<?> v = (List<?>) ((Map<?, ?>) top).get("a");
-        assertEquals(java.util.Arrays.asList(1L, -2L, 300L, 1L << 40, null, true), v);
+        assertEquals(Arrays.asList(1L, -2L, 300L, 1L << 40, null, true), v);
     }
 }

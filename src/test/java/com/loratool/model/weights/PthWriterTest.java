@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.loratool.io.DType;
+import com.loratool.io.HostTensor;
 import com.loratool.io.ZipIndex;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;

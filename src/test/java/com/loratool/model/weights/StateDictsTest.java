@@ -7,9 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.loratool.LoraException;
+import com.loratool.io.HostTensor;
 import com.loratool.io.Safetensors;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -123,7 +125,7 @@ class StateDictsTest {
         // truncated safetensors
         byte[] all = Files.readAllBytes(TINY.resolve("weights-hf.safetensors"));
         Path cut = tmp.resolve("cut.safetensors");
-        Files.write(cut, java.util.Arrays.copyOf(all, all.length - 100));
+        Files.write(cut, Arrays.copyOf(all, all.length - 100));
         assertTrue(assertThrows(LoraException.class, () -> StateDicts.read(cut)).getMessage()
                 .contains("truncated or corrupt"));
     }

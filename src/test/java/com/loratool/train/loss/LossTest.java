@@ -3,9 +3,11 @@ package com.loratool.train.loss;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -135,7 +137,7 @@ class LossTest {
     @Test
     void lossesHaveGradientsThatReduceThem() {
         try (NDManager sub = m.newSubManager();
-                ai.djl.training.GradientCollector gc = ai.djl.engine.Engine.getInstance().newGradientCollector()) {
+                GradientCollector gc = Engine.getInstance().newGradientCollector()) {
             NDArray p = sub.create(P, new Shape(1, 1, 4));
             p.setRequiresGradient(true);
             NDArray l = new SsiLoss(0.5, 2).compute(p, sub.create(Z, new Shape(1, 1, 4)), sub.ones(new Shape(1, 1, 4)));

@@ -1,4 +1,4 @@
-package com.loratool.model.weights;
+package com.loratool.io;
 
 import java.util.Arrays;
 

@@ -1,7 +1,9 @@
-package com.loratool.data;
+package com.loratool.config;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.loratool.LoraException;
+import com.loratool.config.Sizing;
+import com.loratool.data.Sample;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -57,6 +59,9 @@ public record DataConfig(
         @JsonProperty("depth_units") String depthUnits,
         @JsonProperty("depth_scale") Double depthScale,
         @JsonProperty("npz_key") String npzKey) {
+
+    /** Names of {@code image_interpolation}; data.Interpolation maps them to OpenCV's modes. */
+    public static final List<String> IMAGE_INTERPOLATIONS = List.of("nearest", "linear", "cubic", "area", "lanczos");
 
     public static final List<String> DEFAULT_SUFFIXES = List.of(
             "_Zivid_acquisition_color", "_Zivid_acquisition_rawDepth", "_color", "_rgb", "_image",
@@ -131,7 +136,10 @@ public record DataConfig(
             inputSize = 518;
         }
         imageInterpolation = imageInterpolation == null ? "cubic" : imageInterpolation.toLowerCase();
-        Interpolation.image(imageInterpolation);
+        if (!IMAGE_INTERPOLATIONS.contains(imageInterpolation)) {
+            throw new LoraException("data.image_interpolation: expected nearest, linear, cubic, area or lanczos, got "
+                    + imageInterpolation);
+        }
         depthResize = depthResize == null ? "nearest" : depthResize.toLowerCase();
         if (!depthResize.equals("nearest") && !depthResize.equals("area")) {
             throw new LoraException("data.depth_resize: expected nearest or area, got " + depthResize);

@@ -1,4 +1,4 @@
-package com.loratool.eval;
+package com.loratool.metrics;
 
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -1,4 +1,4 @@
-package com.loratool.config;
+package com.loratool;
 
 import java.util.Collection;
 

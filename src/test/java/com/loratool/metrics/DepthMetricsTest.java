@@ -1,8 +1,10 @@
-package com.loratool.eval;
+package com.loratool.metrics;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.loratool.metrics.DepthMetrics;
+import com.loratool.metrics.DisparityAlignment;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;

@@ -1,4 +1,4 @@
-package com.loratool.data;
+package com.loratool.config;
 
 import com.loratool.LoraException;
 

@@ -1,4 +1,4 @@
-package com.loratool.lora;
+package com.loratool.config;
 
 import com.loratool.LoraException;
 import java.util.ArrayList;

@@ -1,4 +1,6 @@
-package com.loratool.eval;
+package com.loratool.metrics;
+
+import com.loratool.metrics.DepthMetrics;
 
 /**
  * Per-image least-squares scale and shift of a relative disparity prediction p to the true
