@@ -17,7 +17,7 @@ MODEL: vits | vitb | vitl | all        (several may be given)
   vitl  depth-anything/Depth-Anything-V2-Large  depth_anything_v2_vitl.pth  ~1.3 GB  (CC-BY-NC-4.0)
 
 Options:
-  -d, --dir DIR          where to put the files (default: checkpoints)
+  -d, --dir DIR          where to put the files (default: weights, where configs/*.yaml look)
   -c, --checksums FILE   expected sums, in `sha256sum` format ("<hex>  <file name>");
                          a listed file must match or the download is rejected
       --no-verify        skip checksum verification (the computed sum is still printed)
@@ -37,7 +37,7 @@ USAGE
 
 die() { echo "download-weights: $*" >&2; exit 2; }
 
-dir="checkpoints"
+dir="weights"
 checksums=""
 verify=1
 dry=0

@@ -59,7 +59,7 @@ public final class DataCommand implements Runnable {
     }
 
     @Command(name = "check", mixinStandardHelpOptions = true,
-            description = {"Check every image/depth pair: sizes, Z range, % missing, problems.",
+            description = {"Check every image/depth pair: sizes, Z range, %% missing, problems.",
                 "Exit code 1 if any pair is unusable, 2 on a folder-level error."})
     static final class Check implements Callable<Integer> {
         @Mixin
