@@ -1,0 +1,194 @@
+package com.loratool.io;
+
+import com.loratool.LoraException;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.util.Optional;
+
+/**
+ * Ownership of a folder while one process writes it (a run folder during {@code lora train}): a
+ * file {@code .lock} holding {@code pid host start-time}, created with {@code CREATE_NEW} so that
+ * of two processes only one gets it. A second process is refused with one line naming the folder
+ * and the owner. A lock whose owner is gone (same host, no such pid, or the pid now belongs to a
+ * process started after the lock) is stale and taken over; one from another host cannot be
+ * checked from here and is reported with the way out (delete the file).
+ *
+ * <p>Not {@code FileChannel.lock}: those locks vanish with the process but say nothing about who
+ * holds them, and the owner's pid and host are what a user needs to see.
+ */
+public final class FolderLock implements AutoCloseable {
+    public static final String FILE = ".lock";
+
+    /** What a lock file says. */
+    public record Owner(long pid, String host, Instant started) {
+        String line() {
+            return pid + " " + host + " " + started;
+        }
+
+        static Optional<Owner> parse(String text) {
+            String[] f = text.trim().split("\\s+");
+            if (f.length != 3) {
+                return Optional.empty();
+            }
+            try {
+                return Optional.of(new Owner(Long.parseLong(f[0]), f[1], Instant.parse(f[2])));
+            } catch (RuntimeException e) {
+                return Optional.empty();
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "pid " + pid + " on " + host + " since " + started;
+        }
+    }
+
+    private final Path file;
+    private final Owner me;
+    private boolean released;
+
+    private FolderLock(Path file, Owner me) {
+        this.file = file;
+        this.me = me;
+    }
+
+    /** Takes {@code dir}'s lock (creating {@code dir}), or throws naming the folder and its owner. */
+    public static FolderLock acquire(Path dir, String purpose) {
+        ProcessHandle self = ProcessHandle.current();
+        Owner me = new Owner(self.pid(), hostName(), Instant.now());
+        Path file = dir.resolve(FILE);
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw LoraException.file(dir, "cannot create the folder (" + e.getMessage() + ")", e);
+        }
+        for (int attempt = 0; attempt < 3; attempt++) {
+            try {
+                Files.writeString(file, me.line() + "\n", StandardCharsets.UTF_8,
+                        StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                return new FolderLock(file, me);
+            } catch (FileAlreadyExistsException e) {
+                Optional<Owner> owner = read(file);
+                if (owner.isPresent() && !isStale(owner.get(), me.host())) {
+                    throw LoraException.file(dir, "in use by another " + purpose + " (" + owner.get() + "); wait for it"
+                            + " to finish, or pick another folder (if that process is gone, delete " + file + ")");
+                }
+                if (owner.isEmpty() && !Files.exists(file)) {
+                    continue; // released between our two looks
+                }
+                if (owner.isEmpty() && recentlyWritten(file)) {
+                    // being written by its creator right now: CREATE_NEW and the write are two steps
+                    sleep(50);
+                    continue;
+                }
+                try {
+                    breakStale(file);
+                } catch (IOException io) {
+                    throw LoraException.file(file, "cannot remove the stale lock (" + io.getMessage() + ")", io);
+                }
+            } catch (IOException e) {
+                throw LoraException.file(file, "cannot create the lock file (" + e.getMessage() + ")", e);
+            }
+        }
+        throw LoraException.file(dir, "could not take the folder's lock " + file + " (it keeps changing hands)");
+    }
+
+    /** The owner named in {@code dir}'s lock file, if any. */
+    public static Optional<Owner> owner(Path dir) {
+        return read(dir.resolve(FILE));
+    }
+
+    /** Gone owner: same host and no live process with that pid started at or before the lock. */
+    static boolean isStale(Owner owner, String thisHost) {
+        if (!owner.host().equals(thisHost)) {
+            return false;
+        }
+        Optional<ProcessHandle> p = ProcessHandle.of(owner.pid());
+        if (p.isEmpty() || !p.get().isAlive()) {
+            return true;
+        }
+        // pid reuse: a process that started after the lock was written is not its owner
+        Optional<Instant> start = p.get().info().startInstant();
+        return start.isPresent() && start.get().isAfter(owner.started().plusSeconds(1));
+    }
+
+    private static Optional<Owner> read(Path file) {
+        try {
+            return Owner.parse(Files.readString(file, StandardCharsets.UTF_8));
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static boolean recentlyWritten(Path file) {
+        try {
+            return Files.getLastModifiedTime(file).toInstant().isAfter(Instant.now().minusSeconds(2));
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** Moves a stale lock aside atomically: of two processes breaking it, one wins the rename. */
+    private static void breakStale(Path file) throws IOException {
+        Path aside = file.resolveSibling(FILE + ".stale-" + ProcessHandle.current().pid());
+        try {
+            Files.move(file, aside, StandardCopyOption.ATOMIC_MOVE);
+        } catch (NoSuchFileException e) {
+            return; // someone else broke it first
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.deleteIfExists(file);
+            return;
+        }
+        Files.deleteIfExists(aside);
+    }
+
+    private static String hostName() {
+        try {
+            return InetAddress.getLocalHost().getHostName().replaceAll("\\s+", "_");
+        } catch (UnknownHostException e) {
+            String h = System.getenv("HOSTNAME");
+            return h == null || h.isBlank() ? "unknown-host" : h.replaceAll("\\s+", "_");
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    public Owner owner() {
+        return me;
+    }
+
+    /** Deletes the lock file if it is still this process's. */
+    @Override
+    public synchronized void close() {
+        if (released) {
+            return;
+        }
+        released = true;
+        Optional<Owner> now = read(file);
+        if (now.isPresent() && now.get().equals(me)) {
+            try {
+                Files.deleteIfExists(file);
+            } catch (IOException ignored) {
+                // a left-over lock of a dead pid is detected as stale next time
+            }
+        }
+    }
+}

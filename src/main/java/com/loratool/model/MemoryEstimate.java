@@ -1,0 +1,68 @@
+package com.loratool.model;
+
+/**
+ * Bytes a forward (inference) or a LoRA training step of Depth Anything V2 needs at a network
+ * size, from the architecture alone, so that an impossible request is refused before anything
+ * is allocated (io.MemoryBudget). fp32 throughout; an estimate of the largest live set, not an
+ * exact count; documented in docs/model.md.
+ *
+ * <p>With p the patch size, N = (h/p)(w/p) + 1 tokens, D embed_dim, H heads, M = mlp_ratio·D,
+ * L blocks, F head features, B batch, all ×4 bytes:
+ * <ul>
+ *   <li>encoder block, inference: the residual stream and LayerNorm (2ND), qkv (3ND), scores and
+ *       softmax (2HN²), attention output and projection (2ND), fc1 and GELU (2NM); the four
+ *       layers the head reads stay alive (4ND);
+ *   <li>head: the four reassembled maps, F channels at 4x, 2x, 1x, ½x the patch grid, fused
+ *       upward to 8x (≈ 2F·64·g) and the output convolutions at h×w (F/2 + 32 + 2 channels);
+ *   <li>training keeps every block's activations for the backward (L × the block term) and the
+ *       head's (×3), plus as much again for gradients in flight (×1.5 overall).
+ * </ul>
+ * Plus the input (3hw) and, for images, the decoded image and its float64 resize (3·8hw).
+ */
+public final class MemoryEstimate {
+    private static final long F32 = 4;
+
+    private MemoryEstimate() {}
+
+    /** Live bytes of one encoder block's forward for one image (inference). */
+    static double blockBytes(ModelConfig c, long tokens) {
+        double d = c.embedDim();
+        double m = c.mlpRatio() * d;
+        double n = tokens;
+        return F32 * (7 * n * d + 2.0 * c.numHeads() * n * n + 2 * n * m);
+    }
+
+    static double headBytes(ModelConfig c, long h, long w) {
+        double grid = (double) (h / c.patchSize()) * (w / c.patchSize());
+        double f = c.features();
+        return F32 * (2 * f * 64 * grid + (f / 2 + 34) * (double) h * w);
+    }
+
+    static long tokens(ModelConfig c, long h, long w) {
+        return (h / c.patchSize()) * (w / c.patchSize()) + 1;
+    }
+
+    /** Inference of {@code batch} images at network size h x w. */
+    public static long inference(ModelConfig c, long h, long w, int batch) {
+        long n = tokens(c, h, w);
+        double perImage = blockBytes(c, n) + F32 * 4.0 * n * c.embedDim() + headBytes(c, h, w)
+                + F32 * 3.0 * h * w;
+        return saturate(perImage * batch);
+    }
+
+    /** One LoRA training step with a frozen base, {@code batch} images at h x w. */
+    public static long training(ModelConfig c, long h, long w, int batch) {
+        long n = tokens(c, h, w);
+        double perImage = c.depth() * blockBytes(c, n) + 3 * headBytes(c, h, w) + F32 * 4.0 * h * w;
+        return saturate(1.5 * perImage * batch);
+    }
+
+    /** Decoding an 8-bit image of H x W and preparing it at h x w (float64 resize + float32 tensor). */
+    public static long imagePreparation(long imageH, long imageW, long h, long w) {
+        return saturate(3.0 * imageH * imageW + 8 * 3.0 * imageH * imageW + 8 * 3.0 * h * w + F32 * 3.0 * h * w);
+    }
+
+    private static long saturate(double bytes) {
+        return bytes >= Long.MAX_VALUE ? Long.MAX_VALUE : (long) Math.ceil(bytes);
+    }
+}
