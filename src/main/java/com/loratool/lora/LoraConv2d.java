@@ -1,5 +1,7 @@
 package com.loratool.lora;
 
+import static ai.djl.nn.convolutional.Conv2d.conv2d;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -37,8 +39,8 @@ public final class LoraConv2d extends LoraLayer {
 
     @Override
     public NDArray delta(NDArray x) {
-        NDArray h = ai.djl.nn.convolutional.Conv2d.conv2d(maybeDropout(x), a, null, stride, padding).singletonOrThrow();
-        return Scalars.mul(ai.djl.nn.convolutional.Conv2d.conv2d(h, b).singletonOrThrow(), scaling.value());
+        NDArray h = conv2d(maybeDropout(x), a, null, stride, padding).singletonOrThrow();
+        return Scalars.mul(conv2d(h, b).singletonOrThrow(), scaling.value());
     }
 
     @Override
