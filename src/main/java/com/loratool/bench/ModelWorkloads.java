@@ -8,14 +8,9 @@ import ai.djl.pytorch.jni.JniUtils;
 import com.loratool.LoraException;
 import com.loratool.config.RunConfig;
 import com.loratool.lora.LoraInjector;
-import com.loratool.lora.LoraLayer;
 import com.loratool.lora.LoraModel;
 import com.loratool.model.Compute;
 import com.loratool.model.DepthAnythingV2;
-import com.loratool.model.nn.Conv2d;
-import com.loratool.model.nn.Linear;
-import com.loratool.model.nn.Module;
-import com.loratool.model.nn.Parameter;
 import com.loratool.train.TrainRun;
 import com.loratool.train.TrainSample;
 import com.loratool.train.Trainer;
@@ -167,7 +162,7 @@ public final class ModelWorkloads implements Workloads.Setup {
         @Override
         public int inferAll() {
             lora.setTraining(false);
-            List<Runnable> undo = merge();
+            lora.merge(); // adapters folded into the weights: the deployed model's cost
             try {
                 for (int i = 0; i < s.images(); i += s.batch()) {
                     int n = Math.min(s.batch(), s.images() - i);
@@ -177,45 +172,9 @@ public final class ModelWorkloads implements Workloads.Setup {
                     }
                 }
             } finally {
-                undo.forEach(Runnable::run);
+                lora.unmerge();
             }
             return s.images();
-        }
-
-        /**
-         * Folds every adapter into its base weight (W += scaling B A) and detaches it; returns what
-         * restores the adapted model (the saved weights and the adapters).
-         */
-        private List<Runnable> merge() {
-            List<Runnable> undo = new ArrayList<>();
-            Map<String, Module> modules = model.namedModules();
-            for (LoraLayer l : lora.layers().values()) {
-                Module m = modules.get(l.name());
-                Parameter w = m instanceof Linear lin ? lin.weight() : ((Conv2d) m).weight();
-                NDArray saved = w.array().duplicate();
-                saved.attach(manager);
-                var delta = l.deltaWeight();
-                try (NDArray d = manager.create(delta.data(), new Shape(delta.shape()))) {
-                    w.array().addi(d);
-                }
-                if (m instanceof Linear lin) {
-                    lin.setAdapter(null);
-                    undo.add(() -> {
-                        saved.copyTo(w.array());
-                        saved.close();
-                        lin.setAdapter(l);
-                    });
-                } else {
-                    Conv2d conv = (Conv2d) m;
-                    conv.setAdapter(null);
-                    undo.add(() -> {
-                        saved.copyTo(w.array());
-                        saved.close();
-                        conv.setAdapter(l);
-                    });
-                }
-            }
-            return undo;
         }
 
         @Override

@@ -9,8 +9,8 @@ import com.loratool.LoraException;
 import com.loratool.eval.RunInfo;
 import com.loratool.io.Checksums;
 import com.loratool.io.HostTensor;
+import com.loratool.lora.AdapterCheckpoint;
 import com.loratool.lora.export.AdaptedWeights;
-import com.loratool.lora.export.AdapterCheckpoint;
 import com.loratool.model.DepthAnythingV2;
 import com.loratool.model.ModelConfig;
 import com.loratool.model.nn.Parameter;
@@ -92,7 +92,7 @@ final class CheckpointBase {
             return ModelConfig.fromYaml(option);
         }
         if (ck.modelConfig() != null) {
-            return fromJson(ck.modelConfig(), ck.dir().resolve(AdapterCheckpoint.CONFIG_FILE));
+            return fromJson(ck.modelConfig(), ck.dir().resolve(AdapterCheckpoint.CONFIG));
         }
         if (run.modelPreset() != null) {
             return ModelConfig.preset(run.modelPreset());

@@ -2,8 +2,8 @@ package com.loratool.cli;
 
 import ai.djl.ndarray.NDManager;
 import com.loratool.eval.RunInfo;
+import com.loratool.lora.AdapterCheckpoint;
 import com.loratool.lora.export.AdaptedWeights;
-import com.loratool.lora.export.AdapterCheckpoint;
 import com.loratool.model.DepthAnythingV2;
 import java.nio.file.Path;
 
@@ -17,7 +17,7 @@ final class CheckpointModel {
     private CheckpointModel() {}
 
     static DepthAnythingV2 load(Path checkpoint, Path weights, Path modelConfig, NDManager manager) {
-        AdapterCheckpoint ck = AdapterCheckpoint.read(checkpoint);
+        AdapterCheckpoint ck = AdapterCheckpoint.load(checkpoint);
         CheckpointBase.Base base = CheckpointBase.load(ck, RunInfo.of(checkpoint), weights, modelConfig, true);
         DepthAnythingV2 model = new DepthAnythingV2(base.config(), manager);
         model.load(AdaptedWeights.merged(base.stateDict(), ck, 1.0));

@@ -13,8 +13,8 @@ import com.loratool.eval.ReportFiles;
 import com.loratool.eval.RunInfo;
 import com.loratool.io.Checksums;
 import com.loratool.io.HostTensor;
+import com.loratool.lora.AdapterCheckpoint;
 import com.loratool.lora.export.AdaptedWeights;
-import com.loratool.lora.export.AdapterCheckpoint;
 import com.loratool.model.Compute;
 import com.loratool.model.DepthAnythingV2;
 import com.loratool.model.DepthPredictor;
@@ -105,7 +105,7 @@ public final class EvalCommand implements Callable<Integer> {
         for (Path p : compare) {
             checkpoints.add(Files.isDirectory(p.resolve("best")) ? p.resolve("best") : p);
         }
-        List<AdapterCheckpoint> cks = checkpoints.stream().map(AdapterCheckpoint::read).toList();
+        List<AdapterCheckpoint> cks = checkpoints.stream().map(AdapterCheckpoint::load).toList();
         RunInfo run = RunInfo.of(checkpoint);
         Path dataDir = data != null ? data : run.dataRoot();
         if (dataDir == null) {
@@ -150,7 +150,7 @@ public final class EvalCommand implements Callable<Integer> {
                 settings.put("checkpoint", checkpoints.get(k).toString());
                 settings.put("base weights", b.description());
                 settings.put("adapters", ck.adapters().layers().size() + " modules, r " + ck.r() + ", alpha "
-                        + fmt(ck.alpha()) + (ck.rslora() ? " (rslora)" : "") + ", scaling " + fmt(ck.scaling()));
+                        + fmt(ck.alpha()) + (ck.rslora() ? " (rslora)" : "") + ", scaling " + fmt(ck.scaling().value()));
                 settings.put("alpha scale", fmt(alphaScale));
                 settings.put("data", dataDir + " (split " + split + ")");
                 settings.put("network size", size.description());

@@ -4,8 +4,8 @@ import com.loratool.LoraException;
 import com.loratool.eval.RunInfo;
 import com.loratool.io.HostTensor;
 import com.loratool.io.Safetensors;
+import com.loratool.lora.AdapterCheckpoint;
 import com.loratool.lora.export.AdaptedWeights;
-import com.loratool.lora.export.AdapterCheckpoint;
 import com.loratool.lora.export.PeftAdapter;
 import com.loratool.model.weights.PthWriter;
 import java.nio.file.Path;
@@ -50,14 +50,13 @@ public final class ExportCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        AdapterCheckpoint ck = AdapterCheckpoint.read(checkpoint);
+        AdapterCheckpoint ck = AdapterCheckpoint.load(checkpoint);
         if (format == Format.peft) {
             if (alphaScale != 1) {
                 throw new LoraException("--alpha-scale: only with --format merged (PEFT users scale with set_adapter weights)");
             }
             String base = ck.randomBase() ? "random" : ck.basePath();
-            PeftAdapter.export(ck.adapters(), ck.r(), ck.alpha(), ck.rslora(),
-                    ck.config().dropout, base).write(output);
+            PeftAdapter.export(ck.adapters(), ck.scaling(), ck.config().dropout, base).write(output);
             System.out.println("wrote " + output.resolve("adapter_config.json") + " and "
                     + output.resolve("adapter_model.safetensors") + " (" + ck.adapters().layers().size()
                     + " adapted modules, r " + ck.r() + ", alpha " + ck.alpha() + ")");
@@ -77,7 +76,7 @@ public final class ExportCommand implements Callable<Integer> {
             Safetensors.write(output, merged, Map.of("format", "pt"));
         }
         System.out.println("wrote " + output + " (" + merged.size() + " tensors, " + ck.adapters().layers().size()
-                + " merged modules, scaling " + alphaScale * ck.scaling() + ")");
+                + " merged modules, scaling " + alphaScale * ck.scaling().value() + ")");
         return 0;
     }
 }

@@ -2,8 +2,8 @@ package com.loratool.cli;
 
 import com.loratool.LoraException;
 import com.loratool.io.Checksums;
+import com.loratool.lora.AdapterCheckpoint;
 import com.loratool.lora.export.AdaptedWeights;
-import com.loratool.lora.export.AdapterCheckpoint;
 import com.loratool.lora.export.PeftAdapter;
 import com.loratool.model.weights.StateDicts;
 import java.nio.file.Files;
@@ -31,7 +31,7 @@ public final class ImportCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (Files.exists(output.resolve(AdapterCheckpoint.ADAPTER_FILE))) {
+        if (Files.exists(output.resolve(AdapterCheckpoint.WEIGHTS))) {
             throw LoraException.file(output, "already holds a checkpoint (choose another --output)");
         }
         PeftAdapter.Imported imp = PeftAdapter.read(peft).toProject(peft);
@@ -39,10 +39,10 @@ public final class ImportCommand implements Callable<Integer> {
             throw LoraException.file(weights, "file not found");
         }
         AdaptedWeights.checkShapes(StateDicts.read(weights), imp.adapters(), weights);
-        AdapterCheckpoint.write(output, imp.adapters(), imp.r(), imp.alpha(), imp.rslora(), weights,
+        AdapterCheckpoint.save(output, imp.adapters(), imp.scaling(), weights,
                 Checksums.sha256(weights), null);
         System.out.println("wrote " + output + " (" + imp.adapters().layers().size() + " adapted modules, r "
-                + imp.r() + ", alpha " + imp.alpha() + ")");
+                + imp.scaling().r() + ", alpha " + imp.scaling().alpha() + ")");
         return 0;
     }
 }

@@ -7,9 +7,9 @@ import java.util.List;
 /**
  * LoRA settings, the {@code lora:} section of a run config (PEFT's {@code LoraConfig}).
  *
- * <p>Adapted layer: {@code y = W x + b + scaling * B A dropout(x)} with {@code scaling =
- * alpha / r} ({@code alpha / sqrt(r)} with {@code rslora}). A is (r, in), B is (out, r); B starts
- * at zero so the adapted model equals the base at step 0.
+ * <p>Adapted layer: {@code y = W x + b + scaling * B A dropout(x)}, the scaling from each layer's
+ * (r, alpha, rslora) by {@code lora.LoraScaling}. A is (r, in), B is (out, r); B starts at zero so
+ * the adapted model equals the base at step 0.
  */
 public class LoraConfig {
     /** Rank r. */
@@ -23,16 +23,12 @@ public class LoraConfig {
      * linear (every encoder linear layer); or {@code re:<regex>} over full module names.
      */
     public List<String> targets = new ArrayList<>(List.of("qkv"));
-    /** Rank-stabilised scaling alpha/sqrt(r). */
+    /** Rank-stabilised scaling (alpha over sqrt of r instead of over r). */
     public boolean rslora = false;
     /** A's initialisation: kaiming (uniform, a=sqrt 5, like nn.Linear and PEFT) or gaussian (N(0, 1/r)). */
     public String init = "kaiming";
     /** Also adapt every convolution of the DPT head (conv LoRA: k x k conv to r channels, then 1x1). */
     public boolean headConvs = false;
-
-    public double scaling() {
-        return rslora ? alpha / Math.sqrt(r) : alpha / r;
-    }
 
     /** Checks ranges; {@code where} prefixes the messages (e.g. the config file). */
     public void validate(String where) {

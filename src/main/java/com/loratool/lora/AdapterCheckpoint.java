@@ -2,28 +2,37 @@ package com.loratool.lora;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.loratool.LoraException;
 import com.loratool.io.AtomicFiles;
+import com.loratool.io.Checksums;
 import com.loratool.io.HostTensor;
 import com.loratool.io.Safetensors;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
- * An adapter checkpoint folder: {@code adapter.safetensors} (keys {@code <module>.lora_A.weight}
+ * An adapter checkpoint folder ({@code runs/<run>/best}, {@code checkpoints/epoch-NNNN}, the
+ * output of {@code lora import}): {@code adapter.safetensors} (keys {@code <module>.lora_A.weight}
  * (r, in[, k, k]) and {@code <module>.lora_B.weight} (out, r[, 1, 1]), float32) and
- * {@code adapter_config.json} ({@link AdapterConfig}). Apply with
- * {@link LoraInjector#apply(com.loratool.model.nn.Module, AdapterCheckpoint, ai.djl.ndarray.NDManager)}.
+ * {@code adapter_config.json} ({@link AdapterConfig}). The one reader and writer of that format;
+ * the tensors come paired per module ({@link AdapterSet}), each layer's scaling from
+ * {@link #scaling(String)}, and {@link #baseWeights} refuses base weights that are missing or
+ * differ from the recorded checksum. Apply to a model with {@link LoraInjector#apply}.
  */
-public record AdapterCheckpoint(Path dir, AdapterConfig config, LinkedHashMap<String, HostTensor> tensors) {
+public record AdapterCheckpoint(Path dir, AdapterConfig config, AdapterSet adapters) {
     public static final String WEIGHTS = "adapter.safetensors";
     public static final String CONFIG = "adapter_config.json";
+    /** Base "weights" that are seeded random numbers, not a file ({@code model.weights: random}). */
+    public static final String RANDOM = "random";
 
     static ObjectMapper json() {
         return new ObjectMapper()
@@ -56,8 +65,15 @@ public record AdapterCheckpoint(Path dir, AdapterConfig config, LinkedHashMap<St
         if (cfg.adaptedModules == null || cfg.adaptedModules.isEmpty() || cfg.r < 1) {
             throw LoraException.file(cfgFile, "no adapted_modules or no rank r");
         }
-        LinkedHashMap<String, HostTensor> tensors = Safetensors.read(weights);
-        return new AdapterCheckpoint(dir, cfg, tensors);
+        AdapterCheckpoint ck = new AdapterCheckpoint(dir, cfg, AdapterSet.fromTensors(Safetensors.read(weights), weights));
+        for (Map.Entry<String, LoraPair> e : ck.adapters.layers().entrySet()) {
+            int want = ck.scaling(e.getKey()).r();
+            if (e.getValue().rank() != want) {
+                throw LoraException.file(weights, e.getKey() + " has rank " + e.getValue().rank() + " but "
+                        + CONFIG + " says r = " + want);
+            }
+        }
+        return ck;
     }
 
     /** Writes both files into {@code dir} (created if needed), each atomically. */
@@ -76,5 +92,111 @@ public record AdapterCheckpoint(Path dir, AdapterConfig config, LinkedHashMap<St
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /**
+     * Writes adapters that did not come from training (used by {@code lora import}): targets are
+     * exactly their modules; {@code modelConfig} may be null.
+     */
+    public static void save(Path dir, AdapterSet set, LoraScaling scaling, Path base, String sha256,
+                            JsonNode modelConfig) {
+        AdapterConfig c = new AdapterConfig();
+        c.baseWeights = base.toString();
+        c.baseWeightsSha256 = sha256;
+        c.modelConfig = modelConfig;
+        c.r = scaling.r();
+        c.alpha = scaling.alpha();
+        c.rslora = scaling.rslora();
+        c.init = "kaiming";
+        c.targets = new ArrayList<>(List.of("re:^(" + String.join("|", set.layers().keySet().stream()
+                .map(m -> m.replace(".", "\\.")).toList()) + ")$"));
+        c.adaptedModules = new ArrayList<>(set.layers().keySet());
+        save(dir, c, set.toTensors());
+    }
+
+    /** The flat tensor map of {@code adapter.safetensors}. */
+    public LinkedHashMap<String, HostTensor> tensors() {
+        return adapters.toTensors();
+    }
+
+    public int r() {
+        return config.r;
+    }
+
+    public double alpha() {
+        return config.alpha;
+    }
+
+    public boolean rslora() {
+        return config.rslora;
+    }
+
+    /** The (r, alpha, rslora) and scaling of one adapted module. */
+    public LoraScaling scaling(String module) {
+        return LoraScaling.of(config.toLoraConfig(), module);
+    }
+
+    /** The checkpoint's own (r, alpha, rslora), what its modules share unless given their own. */
+    public LoraScaling scaling() {
+        return new LoraScaling(config.r, config.alpha, config.rslora);
+    }
+
+    public String basePath() {
+        return config.baseWeights;
+    }
+
+    public String baseSha256() {
+        return config.baseWeightsSha256;
+    }
+
+    public boolean randomBase() {
+        return RANDOM.equals(basePath());
+    }
+
+    /** The recorded architecture ({@code model_config}: an object with the model.yaml keys), or null. */
+    public JsonNode modelConfig() {
+        return config.modelConfig != null && config.modelConfig.isObject() ? config.modelConfig : null;
+    }
+
+    /**
+     * The base weights file, checked against the SHA-256 recorded at training. {@code override}
+     * (e.g. {@code --weights}) replaces the recorded path; relative recorded paths are tried as
+     * given, then from the run folder's parent folders.
+     */
+    public Path baseWeights(Path override) {
+        if (randomBase()) {
+            throw new LoraException(dir.resolve(CONFIG) + ": the base weights are seeded random numbers "
+                    + "(model.weights: random), not a file");
+        }
+        if (override == null && basePath() == null) {
+            throw LoraException.file(dir.resolve(CONFIG), "does not name the base weights (base_weights; pass the file "
+                    + "with --weights)");
+        }
+        Path p = override != null ? override : locate(Path.of(basePath()));
+        if (!Files.isRegularFile(p)) {
+            throw LoraException.file(p, "base weights of checkpoint " + dir + " not found (pass the file with --weights)");
+        }
+        if (baseSha256() != null && !baseSha256().isBlank()) {
+            String got = Checksums.sha256(p);
+            if (!got.equalsIgnoreCase(baseSha256())) {
+                throw LoraException.file(p, "differs from the base weights checkpoint " + dir + " was trained on (SHA-256 "
+                        + got.substring(0, 12) + "..., expected " + baseSha256().substring(0, Math.min(12, baseSha256().length()))
+                        + "...); adapters only make sense on their own base weights");
+            }
+        }
+        return p;
+    }
+
+    private Path locate(Path recorded) {
+        if (recorded.isAbsolute() || Files.exists(recorded)) {
+            return recorded;
+        }
+        for (Path d = dir.toAbsolutePath().getParent(); d != null; d = d.getParent()) {
+            Path c = d.resolve(recorded);
+            if (Files.isRegularFile(c)) {
+                return c;
+            }
+        }
+        return recorded;
     }
 }

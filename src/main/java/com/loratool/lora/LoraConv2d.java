@@ -1,5 +1,7 @@
 package com.loratool.lora;
 
+import static ai.djl.nn.convolutional.Conv2d.conv2d;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -23,8 +25,8 @@ public final class LoraConv2d extends LoraLayer {
     private final NDArray a; // (r, in, k, k)
     private final NDArray b; // (out, r, 1, 1)
 
-    public LoraConv2d(String name, Conv2d base, LoraConfig cfg, long seed, NDManager manager) {
-        super(name, cfg);
+    public LoraConv2d(String name, Conv2d base, LoraScaling scaling, LoraConfig cfg, long seed, NDManager manager) {
+        super(name, scaling, cfg);
         this.out = base.outChannels();
         this.in = base.inChannels();
         this.k = base.kernelSize();
@@ -37,8 +39,8 @@ public final class LoraConv2d extends LoraLayer {
 
     @Override
     public NDArray delta(NDArray x) {
-        NDArray h = ai.djl.nn.convolutional.Conv2d.conv2d(maybeDropout(x), a, null, stride, padding).singletonOrThrow();
-        return Scalars.mul(ai.djl.nn.convolutional.Conv2d.conv2d(h, b).singletonOrThrow(), scaling);
+        NDArray h = conv2d(maybeDropout(x), a, null, stride, padding).singletonOrThrow();
+        return Scalars.mul(conv2d(h, b).singletonOrThrow(), scaling.value());
     }
 
     @Override

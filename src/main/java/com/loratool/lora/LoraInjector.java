@@ -60,14 +60,14 @@ public final class LoraInjector {
                 if (lin.adapter() != null) {
                     throw new LoraException(name + ": already has an adapter");
                 }
-                LoraLinear l = new LoraLinear(name, lin, cfg, seed, manager);
+                LoraLinear l = new LoraLinear(name, lin, LoraScaling.of(cfg, name), cfg, seed, manager);
                 lin.setAdapter(l);
                 layers.put(name, l);
             } else if (m instanceof Conv2d conv) {
                 if (conv.adapter() != null) {
                     throw new LoraException(name + ": already has an adapter");
                 }
-                LoraConv2d l = new LoraConv2d(name, conv, cfg, seed, manager);
+                LoraConv2d l = new LoraConv2d(name, conv, LoraScaling.of(cfg, name), cfg, seed, manager);
                 conv.setAdapter(l);
                 layers.put(name, l);
             } else {

@@ -15,21 +15,22 @@ import java.util.SplittableRandom;
 
 /**
  * The adapter maths shared by {@link LoraLinear} and {@link LoraConv2d} (PEFT's LoraLayer):
- * two trainable factors A (r x in...) and B (out x r...) and {@code scaling}; the layer's output
- * gains {@code scaling * B A dropout(x)}. Host tensors use PEFT's layout: lora_A.weight (r, in) /
+ * two trainable factors A (r x in...) and B (out x r...) and the layer's {@link LoraScaling}; the
+ * layer's output gains {@code scaling * B A dropout(x)}. Host tensors use PEFT's layout: lora_A.weight (r, in) /
  * (r, in, k, k), lora_B.weight (out, r) / (out, r, 1, 1).
  */
 public abstract class LoraLayer implements LayerAdapter, AutoCloseable {
     protected final String name;
     protected final int r;
-    protected final float scaling;
+    protected final LoraScaling scaling;
     protected final double dropout;
     protected boolean training;
 
-    protected LoraLayer(String name, LoraConfig cfg) {
+    /** {@code scaling}: this layer's (r, alpha, rslora); {@code cfg}: dropout and A's initialisation. */
+    protected LoraLayer(String name, LoraScaling scaling, LoraConfig cfg) {
         this.name = name;
-        this.r = cfg.r;
-        this.scaling = (float) cfg.scaling();
+        this.r = scaling.r();
+        this.scaling = scaling;
         this.dropout = cfg.dropout;
     }
 
@@ -42,7 +43,8 @@ public abstract class LoraLayer implements LayerAdapter, AutoCloseable {
         return r;
     }
 
-    public float scaling() {
+    /** This layer's (r, alpha, rslora); {@code scaling().value()} is what the forward multiplies by. */
+    public LoraScaling scaling() {
         return scaling;
     }
 
@@ -74,30 +76,14 @@ public abstract class LoraLayer implements LayerAdapter, AutoCloseable {
     /** Sets both factors from PEFT-layout tensors (checkpoint loading). */
     public abstract void load(HostTensor a, HostTensor b);
 
-    /** scaling * B A in the base weight's shape ((out, in) or (out, in, k, k)), for merging. */
+    /** scaling * B A in the base weight's shape ((out, in) or (out, in, k, k)), for merging ({@link LoraPair#delta}). */
     public HostTensor deltaWeight() {
-        HostTensor a = loraA();
-        HostTensor b = loraB();
-        int out = (int) b.shape()[0];
-        int rank = (int) a.shape()[0];
-        int inner = a.data().length / rank; // in (linear) or in*k*k (conv)
-        float[] d = new float[out * inner];
-        for (int o = 0; o < out; o++) {
-            for (int k = 0; k < rank; k++) {
-                float bv = b.data()[o * rank + k] * scaling;
-                if (bv == 0) {
-                    continue;
-                }
-                int aOff = k * inner;
-                int dOff = o * inner;
-                for (int i = 0; i < inner; i++) {
-                    d[dOff + i] += bv * a.data()[aOff + i];
-                }
-            }
-        }
-        long[] shape = a.shape().clone();
-        shape[0] = out;
-        return new HostTensor(shape, d);
+        return pair().delta(scaling.value());
+    }
+
+    /** The current factors, PEFT layout. */
+    public LoraPair pair() {
+        return new LoraPair(loraA(), loraB());
     }
 
     /** Frees the adapter's arrays. */

@@ -20,8 +20,8 @@ public final class LoraLinear extends LoraLayer {
     private final NDArray aT; // (in, r)
     private final NDArray bT; // (r, out)
 
-    public LoraLinear(String name, Linear base, LoraConfig cfg, long seed, NDManager manager) {
-        super(name, cfg);
+    public LoraLinear(String name, Linear base, LoraScaling scaling, LoraConfig cfg, long seed, NDManager manager) {
+        super(name, scaling, cfg);
         this.in = (int) base.inFeatures();
         this.out = (int) base.outFeatures();
         float[] a = initA(r * in, in, r, cfg.init, rngFor(seed, name)); // (r, in)
@@ -31,7 +31,7 @@ public final class LoraLinear extends LoraLayer {
 
     @Override
     public NDArray delta(NDArray x) {
-        return Scalars.mul(maybeDropout(x).matMul(aT).matMul(bT), scaling);
+        return Scalars.mul(maybeDropout(x).matMul(aT).matMul(bT), scaling.value());
     }
 
     @Override

@@ -26,6 +26,8 @@ public final class LoraModel implements AutoCloseable {
     private final Module base;
     private final LoraConfig config;
     private final LinkedHashMap<String, LoraLayer> layers;
+    /** Base weights as they were before {@link #merge()}, by module; empty when not merged. */
+    private final LinkedHashMap<String, HostTensor> unmerged = new LinkedHashMap<>();
 
     LoraModel(Module base, LoraConfig config, LinkedHashMap<String, LoraLayer> layers) {
         this.base = base;
@@ -134,17 +136,62 @@ public final class LoraModel implements AutoCloseable {
         return keys.size() <= 4 ? keys.toString() : keys.subList(0, 4) + " and " + (keys.size() - 4) + " more";
     }
 
-    /** Removes the adapters from the base layers and frees their arrays; the base model is as before. */
-    @Override
-    public void close() {
+    /**
+     * Folds every adapter into its base weight in place ({@code W + scaling B A} by
+     * {@link LoraPair#mergeInto}, as the merged export) and detaches it, so the forward costs what
+     * the base model's does (PEFT's {@code merge_adapter}). {@link #unmerge()} restores the
+     * adapted model exactly.
+     */
+    public void merge() {
+        if (merged()) {
+            throw new IllegalStateException("adapters are already merged");
+        }
         Map<String, Module> modules = base.namedModules();
         for (LoraLayer l : layers.values()) {
             Module m = modules.get(l.name());
-            if (m instanceof Linear lin) {
-                lin.setAdapter(null);
-            } else if (m instanceof Conv2d conv) {
-                conv.setAdapter(null);
-            }
+            NDArray w = weightOf(m).array();
+            HostTensor before = new HostTensor(w.getShape().getShape(), w.toFloatArray());
+            LoraLayer.setData(w, l.pair().mergeInto(before, l.scaling().value()).data());
+            setAdapter(m, null);
+            unmerged.put(l.name(), before);
+        }
+    }
+
+    /** Undoes {@link #merge()}: the saved base weights back, the adapters attached again. */
+    public void unmerge() {
+        Map<String, Module> modules = base.namedModules();
+        for (Map.Entry<String, HostTensor> e : unmerged.entrySet()) {
+            Module m = modules.get(e.getKey());
+            LoraLayer.setData(weightOf(m).array(), e.getValue().data());
+            setAdapter(m, layers.get(e.getKey()));
+        }
+        unmerged.clear();
+    }
+
+    /** Whether the adapters are folded into the base weights ({@link #merge()}). */
+    public boolean merged() {
+        return !unmerged.isEmpty();
+    }
+
+    private static Parameter weightOf(Module m) {
+        return m instanceof Linear lin ? lin.weight() : ((Conv2d) m).weight();
+    }
+
+    private static void setAdapter(Module m, LoraLayer adapter) {
+        if (m instanceof Linear lin) {
+            lin.setAdapter(adapter);
+        } else if (m instanceof Conv2d conv) {
+            conv.setAdapter(adapter);
+        }
+    }
+
+    /** Removes the adapters from the base layers and frees their arrays; the base model is as before. */
+    @Override
+    public void close() {
+        unmerge();
+        Map<String, Module> modules = base.namedModules();
+        for (LoraLayer l : layers.values()) {
+            setAdapter(modules.get(l.name()), null);
             l.close();
         }
         layers.clear();

@@ -6,10 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.loratool.io.Checksums;
 import com.loratool.io.HostTensor;
+import com.loratool.lora.AdapterCheckpoint;
+import com.loratool.lora.AdapterSet;
+import com.loratool.lora.LoraPair;
+import com.loratool.lora.LoraScaling;
 import com.loratool.lora.export.AdaptedWeights;
-import com.loratool.lora.export.AdapterCheckpoint;
-import com.loratool.lora.export.AdapterSet;
-import com.loratool.lora.export.LoraPair;
 import com.loratool.model.weights.PthReader;
 import com.loratool.model.weights.StateDicts;
 import java.io.PrintWriter;
@@ -46,7 +47,7 @@ class ExportImportCommandTest {
         m.put("depth_head.scratch.refinenet1.resConfUnit1.conv1",
                 new LoraPair(rand(r, 4, 16, 3, 3), rand(r, 16, 4, 1, 1)));
         Path ck = dir.resolve("best");
-        AdapterCheckpoint.write(ck, new AdapterSet(m), 4, 8, false, weights, sha, null);
+        AdapterCheckpoint.save(ck, new AdapterSet(m), new LoraScaling(4, 8, false), weights, sha, null);
         return ck;
     }
 
@@ -62,7 +63,7 @@ class ExportImportCommandTest {
         Path out = dir.resolve("merged.pth");
         StringWriter err = new StringWriter();
         assertEquals(0, run(err, "export", "--checkpoint", ck.toString(), "--format", "merged", "--output", out.toString()), err.toString());
-        AdapterCheckpoint c = AdapterCheckpoint.read(ck);
+        AdapterCheckpoint c = AdapterCheckpoint.load(ck);
         Map<String, HostTensor> want = AdaptedWeights.merged(StateDicts.read(WEIGHTS), c, 1.0);
         Map<String, HostTensor> got = PthReader.read(out);
         assertEquals(want.keySet(), got.keySet());
@@ -92,10 +93,10 @@ class ExportImportCommandTest {
         Path back = dir.resolve("imported");
         assertEquals(0, run(err, "import", "--peft", peft.toString(), "--weights", WEIGHTS.toString(),
                 "--output", back.toString()), err.toString());
-        AdapterCheckpoint a = AdapterCheckpoint.read(ck);
-        AdapterCheckpoint b = AdapterCheckpoint.read(back);
+        AdapterCheckpoint a = AdapterCheckpoint.load(ck);
+        AdapterCheckpoint b = AdapterCheckpoint.load(back);
         assertEquals(12, b.r());
-        assertEquals(a.scaling(), b.scaling(), 1e-12);
+        assertEquals(a.scaling().value(), b.scaling().value(), 1e-12);
         Map<String, HostTensor> base = StateDicts.read(WEIGHTS);
         Map<String, HostTensor> ma = AdaptedWeights.merged(base, a, 1);
         Map<String, HostTensor> mb = AdaptedWeights.merged(AdaptedWeights.base(b, null), b, 1);

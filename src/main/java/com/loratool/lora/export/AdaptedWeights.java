@@ -2,6 +2,9 @@ package com.loratool.lora.export;
 
 import com.loratool.LoraException;
 import com.loratool.io.HostTensor;
+import com.loratool.lora.AdapterCheckpoint;
+import com.loratool.lora.AdapterSet;
+import com.loratool.lora.LoraPair;
 import com.loratool.model.weights.StateDicts;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -44,16 +47,16 @@ public final class AdaptedWeights {
      */
     public static LinkedHashMap<String, HostTensor> ofCheckpoint(Path checkpointDir, Path weightsOverride,
                                                                  double alphaScale) {
-        AdapterCheckpoint ck = AdapterCheckpoint.read(checkpointDir);
+        AdapterCheckpoint ck = AdapterCheckpoint.load(checkpointDir);
         return merged(base(ck, weightsOverride), ck, alphaScale);
     }
 
-    /** W + alphaScale * scaling * B A folded into {@code base}. */
+    /** W + alphaScale * scaling * B A folded into {@code base}, each module with its own scaling. */
     public static LinkedHashMap<String, HostTensor> merged(Map<String, HostTensor> base, AdapterCheckpoint ck,
                                                            double alphaScale) {
         if (alphaScale == 0) {
             return new LinkedHashMap<>(base);
         }
-        return MergedWeights.merge(base, ck.adapters(), alphaScale * ck.scaling());
+        return MergedWeights.merge(base, ck.adapters(), m -> alphaScale * ck.scaling(m).value());
     }
 }

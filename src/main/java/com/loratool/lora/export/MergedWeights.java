@@ -2,8 +2,11 @@ package com.loratool.lora.export;
 
 import com.loratool.LoraException;
 import com.loratool.io.HostTensor;
+import com.loratool.lora.AdapterSet;
+import com.loratool.lora.LoraPair;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.ToDoubleFunction;
 
 /**
  * Folds adapters into base weights: {@code W' = W + scaling * B A} for every adapted module, all
@@ -13,8 +16,15 @@ import java.util.Map;
 public final class MergedWeights {
     private MergedWeights() {}
 
+    /** Every module with the same {@code scaling}. */
     public static LinkedHashMap<String, HostTensor> merge(Map<String, HostTensor> base, AdapterSet adapters,
                                                           double scaling) {
+        return merge(base, adapters, m -> scaling);
+    }
+
+    /** Each module with its own scaling, {@code scalingOf.applyAsDouble(module)}. */
+    public static LinkedHashMap<String, HostTensor> merge(Map<String, HostTensor> base, AdapterSet adapters,
+                                                          ToDoubleFunction<String> scalingOf) {
         LinkedHashMap<String, HostTensor> out = new LinkedHashMap<>(base);
         for (Map.Entry<String, LoraPair> e : adapters.layers().entrySet()) {
             String key = e.getKey() + ".weight";
@@ -23,7 +33,7 @@ public final class MergedWeights {
                 throw new LoraException("adapter for '" + e.getKey() + "': the base weights have no '" + key + "'");
             }
             try {
-                out.put(key, e.getValue().mergeInto(w, scaling));
+                out.put(key, e.getValue().mergeInto(w, scalingOf.applyAsDouble(e.getKey())));
             } catch (IllegalArgumentException ex) {
                 throw new LoraException("adapter for '" + e.getKey() + "': " + ex.getMessage());
             }

@@ -9,6 +9,9 @@ import com.loratool.LoraException;
 import com.loratool.io.AtomicFiles;
 import com.loratool.io.HostTensor;
 import com.loratool.io.Safetensors;
+import com.loratool.lora.AdapterSet;
+import com.loratool.lora.LoraPair;
+import com.loratool.lora.LoraScaling;
 import com.loratool.model.weights.HfNames;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -37,12 +40,8 @@ public record PeftAdapter(LinkedHashMap<String, HostTensor> tensors, ObjectNode 
     public static final String PREFIX = "base_model.model.";
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** Adapters in the project's form: official names, one rank, one scaling. */
-    public record Imported(AdapterSet adapters, int r, double alpha, boolean rslora) {
-        public double scaling() {
-            return rslora ? alpha / Math.sqrt(r) : alpha / r;
-        }
-    }
+    /** Adapters in the project's form: official names, one (r, alpha, rslora) for all. */
+    public record Imported(AdapterSet adapters, LoraScaling scaling) {}
 
     /** HF module names of an official module (three for attn.qkv); error if it has no HF name. */
     static List<String> hfModules(String official) {
@@ -58,12 +57,11 @@ public record PeftAdapter(LinkedHashMap<String, HostTensor> tensors, ObjectNode 
     }
 
     /**
-     * Converts project adapters (official names, scaling alpha/r or alpha/sqrt(r)) to PEFT.
+     * Converts project adapters (official names, one {@code scaling}) to PEFT; a layer of another
+     * rank gets {@code rank_pattern} / {@code alpha_pattern} entries with the same scaling.
      * {@code baseModel} goes to {@code base_model_name_or_path}.
      */
-    public static PeftAdapter export(AdapterSet set, int r, double alpha, boolean rslora, double dropout,
-                                     String baseModel) {
-        double scaling = rslora ? alpha / Math.sqrt(r) : alpha / r;
+    public static PeftAdapter export(AdapterSet set, LoraScaling scaling, double dropout, String baseModel) {
         LinkedHashMap<String, HostTensor> tensors = new LinkedHashMap<>();
         List<String> targets = new ArrayList<>();
         ObjectNode rankPattern = JSON.createObjectNode();
@@ -77,9 +75,9 @@ public record PeftAdapter(LinkedHashMap<String, HostTensor> tensors, ObjectNode 
                 tensors.put(PREFIX + m + AdapterSet.A_SUFFIX, p.a());
                 tensors.put(PREFIX + m + AdapterSet.B_SUFFIX, bs[i]);
                 targets.add(m);
-                if (p.rank() != r) {
+                if (p.rank() != scaling.r()) {
                     rankPattern.put(m, p.rank());
-                    alphaPattern.put(m, rslora ? scaling * Math.sqrt(p.rank()) : scaling * p.rank());
+                    alphaPattern.put(m, scaling.atRank(p.rank()).alpha());
                 }
             }
         }
@@ -87,10 +85,10 @@ public record PeftAdapter(LinkedHashMap<String, HostTensor> tensors, ObjectNode 
         c.put("peft_type", "LORA");
         c.putNull("task_type");
         c.put("base_model_name_or_path", baseModel);
-        c.put("r", r);
-        c.put("lora_alpha", alpha);
+        c.put("r", scaling.r());
+        c.put("lora_alpha", scaling.alpha());
         c.put("lora_dropout", dropout);
-        c.put("use_rslora", rslora);
+        c.put("use_rslora", scaling.rslora());
         c.put("use_dora", false);
         c.put("bias", "none");
         c.put("fan_in_fan_out", false);
@@ -188,6 +186,9 @@ public record PeftAdapter(LinkedHashMap<String, HostTensor> tensors, ObjectNode 
             throw LoraException.file(dir, "fan_in_fan_out adapters cannot be imported");
         }
         int r = config.path("r").asInt(8);
+        if (r < 1) {
+            throw LoraException.file(dir.resolve("adapter_config.json"), "r must be >= 1, got " + r);
+        }
         double alpha = config.path("lora_alpha").asDouble(8);
         boolean rslora = config.path("use_rslora").asBoolean(false);
         // 1. HF module -> (A, B, scaling)
@@ -233,7 +234,7 @@ public record PeftAdapter(LinkedHashMap<String, HostTensor> tensors, ObjectNode 
             if (lr != pair.rank()) {
                 throw LoraException.file(dir, hf + ": lora_A has rank " + pair.rank() + " but the config says " + lr);
             }
-            double s = rslora ? la / Math.sqrt(lr) : la / lr;
+            double s = new LoraScaling(lr, la, rslora).value();
             int slot = 0;
             int nslots = 1;
             if (hf.endsWith(".attention.attention.query") || hf.endsWith(".attention.attention.key")
@@ -252,17 +253,16 @@ public record PeftAdapter(LinkedHashMap<String, HostTensor> tensors, ObjectNode 
             throw LoraException.file(dir, "no LoRA tensors in adapter_model.safetensors");
         }
         // 3. fuse, fold each part's scaling into B relative to the common scaling
-        double common = rslora ? alpha / Math.sqrt(r) : alpha / r;
+        LoraScaling common = new LoraScaling(r, alpha, rslora);
         LinkedHashMap<String, LoraPair> fused = new LinkedHashMap<>();
         for (Map.Entry<String, LoraPair[]> e : parts.entrySet()) {
-            fused.put(e.getKey(), fuse(e.getKey(), e.getValue(), scales.get(e.getKey()), common, dir));
+            fused.put(e.getKey(), fuse(e.getKey(), e.getValue(), scales.get(e.getKey()), common.value(), dir));
         }
         // 4. one rank for all: zero-pad
         int rank = fused.values().stream().mapToInt(LoraPair::rank).max().orElse(r);
         LinkedHashMap<String, LoraPair> padded = new LinkedHashMap<>();
         fused.forEach((m, p) -> padded.put(m, pad(p, rank)));
-        double newAlpha = rslora ? common * Math.sqrt(rank) : common * rank;
-        return new Imported(new AdapterSet(padded), rank, newAlpha, rslora);
+        return new Imported(new AdapterSet(padded), common.atRank(rank));
     }
 
     /** Stacks the parts' A, places each B (times its scaling / common) in its row block and column block. */

@@ -9,6 +9,9 @@ import ai.djl.ndarray.types.Shape;
 import com.loratool.io.HostTensor;
 import com.loratool.io.Npy;
 import com.loratool.io.NpyArray;
+import com.loratool.lora.AdapterSet;
+import com.loratool.lora.LoraPair;
+import com.loratool.lora.LoraScaling;
 import com.loratool.model.DepthAnythingV2;
 import com.loratool.model.ModelConfig;
 import com.loratool.model.nn.Conv2d;
@@ -116,8 +119,8 @@ class MergedModelTest {
             assertTrue(e < 1e-5, "merged vs adapted: " + e);
             System.out.println("merged vs adapted rel L2 " + e + ", adapters change the output by " + relL2(adapted, plain));
 
-            PeftAdapter.Imported back = PeftAdapter.export(set, 4, 8, false, 0, "w").toProject(Path.of("peft"));
-            float[] viaPeft = forward(root, cfg, base, back.adapters(), back.scaling());
+            PeftAdapter.Imported back = PeftAdapter.export(set, new LoraScaling(4, 8, false), 0, "w").toProject(Path.of("peft"));
+            float[] viaPeft = forward(root, cfg, base, back.adapters(), back.scaling().value());
             double e2 = relL2(viaPeft, adapted);
             assertTrue(e2 < 1e-5, "PEFT export + import vs adapted: " + e2);
             System.out.println("PEFT export + import vs adapted rel L2 " + e2);

@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.loratool.LoraException;
 import com.loratool.io.HostTensor;
+import com.loratool.lora.AdapterSet;
+import com.loratool.lora.LoraPair;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;

@@ -9,6 +9,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.loratool.LoraException;
 import com.loratool.io.HostTensor;
+import com.loratool.lora.AdapterSet;
+import com.loratool.lora.LoraPair;
+import com.loratool.lora.LoraScaling;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -47,7 +50,7 @@ class PeftAdapterTest {
         int rank = 2;
         double alpha = 4;
         AdapterSet set = sample(r, rank);
-        PeftAdapter peft = PeftAdapter.export(set, rank, alpha, false, 0.0, "weights.pth");
+        PeftAdapter peft = PeftAdapter.export(set, new LoraScaling(rank, alpha, false), 0.0, "weights.pth");
         assertEquals(10, peft.tensors().size()); // q, k, v, proj, fc1 x (A, B)
         HostTensor qa = peft.tensors().get(HF + "0.attention.attention.query.lora_A.weight");
         HostTensor va = peft.tensors().get(HF + "0.attention.attention.value.lora_A.weight");
@@ -63,13 +66,13 @@ class PeftAdapterTest {
 
         peft.write(dir);
         PeftAdapter.Imported back = PeftAdapter.read(dir).toProject(dir);
-        assertEquals(3 * rank, back.r());
-        assertEquals(alpha / rank, back.scaling(), 1e-12);
+        assertEquals(3 * rank, back.scaling().r());
+        assertEquals(alpha / rank, back.scaling().value(), 1e-12);
         assertEquals(3, back.adapters().layers().size());
         for (String m : set.layers().keySet()) {
             LoraPair p = back.adapters().layers().get(m);
             assertEquals(3 * rank, p.rank(), m);
-            double err = maxRelDiff(p.delta(back.scaling()), set.layers().get(m).delta(alpha / rank));
+            double err = maxRelDiff(p.delta(back.scaling().value()), set.layers().get(m).delta(alpha / rank));
             assertTrue(err < 1e-6, m + ": " + err);
         }
     }
@@ -88,16 +91,16 @@ class PeftAdapterTest {
         t.put(v + ".lora_B.weight", rand(r, D, 4));
         t.put(fc2 + ".lora_A.weight", rand(r, 2, 4 * D));
         t.put(fc2 + ".lora_B.weight", rand(r, D, 2));
-        PeftAdapter.Imported imp = PeftAdapter.export(sample(r, 4), 4, 8, true, 0, "x").toProject(Path.of("."));
-        assertEquals(12, imp.r());
-        var cfg = PeftAdapter.export(sample(r, 4), 4, 8, true, 0, "x").config();
+        PeftAdapter.Imported imp = PeftAdapter.export(sample(r, 4), new LoraScaling(4, 8, true), 0, "x").toProject(Path.of("."));
+        assertEquals(12, imp.scaling().r());
+        var cfg = PeftAdapter.export(sample(r, 4), new LoraScaling(4, 8, true), 0, "x").config();
         cfg.putObject("rank_pattern").put("mlp.fc2", 2);
         cfg.putObject("alpha_pattern").put("fc2", 3.0);
         PeftAdapter.Imported got = new PeftAdapter(t, cfg).toProject(Path.of("peft"));
         double s = 8 / Math.sqrt(4);
-        assertEquals(8, got.r());
-        assertEquals(s, got.scaling(), 1e-12);
-        HostTensor fused = got.adapters().layers().get(QKV).delta(got.scaling()); // (3D, D)
+        assertEquals(8, got.scaling().r());
+        assertEquals(s, got.scaling().value(), 1e-12);
+        HostTensor fused = got.adapters().layers().get(QKV).delta(got.scaling().value()); // (3D, D)
         HostTensor dq = new LoraPair(t.get(q + ".lora_A.weight"), t.get(q + ".lora_B.weight")).delta(s);
         HostTensor dv = new LoraPair(t.get(v + ".lora_A.weight"), t.get(v + ".lora_B.weight")).delta(s);
         for (int i = 0; i < D * D; i++) {
@@ -105,7 +108,7 @@ class PeftAdapterTest {
             assertEquals(0, fused.data()[D * D + i]);          // no key adapter
             assertEquals(dv.data()[i], fused.data()[2 * D * D + i], 1e-5);
         }
-        HostTensor f2 = got.adapters().layers().get("pretrained.blocks.0.mlp.fc2").delta(got.scaling());
+        HostTensor f2 = got.adapters().layers().get("pretrained.blocks.0.mlp.fc2").delta(got.scaling().value());
         HostTensor want = new LoraPair(t.get(fc2 + ".lora_A.weight"), t.get(fc2 + ".lora_B.weight"))
                 .delta(3.0 / Math.sqrt(2)); // its own alpha and rank
         assertTrue(maxRelDiff(f2, want) < 1e-6);
@@ -114,7 +117,7 @@ class PeftAdapterTest {
     @Test
     void badPeftAdaptersAreRefused() {
         Random r = new Random(13);
-        var cfg = PeftAdapter.export(sample(r, 2), 2, 2, false, 0, "x").config();
+        var cfg = PeftAdapter.export(sample(r, 2), new LoraScaling(2, 2, false), 0, "x").config();
         LinkedHashMap<String, HostTensor> t = new LinkedHashMap<>();
         t.put("base_model.model.classifier.lora_A.weight", rand(r, 2, D));
         t.put("base_model.model.classifier.lora_B.weight", rand(r, D, 2));

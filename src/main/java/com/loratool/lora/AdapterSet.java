@@ -1,4 +1,4 @@
-package com.loratool.lora.export;
+package com.loratool.lora;
 
 import com.loratool.LoraException;
 import com.loratool.io.HostTensor;

@@ -1,4 +1,4 @@
-package com.loratool.lora.export;
+package com.loratool.lora;
 
 import com.loratool.io.HostTensor;
 import java.util.Arrays;
@@ -43,17 +43,45 @@ public record LoraPair(HostTensor a, HostTensor b) {
         return s;
     }
 
-    /** {@code scaling * B A} in the base weight's shape, accumulated in double precision. */
+    /**
+     * The delta weight {@code scaling * B A} in the base weight's shape (PEFT's
+     * {@code get_delta_weight}), summed in double and rounded to float32 once. The one B·A of the
+     * project: merges, merged exports, in-place merges and the PEFT checks all call it.
+     */
     public HostTensor delta(double scaling) {
+        double[] d = deltaValues(scaling);
+        float[] f = new float[d.length];
+        for (int i = 0; i < d.length; i++) {
+            f[i] = (float) d[i];
+        }
+        return new HostTensor(weightShape(), f);
+    }
+
+    /** {@code weight + scaling * B A} (float32 result, the sum formed in double and rounded once). */
+    public HostTensor mergeInto(HostTensor weight, double scaling) {
+        if (!Arrays.equals(weight.shape(), weightShape())) {
+            throw new IllegalArgumentException("base weight " + weight.shapeString() + " does not match the adapter's "
+                    + Arrays.toString(weightShape()));
+        }
+        double[] d = deltaValues(scaling);
+        float[] w = weight.data();
+        float[] m = new float[w.length];
+        for (int i = 0; i < w.length; i++) {
+            m[i] = (float) (w[i] + d[i]);
+        }
+        return new HostTensor(weight.shape().clone(), m);
+    }
+
+    /** {@code scaling * sum_j B[o, j] A[j, i]} for every (o, i) in row-major order, in double. */
+    private double[] deltaValues(double scaling) {
         int r = rank();
         int out = outFeatures();
         int in = inSize();
         float[] av = a.data();
         float[] bv = b.data();
-        float[] d = new float[out * in];
-        double[] row = new double[in];
+        double[] d = new double[out * in];
         for (int o = 0; o < out; o++) {
-            Arrays.fill(row, 0);
+            int row = o * in;
             for (int j = 0; j < r; j++) {
                 double bj = bv[o * r + j];
                 if (bj == 0) {
@@ -61,28 +89,13 @@ public record LoraPair(HostTensor a, HostTensor b) {
                 }
                 int off = j * in;
                 for (int i = 0; i < in; i++) {
-                    row[i] += bj * av[off + i];
+                    d[row + i] += bj * av[off + i];
                 }
             }
             for (int i = 0; i < in; i++) {
-                d[o * in + i] = (float) (scaling * row[i]);
+                d[row + i] *= scaling;
             }
         }
-        return new HostTensor(weightShape(), d);
-    }
-
-    /** {@code weight + scaling * B A} (float32 result, the sum formed in double). */
-    public HostTensor mergeInto(HostTensor weight, double scaling) {
-        if (!Arrays.equals(weight.shape(), weightShape())) {
-            throw new IllegalArgumentException("base weight " + weight.shapeString() + " does not match the adapter's "
-                    + Arrays.toString(weightShape()));
-        }
-        float[] d = delta(1.0).data();
-        float[] w = weight.data();
-        float[] m = new float[w.length];
-        for (int i = 0; i < w.length; i++) {
-            m[i] = (float) (w[i] + scaling * (double) d[i]);
-        }
-        return new HostTensor(weight.shape().clone(), m);
+        return d;
     }
 }
