@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
 import com.loratool.LoraException;
+import com.loratool.config.ModelSection;
 import com.loratool.config.RunConfig;
 import com.loratool.lora.LoraInjector;
 import com.loratool.lora.LoraModel;
@@ -79,18 +80,14 @@ public final class ModelWorkloads implements Workloads.Setup {
 
     DepthAnythingV2 model(String arch) {
         return models.computeIfAbsent(arch, a -> {
-            String preset = cfg.model.preset;
-            String config = cfg.model.config;
+            RunConfig c = cfg;
             if (!a.equals(Workloads.CONFIG_ARCH)) {
-                cfg.model.preset = a;
-                cfg.model.config = null;
+                ModelSection m = new ModelSection();
+                m.weights = cfg.model.weights;
+                m.preset = a;
+                c = cfg.withModel(m);
             }
-            try {
-                return TrainRun.loadBase(cfg, root).model();
-            } finally {
-                cfg.model.preset = preset;
-                cfg.model.config = config;
-            }
+            return TrainRun.loadBase(c, root).model();
         });
     }
 
@@ -111,6 +108,8 @@ public final class ModelWorkloads implements Workloads.Setup {
         private final List<TrainSample> samples = new ArrayList<>();
         private final SyntheticData data;
         private final LoraModel lora;
+        /** This combination's own run description (a copy of the benchmark's, with its rank and targets). */
+        private final RunConfig combo;
         private int run;
 
         ModelWorkload(DepthAnythingV2 model, BenchSettings s) {
@@ -122,11 +121,12 @@ public final class ModelWorkloads implements Workloads.Setup {
                         data.mask(1)));
             }
             this.manager = root.newSubManager();
-            cfg.lora.r = s.rank();
-            cfg.lora.targets = new ArrayList<>(s.targets());
+            this.combo = cfg.copy();
+            combo.lora.r = s.rank();
+            combo.lora.targets = new ArrayList<>(s.targets());
             LoraModel l = null;
             try {
-                l = LoraInjector.inject(model, cfg.lora, cfg.train.seed, manager);
+                l = LoraInjector.inject(model, combo.lora, combo.train.seed, manager);
             } finally {
                 if (l == null) {
                     manager.close();
@@ -142,12 +142,13 @@ public final class ModelWorkloads implements Workloads.Setup {
 
         @Override
         public List<Double> trainEpochs(int epochs) {
-            cfg.train.epochs = epochs;
-            cfg.train.batchSize = s.batch();
-            cfg.train.earlyStopping = 0;
+            RunConfig c = combo.copy();
+            c.train.epochs = epochs;
+            c.train.batchSize = s.batch();
+            c.train.earlyStopping = 0;
             Path runDir = scratch.resolve("run-" + System.identityHashCode(this) + "-" + (run++));
-            Trainer trainer = new Trainer(cfg, lora, model::forward, manager,
-                    new TrainingData(samples, List.of()), cfg.model.weights, "benchmark", null,
+            Trainer trainer = new Trainer(c, lora, model::forward, manager,
+                    new TrainingData(samples, List.of()), c.model.weights, "benchmark", null,
                     new Trainer.Options(runDir, false, true, null));
             try {
                 Trainer.Result r = trainer.run();

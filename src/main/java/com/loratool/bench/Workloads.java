@@ -1,10 +1,9 @@
 package com.loratool.bench;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.loratool.LoraException;
 import com.loratool.config.ConfigLoader;
+import com.loratool.config.DataConfig;
+import com.loratool.config.ModelSection;
 import com.loratool.config.RunConfig;
-import com.loratool.train.TrainRun;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -44,7 +43,7 @@ public final class Workloads {
         BenchSettings base = BenchGrid.studyBaseline();
         if (config == null) {
             cfg = new RunConfig();
-            cfg.model.weights = TrainRun.RANDOM;
+            cfg.model.weights = ModelSection.RANDOM;
             cfg.model.preset = base.arch();
             cfg.lora.r = base.rank();
             cfg.lora.targets = new ArrayList<>(base.targets());
@@ -54,10 +53,11 @@ public final class Workloads {
         } else {
             cfg = ConfigLoader.load(config, List.of());
             if (synthetic) {
-                cfg.model.weights = TrainRun.RANDOM;
-                if (cfg.model.preset == null && cfg.model.config == null) {
-                    cfg.model.preset = "vits";
-                }
+                ModelSection m = new ModelSection();
+                m.weights = ModelSection.RANDOM;
+                m.preset = cfg.model.preset == null && cfg.model.config == null ? "vits" : cfg.model.preset;
+                m.config = cfg.model.config;
+                cfg = cfg.withModel(m);
             }
             String arch = cfg.model.preset != null ? cfg.model.preset : CONFIG_ARCH;
             int[] hw = sizeOf(cfg.data, base);
@@ -69,26 +69,19 @@ public final class Workloads {
         return new ModelWorkloads(cfg, device, threads > 0 ? threads : cfg.train.threads, base);
     }
 
-    /** {height, width, scale} from the config's data.size (HxW or [H, W]) or data.scale (0.6 aspect as the study). */
-    static int[] sizeOf(JsonNode data, BenchSettings base) {
-        if (data != null && data.hasNonNull("scale")) {
-            int sc = data.get("scale").asInt();
+    /**
+     * {height, width, scale} from the config's typed data section (already checked by
+     * {@link DataConfig}: multiples of 14): data.size, or data.scale at the study's 0.6 aspect;
+     * the image-dependent input_size rule (and no data section) gives the study's baseline size.
+     */
+    static int[] sizeOf(DataConfig data, BenchSettings base) {
+        if (data != null && data.size() != null) {
+            return new int[] {data.size().get(0), data.size().get(1), 0};
+        }
+        if (data != null && data.scale() != null) {
+            int sc = data.scale();
             int[] hw = BenchSettings.sizeOfScale(sc);
             return new int[] {hw[0], hw[1], sc};
-        }
-        if (data != null && data.hasNonNull("size")) {
-            JsonNode sz = data.get("size");
-            if (sz.isArray() && sz.size() == 2) {
-                return new int[] {sz.get(0).asInt(), sz.get(1).asInt(), 0};
-            }
-            String[] p = sz.asText().toLowerCase().split("x");
-            if (p.length == 2) {
-                try {
-                    return new int[] {Integer.parseInt(p[0].trim()), Integer.parseInt(p[1].trim()), 0};
-                } catch (NumberFormatException e) {
-                    throw new LoraException("data.size: expected HxW, got " + sz.asText());
-                }
-            }
         }
         return new int[] {base.height(), base.width(), base.scale()};
     }

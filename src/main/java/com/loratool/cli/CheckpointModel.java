@@ -1,7 +1,7 @@
 package com.loratool.cli;
 
 import ai.djl.ndarray.NDManager;
-import com.loratool.eval.RunInfo;
+import com.loratool.config.RunFolder;
 import com.loratool.lora.AdapterCheckpoint;
 import com.loratool.lora.export.AdaptedWeights;
 import com.loratool.model.DepthAnythingV2;
@@ -18,7 +18,7 @@ final class CheckpointModel {
 
     static DepthAnythingV2 load(Path checkpoint, Path weights, Path modelConfig, NDManager manager) {
         AdapterCheckpoint ck = AdapterCheckpoint.load(checkpoint);
-        CheckpointBase.Base base = CheckpointBase.load(ck, RunInfo.of(checkpoint), weights, modelConfig, true);
+        CheckpointBase.Base base = CheckpointBase.load(ck, RunFolder.of(checkpoint), weights, modelConfig, true);
         DepthAnythingV2 model = new DepthAnythingV2(base.config(), manager);
         model.load(AdaptedWeights.merged(base.stateDict(), ck, 1.0));
         return model;

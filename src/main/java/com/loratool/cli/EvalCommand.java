@@ -2,15 +2,22 @@ package com.loratool.cli;
 
 import ai.djl.ndarray.NDManager;
 import com.loratool.LoraException;
+import com.loratool.config.DataConfig;
+import com.loratool.config.RunFolder;
+import com.loratool.config.Sizing;
+import com.loratool.data.FullSample;
+import com.loratool.data.ImageReader;
+import com.loratool.data.Pair;
+import com.loratool.data.Pairing;
+import com.loratool.data.SamplePreparer;
+import com.loratool.data.Split;
 import com.loratool.eval.DepthModel;
-import com.loratool.eval.EvalDataset;
 import com.loratool.eval.EvalReport;
 import com.loratool.eval.EvalResult;
 import com.loratool.eval.EvalSample;
 import com.loratool.eval.Evaluator;
 import com.loratool.eval.PredictionCache;
 import com.loratool.eval.ReportFiles;
-import com.loratool.eval.RunInfo;
 import com.loratool.io.Checksums;
 import com.loratool.io.HostTensor;
 import com.loratool.lora.AdapterCheckpoint;
@@ -28,6 +35,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.Function;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -45,8 +53,13 @@ public final class EvalCommand implements Callable<Integer> {
     Path checkpoint;
 
     @Option(names = "--data", paramLabel = "DIR",
-            description = "Data folder (images/ + depth/). Default: the run's data.root.")
+            description = "Data folder laid out like the run's (its images_dir/ and depth_dir/). Default: the run's "
+                    + "data.root.")
     Path data;
+
+    @Option(names = "--set", paramLabel = "data.KEY=VALUE",
+            description = "Override a data key of the run, e.g. --set data.images_dir=rgb (repeatable).")
+    List<String> sets = new ArrayList<>();
 
     @Option(names = "--split", defaultValue = "val", paramLabel = "val|train|all",
             description = "Which images of the run's split.json. Default: ${DEFAULT-VALUE}.")
@@ -72,8 +85,8 @@ public final class EvalCommand implements Callable<Integer> {
     Path modelConfig;
 
     @Option(names = "--input-size", paramLabel = "N",
-            description = "Network input size (shorter side, multiple of 14), as infer_image. Default: the size rule "
-                    + "the run was trained with (data.size / data.scale / data.input_size), else 518.")
+            description = "Network input size (shorter side, multiple of 14), as data.input_size. Default: the size "
+                    + "rule the run was trained with (data.size / data.scale / data.input_size), else 518.")
     Integer inputSize;
 
     @Option(names = "--error-maps", description = "Add |error| maps of both models under each picture.")
@@ -106,54 +119,68 @@ public final class EvalCommand implements Callable<Integer> {
             checkpoints.add(Files.isDirectory(p.resolve("best")) ? p.resolve("best") : p);
         }
         List<AdapterCheckpoint> cks = checkpoints.stream().map(AdapterCheckpoint::load).toList();
-        RunInfo run = RunInfo.of(checkpoint);
-        Path dataDir = data != null ? data : run.dataRoot();
-        if (dataDir == null) {
-            throw new LoraException("--data: required (the checkpoint's run has no config.yaml naming data.root)");
+        RunFolder run = RunFolder.of(checkpoint);
+        DataConfig dc = CheckpointData.of(run, data, sets, inputSize);
+        Pairing.Result pairing = Pairing.pair(dc);
+        if (!pairing.problems().isEmpty()) {
+            System.err.println("warning: " + dc.root() + ": " + pairing.problems());
         }
-        List<EvalDataset.Pair> pairs = EvalDataset.select(EvalDataset.pairs(dataDir), run.splitJson(), split);
+        List<Pair> pairs = Split.side(pairing.pairs(), run.splitJson(), split, dc.stripSuffixes());
         Path out = output != null ? output : (run.dir() != null ? run.dir() : checkpoint.toAbsolutePath().getParent())
                 .resolve(alphaScale == 1 ? "eval" : "eval-alpha" + fmt(alphaScale));
         Compute.setThreads(common.threads);
         DepthPredictor.loadOpenCv();
+        SamplePreparer preparer = new SamplePreparer(dc);
+        Function<Pair, EvalSample> loader = p -> {
+            FullSample f = preparer.readFull(p);
+            try {
+                return new EvalSample(p.stem(), p.image(), ImageReader.toBgr8(f.rgb()), f.z(),
+                        preparer.networkInput(f.rgb()));
+            } finally {
+                f.rgb().release();
+            }
+        };
+        DepthPredictor.SizeRule sizeRule = (h, w) -> {
+            Sizing.Size sz = dc.targetSize(h, w);
+            return new int[] {sz.height(), sz.width()};
+        };
+        String sizeKey = dc.sizeKey() + "-" + dc.imageInterpolation();
 
         List<String> names = new ArrayList<>();
         List<EvalResult> results = new ArrayList<>();
-        RunInfo.NetworkSize size = inputSize != null ? RunInfo.NetworkSize.official(inputSize)
-                : run.networkSize() != null ? run.networkSize() : RunInfo.NetworkSize.official(518);
         try (NDManager root = NDManager.newBaseManager(Compute.device(common.device.name()))) {
             for (int k = 0; k < cks.size(); k++) {
                 AdapterCheckpoint ck = cks.get(k);
-                RunInfo ckRun = k == 0 ? run : RunInfo.of(checkpoints.get(k));
+                RunFolder ckRun = k == 0 ? run : RunFolder.of(checkpoints.get(k));
                 CheckpointBase.Base b = CheckpointBase.load(ck, ckRun, weights, modelConfig, true);
                 LinkedHashMap<String, HostTensor> base = b.stateDict();
                 ModelConfig cfg = b.config();
                 String sha = b.cacheKey();
-                LazyModel original = new LazyModel(root, cfg, base, size.rule());
+                LazyModel original = new LazyModel(root, cfg, base, sizeRule);
                 DepthModel cachedOriginal = noCache ? original
                         : new PredictionCache(original,
-                        cacheDir != null ? cacheDir : PredictionCache.defaultRoot(), sha, size.key());
+                        cacheDir != null ? cacheDir : PredictionCache.defaultRoot(), sha, sizeKey);
                 DepthModel lora;
                 LazyModel adapted = null;
                 if (alphaScale == 0) {
                     lora = cachedOriginal;
                 } else {
-                    adapted = new LazyModel(root, cfg, AdaptedWeights.merged(base, ck, alphaScale), size.rule());
+                    adapted = new LazyModel(root, cfg, AdaptedWeights.merged(base, ck, alphaScale), sizeRule);
                     lora = adapted;
                 }
                 String title = alphaScale == 1 ? "LoRA" : "LoRA x" + fmt(alphaScale);
                 Path dir = k == 0 ? out : out.resolve("compare").resolve(label(checkpoints.get(k), k));
                 Path panels = noPictures ? null : dir.resolve("panels");
                 EvalResult r = new Evaluator(lora, cachedOriginal, title, errorMaps)
-                        .run(pairs, EvalDataset::load, panels);
+                        .run(pairs, loader, panels);
                 Map<String, String> settings = new LinkedHashMap<>();
                 settings.put("checkpoint", checkpoints.get(k).toString());
                 settings.put("base weights", b.description());
                 settings.put("adapters", ck.adapters().layers().size() + " modules, r " + ck.r() + ", alpha "
                         + fmt(ck.alpha()) + (ck.rslora() ? " (rslora)" : "") + ", scaling " + fmt(ck.scaling().value()));
                 settings.put("alpha scale", fmt(alphaScale));
-                settings.put("data", dataDir + " (split " + split + ")");
-                settings.put("network size", size.description());
+                settings.put("data", dc.root() + " (" + dc.imagesDir() + "/, " + dc.depthDir() + "/; split " + split + ")");
+                settings.put("network size", dc.sizeDescription() + ", " + dc.imageInterpolation());
                 new EvalReport(r, settings, ckRun.lossPlot()).write(dir, panels);
                 names.add(label(checkpoints.get(k), k));
                 results.add(r);
@@ -217,7 +244,7 @@ public final class EvalCommand implements Callable<Integer> {
                 weights = null;
                 predictor = new DepthPredictor(m, sizeRule);
             }
-            return predictor.predict(s.image());
+            return s.input() != null ? predictor.predict(s.input(), s.height(), s.width()) : predictor.predict(s.image());
         }
 
         @Override

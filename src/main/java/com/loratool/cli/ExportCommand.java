@@ -1,7 +1,7 @@
 package com.loratool.cli;
 
 import com.loratool.LoraException;
-import com.loratool.eval.RunInfo;
+import com.loratool.config.RunFolder;
 import com.loratool.io.HostTensor;
 import com.loratool.io.Safetensors;
 import com.loratool.lora.AdapterCheckpoint;
@@ -68,7 +68,7 @@ public final class ExportCommand implements Callable<Integer> {
             throw LoraException.file(output, "--format merged writes .pth or .safetensors");
         }
         LinkedHashMap<String, HostTensor> merged = AdaptedWeights.merged(
-                CheckpointBase.load(ck, RunInfo.of(checkpoint), weights, modelConfig, false).stateDict(),
+                CheckpointBase.load(ck, RunFolder.of(checkpoint), weights, modelConfig, false).stateDict(),
                 ck, alphaScale);
         if (pth) {
             PthWriter.write(output, merged);

@@ -2,6 +2,9 @@ package com.loratool.cli;
 
 import ai.djl.ndarray.NDManager;
 import com.loratool.LoraException;
+import com.loratool.config.DataConfig;
+import com.loratool.config.RunFolder;
+import com.loratool.config.Sizing;
 import com.loratool.io.AtomicFiles;
 import com.loratool.io.Npy;
 import com.loratool.model.Compute;
@@ -55,9 +58,11 @@ public final class PredictCommand implements Callable<Integer> {
     @Option(names = "--output", required = true, paramLabel = "DIR", description = "Folder for the results (created).")
     Path output;
 
-    @Option(names = "--input-size", defaultValue = "518",
-            description = "Short side of the network input (rounded to multiples of 14). Default: ${DEFAULT-VALUE}.")
-    int inputSize;
+    @Option(names = "--input-size", paramLabel = "N",
+            description = "Short side of the network input (rounded to multiples of 14). Default: with --checkpoint the "
+                    + "size rule its run was trained with (data.size / data.scale / data.input_size, as lora eval), "
+                    + "else 518.")
+    Integer inputSize;
 
     @Option(names = "--batch-size", defaultValue = "1",
             description = "Images of the same size predicted together. Default: ${DEFAULT-VALUE}.")
@@ -82,7 +87,12 @@ public final class PredictCommand implements Callable<Integer> {
             DepthAnythingV2 model = checkpoint != null
                     ? CheckpointModel.load(checkpoint, weights, modelConfig, base)
                     : DepthAnythingV2.fromCheckpoint(weights, modelConfig, base);
-            DepthPredictor predictor = new DepthPredictor(model, inputSize);
+            DataConfig size = CheckpointData.sizeRule(checkpoint != null ? RunFolder.of(checkpoint)
+                    : new RunFolder(null, null), inputSize);
+            DepthPredictor predictor = new DepthPredictor(model, (h, w) -> {
+                Sizing.Size s = size.targetSize(h, w);
+                return new int[] {s.height(), s.width()};
+            });
             try (ProgressBar bar = new ProgressBarBuilder().setTaskName("predict").setInitialMax(images.size())
                     .setStyle(ProgressBarStyle.ASCII).setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(System.err))
                     .build()) {

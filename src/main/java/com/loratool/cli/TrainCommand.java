@@ -3,7 +3,6 @@ package com.loratool.cli;
 import com.loratool.config.ConfigLoader;
 import com.loratool.config.RunConfig;
 import com.loratool.train.TrainRun;
-import com.loratool.train.TrainingDataLoader;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -56,7 +55,6 @@ public final class TrainCommand implements Callable<Integer> {
         if (pr.hasMatchedOption("--threads")) {
             cfg.train.threads = common.threads;
         }
-        TrainingDataLoader.dataConfig(cfg); // the data section's errors before anything runs
         TrainRun run = new TrainRun(cfg, System.err);
         if (dryRun) {
             run.summary(spec.commandLine().getOut());

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
@@ -67,8 +68,7 @@ public final class ConfigLoader {
         for (String o : overrides == null ? List.<String>of() : overrides) {
             setKeys.add(applyOverride(m, tree, o));
         }
-        RunConfig c = bind(m, tree, file, setKeys);
-        c.source = file;
+        RunConfig c = bind(m, tree, file, setKeys).withSource(file);
         c.validate();
         return c;
     }
@@ -112,6 +112,15 @@ public final class ConfigLoader {
                     : e.getKnownPropertyIds().stream().map(Object::toString).sorted().collect(Collectors.toList());
             String where = setKeys.contains(path) ? "--set " + path : file + ": " + path;
             throw new LoraException(where + ": " + KeySuggester.unknownKeyMessage(e.getPropertyName(), known));
+        } catch (ValueInstantiationException e) {
+            Throwable c = e.getCause();
+            while (c != null && !(c instanceof LoraException)) {
+                c = c.getCause();
+            }
+            if (c != null) {
+                throw LoraException.file(file, c.getMessage());
+            }
+            throw LoraException.file(file, dotted(e) + ": " + e.getOriginalMessage());
         } catch (MismatchedInputException e) {
             String path = dotted(e);
             String type = e.getTargetType() == null ? "another type" : e.getTargetType().getSimpleName();
@@ -138,6 +147,56 @@ public final class ConfigLoader {
                 .map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
                 .collect(Collectors.joining("."))
                 .replace(".[", "[");
+    }
+
+    /**
+     * {@code data} with {@code --set data.key=value} overrides (eval, predict); other keys are
+     * errors. Bound and checked like the data section of a config file.
+     */
+    public static DataConfig overrideData(DataConfig data, List<String> overrides) {
+        if (overrides == null || overrides.isEmpty()) {
+            return data;
+        }
+        ObjectMapper m = yaml();
+        ObjectNode tree = m.createObjectNode();
+        tree.set("data", m.valueToTree(data));
+        List<String> keys = new ArrayList<>();
+        for (String o : overrides) {
+            String key = applyOverride(m, tree, o);
+            if (!key.startsWith("data.")) {
+                throw new LoraException("--set " + key + ": only data.* keys can be changed here");
+            }
+            keys.add(key);
+        }
+        try {
+            return m.treeToValue(tree.get("data"), DataConfig.class);
+        } catch (UnrecognizedPropertyException e) {
+            List<String> known = e.getKnownPropertyIds() == null ? List.of()
+                    : e.getKnownPropertyIds().stream().map(Object::toString).sorted().collect(Collectors.toList());
+            throw new LoraException("--set data." + dotted(e) + ": "
+                    + KeySuggester.unknownKeyMessage(e.getPropertyName(), known));
+        } catch (ValueInstantiationException e) {
+            Throwable c = e.getCause();
+            throw new LoraException("--set: " + (c instanceof LoraException ? c.getMessage() : e.getOriginalMessage()));
+        } catch (JsonProcessingException e) {
+            throw new LoraException("--set data." + (e instanceof JsonMappingException j ? dotted(j) : "")
+                    + ": wrong type of value");
+        }
+    }
+
+    /** The resolved config as a tree (every key with its effective value, unset ones as null). */
+    static JsonNode tree(RunConfig c) {
+        return yaml().valueToTree(c);
+    }
+
+    /** A deep copy bound again from {@code c}'s tree (same source file). */
+    static RunConfig copy(RunConfig c) {
+        try {
+            RunConfig copy = yaml().treeToValue(tree(c), RunConfig.class);
+            return c.source == null ? copy : copy.withSourceOnly(c.source);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a resolved config does not bind again: " + e.getMessage(), e);
+        }
     }
 
     /** The resolved config as YAML (every key with its effective value). */

@@ -2,8 +2,6 @@ package com.loratool.config;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.loratool.LoraException;
-import com.loratool.config.Sizing;
-import com.loratool.data.Sample;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -212,6 +210,30 @@ public record DataConfig(
         return new DataConfig(root, imagesDir, depthDir, stripSuffixes, size, scale, inputSize,
                 imageInterpolation, depthResize, valFraction, maxTrainImages, seed, augment, cache, s,
                 depthUnits, depthScale, npzKey);
+    }
+
+    /** A copy with {@code input_size: n} (clearing size and scale). */
+    public DataConfig withInputSize(int n) {
+        return new DataConfig(root, imagesDir, depthDir, stripSuffixes, null, null, n,
+                imageInterpolation, depthResize, valFraction, maxTrainImages, seed, augment, cache, strict,
+                depthUnits, depthScale, npzKey);
+    }
+
+    /** The size rule as a short key (cache folders): {@code size84x140}, {@code scale10} or {@code 518}. */
+    public String sizeKey() {
+        if (size != null) {
+            return "size" + size.get(0) + "x" + size.get(1);
+        }
+        return scale != null ? "scale" + scale : Integer.toString(inputSize);
+    }
+
+    /** The size rule in words, for reports. */
+    public String sizeDescription() {
+        if (size != null) {
+            return "size " + size.get(0) + "x" + size.get(1);
+        }
+        return scale != null ? "scale " + scale + " (width " + Sizing.MULTIPLE * scale + ")"
+                : "input size " + inputSize + " (keep aspect, lower bound)";
     }
 
     /** The network input size for a source image of {@code height x width}. */

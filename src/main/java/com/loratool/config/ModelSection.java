@@ -14,4 +14,11 @@ public class ModelSection {
     public String preset;
     /** Path of a model.yaml describing the architecture (alternative to preset). */
     public String config;
+
+    /** {@code weights: random}: seeded random initialisation from {@code train.seed} (smoke tests, benchmarks). */
+    public static final String RANDOM = "random";
+
+    public boolean randomWeights() {
+        return RANDOM.equals(weights);
+    }
 }

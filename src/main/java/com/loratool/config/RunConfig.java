@@ -1,7 +1,9 @@
 package com.loratool.config;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonIgnore;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import com.loratool.KeySuggester;
 import com.loratool.LoraException;
 import java.nio.file.Path;
@@ -10,20 +12,89 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * A training run's configuration, as read from YAML by {@link ConfigLoader}: sections
- * {@code model}, {@code data}, {@code lora}, {@code train}. Every key is documented in
+ * The typed description of a run, as read from YAML by {@link ConfigLoader}: sections
+ * {@code model}, {@code data} (the typed {@link DataConfig}), {@code lora}, {@code train}, each
+ * with every default resolved. Training writes it whole to {@code runs/<name>/config.yaml}
+ * ({@link ConfigLoader#save}); eval, predict, export and benchmark read it back with the same
+ * binder ({@link RunFolder}), so a run is described once. Every key is documented in
  * configs/README.md.
+ *
+ * <p>The section references are final; the {@code with...} methods make changed copies (the
+ * benchmark builds one per combination). The model/lora/train sections are still plain mutable
+ * classes read field by field by the training loop; change them only before a run starts.
  */
-public class RunConfig {
-    public ModelSection model = new ModelSection();
-    /** The data helper's section, kept as a tree and bound to its own type by the data stage. */
-    public ObjectNode data;
-    public LoraConfig lora = new LoraConfig();
-    public TrainSection train = new TrainSection();
+@JsonPropertyOrder({"model", "data", "lora", "train"})
+public final class RunConfig {
+    public final ModelSection model;
+    public final DataConfig data;
+    public final LoraConfig lora;
+    public final TrainSection train;
 
     /** The file this was read from (not part of the YAML). */
     @JsonIgnore
-    public Path source;
+    public final Path source;
+
+    /** All defaults and no data section (tests, benchmarks). */
+    public RunConfig() {
+        this(null, null, null, null);
+    }
+
+    @JsonCreator
+    public RunConfig(@JsonProperty("model") ModelSection model, @JsonProperty("data") DataConfig data,
+                     @JsonProperty("lora") LoraConfig lora, @JsonProperty("train") TrainSection train) {
+        this(model, data, lora, train, null);
+    }
+
+    private RunConfig(ModelSection model, DataConfig data, LoraConfig lora, TrainSection train, Path source) {
+        this.model = model == null ? new ModelSection() : model;
+        this.data = data;
+        this.lora = lora == null ? new LoraConfig() : lora;
+        this.train = train == null ? new TrainSection() : train;
+        this.source = source;
+    }
+
+    /** A deep copy (sections bound again from this config's tree), so the copy's sections can be changed. */
+    public RunConfig copy() {
+        return ConfigLoader.copy(this);
+    }
+
+    /** A deep copy recording {@code file} as where it was read from. */
+    public RunConfig withSource(Path file) {
+        return copy().withSourceOnly(file);
+    }
+
+    /** The same sections (not copied), another source. */
+    RunConfig withSourceOnly(Path file) {
+        return new RunConfig(model, data, lora, train, file);
+    }
+
+    /** A deep copy with another data section. */
+    public RunConfig withData(DataConfig d) {
+        RunConfig c = copy();
+        return new RunConfig(c.model, d, c.lora, c.train, source);
+    }
+
+    /** A deep copy with another model section. */
+    public RunConfig withModel(ModelSection m) {
+        RunConfig c = copy();
+        return new RunConfig(m, data, c.lora, c.train, source);
+    }
+
+    /** Equal runs: every section's every key has the same value (the source file does not count). */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof RunConfig r && ConfigLoader.tree(this).equals(ConfigLoader.tree(r));
+    }
+
+    @Override
+    public int hashCode() {
+        return ConfigLoader.tree(this).hashCode();
+    }
+
+    @Override
+    public String toString() {
+        return ConfigLoader.toYaml(this);
+    }
 
     private static final Set<String> OPTIMIZERS = Set.of("adam", "adamw");
     private static final Set<String> SCHEDULES = Set.of("constant", "cosine");

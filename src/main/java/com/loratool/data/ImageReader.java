@@ -41,4 +41,14 @@ public final class ImageReader {
         f.release();
         return rgb;
     }
+
+    /** An 8-bit BGR copy (for pictures) of an RGB [0, 1] image from {@link #readRgb}; the caller releases it. */
+    public static Mat toBgr8(Mat rgb) {
+        Mat bgr = new Mat();
+        Imgproc.cvtColor(rgb, bgr, Imgproc.COLOR_RGB2BGR);
+        Mat out = new Mat();
+        bgr.convertTo(out, CvType.CV_8UC3, 255.0);
+        bgr.release();
+        return out;
+    }
 }

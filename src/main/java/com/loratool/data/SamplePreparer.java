@@ -42,16 +42,11 @@ public final class SamplePreparer {
 
     public Prepared prepareFull(Pair pair) {
         decodes.incrementAndGet();
-        Mat rgb = ImageReader.readRgb(pair.image());
-        DepthMap dm = DepthReader.read(pair.depth(), config);
-        int h = rgb.rows();
-        int w = rgb.cols();
-        if (dm.h() != h || dm.w() != w) {
-            rgb.release();
-            throw LoraException.file(pair.depth(), "depth is " + dm.w() + "x" + dm.h() + " but image "
-                    + pair.image().getFileName() + " is " + w + "x" + h);
-        }
-        float[] z = dm.z();
+        FullSample full = readFull(pair);
+        Mat rgb = full.rgb();
+        int h = full.h();
+        int w = full.w();
+        float[] z = full.z();
         boolean[] measured;
         try {
             measured = HoleFilling.fill(z, h, w);
@@ -59,13 +54,52 @@ public final class SamplePreparer {
             rgb.release();
             throw LoraException.file(pair.depth(), "no valid depth (all NaN, inf or <= 0)");
         }
-        Sizing.Size size = config.targetSize(h, w);
+        NetworkInput in = networkInput(rgb);
+        rgb.release();
+        int oh = in.h();
+        int ow = in.w();
+        float[] depth = resizeFloat(z, h, w, oh, ow,
+                config.depthResize().equals("area") ? Imgproc.INTER_AREA : Imgproc.INTER_NEAREST_EXACT);
+        boolean[] mask = resizeMask(measured, h, w, oh, ow);
+        return new Prepared(new Sample(pair.stem(), in.chw(), depth, mask, oh, ow), z, measured, h, w);
+    }
+
+    /**
+     * Reads one pair at full resolution: the image (RGB {@code CV_32FC3} in [0, 1], {@link ImageReader};
+     * the caller releases it) and Z in mm ({@link DepthReader} with depth_scale / depth_units / npz_key),
+     * NaN, inf or {@code <= 0} where nothing was measured; errors when the sizes differ.
+     */
+    public FullSample readFull(Pair pair) {
+        Mat rgb = ImageReader.readRgb(pair.image());
+        DepthMap dm;
+        try {
+            dm = DepthReader.read(pair.depth(), config);
+        } catch (RuntimeException e) {
+            rgb.release();
+            throw e;
+        }
+        int h = rgb.rows();
+        int w = rgb.cols();
+        if (dm.h() != h || dm.w() != w) {
+            rgb.release();
+            throw LoraException.file(pair.depth(), "depth is " + dm.w() + "x" + dm.h() + " but image "
+                    + pair.image().getFileName() + " is " + w + "x" + h);
+        }
+        return new FullSample(pair, rgb, dm.z(), h, w);
+    }
+
+    /**
+     * The network input of an RGB [0, 1] image (as {@link ImageReader} gives): resized to the
+     * configured size ({@link DataConfig#targetSize}) with the configured interpolation, then
+     * ImageNet-normalised ({@link Sample#MEAN}, {@link Sample#STD}) into CHW. Training samples and
+     * evaluation inputs both come from here.
+     */
+    public NetworkInput networkInput(Mat rgb) {
+        Sizing.Size size = config.targetSize(rgb.rows(), rgb.cols());
         int oh = size.height();
         int ow = size.width();
-
         Mat img = new Mat();
         Imgproc.resize(rgb, img, new Size(ow, oh), 0, 0, Interpolation.image(config.imageInterpolation()));
-        rgb.release();
         float[] hwc = Cv.floats(img);
         img.release();
         float[] chw = new float[3 * oh * ow];
@@ -75,11 +109,7 @@ public final class SamplePreparer {
                 chw[c * plane + i] = (hwc[3 * i + c] - Sample.MEAN[c]) / Sample.STD[c];
             }
         }
-
-        float[] depth = resizeFloat(z, h, w, oh, ow,
-                config.depthResize().equals("area") ? Imgproc.INTER_AREA : Imgproc.INTER_NEAREST_EXACT);
-        boolean[] mask = resizeMask(measured, h, w, oh, ow);
-        return new Prepared(new Sample(pair.stem(), chw, depth, mask, oh, ow), z, measured, h, w);
+        return new NetworkInput(chw, oh, ow);
     }
 
     static float[] resizeFloat(float[] src, int h, int w, int oh, int ow, int interp) {

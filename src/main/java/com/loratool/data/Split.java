@@ -1,5 +1,6 @@
 package com.loratool.data;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.loratool.LoraException;
@@ -10,10 +11,12 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 
 /**
  * A seeded train/validation split. Pairs are sorted by stem, shuffled with
@@ -71,6 +74,46 @@ public record Split(List<Pair> train, List<Pair> val, long seed, double valFract
             m.put("image", p.image().toString());
             m.put("depth", p.depth().toString());
             out.add(m);
+        }
+        return out;
+    }
+
+    /**
+     * The pairs of one side ({@code train} or {@code val}) of a run's {@code split.json}, matched by
+     * stem ({@code stem} field, else the stem of the {@code image} file name under
+     * {@code stripSuffixes}); "all" keeps every pair.
+     */
+    public static List<Pair> side(List<Pair> pairs, Path splitJson, String side, List<String> stripSuffixes) {
+        if (side.equals("all")) {
+            return pairs;
+        }
+        if (splitJson == null || !Files.isRegularFile(splitJson)) {
+            throw new LoraException("--split " + side + ": the run has no split.json (use --split all)");
+        }
+        JsonNode root;
+        try {
+            root = new ObjectMapper().readTree(splitJson.toFile());
+        } catch (IOException e) {
+            throw LoraException.file(splitJson, "not valid JSON: " + e.getMessage(), e);
+        }
+        JsonNode list = root == null ? null : root.get(side);
+        if (list == null || !list.isArray()) {
+            throw LoraException.file(splitJson, "has no '" + side + "' list");
+        }
+        Set<String> stems = new HashSet<>();
+        for (JsonNode e : list) {
+            String stem = e.isTextual() ? null : e.path("stem").asText(null);
+            String image = e.isTextual() ? e.asText() : e.path("image").asText("");
+            if (stem == null && !image.isEmpty()) {
+                stem = Pairing.stem(Path.of(image).getFileName().toString(), stripSuffixes);
+            }
+            if (stem != null) {
+                stems.add(stem);
+            }
+        }
+        List<Pair> out = pairs.stream().filter(p -> stems.contains(p.stem())).toList();
+        if (out.isEmpty()) {
+            throw LoraException.file(splitJson, "none of its '" + side + "' files are in the data folder");
         }
         return out;
     }

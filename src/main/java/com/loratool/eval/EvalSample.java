@@ -1,14 +1,21 @@
 package com.loratool.eval;
 
+import com.loratool.data.NetworkInput;
 import java.nio.file.Path;
 import org.opencv.core.Mat;
 
 /**
- * One evaluation image: its name (file stem), the 8-bit BGR image as OpenCV reads it, and the
+ * One evaluation image: its name (file stem), the 8-bit BGR image (for the pictures), the
  * measured depth Z in mm at the image's size, row-major, with NaN or non-positive values where
- * nothing was measured. {@code imageFile} identifies the image for the prediction cache.
+ * nothing was measured, and the network input made by the data stage exactly as for training
+ * ({@code null}: the model preprocesses the image itself). {@code imageFile} identifies the image
+ * for the prediction cache.
  */
-public record EvalSample(String name, Path imageFile, Mat image, float[] depth) {
+public record EvalSample(String name, Path imageFile, Mat image, float[] depth, NetworkInput input) {
+    public EvalSample(String name, Path imageFile, Mat image, float[] depth) {
+        this(name, imageFile, image, depth, null);
+    }
+
     public EvalSample {
         if ((long) image.rows() * image.cols() != depth.length) {
             throw new IllegalArgumentException(name + ": image is " + image.cols() + "x" + image.rows()

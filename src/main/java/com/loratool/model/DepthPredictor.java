@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import com.loratool.LoraException;
 import com.loratool.config.Sizing;
+import com.loratool.data.NetworkInput;
 import com.loratool.model.nn.Resampler;
 import java.util.ArrayList;
 import java.util.List;
@@ -132,6 +133,19 @@ public final class DepthPredictor {
             }
         }
         return out;
+    }
+
+    /**
+     * Depth at {@code h x w} (row-major float[h*w]) from an already preprocessed input (the data
+     * stage's {@link NetworkInput}, as in training): forward, then bilinear (align_corners=True)
+     * to {@code h x w}.
+     */
+    public float[] predict(NetworkInput in, int h, int w) {
+        try (NDManager step = model.manager().newSubManager()) {
+            NDArray x = step.create(in.chw(), new Shape(1, 3, in.h(), in.w()));
+            NDArray depth = model.forward(x);
+            return new Resampler(step).bilinearAlignCorners(depth, h, w).toFloatArray();
+        }
     }
 
     /**

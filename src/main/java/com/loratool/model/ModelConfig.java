@@ -120,6 +120,18 @@ public record ModelConfig(
         if (m == null || !m.isObject()) {
             throw LoraException.file(file, "no 'model:' section");
         }
+        return fromTree(m, file);
+    }
+
+    /**
+     * The architecture from an already parsed {@code model:} mapping (the model.yaml keys, or
+     * {@code encoder: vits}), e.g. the {@code model_config} recorded in a checkpoint; errors name
+     * {@code source}.
+     */
+    public static ModelConfig fromTree(JsonNode m, Path source) {
+        if (m == null || !m.isObject()) {
+            throw LoraException.file(source, "model config: expected a mapping of architecture keys");
+        }
         try {
             if (m.has("encoder") && !m.has("embed_dim")) {
                 return preset(m.get("encoder").asText());
@@ -136,7 +148,7 @@ public record ModelConfig(
                     m.has("pos_grid") ? m.get("pos_grid").asInt() : 37,
                     m.has("swiglu") && m.get("swiglu").asBoolean());
         } catch (LoraException e) {
-            throw LoraException.file(file, e.getMessage(), e);
+            throw LoraException.file(source, e.getMessage(), e);
         }
     }
 

@@ -6,23 +6,21 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.loratool.LoraException;
 import com.loratool.config.ConfigLoader;
+import com.loratool.config.ModelSection;
 import com.loratool.config.RunConfig;
 import com.loratool.io.Checksums;
 import com.loratool.io.HostTensor;
 import com.loratool.lora.LoraInjector;
 import com.loratool.lora.LoraModel;
+import com.loratool.model.BaseModel;
 import com.loratool.model.Compute;
 import com.loratool.model.DepthAnythingV2;
 import com.loratool.model.ModelConfig;
-import com.loratool.model.nn.Parameter;
-import com.loratool.model.weights.StateDicts;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
-import java.util.Map;
 
 /**
  * One {@code lora train} invocation: run directory, data, base model, adapters, {@link Trainer}.
@@ -40,38 +38,12 @@ public final class TrainRun {
     public record Base(DepthAnythingV2 model, ModelConfig config, Path weights) {}
 
     /** {@code model.weights: random}: seeded random initialisation (smoke tests, benchmarks). */
-    public static final String RANDOM = "random";
+    public static final String RANDOM = ModelSection.RANDOM;
 
+    /** The run's base model ({@link BaseModel}: weights file or seeded random weights), frozen, in {@code manager}. */
     public static Base loadBase(RunConfig cfg, NDManager manager) {
-        boolean random = RANDOM.equals(cfg.model.weights);
-        Path w = random ? null : Path.of(cfg.model.weights);
-        if (!random && !Files.exists(w)) {
-            throw LoraException.file(w, "base weights not found (model.weights in " + cfg.source
-                    + "; configs/README.md says where to get them)");
-        }
-        Map<String, HostTensor> sd = random ? null : StateDicts.read(w);
-        ModelConfig mc;
-        if (cfg.model.preset != null) {
-            mc = ModelConfig.preset(cfg.model.preset);
-        } else if (cfg.model.config != null) {
-            mc = ModelConfig.fromYaml(Path.of(cfg.model.config));
-        } else if (!random) {
-            mc = ModelConfig.inferFrom(sd);
-        } else {
-            throw new LoraException((cfg.source == null ? "" : cfg.source + ": ")
-                    + "model.weights: random needs model.preset or model.config (the architecture)");
-        }
-        DepthAnythingV2 model = new DepthAnythingV2(mc, manager);
-        if (random) {
-            Map<String, long[]> shapes = new LinkedHashMap<>();
-            model.namedParameters().forEach((k, p) -> shapes.put(k, p.shape().getShape()));
-            sd = RandomWeights.of(shapes, cfg.train.seed);
-        }
-        model.load(sd);
-        for (Parameter p : model.namedParameters().values()) {
-            p.setRequiresGradient(false);
-        }
-        return new Base(model, mc, w);
+        BaseModel.Weights w = BaseModel.load(cfg.model, cfg.train.seed, cfg.source == null ? "" : cfg.source + ": ");
+        return new Base(BaseModel.frozen(w, manager), w.config(), w.file());
     }
 
     /** Prints the adapter summary and adapted layers without training ({@code --dry-run}, {@code lora info --config}). */

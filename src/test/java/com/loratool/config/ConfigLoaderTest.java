@@ -45,7 +45,7 @@ class ConfigLoaderTest {
         assertEquals(0.8, c.train.betas.get(0), 0);
         assertEquals(4, c.train.batchSize); // default
         assertEquals("ssi", c.train.loss);
-        assertEquals("data-samples", c.data.get("root").asText());
+        assertEquals("data-samples", c.data.root());
         assertEquals("c", c.runName());
     }
 

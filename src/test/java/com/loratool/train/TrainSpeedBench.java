@@ -1,7 +1,6 @@
 package com.loratool.train;
 
 import ai.djl.ndarray.NDManager;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.loratool.config.RunConfig;
 import com.loratool.lora.LoraInjector;
 import com.loratool.lora.LoraModel;
@@ -25,7 +24,6 @@ class TrainSpeedBench {
         RunConfig c = new RunConfig();
         c.model.weights = TrainRun.RANDOM;
         c.model.preset = System.getProperty("bench.arch", "vits");
-        c.data = JsonNodeFactory.instance.objectNode();
         c.lora.r = 8;
         c.lora.alpha = 8;
         c.lora.targets = Arrays.asList(System.getProperty("bench.train").split(","));

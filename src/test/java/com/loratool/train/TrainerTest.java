@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.loratool.LoraException;
 import com.loratool.config.RunConfig;
 import com.loratool.io.HostTensor;
@@ -32,7 +31,6 @@ class TrainerTest {
     static RunConfig cfg(int epochs) {
         RunConfig c = new RunConfig();
         c.model.weights = "tiny";
-        c.data = JsonNodeFactory.instance.objectNode();
         c.lora.r = 4;
         c.lora.targets = List.of("qkv", "fc2");
         c.lora.dropout = 0.1;

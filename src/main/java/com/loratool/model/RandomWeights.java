@@ -1,4 +1,4 @@
-package com.loratool.train;
+package com.loratool.model;
 
 import com.loratool.io.HostTensor;
 import java.util.Arrays;
