@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Downloads the official Depth Anything V2 checkpoints (depth_anything_v2_vit{s,b,l}.pth) from
-# the official Hugging Face repositories, resumes interrupted downloads and verifies SHA-256.
+# Downloads the official Depth Anything V2 checkpoints (relative: depth_anything_v2_vit{s,b,l}.pth;
+# metric: depth_anything_v2_metric_{hypersim,vkitti}_vit{s,b,l}.pth) from the official Hugging
+# Face repositories, resumes interrupted downloads and verifies SHA-256.
 # Run with --help for usage. Needs curl and sha256sum (or shasum).
 set -euo pipefail
 
@@ -11,10 +12,29 @@ Usage: scripts/download-weights.sh [options] MODEL...
 Downloads official Depth Anything V2 checkpoints into a folder, resuming partial downloads
 (<file>.part) and verifying each file's SHA-256 before giving it its final name.
 
-MODEL: vits | vitb | vitl | all        (several may be given)
+MODEL: vits | vitb | vitl | all | <metric preset> | all-metric   (several may be given)
+  relative (inverse depth without unit):
   vits  depth-anything/Depth-Anything-V2-Small  depth_anything_v2_vits.pth  ~99 MB   (Apache-2.0)
   vitb  depth-anything/Depth-Anything-V2-Base   depth_anything_v2_vitb.pth  ~390 MB  (CC-BY-NC-4.0)
   vitl  depth-anything/Depth-Anything-V2-Large  depth_anything_v2_vitl.pth  ~1.3 GB  (CC-BY-NC-4.0)
+  metric (depth in metres; licence: see each model card):
+  vits-metric-indoor   depth-anything/Depth-Anything-V2-Metric-Hypersim-Small
+                       depth_anything_v2_metric_hypersim_vits.pth  ~99 MB   max_depth 20 m
+  vitb-metric-indoor   depth-anything/Depth-Anything-V2-Metric-Hypersim-Base
+                       depth_anything_v2_metric_hypersim_vitb.pth  ~390 MB  max_depth 20 m
+  vitl-metric-indoor   depth-anything/Depth-Anything-V2-Metric-Hypersim-Large
+                       depth_anything_v2_metric_hypersim_vitl.pth  ~1.3 GB  max_depth 20 m
+  vits-metric-outdoor  depth-anything/Depth-Anything-V2-Metric-VKITTI-Small
+                       depth_anything_v2_metric_vkitti_vits.pth    ~99 MB   max_depth 80 m
+  vitb-metric-outdoor  depth-anything/Depth-Anything-V2-Metric-VKITTI-Base
+                       depth_anything_v2_metric_vkitti_vitb.pth    ~390 MB  max_depth 80 m
+  vitl-metric-outdoor  depth-anything/Depth-Anything-V2-Metric-VKITTI-Large
+                       depth_anything_v2_metric_vkitti_vitl.pth    ~1.3 GB  max_depth 80 m
+  Keep the official metric file names: lora recognises them as metric (the weights alone
+  cannot tell); renamed, give --model-config vits-metric-indoor (...) instead.
+  The same metric weights in Hugging Face form (config.json + model.safetensors) are in
+  depth-anything/Depth-Anything-V2-Metric-{Indoor,Outdoor}-{Small,Base,Large}-hf; see
+  docs/weights.md.
 
 Options:
   -d, --dir DIR          where to put the files (default: weights, where configs/*.yaml look)
@@ -31,6 +51,7 @@ Set HF_ENDPOINT to use a mirror (default https://huggingface.co).
 
 Examples:
   scripts/download-weights.sh vits
+  scripts/download-weights.sh vits-metric-indoor vitl-metric-outdoor
   scripts/download-weights.sh --dir ~/weights --checksums sums.txt vits vitl
 USAGE
 }
@@ -56,23 +77,36 @@ while [[ $# -gt 0 ]]; do
     *) models+=("$1"); shift ;;
   esac
 done
-[[ ${#models[@]} -gt 0 ]] || { usage >&2; die "no MODEL given (vits, vitb, vitl or all)"; }
+[[ ${#models[@]} -gt 0 ]] || { usage >&2; die "no MODEL given (vits, vitb, vitl, all, vits-metric-indoor, ... or all-metric)"; }
 
 expanded=()
 for m in "${models[@]}"; do
   case "$m" in
     all) expanded+=(vits vitb vitl) ;;
+    all-metric) expanded+=(vits-metric-indoor vitb-metric-indoor vitl-metric-indoor
+                           vits-metric-outdoor vitb-metric-outdoor vitl-metric-outdoor) ;;
     vits|vitb|vitl) expanded+=("$m") ;;
-    vitg) die "vitg: the official Giant checkpoint is not publicly released" ;;
-    *) die "unknown model '$m' (expected vits, vitb, vitl or all)" ;;
+    vit[sbl]-metric-indoor|vit[sbl]-metric-outdoor) expanded+=("$m") ;;
+    vitg|vitg-metric-*) die "$m: the official Giant checkpoint is not publicly released" ;;
+    *) die "unknown model '$m' (expected vits, vitb, vitl, all, vit{s,b,l}-metric-{indoor,outdoor} or all-metric)" ;;
   esac
 done
 if [[ -n "$checksums" && ! -f "$checksums" ]]; then
   die "$checksums: checksums file not found"
 fi
 
-repo_of() {
-  case "$1" in vits) echo Depth-Anything-V2-Small ;; vitb) echo Depth-Anything-V2-Base ;; vitl) echo Depth-Anything-V2-Large ;; esac
+size_name() {
+  case "$1" in vits) echo Small ;; vitb) echo Base ;; vitl) echo Large ;; esac
+}
+
+# official repository and file of a MODEL: "<repo> <file>"
+source_of() {
+  local m="$1" enc="${1%%-*}"
+  case "$m" in
+    *-metric-indoor) echo "Depth-Anything-V2-Metric-Hypersim-$(size_name "$enc") depth_anything_v2_metric_hypersim_${enc}.pth" ;;
+    *-metric-outdoor) echo "Depth-Anything-V2-Metric-VKITTI-$(size_name "$enc") depth_anything_v2_metric_vkitti_${enc}.pth" ;;
+    *) echo "Depth-Anything-V2-$(size_name "$enc") depth_anything_v2_${enc}.pth" ;;
+  esac
 }
 
 sha256_of() {
@@ -101,8 +135,8 @@ command -v curl >/dev/null 2>&1 || die "curl is required"
 
 status=0
 for m in "${expanded[@]}"; do
-  file="depth_anything_v2_${m}.pth"
-  url="$endpoint/depth-anything/$(repo_of "$m")/resolve/main/$file"
+  read -r repo file <<<"$(source_of "$m")"
+  url="$endpoint/depth-anything/$repo/resolve/main/$file"
   dest="$dir/$file"
   part="$dest.part"
   if [[ $dry -eq 1 ]]; then

@@ -56,6 +56,7 @@ public final class InfoCommand implements Callable<Integer> {
             DepthAnythingV2 model = DepthAnythingV2.fromCheckpoint(weights, modelConfig, base);
             out.println("weights:       " + weights);
             out.println("architecture:  " + model.config().describe());
+            out.println("head:          " + model.config().describeHead());
             out.printf("parameters:    %,d total, %,d encoder (pretrained), %,d head (depth_head)%n",
                     model.parameterCount(), model.pretrained().parameterCount(), model.depthHead().parameterCount());
             out.println("layers (LoRA targets; * = every index):");

@@ -5,11 +5,10 @@ import com.loratool.LoraException;
 import com.loratool.config.DataConfig;
 import com.loratool.config.RunFolder;
 import com.loratool.config.Sizing;
-import com.loratool.io.AtomicFiles;
-import com.loratool.io.Npy;
 import com.loratool.model.Compute;
 import com.loratool.model.DepthAnythingV2;
 import com.loratool.model.DepthPredictor;
+import com.loratool.model.DepthWriter;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,16 +21,17 @@ import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 import org.opencv.core.Mat;
-import org.opencv.core.MatOfByte;
 import org.opencv.imgcodecs.Imgcodecs;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** {@code lora predict}: relative depth for an image or a folder of images. */
+/** {@code lora predict}: relative or metric depth for an image or a folder of images. */
 @Command(name = "predict", mixinStandardHelpOptions = true,
-        description = {"Predict relative inverse depth with Depth Anything V2, as the official infer_image does.",
-            "Writes <stem>.npy (float32, H x W, the image's size) and <stem>.png (colour-mapped) per image."})
+        description = {"Predict depth with Depth Anything V2, as the official infer_image does.",
+            "Relative models: <stem>.npy (float32 inverse depth, H x W, the image's size) and <stem>.png (colour-mapped).",
+            "Metric models: depth in mm: <stem>.npy (float32 mm), <stem>_mm.png (16-bit mm, clamped to 65535) and "
+                + "<stem>.png (colour-mapped, colour bar in mm)."})
 public final class PredictCommand implements Callable<Integer> {
     static final List<String> IMAGE_EXTENSIONS =
             List.of("png", "jpg", "jpeg", "bmp", "tif", "tiff", "webp", "ppm", "pgm", "jp2");
@@ -48,8 +48,9 @@ public final class PredictCommand implements Callable<Integer> {
     Path checkpoint;
 
     @Option(names = "--model-config", paramLabel = "FILE",
-            description = "YAML with the architecture (model: embed_dim, depth, num_heads, ...); "
-                    + "needed only for non-official sizes.")
+            description = "YAML with the architecture (model: embed_dim, depth, num_heads, ...) or a preset name "
+                    + "(vits-metric-indoor, ...); needed for non-official sizes and metric .pth files not named as "
+                    + "the official ones.")
     Path modelConfig;
 
     @Option(names = "--input", required = true, paramLabel = "IMAGE|DIR", description = "An image or a folder of images.")
@@ -70,6 +71,8 @@ public final class PredictCommand implements Callable<Integer> {
 
     @Mixin
     CommonOptions common;
+
+    private DepthWriter writer;
 
     @Override
     public Integer call() throws IOException {
@@ -93,6 +96,7 @@ public final class PredictCommand implements Callable<Integer> {
                 Sizing.Size s = size.targetSize(h, w);
                 return new int[] {s.height(), s.width()};
             });
+            writer = DepthWriter.of(model.config());
             try (ProgressBar bar = new ProgressBarBuilder().setTaskName("predict").setInitialMax(images.size())
                     .setStyle(ProgressBarStyle.ASCII).setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(System.err))
                     .build()) {
@@ -124,15 +128,7 @@ public final class PredictCommand implements Callable<Integer> {
         for (int i = 0; i < pending.size(); i++) {
             int h = pending.get(i).rows();
             int w = pending.get(i).cols();
-            String stem = stem(names.get(i));
-            Npy.write(output.resolve(stem + ".npy"), new long[] {h, w}, depths.get(i));
-            Mat colour = DepthPredictor.colorize(depths.get(i), h, w);
-            MatOfByte png = new MatOfByte();
-            Imgcodecs.imencode(".png", colour, png);
-            byte[] bytes = png.toArray();
-            AtomicFiles.writeBytes(output.resolve(stem + ".png"), bytes);
-            colour.release();
-            png.release();
+            writer.write(output, stem(names.get(i)), depths.get(i), h, w);
             pending.get(i).release();
             bar.step();
         }

@@ -9,6 +9,7 @@ import com.loratool.io.HostTensor;
 import com.loratool.model.nn.Module;
 import com.loratool.model.nn.Parameter;
 import com.loratool.model.nn.Resampler;
+import com.loratool.model.nn.Scalars;
 import com.loratool.model.weights.StateDicts;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -39,14 +40,16 @@ public final class DepthAnythingV2 extends Module {
 
     /**
      * Reads a checkpoint ({@code .pth} or {@code .safetensors}) and builds the model it holds:
-     * the architecture from {@code modelConfig} when given, else inferred from tensor shapes.
+     * the architecture from {@code modelConfig} when given (a model.yaml or a preset's name), else
+     * from a Hugging Face config.json beside the weights, else inferred from tensor shapes (and
+     * the official metric file names), see {@link ModelConfig#forWeights}.
      * Errors name the file: missing, not a checkpoint, wrong architecture.
      */
     public static DepthAnythingV2 fromCheckpoint(Path weights, Path modelConfig, NDManager manager) {
         Map<String, HostTensor> sd = StateDicts.read(weights);
         ModelConfig cfg;
         try {
-            cfg = modelConfig != null ? ModelConfig.fromYaml(modelConfig) : ModelConfig.inferFrom(sd);
+            cfg = modelConfig != null ? ModelConfig.fromYaml(modelConfig) : ModelConfig.forWeights(weights, sd);
         } catch (LoraException e) {
             throw modelConfig != null ? e : LoraException.file(weights, e.getMessage(), e);
         }
@@ -121,7 +124,11 @@ public final class DepthAnythingV2 extends Module {
         sb.append(");");
     }
 
-    /** x (B,3,H,W) float32, H and W multiples of the patch size → (B,H',W') depth, H' = 14 H/patch. */
+    /**
+     * x (B,3,H,W) float32, H and W multiples of the patch size → (B,H',W') depth, H' = 14 H/patch:
+     * relative inverse depth (the head's ReLU output, ReLU again as the official model) or, for a
+     * metric model, the head's Sigmoid x max_depth in metres (no final ReLU).
+     */
     public NDArray forward(NDArray x) {
         Shape s = x.getShape();
         int p = config.patchSize();
@@ -131,7 +138,8 @@ public final class DepthAnythingV2 extends Module {
         int ph = (int) (s.get(2) / p);
         int pw = (int) (s.get(3) / p);
         NDArray[] feats = pretrained.intermediateLayers(x);
-        NDArray depth = Activation.relu(depthHead.forward(feats, ph, pw)); // (B,1,14ph,14pw)
+        NDArray head = depthHead.forward(feats, ph, pw); // (B,1,14ph,14pw)
+        NDArray depth = config.isMetric() ? Scalars.mul(head, config.maxDepth()) : Activation.relu(head);
         return depth.squeeze(1);
     }
 }

@@ -16,9 +16,11 @@ public final class DptHead extends Module {
     private final ModuleList<Module> resizeLayers;
     private final Scratch scratch;
     private final Resampler resampler;
+    private final ModelConfig.HeadActivation lastActivation;
 
     DptHead(NDManager manager, ModelConfig cfg, Resampler resampler) {
         this.resampler = resampler;
+        this.lastActivation = cfg.headActivation();
         int[] oc = cfg.outChannels();
         projects = addChild("projects", new ModuleList<>());
         for (int c : oc) {
@@ -32,7 +34,10 @@ public final class DptHead extends Module {
         scratch = addChild("scratch", new Scratch(manager, cfg.features(), oc, resampler));
     }
 
-    /** Four token arrays (B, ph*pw, D) → (B,1,14ph,14pw), before the model's final ReLU. */
+    /**
+     * Four token arrays (B, ph*pw, D) → (B,1,14ph,14pw): {@code output_conv2} ends in a ReLU
+     * (relative) or a Sigmoid (metric; values in 0..1, before the model's x max_depth).
+     */
     NDArray forward(NDArray[] feats, int ph, int pw) {
         NDArray[] layers = new NDArray[4];
         for (int i = 0; i < 4; i++) {
@@ -56,7 +61,8 @@ public final class DptHead extends Module {
         NDArray out = scratch.outputConv1.forward(p1);
         out = resampler.bilinearAlignCorners(out, ph * 14, pw * 14);
         out = Activation.relu(scratch.outputConv2a.forward(out));
-        return Activation.relu(scratch.outputConv2b.forward(out));
+        out = scratch.outputConv2b.forward(out);
+        return lastActivation == ModelConfig.HeadActivation.SIGMOID ? Activation.sigmoid(out) : Activation.relu(out);
     }
 
     private static long[] spatial(NDArray x) {
@@ -85,7 +91,10 @@ public final class DptHead extends Module {
         }
     }
 
-    /** {@code scratch.output_conv2}: a Sequential whose ReLUs (1, 3) hold no parameters. */
+    /**
+     * {@code scratch.output_conv2}: a Sequential whose activations hold no parameters (relative:
+     * Conv, ReLU, Conv, ReLU, Identity; metric: Conv, ReLU, Conv, Sigmoid).
+     */
     public static final class OutputConv2 extends Module {
         Conv2d add(String index, Conv2d conv) {
             return addChild(index, conv);

@@ -12,12 +12,20 @@ import java.util.Arrays;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Architecture of a Depth Anything V2 model: DINOv2 encoder (embedDim, depth, numHeads,
  * mlpRatio, patchSize, posGrid x posGrid position grid), the encoder layers the DPT head reads
  * (layerIndices), and the head's widths (features, outChannels[4]). {@code swiglu} marks the
  * ViT-g feed-forward (fused SwiGLU instead of the GELU MLP).
+ *
+ * <p>{@code headActivation} is the head's last layer: {@link HeadActivation#RELU} for the
+ * relative (affine-invariant inverse depth) models, {@link HeadActivation#SIGMOID} for the
+ * official metric ones ({@code metric_depth/}), whose output is the sigmoid times
+ * {@code maxDepth}, in metres. Tensor shapes are the same for both, so a metric model is known
+ * only from model.yaml, a preset or a Hugging Face config.json, never from its weights.
  */
 public record ModelConfig(
         int embedDim,
@@ -29,9 +37,51 @@ public record ModelConfig(
         int[] outChannels,
         int patchSize,
         int posGrid,
-        boolean swiglu) {
+        boolean swiglu,
+        HeadActivation headActivation,
+        double maxDepth) {
 
+    /** The relative architectures (their shapes are what {@link #inferFrom} recognises). */
     public static final String[] PRESETS = {"vits", "vitb", "vitl", "vitg"};
+
+    /**
+     * The official metric checkpoints: {@code <encoder>-metric-indoor} (Hypersim, max_depth 20 m)
+     * and {@code <encoder>-metric-outdoor} (Virtual KITTI 2, max_depth 80 m).
+     */
+    public static final String[] METRIC_PRESETS = {"vits-metric-indoor", "vitb-metric-indoor",
+        "vitl-metric-indoor", "vits-metric-outdoor", "vitb-metric-outdoor", "vitl-metric-outdoor"};
+
+    /** max_depth of the official indoor (Hypersim) metric models, metres. */
+    public static final double INDOOR_MAX_DEPTH = 20.0;
+    /** max_depth of the official outdoor (Virtual KITTI 2) metric models, metres. */
+    public static final double OUTDOOR_MAX_DEPTH = 80.0;
+
+    /** The head's last activation: relative (ReLU) or metric (Sigmoid x max_depth). */
+    public enum HeadActivation {
+        RELU("relu"), SIGMOID("sigmoid");
+
+        private final String yamlName;
+
+        HeadActivation(String yamlName) {
+            this.yamlName = yamlName;
+        }
+
+        /** The model.yaml spelling: relu, sigmoid. */
+        public String yamlName() {
+            return yamlName;
+        }
+
+        /** From the model.yaml spelling (case-insensitive). */
+        public static HeadActivation of(String name) {
+            for (HeadActivation h : values()) {
+                if (h.yamlName.equalsIgnoreCase(name)) {
+                    return h;
+                }
+            }
+            throw new LoraException("model.head_activation '" + name + "': expected relu (relative depth) or "
+                    + "sigmoid (metric depth)");
+        }
+    }
 
     public ModelConfig {
         if (embedDim <= 0 || depth <= 0 || numHeads <= 0 || embedDim % numHeads != 0) {
@@ -49,19 +99,66 @@ public record ModelConfig(
         if (features <= 0 || patchSize <= 0 || posGrid <= 0 || mlpRatio <= 0) {
             throw new LoraException("model config: features, patch_size, pos_grid and mlp_ratio must be positive");
         }
+        if (headActivation == null) {
+            throw new LoraException("model config: head_activation missing (relu or sigmoid)");
+        }
+        if (headActivation == HeadActivation.SIGMOID && !(maxDepth > 0 && Double.isFinite(maxDepth))) {
+            throw new LoraException("model config: head_activation sigmoid (metric) needs a positive max_depth "
+                    + "in metres, got " + maxDepth);
+        }
+        if (headActivation == HeadActivation.RELU && maxDepth != 0) {
+            throw new LoraException("model config: max_depth " + maxDepth + " needs head_activation: sigmoid "
+                    + "(a relative model's output has no unit)");
+        }
         layerIndices = layerIndices.clone();
         outChannels = outChannels.clone();
     }
 
-    /** The MLP without SwiGLU (every official model but vitg). */
+    /** A relative model (ReLU head). */
+    public ModelConfig(int embedDim, int depth, int numHeads, double mlpRatio, int[] layerIndices, int features,
+            int[] outChannels, int patchSize, int posGrid, boolean swiglu) {
+        this(embedDim, depth, numHeads, mlpRatio, layerIndices, features, outChannels, patchSize, posGrid, swiglu,
+                HeadActivation.RELU, 0);
+    }
+
+    /** A relative model with the MLP without SwiGLU (every official model but vitg). */
     public ModelConfig(int embedDim, int depth, int numHeads, double mlpRatio, int[] layerIndices, int features,
             int[] outChannels, int patchSize, int posGrid) {
         this(embedDim, depth, numHeads, mlpRatio, layerIndices, features, outChannels, patchSize, posGrid, false);
     }
 
-    /** The official architectures: vits, vitb, vitl, vitg. */
+    /** True for a metric model (Sigmoid head, output in metres). */
+    public boolean isMetric() {
+        return headActivation == HeadActivation.SIGMOID;
+    }
+
+    /** This architecture with a metric head: Sigmoid x {@code maxDepth} metres. */
+    public ModelConfig metric(double maxDepth) {
+        return new ModelConfig(embedDim, depth, numHeads, mlpRatio, layerIndices, features, outChannels, patchSize,
+                posGrid, swiglu, HeadActivation.SIGMOID, maxDepth);
+    }
+
+    /** This architecture with a relative (ReLU) head. */
+    public ModelConfig relative() {
+        return new ModelConfig(embedDim, depth, numHeads, mlpRatio, layerIndices, features, outChannels, patchSize,
+                posGrid, swiglu);
+    }
+
+    /** True if {@code name} is a preset (relative or metric). */
+    public static boolean isPreset(String name) {
+        return Arrays.asList(PRESETS).contains(name) || Arrays.asList(METRIC_PRESETS).contains(name);
+    }
+
+    /**
+     * The official architectures: vits, vitb, vitl, vitg (relative), and the metric checkpoints
+     * vit{s,b,l}-metric-indoor (max_depth 20 m) and vit{s,b,l}-metric-outdoor (80 m).
+     */
     public static ModelConfig preset(String name) {
-        switch (name) {
+        if (name != null && Arrays.asList(METRIC_PRESETS).contains(name)) {
+            String encoder = name.substring(0, name.indexOf('-'));
+            return preset(encoder).metric(name.endsWith("-indoor") ? INDOOR_MAX_DEPTH : OUTDOOR_MAX_DEPTH);
+        }
+        switch (name == null ? "" : name) {
             case "vits":
                 return new ModelConfig(384, 12, 6, 4, new int[] {2, 5, 8, 11}, 64, new int[] {48, 96, 192, 384}, 14, 37);
             case "vitb":
@@ -73,18 +170,29 @@ public record ModelConfig(
                 return new ModelConfig(1536, 40, 24, 4, new int[] {9, 19, 29, 39}, 384,
                         new int[] {1536, 1536, 1536, 1536}, 14, 37, true);
             default:
-                throw new LoraException("unknown encoder '" + name + "' (expected one of " + String.join(", ", PRESETS) + ")");
+                throw new LoraException("unknown encoder '" + name + "' (expected one of " + String.join(", ", PRESETS)
+                        + ", " + String.join(", ", METRIC_PRESETS) + ")");
         }
     }
 
     /** The preset this config equals, if any. */
     public Optional<String> presetName() {
-        for (String p : PRESETS) {
+        for (String p : isMetric() ? METRIC_PRESETS : PRESETS) {
             if (preset(p).equals(this)) {
                 return Optional.of(p);
             }
         }
         return Optional.empty();
+    }
+
+    /** The head in words: "relative (ReLU)" or "metric (Sigmoid x max_depth 20 m)". */
+    public String describeHead() {
+        return isMetric() ? "metric (Sigmoid x max_depth " + formatMetres(maxDepth) + " m, output in metres)"
+                : "relative (ReLU, inverse depth without unit)";
+    }
+
+    private static String formatMetres(double m) {
+        return m == Math.rint(m) ? Long.toString((long) m) : Double.toString(m);
     }
 
     /** Hidden width of the feed-forward layer (SwiGLU: 2/3 of it, rounded up to a multiple of 8). */
@@ -98,15 +206,22 @@ public record ModelConfig(
         return presetName().orElse("custom") + " (embed_dim " + embedDim + ", depth " + depth + ", heads " + numHeads
                 + ", mlp_ratio " + mlpRatio + (swiglu ? " swiglu" : "") + ", layers " + Arrays.toString(layerIndices)
                 + ", features " + features + ", out_channels " + Arrays.toString(outChannels) + ", patch "
-                + patchSize + ", pos_grid " + posGrid + ")";
+                + patchSize + ", pos_grid " + posGrid + (isMetric() ? ", metric max_depth " + formatMetres(maxDepth) + " m"
+                        : "") + ")";
     }
 
     /**
      * Reads {@code model:} from a YAML file (keys embed_dim, depth, num_heads, mlp_ratio,
-     * layer_indices, features, out_channels, patch_size, pos_grid; optional swiglu), or a preset
-     * name under {@code model: {encoder: vits}}.
+     * layer_indices, features, out_channels, patch_size, pos_grid; optional swiglu,
+     * head_activation relu|sigmoid and max_depth), or a preset name under
+     * {@code model: {encoder: vits}} (also {@code vits-metric-indoor} ...). A path that is no file
+     * but a preset's name stands for that preset, so {@code --model-config vitl-metric-outdoor}
+     * works wherever a model.yaml is asked for.
      */
     public static ModelConfig fromYaml(Path file) {
+        if (!Files.exists(file) && file.getNameCount() == 1 && isPreset(file.toString())) {
+            return preset(file.toString());
+        }
         if (!Files.isRegularFile(file)) {
             throw LoraException.file(file, "model config not found");
         }
@@ -134,7 +249,21 @@ public record ModelConfig(
         }
         try {
             if (m.has("encoder") && !m.has("embed_dim")) {
+                if (m.has("head_activation") || m.has("max_depth")) {
+                    throw new LoraException("model.encoder " + m.get("encoder").asText() + ": head_activation and "
+                            + "max_depth come with the preset (use a metric preset such as vits-metric-indoor, "
+                            + "or give the whole architecture)");
+                }
                 return preset(m.get("encoder").asText());
+            }
+            HeadActivation head = m.has("head_activation") ? HeadActivation.of(m.get("head_activation").asText())
+                    : HeadActivation.RELU;
+            double maxDepth = 0;
+            if (m.has("max_depth")) {
+                if (!m.get("max_depth").isNumber()) {
+                    throw new LoraException("model.max_depth must be a number (metres)");
+                }
+                maxDepth = m.get("max_depth").asDouble();
             }
             return new ModelConfig(
                     req(m, "embed_dim").asInt(),
@@ -146,7 +275,9 @@ public record ModelConfig(
                     ints(m, "out_channels"),
                     m.has("patch_size") ? m.get("patch_size").asInt() : 14,
                     m.has("pos_grid") ? m.get("pos_grid").asInt() : 37,
-                    m.has("swiglu") && m.get("swiglu").asBoolean());
+                    m.has("swiglu") && m.get("swiglu").asBoolean(),
+                    head,
+                    maxDepth);
         } catch (LoraException e) {
             throw LoraException.file(source, e.getMessage(), e);
         }
@@ -170,6 +301,49 @@ public record ModelConfig(
             out[i] = v.get(i).asInt();
         }
         return out;
+    }
+
+    /** The official metric file names: depth_anything_v2_metric_{hypersim,vkitti}_{vits,vitb,vitl}.pth. */
+    private static final Pattern OFFICIAL_METRIC_FILE =
+            Pattern.compile("depth_anything_v2_metric_(hypersim|vkitti)_(vits|vitb|vitl)\\.pth");
+
+    /**
+     * The metric preset an official metric checkpoint's file name stands for
+     * ({@code depth_anything_v2_metric_hypersim_vits.pth} → vits-metric-indoor), if it is one.
+     */
+    public static Optional<String> officialMetricPreset(Path file) {
+        if (file == null || file.getFileName() == null) {
+            return Optional.empty();
+        }
+        Matcher m = OFFICIAL_METRIC_FILE.matcher(file.getFileName().toString());
+        if (!m.matches()) {
+            return Optional.empty();
+        }
+        return Optional.of(m.group(2) + "-metric-" + (m.group(1).equals("hypersim") ? "indoor" : "outdoor"));
+    }
+
+    /**
+     * The architecture of the checkpoint at {@code weights} (state dict {@code sd}) when no
+     * model.yaml or preset is given: a Hugging Face config.json inside the folder (or next to a
+     * safetensors file), else the shapes of {@code sd} and the official metric file names
+     * ({@link #inferFrom(Map, Path)}).
+     */
+    public static ModelConfig forWeights(Path weights, Map<String, HostTensor> sd) {
+        Optional<Path> hf = weights == null ? Optional.empty() : HfConfig.besides(weights);
+        return hf.isPresent() ? HfConfig.read(hf.get()) : inferFrom(sd, weights);
+    }
+
+    /**
+     * {@link #inferFrom(Map)}, and a metric head when {@code file} has the name of an official
+     * metric checkpoint (the shapes alone cannot tell a metric head from a relative one).
+     */
+    public static ModelConfig inferFrom(Map<String, HostTensor> sd, Path file) {
+        ModelConfig c = inferFrom(sd);
+        Optional<String> metric = officialMetricPreset(file);
+        if (metric.isPresent() && preset(metric.get()).relative().equals(c)) {
+            return preset(metric.get());
+        }
+        return c;
     }
 
     /**
@@ -216,13 +390,15 @@ public record ModelConfig(
         return o instanceof ModelConfig c && embedDim == c.embedDim && depth == c.depth && numHeads == c.numHeads
                 && mlpRatio == c.mlpRatio && Arrays.equals(layerIndices, c.layerIndices) && features == c.features
                 && Arrays.equals(outChannels, c.outChannels) && patchSize == c.patchSize && posGrid == c.posGrid
-                && swiglu == c.swiglu;
+                && swiglu == c.swiglu && headActivation == c.headActivation && maxDepth == c.maxDepth;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(embedDim, depth, numHeads, mlpRatio, Arrays.hashCode(layerIndices), features,
+        // stable across runs (cache keys): no identity hash of the enum; relative configs hash as before
+        int h = Objects.hash(embedDim, depth, numHeads, mlpRatio, Arrays.hashCode(layerIndices), features,
                 Arrays.hashCode(outChannels), patchSize, posGrid, swiglu);
+        return isMetric() ? 31 * h + Double.hashCode(maxDepth) : h;
     }
 
     @Override
