@@ -2,6 +2,7 @@ package com.loratool.cli;
 
 import ai.djl.ndarray.NDManager;
 import com.loratool.LoraException;
+import com.loratool.data.GeometryOutputs;
 import com.loratool.io.AtomicFiles;
 import com.loratool.io.Npy;
 import com.loratool.model.Compute;
@@ -66,6 +67,11 @@ public final class PredictCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common;
 
+    @Mixin
+    GeometryOptions geometry;
+
+    private GeometryOutputs geometryOutputs;
+
     @Override
     public Integer call() throws IOException {
         if (weights == null && checkpoint == null) {
@@ -75,6 +81,7 @@ public final class PredictCommand implements Callable<Integer> {
             throw new LoraException("--batch-size " + batchSize + ": must be at least 1");
         }
         List<Path> images = listImages(input);
+        geometryOutputs = geometry.outputs(images);
         Compute.setThreads(common.threads);
         DepthPredictor.loadOpenCv();
         Files.createDirectories(output);
@@ -123,6 +130,9 @@ public final class PredictCommand implements Callable<Integer> {
             AtomicFiles.writeBytes(output.resolve(stem + ".png"), bytes);
             colour.release();
             png.release();
+            if (geometryOutputs != null) {
+                geometryOutputs.write(output, stem, names.get(i), depths.get(i), h, w);
+            }
             pending.get(i).release();
             bar.step();
         }

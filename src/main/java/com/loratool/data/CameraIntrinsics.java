@@ -1,7 +1,14 @@
 package com.loratool.data;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.loratool.LoraException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * Pinhole intrinsics in pixels: {@code u = fx X / Z + cx}, {@code v = fy Y / Z + cy}, where
@@ -16,6 +23,43 @@ public record CameraIntrinsics(double fx, double fy, double cx, double cy, int w
                 || !Double.isFinite(cx) || !Double.isFinite(cy)) {
             throw new IllegalArgumentException("intrinsics need finite fx, fy > 0 and finite cx, cy, got "
                     + describe(fx, fy, cx, cy));
+        }
+    }
+
+    /** The JSON fields ({@code fx fy cx cy width height}), in that order. */
+    public Map<String, Object> toJson() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("fx", fx);
+        m.put("fy", fy);
+        m.put("cx", cx);
+        m.put("cy", cy);
+        m.put("width", width);
+        m.put("height", height);
+        return m;
+    }
+
+    /**
+     * {@code fx,fy,cx,cy} (pixels, grid size unknown), or a JSON file with {@code fx fy cx cy}
+     * and optionally {@code width height} (as {@code lora data intrinsics --json} writes).
+     */
+    public static CameraIntrinsics parseOrRead(String text) {
+        if (!text.toLowerCase(Locale.ROOT).endsWith(".json")) {
+            return parse(text);
+        }
+        Path file = Path.of(text);
+        try {
+            JsonNode n = new ObjectMapper().readTree(Files.readString(file));
+            for (String key : new String[] {"fx", "fy", "cx", "cy"}) {
+                if (n == null || !n.path(key).isNumber()) {
+                    throw LoraException.file(file, "intrinsics need a number '" + key + "'");
+                }
+            }
+            return new CameraIntrinsics(n.get("fx").asDouble(), n.get("fy").asDouble(), n.get("cx").asDouble(),
+                    n.get("cy").asDouble(), n.path("width").asInt(0), n.path("height").asInt(0));
+        } catch (IOException e) {
+            throw LoraException.file(file, "cannot read intrinsics (" + e.getMessage() + ")");
+        } catch (IllegalArgumentException e) {
+            throw LoraException.file(file, e.getMessage());
         }
     }
 
