@@ -103,4 +103,30 @@ class GeometryCommandsTest {
         assertTrue(err.toString().contains("--align-to"), err.toString());
         assertTrue(Files.notExists(tmp.resolve("o")), "nothing written");
     }
+
+    @Test
+    void evalCompletionWithPredictionsScoresAPerfectPredictionNearZero() throws Exception {
+        Path data = tmp.resolve("d");
+        Files.createDirectories(data.resolve("images"));
+        Files.writeString(data.resolve("images").resolve("a.png"), "not decoded with --predictions");
+        int h = 40;
+        int w = 60;
+        float[] z = new float[h * w];
+        float[] pred = new float[h * w];
+        for (int i = 0; i < z.length; i++) {
+            z[i] = (float) (900 + 3 * (i % w) + 40 * Math.sin(i / w / 6.0));
+            pred[i] = 2000f / z[i] - 1f;
+        }
+        Npy.write(data.resolve("depth").resolve("a.npy"), new long[] {h, w}, z);
+        Npy.write(tmp.resolve("p").resolve("a.npy"), new long[] {h, w}, pred);
+        Path csv = tmp.resolve("c.csv");
+        StringWriter err = new StringWriter();
+        assertEquals(0, run(new StringWriter(), err, "eval-completion", "--data", data.toString(), "--predictions",
+                tmp.resolve("p").toString(), "--hole-fraction", "0.2", "--output", csv.toString()), err.toString());
+        String[] all = Files.readAllLines(csv).get(2).split(",");
+        assertTrue(all[0].startsWith("all"), all[0]);
+        assertEquals(Math.round(0.2 * h * w), Long.parseLong(all[1]));
+        assertTrue(Double.parseDouble(all[2]) < 1e-2, "completion MAE " + all[2]);
+        assertTrue(Double.parseDouble(all[5]) > 1, "nearest-neighbour MAE " + all[5]);
+    }
 }
