@@ -17,7 +17,7 @@ import picocli.CommandLine.Spec;
 /** {@code lora data check | preview}: inspect a data folder and look at the prepared samples. */
 @Command(name = "data", mixinStandardHelpOptions = true,
         description = "Inspect a data folder (<root>/images + <root>/depth) and preview prepared samples.",
-        subcommands = {DataCommand.Check.class, DataCommand.PreviewCmd.class})
+        subcommands = {DataCommand.Check.class, DataCommand.PreviewCmd.class, IntrinsicsCommand.class})
 public final class DataCommand implements Runnable {
     @Spec
     CommandSpec spec;

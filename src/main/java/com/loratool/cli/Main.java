@@ -43,6 +43,7 @@ public final class Main implements Runnable {
         cl.addSubcommand("predict", new PredictCommand());
         cl.addSubcommand("train", new TrainCommand());
         cl.addSubcommand("eval", new EvalCommand());
+        cl.addSubcommand("eval-completion", new CompletionEvalCommand());
         cl.addSubcommand("export", new ExportCommand());
         cl.addSubcommand("import", new ImportCommand());
         cl.addSubcommand("benchmark", new BenchmarkCommand());

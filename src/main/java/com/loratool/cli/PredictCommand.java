@@ -5,6 +5,7 @@ import com.loratool.LoraException;
 import com.loratool.config.DataConfig;
 import com.loratool.config.RunFolder;
 import com.loratool.config.Sizing;
+import com.loratool.data.GeometryOutputs;
 import com.loratool.model.Compute;
 import com.loratool.model.DepthAnythingV2;
 import com.loratool.model.DepthPredictor;
@@ -72,7 +73,11 @@ public final class PredictCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common;
 
+    @Mixin
+    GeometryOptions geometry;
+
     private DepthWriter writer;
+    private GeometryOutputs geometryOutputs;
 
     @Override
     public Integer call() throws IOException {
@@ -83,6 +88,7 @@ public final class PredictCommand implements Callable<Integer> {
             throw new LoraException("--batch-size " + batchSize + ": must be at least 1");
         }
         List<Path> images = listImages(input);
+        geometryOutputs = geometry.outputs(images);
         Compute.setThreads(common.threads);
         DepthPredictor.loadOpenCv();
         Files.createDirectories(output);
@@ -128,7 +134,11 @@ public final class PredictCommand implements Callable<Integer> {
         for (int i = 0; i < pending.size(); i++) {
             int h = pending.get(i).rows();
             int w = pending.get(i).cols();
-            writer.write(output, stem(names.get(i)), depths.get(i), h, w);
+            String stem = stem(names.get(i));
+            writer.write(output, stem, depths.get(i), h, w);
+            if (geometryOutputs != null) {
+                geometryOutputs.write(output, stem, names.get(i), depths.get(i), h, w);
+            }
             pending.get(i).release();
             bar.step();
         }

@@ -56,6 +56,132 @@ public record DisparityAlignment(double scale, double shift, double floor) {
         return new DisparityAlignment(s, dm - s * pm, 1.0 / (DEPTH_CAP_FACTOR * maxZ));
     }
 
+    /** Huber tuning constant (95 % efficiency for Gaussian residuals). */
+    public static final double HUBER_K = 1.345;
+    /** Most reweighting steps of {@link #fitRobust}. */
+    public static final int ROBUST_ITERATIONS = 50;
+
+    /**
+     * Robust variant of {@link #fit}: Huber M-estimate by iteratively reweighted least squares,
+     * started from the least-squares fit. Each step takes the residuals
+     * {@code r = s p + t - 1/Z}, their scale {@code sigma = 1.4826 median|r|} (MAD), weights
+     * {@code w = min(1, k sigma / |r|)} with {@code k = 1.345}, and solves the weighted least
+     * squares; it stops when s and t change by less than 1e-12 relative, after at most 50 steps.
+     * Gross outliers (sensor artefacts, mirror-like spots) pull with a bounded force k sigma
+     * instead of their full residual, so their effect on s and t stays at the inliers' noise level.
+     * The floor is the same as {@link #fit}'s.
+     */
+    public static DisparityAlignment fitRobust(float[] pred, float[] depth, boolean[] measured) {
+        DisparityAlignment a = fit(pred, depth, measured);
+        if (Double.isNaN(a.shift)) {
+            return a;
+        }
+        int n = 0;
+        double meanAbs = 0;
+        for (int i = 0; i < pred.length; i++) {
+            if (measured[i]) {
+                n++;
+                meanAbs += 1.0 / depth[i];
+            }
+        }
+        meanAbs /= n;
+        double[] r = new double[n];
+        double[] wt = new double[pred.length];
+        for (int it = 0; it < ROBUST_ITERATIONS; it++) {
+            int k = 0;
+            for (int i = 0; i < pred.length; i++) {
+                if (measured[i]) {
+                    r[k++] = Math.abs(a.disparity(pred[i]) - 1.0 / depth[i]);
+                }
+            }
+            double sigma = Math.max(1.4826 * median(r), 1e-12 * meanAbs);
+            double c = HUBER_K * sigma;
+            for (int i = 0; i < pred.length; i++) {
+                if (measured[i]) {
+                    double ri = Math.abs(a.disparity(pred[i]) - 1.0 / depth[i]);
+                    wt[i] = ri <= c ? 1.0 : c / ri;
+                }
+            }
+            DisparityAlignment next = weightedFit(pred, depth, measured, wt, a.floor);
+            boolean done = Math.abs(next.scale - a.scale) <= 1e-12 * Math.abs(a.scale) + 1e-300
+                    && Math.abs(next.shift - a.shift) <= 1e-12 * (Math.abs(a.shift) + meanAbs);
+            a = next;
+            if (done) {
+                break;
+            }
+        }
+        return a;
+    }
+
+    private static DisparityAlignment weightedFit(float[] pred, float[] depth, boolean[] measured, double[] w,
+            double floor) {
+        double sw = 0, sp = 0, sd = 0;
+        for (int i = 0; i < pred.length; i++) {
+            if (measured[i]) {
+                sw += w[i];
+                sp += w[i] * pred[i];
+                sd += w[i] / depth[i];
+            }
+        }
+        double pm = sp / sw;
+        double dm = sd / sw;
+        double cov = 0, var = 0;
+        for (int i = 0; i < pred.length; i++) {
+            if (measured[i]) {
+                double pc = pred[i] - pm;
+                cov += w[i] * pc * (1.0 / depth[i] - dm);
+                var += w[i] * pc * pc;
+            }
+        }
+        double s = var > 0 ? cov / var : 0;
+        return new DisparityAlignment(s, dm - s * pm, floor);
+    }
+
+    /** Median of the values (reorders them; quickselect, O(n) on average). */
+    static double median(double[] v) {
+        int n = v.length;
+        double hi = select(v, n / 2);
+        if (n % 2 == 1) {
+            return hi;
+        }
+        double lo = Double.NEGATIVE_INFINITY;
+        for (int i = 0; i < n / 2; i++) {
+            lo = Math.max(lo, v[i]); // after select, v[0 .. n/2-1] hold the smaller half
+        }
+        return 0.5 * (lo + hi);
+    }
+
+    private static double select(double[] v, int k) {
+        int lo = 0, hi = v.length - 1;
+        while (lo < hi) {
+            double pivot = v[(lo + hi) >>> 1];
+            int i = lo, j = hi;
+            while (i <= j) {
+                while (v[i] < pivot) {
+                    i++;
+                }
+                while (v[j] > pivot) {
+                    j--;
+                }
+                if (i <= j) {
+                    double t = v[i];
+                    v[i] = v[j];
+                    v[j] = t;
+                    i++;
+                    j--;
+                }
+            }
+            if (k <= j) {
+                hi = j;
+            } else if (k >= i) {
+                lo = i;
+            } else {
+                break;
+            }
+        }
+        return v[k];
+    }
+
     /** The aligned disparity of one predicted value, before the floor. */
     public double disparity(float p) {
         return scale * p + shift;

@@ -1,0 +1,171 @@
+package com.loratool.cli;
+
+import ai.djl.ndarray.NDManager;
+import com.loratool.LoraException;
+import com.loratool.config.DataConfig;
+import com.loratool.data.CompletionEval;
+import com.loratool.data.DepthMap;
+import com.loratool.data.DepthReader;
+import com.loratool.data.Pair;
+import com.loratool.data.Pairing;
+import com.loratool.io.AtomicFiles;
+import com.loratool.io.Npy;
+import com.loratool.io.NpyArray;
+import com.loratool.model.Compute;
+import com.loratool.model.DepthAnythingV2;
+import com.loratool.model.DepthPredictor;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.opencv.core.Mat;
+import org.opencv.imgcodecs.Imgcodecs;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code lora eval-completion}: how well predict --complete fills holes, on holes punched into
+ * measured areas (a separate command so that {@code lora eval} stays the adapters' report).
+ */
+@Command(name = "eval-completion", mixinStandardHelpOptions = true,
+        description = {"Measure depth completion (lora predict --align-to --complete) where the answer is known: "
+                + "seeded random blobs of measured pixels are hidden, the prediction is aligned to the rest, and the "
+                + "fill is compared with the hidden values, next to nearest-neighbour filling and the aligned "
+                + "prediction alone (MAE and RMSE in mm, AbsRel; docs/geometry.md)."})
+final class CompletionEvalCommand implements Callable<Integer> {
+    @Option(names = "--data", required = true, paramLabel = "DIR", description = "Data folder (images/ + depth/).")
+    Path data;
+
+    @Option(names = "--predictions", paramLabel = "DIR",
+            description = "Relative predictions from lora predict (<image stem>.npy); instead of a model.")
+    Path predictions;
+
+    @Option(names = "--weights", paramLabel = "FILE", description = "Model weights (as lora predict).")
+    Path weights;
+
+    @Option(names = "--checkpoint", paramLabel = "DIR", description = "A LoRA checkpoint folder (as lora predict).")
+    Path checkpoint;
+
+    @Option(names = "--model-config", paramLabel = "FILE", description = "Architecture YAML (as lora predict).")
+    Path modelConfig;
+
+    @Option(names = "--input-size", defaultValue = "518", description = "Network input size. Default: ${DEFAULT-VALUE}.")
+    int inputSize;
+
+    @Option(names = "--hole-fraction", defaultValue = "0.1",
+            description = "Share of each image's measured pixels hidden. Default: ${DEFAULT-VALUE}.")
+    double holeFraction;
+
+    @Option(names = "--seed", defaultValue = "0", description = "Seed of the holes. Default: ${DEFAULT-VALUE}.")
+    long seed;
+
+    @Option(names = "--align", defaultValue = "ls", paramLabel = "ls|robust",
+            description = "Scale-and-shift fit (as lora predict). Default: ${DEFAULT-VALUE}.")
+    String align;
+
+    @Option(names = "--output", paramLabel = "FILE.csv", description = "Also write the table as CSV.")
+    Path output;
+
+    @Mixin
+    CommonOptions common;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        if (!align.equals("ls") && !align.equals("robust")) {
+            throw new LoraException("--align " + align + ": expected ls or robust");
+        }
+        if (!(holeFraction > 0 && holeFraction < 1)) {
+            throw new LoraException("--hole-fraction " + holeFraction + ": must be in (0, 1)");
+        }
+        if ((predictions == null) == (weights == null && checkpoint == null)) {
+            throw new LoraException("give either --predictions DIR or a model (--weights FILE / --checkpoint DIR)");
+        }
+        DataConfig cfg = DataConfig.defaults(data);
+        Pairing.Result pairs = Pairing.pair(cfg);
+        PrintWriter out = spec.commandLine().getOut();
+        StringBuilder csv = new StringBuilder("image,pixels,completion_mae_mm,completion_rmse_mm,completion_absrel,"
+                + "nearest_mae_mm,nearest_rmse_mm,nearest_absrel,aligned_mae_mm,aligned_rmse_mm,aligned_absrel\n");
+        String fmt = "%-40s %8s  %9s %9s %8s  %9s %9s %8s  %9s %8s%n";
+        out.printf(fmt, "image", "pixels", "compl mm", "rmse mm", "absrel", "nn mm", "rmse mm", "absrel", "pred mm",
+                "absrel");
+        CompletionEval.Result total = CompletionEval.Result.NONE;
+        DepthPredictor.loadOpenCv();
+        Compute.setThreads(common.threads);
+        try (NDManager base = NDManager.newBaseManager(Compute.device(common.device.name()))) {
+            DepthPredictor predictor = null;
+            if (predictions == null) {
+                DepthAnythingV2 model = checkpoint != null ? CheckpointModel.load(checkpoint, weights, modelConfig, base)
+                        : DepthAnythingV2.fromCheckpoint(weights, modelConfig, base);
+                predictor = new DepthPredictor(model, inputSize);
+            }
+            for (int k = 0; k < pairs.pairs().size(); k++) {
+                Pair p = pairs.pairs().get(k);
+                DepthMap z = DepthReader.read(p.depth(), cfg);
+                float[] pred = predictor != null ? predict(predictor, p.image()) : readPrediction(p.image(), z);
+                if (pred.length != z.z().length) {
+                    throw LoraException.file(p.image(), "image and depth " + p.depth().getFileName() + " differ in size");
+                }
+                if (z.countMeasured() < 10) {
+                    out.printf("%-40s skipped: fewer than 10 measured pixels%n", p.stem());
+                    continue;
+                }
+                boolean[] holes = CompletionEval.punchHoles(z.z(), z.h(), z.w(), holeFraction, seed + k);
+                CompletionEval.Result r = CompletionEval.evaluate(pred, z.z(), holes, z.h(), z.w(),
+                        align.equals("robust"));
+                total = total.plus(r);
+                row(out, fmt, csv, p.stem(), r);
+            }
+        }
+        row(out, fmt, csv, "all (pixel-weighted)", total);
+        if (output != null) {
+            AtomicFiles.writeString(output, csv.toString());
+        }
+        return 0;
+    }
+
+    private static float[] predict(DepthPredictor predictor, Path image) {
+        Mat m = Imgcodecs.imread(image.toString());
+        if (m.empty()) {
+            throw LoraException.file(image, "cannot read the image (missing, unsupported or corrupt)");
+        }
+        try {
+            return predictor.predict(m);
+        } finally {
+            m.release();
+        }
+    }
+
+    private float[] readPrediction(Path image, DepthMap z) {
+        Path f = predictions.resolve(PredictCommand.stem(image) + ".npy");
+        NpyArray a = Npy.read(f);
+        if (a.shape().length != 2 || a.shape()[0] != z.h() || a.shape()[1] != z.w()) {
+            throw LoraException.file(f, "expected an " + z.h() + " x " + z.w() + " prediction, got " + a.shapeString());
+        }
+        return a.data();
+    }
+
+    private static void row(PrintWriter out, String fmt, StringBuilder csv, String name, CompletionEval.Result r) {
+        CompletionEval.Errors c = r.completion();
+        CompletionEval.Errors n = r.nearest();
+        CompletionEval.Errors a = r.aligned();
+        out.printf(Locale.ROOT, fmt, name, c.n(), f(c.maeMm()), f(c.rmseMm()), g(c.absRel()), f(n.maeMm()),
+                f(n.rmseMm()), g(n.absRel()), f(a.maeMm()), g(a.absRel()));
+        csv.append(String.format(Locale.ROOT, "%s,%d,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g%n", name, c.n(),
+                c.maeMm(), c.rmseMm(), c.absRel(), n.maeMm(), n.rmseMm(), n.absRel(), a.maeMm(), a.rmseMm(),
+                a.absRel()));
+    }
+
+    private static String f(double v) {
+        return String.format(Locale.ROOT, "%.3f", v);
+    }
+
+    private static String g(double v) {
+        return String.format(Locale.ROOT, "%.5f", v);
+    }
+}

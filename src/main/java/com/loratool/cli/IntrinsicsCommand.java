@@ -1,0 +1,117 @@
+package com.loratool.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.loratool.LoraException;
+import com.loratool.config.DataConfig;
+import com.loratool.data.CameraIntrinsics;
+import com.loratool.data.IntrinsicsFit;
+import com.loratool.data.PointCloud;
+import com.loratool.io.AtomicFiles;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code lora data intrinsics}: pinhole fx, fy, cx, cy fitted to measured organised XYZ clouds. */
+@Command(name = "intrinsics", mixinStandardHelpOptions = true,
+        description = {"Fit pinhole intrinsics (fx, fy, cx, cy in pixels) to organised H x W x 3 XYZ clouds by least "
+                + "squares: X/Z = (u - cx)/fx, Y/Z = (v - cy)/fy over measured pixels (docs/geometry.md).",
+            "Prints one fit per file and, for several files, one joint fit (same camera, same resolution)."})
+final class IntrinsicsCommand implements Callable<Integer> {
+    @Option(names = "--data", required = true, paramLabel = "DIR|FILE",
+            description = "An XYZ .npy/.npz file, a data folder (its depth/ sub-folder) or a folder of clouds.")
+    Path data;
+
+    @Option(names = "--json", paramLabel = "FILE",
+            description = "Write the (joint) fit as JSON; --intrinsics FILE.json of lora predict reads it.")
+    Path json;
+
+    @Option(names = "--npz-key", description = "Array name inside .npz files.")
+    String npzKey;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws IOException {
+        List<Path> files = clouds(data);
+        DataConfig cfg = DataConfig.defaults(Files.isDirectory(data) ? data : data.toAbsolutePath().getParent());
+        if (npzKey != null) {
+            cfg = new DataConfig(cfg.root(), cfg.imagesDir(), cfg.depthDir(), null, null, null, null, null, null,
+                    null, null, null, null, null, false, "mm", 1.0, npzKey);
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        int nameW = Math.max(4, files.stream().mapToInt(f -> f.getFileName().toString().length()).max().orElse(4));
+        String fmt = "%-" + nameW + "s  %10s  %10s  %9s  %9s  %9s  %8s  %9s%n";
+        out.printf(fmt, "file", "fx", "fy", "cx", "cy", "pixels", "rms px", "rms mm");
+        IntrinsicsFit last = null;
+        double worst = 0;
+        for (Path f : files) {
+            last = IntrinsicsFit.of(PointCloud.read(f, cfg), f);
+            worst = Math.max(worst, last.rmsPixels());
+            print(out, fmt, f.getFileName().toString(), last);
+        }
+        IntrinsicsFit result = last;
+        if (files.size() > 1) {
+            result = IntrinsicsFit.joint(files, cfg);
+            print(out, fmt, "joint (" + files.size() + " files)", result);
+            if (result.rmsPixels() > 2 * worst + 0.05) {
+                out.printf(Locale.ROOT, "note: the joint fit's residual (%.3f px) is well above every single file's "
+                        + "(at most %.3f px): the files do not share one camera setting%n", result.rmsPixels(), worst);
+            }
+        }
+        out.println("rms px: reprojection residual in pixels (u and v together); rms mm: the same in X and Y (mm)");
+        if (json != null) {
+            Map<String, Object> m = new LinkedHashMap<>(result.toJson());
+            m.put("files", files.stream().map(Path::toString).toList());
+            AtomicFiles.writeString(json, new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
+                    .writeValueAsString(m) + "\n");
+            out.println("wrote " + json);
+        }
+        return 0;
+    }
+
+    private static void print(PrintWriter out, String fmt, String name, IntrinsicsFit fit) {
+        CameraIntrinsics k = fit.intrinsics();
+        out.printf(Locale.ROOT, fmt, name, f(k.fx()), f(k.fy()), f(k.cx()), f(k.cy()), fit.pixels(),
+                String.format(Locale.ROOT, "%.4f", fit.rmsPixels()), String.format(Locale.ROOT, "%.4f", fit.rmsMm()));
+    }
+
+    private static String f(double v) {
+        return String.format(Locale.ROOT, "%.3f", v);
+    }
+
+    /** The file itself, or the .npy/.npz files of DIR/depth (if present) or DIR, in name order. */
+    static List<Path> clouds(Path data) throws IOException {
+        if (Files.isRegularFile(data)) {
+            return List.of(data);
+        }
+        if (!Files.isDirectory(data)) {
+            throw LoraException.file(data, "no such file or folder");
+        }
+        Path dir = Files.isDirectory(data.resolve("depth")) ? data.resolve("depth") : data;
+        List<Path> out;
+        try (Stream<Path> s = Files.list(dir)) {
+            out = new ArrayList<>(s.filter(Files::isRegularFile).filter(p -> {
+                String n = p.getFileName().toString().toLowerCase(Locale.ROOT);
+                return n.endsWith(".npy") || n.endsWith(".npz");
+            }).sorted().toList());
+        }
+        if (out.isEmpty()) {
+            throw LoraException.file(dir, "no .npy/.npz point clouds in the folder");
+        }
+        return out;
+    }
+}

@@ -1,0 +1,218 @@
+package com.loratool.data;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.loratool.LoraException;
+import com.loratool.config.DataConfig;
+import com.loratool.io.AtomicFiles;
+import com.loratool.io.Npy;
+import com.loratool.io.Ply;
+import com.loratool.metrics.DisparityAlignment;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * The metric outputs of {@code lora predict} for a relative model next to a depth sensor:
+ * per image, the predicted disparity aligned to the sensor's depth ({@code <stem>_depth.npy}),
+ * optionally the sensor's depth completed with it ({@code <stem>_completed.npy}) and a point cloud
+ * ({@code <stem>.ply}, plus {@code <stem>_xyz.npy} when the depth files are not XYZ already), and
+ * {@code <stem>_align.json} (scale, shift, intrinsics). Depth files take the sensor file's layout:
+ * {@code H x W x 3} XYZ (mm, the camera export's layout) when it is an organised cloud, else
+ * {@code H x W} Z (mm). In the XYZ layout the completed cloud keeps the sensor's own X, Y, Z at
+ * measured pixels; everything else is back-projected through the intrinsics. See
+ * {@link DepthCompletion} for the formulas.
+ */
+public final class GeometryOutputs {
+    /**
+     * What to write. {@code alignTo}: a depth file (used for every image) or a folder paired by
+     * stem; {@code intrinsics}: given or fitted elsewhere (resized to each image when its grid is
+     * known), else fitted from each XYZ sensor file itself.
+     */
+    public record Settings(Path alignTo, boolean robust, boolean complete, boolean pointCloud, boolean asciiPly,
+            CameraIntrinsics intrinsics) {}
+
+    private final Settings settings;
+    private final DataConfig depthConfig;
+    private final Map<Path, Path> sensorFiles = new HashMap<>();
+
+    /** Pairs every image with its sensor file before anything is written. */
+    public GeometryOutputs(Settings settings, List<Path> images) {
+        if (settings.alignTo() == null) {
+            throw new IllegalArgumentException("alignTo is required");
+        }
+        this.settings = settings;
+        Path a = settings.alignTo();
+        this.depthConfig = DataConfig.defaults(Files.isDirectory(a) ? a : a.toAbsolutePath().getParent());
+        if (Files.isRegularFile(a)) {
+            for (Path img : images) {
+                sensorFiles.put(img, a);
+            }
+        } else if (Files.isDirectory(a)) {
+            Map<String, Path> byStem = depthFilesByStem(a);
+            List<String> missing = new ArrayList<>();
+            for (Path img : images) {
+                String stem = Pairing.stem(img.getFileName().toString(), DataConfig.DEFAULT_SUFFIXES);
+                Path f = byStem.get(stem);
+                if (f == null) {
+                    missing.add(img.getFileName().toString());
+                } else {
+                    sensorFiles.put(img, f);
+                }
+            }
+            if (!missing.isEmpty()) {
+                throw LoraException.file(a, "no depth file for " + missing.size() + " image(s): "
+                        + String.join(", ", missing.subList(0, Math.min(5, missing.size())))
+                        + (missing.size() > 5 ? ", ..." : "") + " (paired by stem)");
+            }
+        } else {
+            throw LoraException.file(a, "no such depth file or folder");
+        }
+    }
+
+    private static Map<String, Path> depthFilesByStem(Path dir) {
+        Map<String, Path> out = new HashMap<>();
+        try (Stream<Path> s = Files.list(dir)) {
+            for (Path f : s.filter(Files::isRegularFile).sorted().toList()) {
+                if (!Pairing.DEPTH_EXTENSIONS.contains(Pairing.extension(f))) {
+                    continue;
+                }
+                String stem = Pairing.stem(f.getFileName().toString(), DataConfig.DEFAULT_SUFFIXES);
+                Path old = out.put(stem, f);
+                if (old != null) {
+                    throw LoraException.file(dir, "two depth files for stem " + stem + ": "
+                            + old.getFileName() + ", " + f.getFileName());
+                }
+            }
+        } catch (IOException e) {
+            throw LoraException.file(dir, "cannot list (" + e.getMessage() + ")", e);
+        }
+        return out;
+    }
+
+    /** The files written for one image, for messages and tests. */
+    public record Written(List<Path> files, DisparityAlignment alignment, CameraIntrinsics intrinsics) {}
+
+    /** Aligns {@code pred} (disparity, h x w, the image's size) and writes {@code <stem>_*} into {@code dir}. */
+    public Written write(Path dir, String stem, Path image, float[] pred, int h, int w) {
+        Path file = sensorFiles.get(image);
+        PointCloud cloud = PointCloud.readIfXyz(file, depthConfig);
+        DepthMap sensor = cloud != null ? new DepthMap(cloud.h(), cloud.w(), cloud.z())
+                : DepthReader.read(file, depthConfig);
+        float[] z = sensor.z();
+        int zh = sensor.h();
+        int zw = sensor.w();
+        if (zh != h || zw != w) {
+            throw LoraException.file(file, "depth is " + zh + "x" + zw + " but image " + image.getFileName() + " is "
+                    + h + "x" + w + " (sensor depth must be registered to the colour image)");
+        }
+        DisparityAlignment a;
+        try {
+            a = DepthCompletion.fit(pred, z, settings.robust());
+        } catch (IllegalArgumentException e) {
+            throw LoraException.file(file, "no measured pixel to align the prediction to");
+        }
+        float[] aligned = new float[pred.length];
+        for (int i = 0; i < pred.length; i++) {
+            aligned[i] = (float) a.depth(pred[i]);
+        }
+        float[] completed = settings.complete() ? DepthCompletion.complete(aligned, z, h, w) : null;
+        CameraIntrinsics k = settings.intrinsics() != null ? settings.intrinsics().resizedTo(w, h)
+                : cloud != null ? IntrinsicsFit.of(cloud, file).intrinsics() : null;
+        if (settings.pointCloud() && k == null) {
+            throw LoraException.file(file, "--point-cloud needs intrinsics: give --intrinsics or --intrinsics-from "
+                    + "(or align to an XYZ point-cloud file, whose intrinsics are fitted)");
+        }
+        boolean xyz = cloud != null;
+        List<Path> written = new ArrayList<>();
+        written.add(writeDepth(dir.resolve(stem + "_depth.npy"), aligned, h, w, xyz ? k : null));
+        if (completed != null) {
+            Path f = dir.resolve(stem + "_completed.npy");
+            if (xyz) {
+                keepMeasured(PointCloud.fromDepth(completed, h, w, k), cloud).writeNpy(f);
+            } else {
+                Npy.write(f, new long[] {h, w}, completed);
+            }
+            written.add(f);
+        }
+        if (settings.pointCloud()) {
+            float[] fin = completed != null ? completed : aligned;
+            if (xyz && completed != null) {
+                Path ply = dir.resolve(stem + ".ply");
+                Ply.write(ply, keepMeasured(PointCloud.fromDepth(fin, h, w, k), cloud).xyz(), settings.asciiPly());
+                written.add(ply);
+            } else {
+                written.addAll(writeCloud(dir, stem, fin, h, w, k, !xyz, settings.asciiPly()));
+            }
+        }
+        Map<String, Object> info = new LinkedHashMap<>();
+        info.put("image", image.toString());
+        info.put("depth", file.toString());
+        info.put("fit", settings.robust() ? "huber" : "least_squares");
+        info.put("scale", a.scale());
+        info.put("shift", a.shift());
+        info.put("depth_cap_mm", 1.0 / a.floor());
+        info.put("layout", xyz ? "xyz" : "z");
+        if (k != null) {
+            info.put("intrinsics", k.toJson());
+        }
+        Path json = dir.resolve(stem + "_align.json");
+        try {
+            AtomicFiles.writeString(json, new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
+                    .writeValueAsString(info) + "\n");
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+        written.add(json);
+        return new Written(written, a, k);
+    }
+
+    /** {@code filled} with the sensor's own X, Y, Z at its measured pixels (bit for bit). */
+    private static PointCloud keepMeasured(PointCloud filled, PointCloud sensor) {
+        float[] out = filled.xyz();
+        float[] in = sensor.xyz();
+        for (int i = 0; i < in.length; i += 3) {
+            if (DepthMap.measured(in[i + 2])) {
+                out[i] = in[i];
+                out[i + 1] = in[i + 1];
+                out[i + 2] = in[i + 2];
+            }
+        }
+        return filled;
+    }
+
+    private static Path writeDepth(Path file, float[] z, int h, int w, CameraIntrinsics xyz) {
+        if (xyz != null) {
+            PointCloud.fromDepth(z, h, w, xyz).writeNpy(file);
+        } else {
+            Npy.write(file, new long[] {h, w}, z);
+        }
+        return file;
+    }
+
+    /**
+     * {@code <stem>.ply} (and {@code <stem>_xyz.npy} if {@code npy}) of metric depth {@code z}
+     * (mm, h x w) through intrinsics {@code k}; for any metric depth, e.g. a metric model's.
+     */
+    public static List<Path> writeCloud(Path dir, String stem, float[] z, int h, int w, CameraIntrinsics k,
+            boolean npy, boolean ascii) {
+        PointCloud c = PointCloud.fromDepth(z, h, w, k);
+        List<Path> out = new ArrayList<>();
+        if (npy) {
+            Path f = dir.resolve(stem + "_xyz.npy");
+            c.writeNpy(f);
+            out.add(f);
+        }
+        Path ply = dir.resolve(stem + ".ply");
+        Ply.write(ply, c.xyz(), ascii);
+        out.add(ply);
+        return out;
+    }
+}
