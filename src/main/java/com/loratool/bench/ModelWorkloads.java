@@ -152,7 +152,7 @@ public final class ModelWorkloads implements Workloads.Setup {
             cfg.train.earlyStopping = 0;
             Path runDir = scratch.resolve("run-" + System.identityHashCode(this) + "-" + (run++));
             Trainer trainer = new Trainer(cfg, lora, model::forward, manager,
-                    new TrainingData(samples, List.of()), cfg.model.weights, "benchmark", null,
+                    new TrainingData(samples, List.of()), new Trainer.BaseWeights(cfg.model.weights, "benchmark", null),
                     new Trainer.Options(runDir, false, true, null));
             try {
                 Trainer.Result r = trainer.run();
