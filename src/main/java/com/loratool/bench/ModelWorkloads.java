@@ -148,7 +148,7 @@ public final class ModelWorkloads implements Workloads.Setup {
             c.train.earlyStopping = 0;
             Path runDir = scratch.resolve("run-" + System.identityHashCode(this) + "-" + (run++));
             Trainer trainer = new Trainer(c, lora, model::forward, manager,
-                    new TrainingData(samples, List.of()), c.model.weights, "benchmark", null,
+                    new TrainingData(samples, List.of()), new Trainer.BaseWeights(c.model.weights, "benchmark", null),
                     new Trainer.Options(runDir, false, true, null));
             try {
                 Trainer.Result r = trainer.run();

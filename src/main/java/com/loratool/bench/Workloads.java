@@ -47,9 +47,6 @@ public final class Workloads {
             cfg.model.preset = base.arch();
             cfg.lora.r = base.rank();
             cfg.lora.targets = new ArrayList<>(base.targets());
-            // MSE like the PyTorch peer (peer_train.py); also robust on random weights, where the
-            // scale-and-shift-invariant loss can meet an all-zero prediction and give NaN gradients
-            cfg.train.loss = "mse";
         } else {
             cfg = ConfigLoader.load(config, List.of());
             if (synthetic) {

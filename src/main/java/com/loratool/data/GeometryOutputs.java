@@ -1,8 +1,8 @@
 package com.loratool.data;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.loratool.LoraException;
 import com.loratool.config.DataConfig;
 import com.loratool.io.AtomicFiles;

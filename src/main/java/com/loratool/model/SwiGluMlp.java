@@ -20,6 +20,9 @@ public final class SwiGluMlp extends Module implements FeedForward {
     @Override
     public NDArray forward(NDArray x) {
         NDList parts = w12.forward(x).split(2, -1);
-        return w3.forward(Activation.swish(parts.get(0), 1f).mul(parts.get(1)));
+        // silu(x1) = x1 * sigmoid(x1); not Activation.swish(x1, 1f), which multiplies by beta through a
+        // Java-buffer constant that autograd reads after it is freed (see model.nn.Scalars)
+        NDArray x1 = parts.get(0);
+        return w3.forward(x1.mul(Activation.sigmoid(x1)).mul(parts.get(1)));
     }
 }

@@ -90,7 +90,8 @@ public final class TrainRun {
                     .valueToTree(base.config());
             try (LoraModel lora = LoraInjector.inject(base.model(), cfg.lora, cfg.train.seed, manager)) {
                 Trainer trainer = new Trainer(cfg, lora, base.model()::forward, manager, data,
-                        cfg.model.weights, sha, mc, new Trainer.Options(runDir, resume, quiet, console));
+                        new Trainer.BaseWeights(cfg.model.weights, sha, mc),
+                        new Trainer.Options(runDir, resume, quiet, console));
                 return trainer.run();
             }
         }

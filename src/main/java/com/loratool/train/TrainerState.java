@@ -16,4 +16,22 @@ public class TrainerState {
     public int bestEpoch;
     /** Epochs since val_metric last improved (early stopping). */
     public int epochsWithoutImprovement;
+
+    /**
+     * Counts the finished epoch's metric value: true (and the new best) when it is finite and
+     * better than the best so far (higher or lower as {@code higherIsBetter} says).
+     */
+    boolean recordEpoch(int finishedEpoch, double metric, boolean higherIsBetter) {
+        epoch = finishedEpoch;
+        boolean improved = Double.isFinite(metric)
+                && (bestEpoch == 0 || (higherIsBetter ? metric > bestValue : metric < bestValue));
+        if (improved) {
+            bestValue = metric;
+            bestEpoch = finishedEpoch;
+            epochsWithoutImprovement = 0;
+        } else {
+            epochsWithoutImprovement++;
+        }
+        return improved;
+    }
 }

@@ -37,7 +37,7 @@ class TrainSpeedBench {
         try (NDManager m = NDManager.newBaseManager()) {
             TrainRun.Base base = TrainRun.loadBase(c, m);
             try (LoraModel lm = LoraInjector.inject(base.model(), c.lora, 1, m)) {
-                Trainer.Result r = new Trainer(c, lm, base.model()::forward, m, data, "random", "random", null,
+                Trainer.Result r = new Trainer(c, lm, base.model()::forward, m, data, new Trainer.BaseWeights("random", "random", null),
                         new Trainer.Options(dir, false, true, null)).run();
                 double[] secs = r.rows().stream().mapToDouble(MetricsCsv.Row::seconds).toArray();
                 double[] later = Arrays.copyOfRange(secs, secs.length > 1 ? 1 : 0, secs.length);

@@ -6,8 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.loratool.LoraException;
 import com.loratool.config.RunConfig;
 import com.loratool.io.HostTensor;
@@ -48,45 +50,114 @@ class TrainerTest {
 
     static final TrainingData DATA = new TrainingData(TinyModels.samples(5, 28, 42, 1), TinyModels.samples(2, 28, 42, 2));
 
-    /** Trains a fresh tiny model; returns the adapter tensors at the end. */
+    static final Trainer.BaseWeights BASE = new Trainer.BaseWeights("tiny", "0", null);
+
+    static Trainer trainer(RunConfig c, LoraModel lm, Trainer.DepthNetwork net, NDManager m, Path runDir, boolean resume) {
+        return new Trainer(c, lm, net, m, DATA, BASE, new Trainer.Options(runDir, resume, true, null));
+    }
+
+    /** Ends the run after {@code epoch} as if it had been interrupted (tests of --resume). */
+    static final class StopAfter implements TrainingListener {
+        private final int epoch;
+        private boolean stop;
+
+        StopAfter(int epoch) {
+            this.epoch = epoch;
+        }
+
+        @Override
+        public void onEpochEnd(EpochEnd end) {
+            stop = epoch > 0 && end.epoch() >= epoch;
+        }
+
+        @Override
+        public boolean stopRequested() {
+            return stop;
+        }
+    }
+
+    /**
+     * Counts the arrays of the model's (base) manager after every micro-batch and epoch. The
+     * first epoch fills the model's per-size caches; after it, the count may not grow at all.
+     */
+    static final class ArrayCounts implements TrainingListener {
+        final NDManager m;
+        int afterFirstEpoch = -1;
+        int highestLater = -1;
+        String where = "";
+
+        ArrayCounts(NDManager m) {
+            this.m = m;
+        }
+
+        private void sample(String at) {
+            int n = m.getManagedArrays().size();
+            if (afterFirstEpoch >= 0 && n > highestLater) {
+                highestLater = n;
+                where = at;
+            }
+        }
+
+        @Override
+        public void onTrainingBatch(int images, double meanLoss) {
+            sample("after image " + images);
+        }
+
+        @Override
+        public void onEpochEnd(EpochEnd end) {
+            if (afterFirstEpoch < 0) {
+                afterFirstEpoch = m.getManagedArrays().size();
+            } else {
+                sample("after epoch " + end.epoch());
+            }
+        }
+
+        /** Fails when the base manager held more arrays at any later point than after the first epoch. */
+        void assertNoGrowth() {
+            assertTrue(highestLater >= 0, "need at least two epochs to measure");
+            assertTrue(highestLater <= afterFirstEpoch, "arrays in the model's manager grew from " + afterFirstEpoch
+                    + " after epoch 1 to " + highestLater + " " + where);
+        }
+    }
+
+    /** Trains a fresh tiny model; checks the model's manager does not grow; returns the adapter tensors. */
     static Map<String, HostTensor> train(RunConfig c, Path runDir, boolean resume, int stopAfter) {
         try (NDManager m = NDManager.newBaseManager()) {
             DepthAnythingV2 model = TinyModels.load("da2-tiny", m);
             try (LoraModel lm = LoraInjector.inject(model, c.lora, c.train.seed, m)) {
-                int perForward = modelLeakPerForward(model, m);
-                AtomicInteger forwards = new AtomicInteger();
-                int arrays = m.getManagedArrays().size();
-                new Trainer(c, lm, x -> {
-                    forwards.incrementAndGet();
-                    return model.forward(x);
-                }, m, DATA, "tiny", "0", null, new Trainer.Options(runDir, resume, true, null, stopAfter)).run();
-                // Whatever the model's own forward leaves behind is its business; the trainer adds nothing.
-                assertEquals(arrays + forwards.get() * perForward, m.getManagedArrays().size(),
-                        "arrays left in the model's manager by the training loop");
+                ArrayCounts counts = new ArrayCounts(m);
+                trainer(c, lm, model::forward, m, runDir, resume).addListener(counts).addListener(new StopAfter(stopAfter))
+                        .run();
+                if (c.train.epochs - (resume ? 1 : 0) >= 2 && stopAfter == 0) {
+                    counts.assertNoGrowth();
+                }
                 return lm.adapterTensors();
             }
         }
     }
 
-    /**
-     * Arrays one forward pass leaves in the model's manager after warm-up (its per-size caches
-     * are filled on first use); 0 for a leak-free model.
-     */
-    static int modelLeakPerForward(DepthAnythingV2 model, NDManager m) {
-        int[] counts = new int[3];
-        for (int i = 0; i < 3; i++) {
-            for (int b = 1; b <= 2; b++) {
-                try (NDManager s = m.newSubManager()) {
-                    model.forward(s.zeros(new Shape(b, 3, 28, 42)));
-                }
+    @Test
+    void theArrayCountCheckCatchesALeakingNetwork() {
+        RunConfig c = cfg(3);
+        try (NDManager m = NDManager.newBaseManager()) {
+            DepthAnythingV2 model = TinyModels.load("da2-tiny", m);
+            try (LoraModel lm = LoraInjector.inject(model, c.lora, c.train.seed, m)) {
+                ArrayCounts counts = new ArrayCounts(m);
+                // a test double that leaves one array in the model's manager per forward pass
+                Trainer.DepthNetwork leaking = x -> {
+                    m.create(new float[] {1});
+                    return model.forward(x);
+                };
+                trainer(c, lm, leaking, m, dir, false).addListener(counts).run();
+                AssertionError e = assertThrows(AssertionError.class, counts::assertNoGrowth);
+                assertTrue(e.getMessage().contains("grew"), e.getMessage());
             }
-            counts[i] = m.getManagedArrays().size();
         }
-        int leak = (counts[2] - counts[1]) / 2;
-        if (leak != 0) {
-            System.err.println("note: DepthAnythingV2.forward leaves " + leak + " array(s) per call in the model's manager");
-        }
-        return leak;
+    }
+
+    @Test
+    void theModelsManagerDoesNotGrowOverEpochs() {
+        train(cfg(3), dir.resolve("run"), false, 0);
     }
 
     @Test
@@ -97,8 +168,7 @@ class TrainerTest {
             RunConfig c = cfg(1);
             try (LoraModel lm = LoraInjector.inject(model, c.lora, 1, m)) {
                 Map<String, HostTensor> initial = lm.adapterTensors();
-                new Trainer(c, lm, model::forward, m, DATA, "tiny", "0", null,
-                        new Trainer.Options(dir, false, true, null)).run();
+                trainer(c, lm, model::forward, m, dir, false).run();
                 Map<String, HostTensor> after = lm.adapterTensors();
                 for (String k : initial.keySet()) {
                     assertFalse(Arrays.equals(initial.get(k).data(), after.get(k).data()), k + " did not change");
@@ -140,13 +210,38 @@ class TrainerTest {
             Trainer.DepthNetwork poisoned = x -> calls.incrementAndGet() > perEpoch
                     ? model.forward(x).mul(Float.NaN) : model.forward(x);
             try (LoraModel lm = LoraInjector.inject(model, c.lora, 1, m)) {
-                LoraException e = assertThrows(LoraException.class, () -> new Trainer(c, lm, poisoned, m, DATA, "tiny",
-                        "0", null, new Trainer.Options(dir, false, true, null)).run());
-                assertTrue(e.getMessage().startsWith("epoch 2, images 1-2: loss is NaN"), e.getMessage());
+                LoraException e = assertThrows(LoraException.class, () -> trainer(c, lm, poisoned, m, dir, false).run());
+                // 5 images, batch 2, grad_accum 2: 2 optimiser steps per epoch
+                assertTrue(e.getMessage().startsWith("epoch 2, step 3, images 1-2: loss is NaN; training stopped"),
+                        e.getMessage());
                 assertTrue(e.getMessage().contains("epoch-0001"), e.getMessage());
             }
         }
         assertTrue(Files.exists(dir.resolve("checkpoints/epoch-0001/adapter.safetensors")));
+        assertFalse(Files.exists(dir.resolve("checkpoints/epoch-0002")));
+    }
+
+    @Test
+    void nonFiniteGradientStopsTheRunNamingTheTensor() throws Exception {
+        RunConfig c = cfg(3);
+        try (NDManager m = NDManager.newBaseManager()) {
+            DepthAnythingV2 model = TinyModels.load("da2-tiny", m);
+            AtomicInteger calls = new AtomicInteger();
+            int perEpoch = 3 + 1;
+            // finite value, non-finite gradient: p + sqrt(p - p) = p, but d sqrt(u)/du at u = 0 is infinite
+            Trainer.DepthNetwork poisoned = x -> {
+                NDArray p = model.forward(x);
+                return calls.incrementAndGet() > perEpoch ? p.add(p.sub(p).sqrt()) : p;
+            };
+            try (LoraModel lm = LoraInjector.inject(model, c.lora, 1, m)) {
+                LoraException e = assertThrows(LoraException.class, () -> trainer(c, lm, poisoned, m, dir, false).run());
+                assertTrue(e.getMessage().matches("epoch 2, step 3, images 1-2: gradient of \\S+\\.lora_[AB] is not finite"
+                        + " \\(loss [0-9.]+\\); training stopped .*Last good checkpoint: .*epoch-0001"), e.getMessage());
+                assertEquals(5, calls.get(), "no second try of the batch");
+            }
+            String log = Files.readString(dir.resolve("train.log"));
+            assertTrue(log.contains("first non-finite gradient in "), log);
+        }
         assertFalse(Files.exists(dir.resolve("checkpoints/epoch-0002")));
     }
 }

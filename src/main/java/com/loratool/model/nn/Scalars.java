@@ -6,7 +6,8 @@ import ai.djl.ndarray.types.Shape;
 /**
  * Arithmetic with a constant on arrays that take part in autograd.
  *
- * <p>DJL's {@code x.mul(Number)} (likewise {@code div}) wraps the constant in a 0-d tensor whose
+ * <p>DJL's {@code x.mul(Number)} (likewise {@code div}, {@code maximum}, {@code minimum}, and
+ * {@code Activation.swish}, which multiplies by beta that way) wraps the constant in a 0-d tensor whose
  * storage is a Java direct buffer (torch {@code from_blob}), multiplies, then closes that tensor.
  * Autograd keeps the constant for the backward pass, but nothing on the Java side keeps its
  * buffer alive any more: once the garbage collector frees it, backward reads freed memory, and
@@ -27,6 +28,13 @@ public final class Scalars {
     public static NDArray div(NDArray x, double v) {
         try (NDArray s = constant(x, v)) {
             return x.div(s);
+        }
+    }
+
+    /** {@code max(x, v)} elementwise, safe under autograd. */
+    public static NDArray maximum(NDArray x, double v) {
+        try (NDArray s = constant(x, v)) {
+            return x.maximum(s);
         }
     }
 

@@ -29,7 +29,13 @@ final class Disparity {
     /**
      * The prediction after the per-image scale s and shift t minimising sum_M (s p + t - d)^2.
      * Solved on the centred prediction (numerically stable for large offsets):
-     * s = sum_M (p - pbar) d / sum_M (p - pbar)^2, t = dbar - s pbar; s = 0 for a constant p.
+     * s = sum_M (p - pbar) d / sum_M (p - pbar)^2, t = dbar - s pbar.
+     *
+     * <p>s = 0 (the fit is the constant dbar) when the prediction is flat over the counted pixels:
+     * its standard deviation at most {@link #FLAT_RELATIVE} of its mean magnitude (below float32
+     * resolution) or {@link #FLAT_ABSOLUTE}. Solving anyway divides by a variance near zero: s and
+     * its gradient (-cov / var^2) overflow float32 and the gradients turn NaN (a spread of 1e-18
+     * did, as a random-weight model's nearly dead ReLU output can be).
      */
     static NDArray align(NDArray pred, NDArray d, NDArray mask) {
         NDArray n = count(mask);
@@ -39,8 +45,19 @@ final class Disparity {
         NDArray pc = centred.mul(mask);
         NDArray var = pc.square().sum(HW, true);
         NDArray cov = pc.mul(d).sum(HW, true);
-        NDArray valid = var.gt(0f);
+        NDArray valid = var.gt(flatBound(pred, mask, n));
         NDArray s = cov.div(NDArrays.where(valid, var, var.onesLike())).mul(valid.toType(pred.getDataType(), false));
         return centred.mul(s).add(dbar);
+    }
+
+    static final float FLAT_RELATIVE = 1e-6f;
+    static final float FLAT_ABSOLUTE = 1e-9f;
+
+    /** n * ((FLAT_RELATIVE * mean_M |p|)^2 + FLAT_ABSOLUTE^2), outside the autograd graph. */
+    private static NDArray flatBound(NDArray pred, NDArray mask, NDArray n) {
+        try (NDArray p = pred.stopGradient()) {
+            NDArray meanAbs = p.abs().mul(mask).sum(HW, true).div(n);
+            return meanAbs.mul(FLAT_RELATIVE).square().add(FLAT_ABSOLUTE * FLAT_ABSOLUTE).mul(n);
+        }
     }
 }

@@ -23,7 +23,7 @@ public final class SiLogLoss implements DepthLoss {
     @Override
     public NDArray compute(NDArray pred, NDArray depth, NDArray mask) {
         NDArray d = Disparity.normalised(depth, mask);
-        NDArray a = Disparity.align(pred, d, mask).maximum(1e-3f);
+        NDArray a = Scalars.maximum(Disparity.align(pred, d, mask), 1e-3);
         // d is 0 outside the mask: log of (d where counted, 1 elsewhere)
         NDArray safeD = d.add(mask.neg().add(1f));
         NDArray g = safeD.log().sub(a.log()).mul(mask);

@@ -134,21 +134,52 @@ class LossTest {
         assertEquals(0.0, loss(new NormalisedTargetLoss(false), p, z, mask, 1, 1, 4), 1e-6);
     }
 
-    @Test
-    void lossesHaveGradientsThatReduceThem() {
+    /** Loss and gradient at p (1 x 3 x 4 image, Z and mask fixed). */
+    static float[] lossAndGradient(DepthLoss l, float[] p, float[] z, float[] mask) {
         try (NDManager sub = m.newSubManager();
                 GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-            NDArray p = sub.create(P, new Shape(1, 1, 4));
-            p.setRequiresGradient(true);
-            NDArray l = new SsiLoss(0.5, 2).compute(p, sub.create(Z, new Shape(1, 1, 4)), sub.ones(new Shape(1, 1, 4)));
-            gc.backward(l);
-            float[] g = p.getGradient().toFloatArray();
-            double norm = 0;
-            for (float v : g) {
-                norm += v * v;
-                assertTrue(Float.isFinite(v));
+            Shape s = new Shape(1, 3, 4);
+            NDArray x = sub.create(p, s);
+            x.setRequiresGradient(true);
+            NDArray v = l.compute(x, sub.create(z, s), sub.create(mask, s));
+            gc.backward(v);
+            float[] g = x.getGradient().toFloatArray();
+            float[] out = new float[g.length + 1];
+            out[0] = v.getFloat();
+            System.arraycopy(g, 0, out, 1, g.length);
+            return out;
+        }
+    }
+
+    @Test
+    void everyLossFallsUnderPlainGradientSteps() {
+        // 12 pixels, one masked; the prediction starts far from the target and out of order
+        float[] z = {1, 2, 4, 8, 1.5f, 3, 6, 12, 2, 4, 8, 16};
+        float[] mask = {1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1};
+        float[] start = {0.2f, 0.9f, 0.1f, 0.7f, 0.3f, 0.5f, 0.8f, 0.05f, 0.6f, 0.4f, 0.35f, 0.15f};
+        DepthLoss[] losses = {new SsiLoss(0, 1), new SsiLoss(0.5, 2), new SiLogLoss(0.5),
+            new NormalisedTargetLoss(false), new NormalisedTargetLoss(true)};
+        String[] names = {"ssi", "ssi+grad", "silog", "l1", "mse"};
+        float[] lr = {0.3f, 0.3f, 0.05f, 0.3f, 0.3f}; // silog's log terms curve more: a shorter step
+        for (int k = 0; k < losses.length; k++) {
+            float[] p = start.clone();
+            float first = Float.NaN;
+            float previous = Float.POSITIVE_INFINITY;
+            for (int step = 0; step < 5; step++) {
+                float[] lg = lossAndGradient(losses[k], p, z, mask);
+                assertTrue(lg[0] < previous, names[k] + ": step " + step + " did not lower the loss: " + lg[0]
+                        + " after " + previous);
+                if (step == 0) {
+                    first = lg[0];
+                }
+                previous = lg[0];
+                for (int i = 0; i < p.length; i++) {
+                    assertTrue(Float.isFinite(lg[i + 1]), names[k] + ": gradient " + i);
+                    p[i] -= lr[k] * lg[i + 1]; // plain gradient descent
+                }
             }
-            assertTrue(norm > 0);
+            assertTrue(previous < 0.97 * first, names[k] + ": 5 steps lowered the loss only from " + first + " to "
+                    + previous);
         }
     }
 }

@@ -1,0 +1,35 @@
+package com.loratool.train;
+
+/**
+ * A part of a run that follows the training loop without being in it (as DJL's
+ * TrainingListener): checkpoints, metrics.csv and loss.png, early stopping, progress, memory
+ * log. A new concern is a new listener. Listeners are called in the order they were added.
+ */
+public interface TrainingListener {
+    /** The epoch starts; {@code images} training images will be seen. */
+    default void onEpochStart(int epoch, int images) {}
+
+    /** A micro-batch was trained: {@code images} seen so far this epoch, their mean loss. */
+    default void onTrainingBatch(int images, double meanLoss) {}
+
+    /** The training pass of the epoch is over; validation starts. */
+    default void onValidationStart(int epoch) {}
+
+    /** The epoch is over; {@code end.state()} already counts it. */
+    default void onEpochEnd(EpochEnd end) {}
+
+    /** Whether the run should end after the epoch just finished (asked after every onEpochEnd). */
+    default boolean stopRequested() {
+        return false;
+    }
+
+    /** The run ends, normally or by an exception (release what the listener holds). */
+    default void onRunEnd() {}
+
+    /** One finished epoch: its metrics row, whether val_metric improved, the state to checkpoint. */
+    record EpochEnd(MetricsCsv.Row row, boolean improved, TrainerState state) {
+        public int epoch() {
+            return row.epoch();
+        }
+    }
+}

@@ -1,0 +1,83 @@
+package com.loratool.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import com.loratool.config.TrainSection;
+import com.loratool.metrics.DepthMetrics;
+import com.loratool.metrics.DisparityAlignment;
+import com.loratool.train.loss.DepthLoss;
+import java.util.Arrays;
+import java.util.List;
+
+/** The validation pass of an epoch: loss, AbsRel and delta1 over the validation set. */
+final class Validation {
+    /** Mean validation loss, AbsRel, delta1 (NaN without a validation set). */
+    record Scores(double loss, double absRel, double delta1) {}
+
+    private final List<TrainSample> val;
+    private final Trainer.DepthNetwork net;
+    private final NDManager manager;
+    private final DepthLoss loss;
+    private final TrainSection t;
+
+    Validation(List<TrainSample> val, Trainer.DepthNetwork net, NDManager manager, DepthLoss loss, TrainSection t) {
+        this.val = val;
+        this.net = net;
+        this.manager = manager;
+        this.loss = loss;
+        this.t = t;
+    }
+
+    Scores run() {
+        if (val.isEmpty()) {
+            return new Scores(Double.NaN, Double.NaN, Double.NaN);
+        }
+        double lossSum = 0;
+        double absRel = 0;
+        double delta1 = 0;
+        int images = 0;
+        for (int i = 0; i < val.size(); i += t.batchSize) {
+            List<TrainSample> part = val.subList(i, Math.min(val.size(), i + t.batchSize));
+            Batch b = Batch.of(part, t.useFilled);
+            float[] pred;
+            try (NDManager step = manager.newSubManager()) {
+                NDArray p = net.forward(b.images(step));
+                lossSum += loss.compute(p, b.depth(step), b.mask(step)).getFloat() * part.size();
+                pred = p.toFloatArray();
+            }
+            int hw = b.height() * b.width();
+            for (int k = 0; k < part.size(); k++) {
+                // the same protocol as `lora eval` (one definition of the aligned metrics)
+                int from = k * hw;
+                float[] zk = Arrays.copyOfRange(b.depth(), from, from + hw);
+                boolean[] measured = new boolean[hw];
+                for (int j = 0; j < hw; j++) {
+                    measured[j] = b.mask()[from + j] > 0 && zk[j] > 0;
+                }
+                DepthMetrics mt = DisparityAlignment.evaluate(Arrays.copyOfRange(pred, from, from + hw), zk, measured);
+                if (mt.pixels() > 0) {
+                    absRel += mt.absRel();
+                    delta1 += mt.delta1();
+                }
+            }
+            images += part.size();
+        }
+        return new Scores(lossSum / images, absRel / images, delta1 / images);
+    }
+
+    /** train.val_metric of these scores; the training loss when there is no validation set. */
+    double metric(Scores s, double trainLoss) {
+        if (val.isEmpty()) {
+            return higherIsBetter() ? -trainLoss : trainLoss;
+        }
+        return switch (t.valMetric) {
+            case "abs_rel" -> s.absRel();
+            case "delta1" -> s.delta1();
+            default -> s.loss();
+        };
+    }
+
+    boolean higherIsBetter() {
+        return "delta1".equals(t.valMetric);
+    }
+}
