@@ -10,7 +10,7 @@
 #   6. the figures
 # Usage: scripts/gpu-check.sh [--cpu] [OUT_DIR]   (default OUT_DIR: gpu-check/)
 #   --cpu  dry mode for a machine without a GPU: the same steps on the CPU, default build, tiny settings.
-# Each step runs under `timeout`; a step that fails or times out is reported and the next one still runs.
+# Each step runs under `timeout` (150+60+180+60+30 s = 8 min at most); a step that fails or times out is reported and the next one still runs.
 # Exit code: 0 all steps passed, 1 a step failed, 3 something needed is missing.
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -110,14 +110,14 @@ echo "route: LORA_PROFILE=$LORA_PROFILE device=$device ${PYTORCH_LIBRARY_PATH:+P
 mvn_args=(-q -B -DskipTests)
 [[ "$LORA_PROFILE" != cpu ]] && mvn_args+=("-P$LORA_PROFILE")
 [[ "${MVN_OFFLINE:-0}" == 1 ]] && mvn_args+=(-o)
-step 2-build 300 bash -c "cd '$root' && mvn ${mvn_args[*]} package && echo '$LORA_PROFILE' > target/.lora-profile"
-step 3-doctor 120 "$root/lora" doctor --device "$device"
-step 4-benchmark 240 "$root/lora" benchmark --synthetic --device "$device" --grid "$grid" "${bench_args[@]}" \
+step 2-build 150 bash -c "cd '$root' && mvn ${mvn_args[*]} package && echo '$LORA_PROFILE' > target/.lora-profile"
+step 3-doctor 60 "$root/lora" doctor --device "$device"
+step 4-benchmark 180 "$root/lora" benchmark --synthetic --device "$device" --grid "$grid" "${bench_args[@]}" \
     --output "$out/bench"
 rm -rf "$out/runs"
-step 5-train 90 bash -c "cd '$root' && ./lora train --config configs/smoke.yaml --device $device \
+step 5-train 60 bash -c "cd '$root' && ./lora train --config configs/smoke.yaml --device $device \
     --set train.output_dir='$out/runs' --set train.run_name=smoke ${train_args[*]}"
-step 5-eval 60 "$root/lora" eval --checkpoint "$out/runs/smoke/best" --data "$root/data-samples" --device "$device" \
+step 5-eval 30 "$root/lora" eval --checkpoint "$out/runs/smoke/best" --data "$root/data-samples" --device "$device" \
     --no-pictures --output "$out/eval"
 
 say "6. figures"
