@@ -17,14 +17,29 @@ import java.util.List;
  * @param rssEndMb          resident memory after it, once its tensors were closed (MiB)
  * @param peakRssMb         peak resident memory during the combination (MiB; VmHWM, reset per combination where the kernel allows)
  * @param peer              the matching PyTorch peer figures, or null
+ * @param device            where it computed (cpu(), gpu(0))
+ * @param peakGpuMb         peak used GPU memory (MiB, {@link GpuMemory}); NaN on the CPU
  */
 public record BenchResult(BenchSettings settings, int epochs, int measuredEpochs, double epochSeconds,
                           List<Double> epochSecondsAll, double trainImagesPerS, double inferImagesPerS,
                           long trainableParams, double rssStartMb, double rssEndMb, double peakRssMb,
-                          PeerFigures peer) {
+                          PeerFigures peer, String device, double peakGpuMb) {
 
     public BenchResult {
         epochSecondsAll = List.copyOf(epochSecondsAll);
+    }
+
+    /** A CPU result (no GPU memory figure). */
+    public BenchResult(BenchSettings settings, int epochs, int measuredEpochs, double epochSeconds,
+                       List<Double> epochSecondsAll, double trainImagesPerS, double inferImagesPerS,
+                       long trainableParams, double rssStartMb, double rssEndMb, double peakRssMb, PeerFigures peer) {
+        this(settings, epochs, measuredEpochs, epochSeconds, epochSecondsAll, trainImagesPerS, inferImagesPerS,
+                trainableParams, rssStartMb, rssEndMb, peakRssMb, peer, "cpu()", Double.NaN);
+    }
+
+    /** True when it computed on a GPU (and has a GPU memory figure). */
+    public boolean onGpu() {
+        return device.startsWith("gpu");
     }
 
     /** Projected training time for {@code epochs} epochs: measured seconds per epoch times epochs. */
@@ -50,7 +65,7 @@ public record BenchResult(BenchSettings settings, int epochs, int measuredEpochs
 
     public BenchResult withPeer(PeerFigures p) {
         return new BenchResult(settings, epochs, measuredEpochs, epochSeconds, epochSecondsAll, trainImagesPerS,
-                inferImagesPerS, trainableParams, rssStartMb, rssEndMb, peakRssMb, p);
+                inferImagesPerS, trainableParams, rssStartMb, rssEndMb, peakRssMb, p, device, peakGpuMb);
     }
 
     /** The PyTorch peer's figures for the same settings (one line of peer_train.py). */

@@ -1,5 +1,6 @@
 package com.loratool.bench;
 
+import ai.djl.Device;
 import com.loratool.LoraException;
 import com.loratool.train.ProcessMemory;
 import java.io.IOException;
@@ -25,6 +26,7 @@ public final class BenchRunner {
     private final PeerBaseline baseline;
     private final PrintStream progress;
     private Path profileDir;
+    private Device device = Device.cpu();
     private final StringBuilder profileMd = new StringBuilder();
 
     public BenchRunner(Workload.Factory factory, int epochs, int measureEpochs, boolean measureInference,
@@ -49,6 +51,16 @@ public final class BenchRunner {
      */
     public BenchRunner profileTo(Path dir) {
         this.profileDir = dir;
+        return this;
+    }
+
+    /**
+     * The device the workloads compute on, as {@code Workload.Factory.device()} names it ("cpu()",
+     * "gpu(0)"): recorded per result, and on a GPU its peak memory is sampled.
+     */
+    public BenchRunner onDevice(String name) {
+        String digits = name.replaceAll("\\D", "");
+        this.device = name.startsWith("gpu") ? Device.gpu(digits.isEmpty() ? 0 : Integer.parseInt(digits)) : Device.cpu();
         return this;
     }
 
@@ -79,7 +91,8 @@ public final class BenchRunner {
         List<Double> times = new ArrayList<>();
         long trainable;
         double inferPerS = 0;
-        try (Workload w = factory.open(s)) {
+        double peakGpu;
+        try (GpuMemory gpu = GpuMemory.watch(device); Workload w = factory.open(s)) {
             trainable = w.trainableParams();
             List<Double> all = w.trainEpochs(1 + measureEpochs); // the first is the warm-up
             times.addAll(all.subList(1, all.size()));
@@ -93,6 +106,7 @@ public final class BenchRunner {
             if (profileDir != null) {
                 profile(w, s, index);
             }
+            peakGpu = gpu.peakMb();
         }
         double peak = ProcessMemory.peakMb();
         settle();
@@ -101,7 +115,7 @@ public final class BenchRunner {
         // without a peak reset VmHWM counts from start-up: then only report it if it grew here
         double peakMb = reset ? peak : Math.max(peak, peakBefore);
         BenchResult r = new BenchResult(s, epochs, measureEpochs, epochS, times, s.images() / epochS, inferPerS,
-                trainable, rssStart, rssEnd, peakMb, null);
+                trainable, rssStart, rssEnd, peakMb, null, device.toString(), peakGpu);
         return baseline == null ? r : r.withPeer(baseline.match(s));
     }
 
@@ -144,6 +158,7 @@ public final class BenchRunner {
                 i, n, s.arch(), s.batch(), s.size(), s.images(), s.targetsLabel(), r.epochSeconds(),
                 ResultWriters.duration(r.projectedSeconds()), r.epochs(), r.projected() ? ", projected" : "",
                 r.trainImagesPerS(), r.inferImagesPerS() > 0 ? String.format(Locale.ROOT, "%.2f", r.inferImagesPerS()) : "-",
-                r.peakRssMb(), r.rssStartMb(), r.rssEndMb(), peer, wallS);
+                r.peakRssMb(), r.rssStartMb(), r.rssEndMb(), peer, wallS)
+                + (r.onGpu() ? String.format(Locale.ROOT, ", %s peak memory %.0f MiB", r.device(), r.peakGpuMb()) : "");
     }
 }

@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -43,18 +44,31 @@ public final class ResultWriters {
     static final List<String> CSV_HEADER = List.of("arch", "epochs", "batch", "height", "width", "scale", "images",
             "targets", "rank", "trainable_params", "measured_epochs", "epoch_s", "time_s", "time_projected",
             "train_images_per_s", "infer_images_per_s", "peak_rss_mb", "rss_start_mb", "rss_end_mb",
-            "peer_epoch_s", "peer_infer_images_per_s", "train_speedup_vs_peer", "infer_speedup_vs_peer");
+            "peer_epoch_s", "peer_infer_images_per_s", "train_speedup_vs_peer", "infer_speedup_vs_peer", "device");
+
+    /** Added to the CSV header (after device) when any result computed on a GPU. */
+    static final String GPU_COLUMN = "peak_gpu_mb";
+
+    /** True when some result computed on a GPU: then the tables get a GPU memory column. */
+    static boolean gpu(BenchReport report) {
+        return report.results().stream().anyMatch(BenchResult::onGpu);
+    }
 
     public static String csv(BenchReport report) {
-        StringBuilder sb = new StringBuilder(String.join(",", CSV_HEADER)).append('\n');
+        boolean gpu = gpu(report);
+        StringBuilder sb = new StringBuilder(String.join(",", CSV_HEADER)).append(gpu ? "," + GPU_COLUMN : "").append('\n');
         for (BenchResult r : report.results()) {
             BenchSettings s = r.settings();
-            List<String> cells = List.of(s.arch(), i(r.epochs()), i(s.batch()), i(s.height()), i(s.width()), i(s.scale()),
+            List<String> cells = new ArrayList<>(List.of(s.arch(), i(r.epochs()), i(s.batch()), i(s.height()), i(s.width()), i(s.scale()),
                     i(s.images()), quote(s.targetsLabel()), i(s.rank()), Long.toString(r.trainableParams()),
                     i(r.measuredEpochs()), f(r.epochSeconds(), 4), f(r.projectedSeconds(), 2), Boolean.toString(r.projected()),
                     f(r.trainImagesPerS(), 3), f(r.inferImagesPerS(), 3), f(r.peakRssMb(), 1), f(r.rssStartMb(), 1),
                     f(r.rssEndMb(), 1), r.peer() == null ? "" : f(r.peer().epochSeconds(), 4),
-                    r.peer() == null ? "" : f(r.peer().inferImagesPerS(), 3), f(r.trainSpeedup(), 3), f(r.inferSpeedup(), 3));
+                    r.peer() == null ? "" : f(r.peer().inferImagesPerS(), 3), f(r.trainSpeedup(), 3), f(r.inferSpeedup(), 3),
+                    r.device()));
+            if (gpu) {
+                cells.add(f(r.peakGpuMb(), 1));
+            }
             sb.append(String.join(",", cells)).append('\n');
         }
         return sb.toString();
@@ -101,6 +115,10 @@ public final class ResultWriters {
             num(o, "peak_rss_mb", round(r.peakRssMb(), 1));
             num(o, "rss_start_mb", round(r.rssStartMb(), 1));
             num(o, "rss_end_mb", round(r.rssEndMb(), 1));
+            o.put("device", r.device());
+            if (r.onGpu()) {
+                num(o, "peak_gpu_mb", round(r.peakGpuMb(), 1));
+            }
             if (r.peer() != null) {
                 ObjectNode p = o.putObject("peer");
                 p.put("peer", r.peer().peer());
@@ -123,13 +141,16 @@ public final class ResultWriters {
     /** The study's table: epochs, batch, image size, training images, layers, time (+ speed, memory, peer). */
     public static String markdown(BenchReport report) {
         boolean peers = report.results().stream().anyMatch(r -> r.peer() != null);
+        boolean gpu = gpu(report);
         StringBuilder sb = new StringBuilder("# lora benchmark\n\n");
         sb.append(String.format(Locale.ROOT, "%s; device %s, %d threads%s; load average %.2f before the run; %s.%n%n",
                 report.machine(), report.device(), report.threads(), report.synthetic() ? ", synthetic data (random tensors)" : "",
                 report.loadAverage(), report.date()));
         sb.append("| Epochs | Batch | Image size | Training images | Layers | Time | s/epoch | train img/s | infer img/s | trainable | peak RSS |");
+        sb.append(gpu ? " peak GPU memory |" : "");
         sb.append(peers ? " peer s/epoch | train x peer | infer x peer |\n" : "\n");
-        sb.append("|---:|---:|---|---:|---|---:|---:|---:|---:|---:|---:|").append(peers ? "---:|---:|---:|\n" : "\n");
+        sb.append("|---:|---:|---|---:|---|---:|---:|---:|---:|---:|---:|").append(gpu ? "---:|" : "")
+                .append(peers ? "---:|---:|---:|\n" : "\n");
         for (BenchResult r : report.results()) {
             BenchSettings s = r.settings();
             sb.append(String.format(Locale.ROOT, "| %d | %d | %s | %d | %s | %s | %.2f | %.2f | %s | %,d | %.0f MiB |",
@@ -137,6 +158,9 @@ public final class ResultWriters {
                     duration(r.projectedSeconds()) + (r.projected() ? " (projected)" : ""),
                     r.epochSeconds(), r.trainImagesPerS(), r.inferImagesPerS() > 0 ? f(r.inferImagesPerS(), 2) : "-",
                     r.trainableParams(), r.peakRssMb()));
+            if (gpu) {
+                sb.append(r.onGpu() ? String.format(Locale.ROOT, " %.0f MiB |", r.peakGpuMb()) : " - |");
+            }
             if (peers) {
                 sb.append(r.peer() == null ? " - | - | - |" : String.format(Locale.ROOT, " %.2f | %.2fx | %s |",
                         r.peer().epochSeconds(), r.trainSpeedup(),
@@ -148,6 +172,10 @@ public final class ResultWriters {
         if (report.results().stream().anyMatch(BenchResult::projected)) {
             sb.append("Projected: seconds per epoch (median of the measured epochs, after one warm-up epoch) "
                     + "times the epochs asked for.\n");
+        }
+        if (gpu) {
+            sb.append("Peak GPU memory: the GPU's used memory (cudaMemGetInfo: CUDA context + what libtorch's caching "
+                    + "allocator reserved), sampled every 20 ms per combination.\n");
         }
         if (peers) {
             sb.append("x peer: above 1 means this toolkit is faster than the PyTorch peer on the same settings.\n");

@@ -79,7 +79,8 @@ public final class BenchmarkCommand implements Callable<Integer> {
             setup.prepare(combos);
             System.gc();
             double rssStart = ProcessMemory.currentMb();
-            BenchRunner runner = new BenchRunner(setup, epochs, measureEpochs, !noInference, peers, System.err);
+            BenchRunner runner = new BenchRunner(setup, epochs, measureEpochs, !noInference, peers, System.err)
+                    .onDevice(setup.device());
             if (profile) {
                 runner.profileTo(output);
             }

@@ -4,11 +4,30 @@ import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.pytorch.jni.JniUtils;
 import com.loratool.LoraException;
+import java.io.File;
+import java.util.List;
 import java.util.Locale;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** Picks the compute device and sets PyTorch's CPU thread count. */
 public final class Compute {
+    private static final Logger LOG = LoggerFactory.getLogger(Compute.class);
+
     private Compute() {}
+
+    /** The problems {@link NativeDiagnosis} finds for this device choice, joined; or a pointer to lora doctor. */
+    private static String diagnosis(String choice) {
+        List<NativeDiagnosis.Problem> problems = NativeDiagnosis.problems(NativeRuntime.detect(), choice);
+        return problems.isEmpty() ? "run lora doctor (requirements-native.md)"
+                : String.join("; ", problems.stream().map(NativeDiagnosis.Problem::toString).toList());
+    }
+
+    /** The NVIDIA kernel driver lists a GPU (cheap: no CUDA library needed). */
+    static boolean nvidiaGpuInMachine() {
+        String[] gpus = new File("/proc/driver/nvidia/gpus").list();
+        return gpus != null && gpus.length > 0;
+    }
 
     /** "auto" (GPU when DJL sees one), "cpu" or "gpu" (fails when there is none). */
     public static Device device(String choice) {
@@ -18,11 +37,17 @@ public final class Compute {
                 return Device.cpu();
             case "gpu":
                 if (engine.getGpuCount() == 0) {
-                    throw new LoraException("--device gpu: no CUDA GPU visible to PyTorch (see requirements-native.md)");
+                    throw new LoraException("--device gpu: no CUDA GPU visible to PyTorch: " + diagnosis("gpu"));
                 }
                 return Device.gpu();
             case "auto":
-                return engine.getGpuCount() > 0 ? Device.gpu() : Device.cpu();
+                if (engine.getGpuCount() > 0) {
+                    return Device.gpu();
+                }
+                if (nvidiaGpuInMachine()) {
+                    LOG.warn("--device auto: computing on the CPU although an NVIDIA GPU is present: {}", diagnosis("auto"));
+                }
+                return Device.cpu();
             default:
                 throw new LoraException("--device " + choice + ": expected auto, cpu or gpu");
         }

@@ -84,6 +84,8 @@ class BenchRunnerTest {
         assertTrue(r.inferImagesPerS() > 0 && r.inferImagesPerS() <= 1000.0, "" + r.inferImagesPerS());
         assertEquals(64, r.trainableParams());
         assertTrue(r.peakRssMb() > 0 && r.rssStartMb() > 0, "Linux /proc figures");
+        assertEquals("cpu()", r.device());
+        assertTrue(Double.isNaN(r.peakGpuMb()) && !r.onGpu(), "no GPU memory figure on the CPU");
         String[] lines = err.toString().trim().split("\n");
         assertEquals(2, lines.length);
         assertTrue(lines[1].startsWith("[2/2] vits batch 4 84x140 20 images qkv: "), lines[1]);

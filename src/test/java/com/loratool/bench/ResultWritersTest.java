@@ -28,6 +28,43 @@ class ResultWritersTest {
         return new BenchReport(List.of(ra, rb), "test machine, 2 cores", "cpu()", 2, true, 1.5, "2026-11-22T21:00:00Z", 480, 503);
     }
 
+    /** The tiny report's first combination measured on gpu(0) with 2048.4 MiB peak GPU memory. */
+    static BenchReport gpuReport() {
+        BenchReport cpu = tinyReport();
+        BenchResult a = cpu.results().get(0);
+        BenchResult g = new BenchResult(a.settings(), a.epochs(), a.measuredEpochs(), a.epochSeconds(), a.epochSecondsAll(),
+                a.trainImagesPerS(), a.inferImagesPerS(), a.trainableParams(), a.rssStartMb(), a.rssEndMb(), a.peakRssMb(),
+                null, "gpu(0)", 2048.4);
+        return new BenchReport(List.of(g), "test machine", "gpu(0)", 2, true, 0.5, "2026-11-22T21:00:00Z", 480, 503);
+    }
+
+    @Test
+    void cpuTablesHaveNoGpuMemoryColumn() {
+        BenchReport r = tinyReport();
+        assertFalse(ResultWriters.markdown(r).contains("GPU memory"), ResultWriters.markdown(r));
+        assertFalse(ResultWriters.csv(r).contains("peak_gpu_mb"));
+        assertFalse(ResultWriters.json(r).contains("peak_gpu_mb"));
+        assertTrue(ResultWriters.json(r).contains("\"device\" : \"cpu()\""), ResultWriters.json(r));
+    }
+
+    @Test
+    void gpuResultsGetAGpuMemoryColumn() throws Exception {
+        BenchReport r = gpuReport();
+        String md = ResultWriters.markdown(r);
+        String header = md.lines().filter(l -> l.startsWith("| Epochs")).findFirst().orElseThrow();
+        String row = md.lines().filter(l -> l.startsWith("| 25 ")).findFirst().orElseThrow();
+        List<String> cols = Arrays.stream(header.split("\\|")).map(String::trim).toList();
+        List<String> cells = Arrays.stream(row.split("\\|")).map(String::trim).toList();
+        assertEquals(cols.size(), cells.size(), md);
+        assertEquals("2048 MiB", cells.get(cols.indexOf("peak GPU memory")), md);
+        List<String> csv = ResultWriters.csv(r).lines().toList();
+        assertTrue(csv.get(0).endsWith(",device,peak_gpu_mb"), csv.get(0));
+        assertTrue(csv.get(1).endsWith(",gpu(0),2048.4"), csv.get(1));
+        JsonNode res = new ObjectMapper().readTree(ResultWriters.json(r)).get("results").get(0);
+        assertEquals("gpu(0)", res.get("device").asText());
+        assertEquals(2048.4, res.get("peak_gpu_mb").asDouble(), 1e-9);
+    }
+
     @Test
     void writesAllFourFiles() throws Exception {
         ResultWriters.writeAll(tinyReport(), dir);
@@ -48,10 +85,10 @@ class ResultWritersTest {
         assertEquals(3, lines.size());
         assertEquals(String.join(",", ResultWriters.CSV_HEADER), lines.get(0));
         // 10 s/epoch * 25 epochs = 250 s, projected; peer 12.5 s/epoch -> 1.25x; infer 3.5 / 2.5 = 1.4x
-        assertEquals("vits,25,4,84,140,10,11,qkv,8,147456,2,10.0000,250.00,true,1.100,3.500,900.0,500.0,502.0,12.5000,2.500,1.250,1.400",
+        assertEquals("vits,25,4,84,140,10,11,qkv,8,147456,2,10.0000,250.00,true,1.100,3.500,900.0,500.0,502.0,12.5000,2.500,1.250,1.400,cpu()",
                 lines.get(1));
         assertTrue(lines.get(2).contains(",\"qkv,linear\",8,700000,2,30.0000,750.00,true,"), lines.get(2));
-        assertTrue(lines.get(2).endsWith(",,,,"), lines.get(2)); // no peer: empty cells
+        assertTrue(lines.get(2).endsWith(",,,,cpu()"), lines.get(2)); // no peer: empty cells
     }
 
     @Test

@@ -22,6 +22,7 @@ class MainTest {
         cl.setOut(new PrintWriter(out));
         assertEquals(0, cl.execute("--version"));
         assertTrue(out.toString().startsWith("lora "), out.toString());
+        assertTrue(out.toString().contains("natives: cpu (pytorch-native-cpu 2.7.1"), out.toString());
     }
 
     @Test
