@@ -11,6 +11,7 @@ import com.loratool.data.Pairing;
 import com.loratool.io.AtomicFiles;
 import com.loratool.io.Npy;
 import com.loratool.io.NpyArray;
+import com.loratool.lora.export.CheckpointModel;
 import com.loratool.model.Compute;
 import com.loratool.model.DepthAnythingV2;
 import com.loratool.model.DepthPredictor;

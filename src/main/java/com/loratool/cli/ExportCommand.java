@@ -6,6 +6,7 @@ import com.loratool.io.HostTensor;
 import com.loratool.io.Safetensors;
 import com.loratool.lora.AdapterCheckpoint;
 import com.loratool.lora.export.AdaptedWeights;
+import com.loratool.lora.export.CheckpointBase;
 import com.loratool.lora.export.PeftAdapter;
 import com.loratool.model.weights.PthWriter;
 import java.nio.file.Path;

@@ -1,13 +1,10 @@
 package com.loratool.cli;
 
-import ai.djl.ndarray.NDManager;
 import com.loratool.LoraException;
-import com.loratool.config.DataConfig;
-import com.loratool.config.RunFolder;
-import com.loratool.config.Sizing;
+import com.loratool.api.DepthEstimator;
+import com.loratool.api.Prediction;
 import com.loratool.data.GeometryOutputs;
 import com.loratool.model.Compute;
-import com.loratool.model.DepthAnythingV2;
 import com.loratool.model.DepthPredictor;
 import com.loratool.model.DepthWriter;
 import java.io.IOException;
@@ -18,6 +15,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
@@ -92,19 +90,11 @@ public final class PredictCommand implements Callable<Integer> {
         Compute.setThreads(common.threads);
         DepthPredictor.loadOpenCv();
         Files.createDirectories(output);
-        try (NDManager base = NDManager.newBaseManager(Compute.device(common.device.name()))) {
-            DepthAnythingV2 model = checkpoint != null
-                    ? CheckpointModel.load(checkpoint, weights, modelConfig, base)
-                    : DepthAnythingV2.fromCheckpoint(weights, modelConfig, base);
-            DataConfig size = CheckpointData.sizeRule(checkpoint != null ? RunFolder.of(checkpoint)
-                    : new RunFolder(null, null), inputSize);
-            DepthPredictor predictor = new DepthPredictor(model, (h, w) -> {
-                Sizing.Size s = size.targetSize(h, w);
-                return new int[] {s.height(), s.width()};
-            });
-            writer = DepthWriter.of(model.config());
+        try (DepthEstimator estimator = DepthEstimator.builder().weights(weights).checkpoint(checkpoint)
+                .modelConfig(modelConfig).inputSize(inputSize).device(common.device.name()).build()) {
+            writer = DepthWriter.of(estimator.config());
             try (ProgressBar bar = new ProgressBarBuilder().setTaskName("predict").setInitialMax(images.size())
-                    .setStyle(ProgressBarStyle.ASCII).setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(System.err))
+                    .setStyle(ProgressBarStyle.ASCII).setConsumer(new ConsoleProgressBarConsumer(System.err))
                     .build()) {
                 List<Mat> pending = new ArrayList<>();
                 List<Path> names = new ArrayList<>();
@@ -115,29 +105,28 @@ public final class PredictCommand implements Callable<Integer> {
                     }
                     if (!pending.isEmpty() && (pending.size() == batchSize || m.rows() != pending.get(0).rows()
                             || m.cols() != pending.get(0).cols())) {
-                        flush(predictor, pending, names, bar);
+                        flush(estimator, pending, names, bar);
                     }
                     pending.add(m);
                     names.add(p);
                 }
-                flush(predictor, pending, names, bar);
+                flush(estimator, pending, names, bar);
             }
         }
         return 0;
     }
 
-    private void flush(DepthPredictor predictor, List<Mat> pending, List<Path> names, ProgressBar bar) {
+    private void flush(DepthEstimator estimator, List<Mat> pending, List<Path> names, ProgressBar bar) {
         if (pending.isEmpty()) {
             return;
         }
-        List<float[]> depths = predictor.predictBatch(pending);
+        List<Prediction> depths = estimator.predict(pending);
         for (int i = 0; i < pending.size(); i++) {
-            int h = pending.get(i).rows();
-            int w = pending.get(i).cols();
+            Prediction d = depths.get(i);
             String stem = stem(names.get(i));
-            writer.write(output, stem, depths.get(i), h, w);
+            writer.write(output, stem, d.values(), d.height(), d.width());
             if (geometryOutputs != null) {
-                geometryOutputs.write(output, stem, names.get(i), depths.get(i), h, w);
+                geometryOutputs.write(output, stem, names.get(i), d.values(), d.height(), d.width());
             }
             pending.get(i).release();
             bar.step();

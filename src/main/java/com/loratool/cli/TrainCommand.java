@@ -1,8 +1,8 @@
 package com.loratool.cli;
 
+import com.loratool.api.Training;
 import com.loratool.config.ConfigLoader;
 import com.loratool.config.RunConfig;
-import com.loratool.train.TrainRun;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -55,12 +55,12 @@ public final class TrainCommand implements Callable<Integer> {
         if (pr.hasMatchedOption("--threads")) {
             cfg.train.threads = common.threads;
         }
-        TrainRun run = new TrainRun(cfg, System.err);
+        Training training = Training.of(cfg).resume(resume).force(force).quiet(quiet).log(System.err);
         if (dryRun) {
-            run.summary(spec.commandLine().getOut());
+            training.summary(spec.commandLine().getOut());
             return 0;
         }
-        run.train(resume, force, quiet);
+        training.run();
         return 0;
     }
 }

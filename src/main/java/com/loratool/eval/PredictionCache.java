@@ -29,6 +29,10 @@ public final class PredictionCache implements DepthModel {
     }
 
     public static Path defaultRoot() {
+        String prop = System.getProperty("lora.cache");
+        if (prop != null && !prop.isBlank()) {
+            return Path.of(prop);
+        }
         String env = System.getenv("LORA_CACHE");
         if (env != null && !env.isBlank()) {
             return Path.of(env);

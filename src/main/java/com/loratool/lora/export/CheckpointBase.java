@@ -1,4 +1,4 @@
-package com.loratool.cli;
+package com.loratool.lora.export;
 
 import com.loratool.LoraException;
 import com.loratool.config.ModelSection;
@@ -20,14 +20,14 @@ import java.util.LinkedHashMap;
  * plus the architecture (option, the checkpoint's record, the run's model.preset / model.config,
  * or inferred).
  */
-final class CheckpointBase {
+public final class CheckpointBase {
     /** {@code cacheKey} identifies the weights for the prediction cache (SHA-256 of the file). */
-    record Base(LinkedHashMap<String, HostTensor> stateDict, ModelConfig config, String cacheKey, String description) {}
+    public record Base(LinkedHashMap<String, HostTensor> stateDict, ModelConfig config, String cacheKey, String description) {}
 
     private CheckpointBase() {}
 
     /** With {@code needConfig} false (export) a file base's architecture is not resolved (config null). */
-    static Base load(AdapterCheckpoint ck, RunFolder run, Path weightsOverride, Path modelConfigOption,
+    public static Base load(AdapterCheckpoint ck, RunFolder run, Path weightsOverride, Path modelConfigOption,
                      boolean needConfig) {
         ModelSection section = run.config() != null ? run.config().model : new ModelSection();
         long seed = run.config() != null ? run.config().train.seed : new TrainSection().seed;

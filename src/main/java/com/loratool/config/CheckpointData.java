@@ -1,4 +1,4 @@
-package com.loratool.cli;
+package com.loratool.config;
 
 import com.loratool.LoraException;
 import com.loratool.config.ConfigLoader;
@@ -14,10 +14,10 @@ import java.util.List;
  * {@code --input-size N} replacing the size rule. Without a run folder: the defaults for
  * {@code --data} (input size 518).
  */
-final class CheckpointData {
+public final class CheckpointData {
     private CheckpointData() {}
 
-    static DataConfig of(RunFolder run, Path dataOption, List<String> sets, Integer inputSize) {
+    public static DataConfig of(RunFolder run, Path dataOption, List<String> sets, Integer inputSize) {
         checkInputSize(inputSize);
         DataConfig dc = run.config() != null ? run.config().data : null;
         if (dataOption != null) {
@@ -37,7 +37,7 @@ final class CheckpointData {
     }
 
     /** The size rule alone (predict): the run's, or input size 518; {@code --input-size} wins. */
-    static DataConfig sizeRule(RunFolder run, Integer inputSize) {
+    public static DataConfig sizeRule(RunFolder run, Integer inputSize) {
         checkInputSize(inputSize);
         DataConfig dc = sizeOnly(run);
         return inputSize != null ? dc.withInputSize(inputSize) : dc;

@@ -1,9 +1,10 @@
-package com.loratool.cli;
+package com.loratool.lora.export;
 
 import ai.djl.ndarray.NDManager;
 import com.loratool.config.RunFolder;
 import com.loratool.lora.AdapterCheckpoint;
 import com.loratool.lora.export.AdaptedWeights;
+import com.loratool.lora.export.CheckpointBase;
 import com.loratool.model.DepthAnythingV2;
 import java.nio.file.Path;
 
@@ -13,10 +14,10 @@ import java.nio.file.Path;
  * adapter branches up to float rounding). {@code weights} optionally replaces the recorded base
  * weights path (still checked against the recorded SHA-256).
  */
-final class CheckpointModel {
+public final class CheckpointModel {
     private CheckpointModel() {}
 
-    static DepthAnythingV2 load(Path checkpoint, Path weights, Path modelConfig, NDManager manager) {
+    public static DepthAnythingV2 load(Path checkpoint, Path weights, Path modelConfig, NDManager manager) {
         AdapterCheckpoint ck = AdapterCheckpoint.load(checkpoint);
         CheckpointBase.Base base = CheckpointBase.load(ck, RunFolder.of(checkpoint), weights, modelConfig, true);
         DepthAnythingV2 model = new DepthAnythingV2(base.config(), manager);

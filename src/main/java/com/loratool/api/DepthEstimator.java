@@ -1,0 +1,239 @@
+package com.loratool.api;
+
+import ai.djl.ndarray.NDManager;
+import com.loratool.LoraException;
+import com.loratool.config.CheckpointData;
+import com.loratool.config.DataConfig;
+import com.loratool.config.RunFolder;
+import com.loratool.config.Sizing;
+import com.loratool.data.ImageReader;
+import com.loratool.data.SamplePreparer;
+import com.loratool.lora.export.CheckpointModel;
+import com.loratool.model.Compute;
+import com.loratool.model.DepthAnythingV2;
+import com.loratool.model.DepthPredictor;
+import com.loratool.model.ModelConfig;
+import java.awt.image.BufferedImage;
+import java.awt.image.DataBufferByte;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.opencv.core.CvType;
+import org.opencv.core.Mat;
+import org.opencv.imgcodecs.Imgcodecs;
+import org.opencv.imgproc.Imgproc;
+
+/**
+ * Depth Anything V2 for JVM code: load base weights or a LoRA checkpoint, predict depth for an
+ * image (file, OpenCV {@link Mat} or {@link BufferedImage}). Holds native memory: close it.
+ *
+ * <pre>{@code
+ * try (DepthEstimator model = DepthEstimator.fromCheckpoint(Path.of("runs/smoke/best"))) {
+ *     Prediction depth = model.predict(Path.of("data-samples/images/scene-00.png"));
+ * }
+ * }</pre>
+ *
+ * <p>Base weights predict as the official {@code infer_image} does (keep-aspect resize so the
+ * shorter side is at least the input size, default 518). A checkpoint predicts as its run was
+ * trained and evaluated: the run's size rule and the data stage's preprocessing
+ * (data.SamplePreparer, as {@code lora eval}), the adapters folded into the verified base weights;
+ * a checkpoint outside a run folder predicts as base weights do.
+ */
+public final class DepthEstimator implements AutoCloseable {
+    private final NDManager manager;
+    private final DepthAnythingV2 model;
+    private final DepthPredictor predictor;
+    /** Non-null for checkpoints: the run's preprocessing. */
+    private final SamplePreparer preparer;
+
+    private DepthEstimator(NDManager manager, DepthAnythingV2 model, DepthPredictor predictor, SamplePreparer preparer) {
+        this.manager = manager;
+        this.model = model;
+        this.predictor = predictor;
+        this.preparer = preparer;
+    }
+
+    /** Base weights (official .pth, .safetensors or a Hugging Face folder) at input size 518, on the CPU. */
+    public static DepthEstimator load(Path weights) {
+        return builder().weights(weights).build();
+    }
+
+    /** Base weights at {@code inputSize} (shorter side of the network input, rounded to multiples of 14). */
+    public static DepthEstimator load(Path weights, int inputSize) {
+        return builder().weights(weights).inputSize(inputSize).build();
+    }
+
+    /** A LoRA checkpoint folder ({@code runs/<run>/best}): adapters on their verified base weights. */
+    public static DepthEstimator fromCheckpoint(Path checkpoint) {
+        return builder().checkpoint(checkpoint).build();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** All the ways to open a model ({@code lora predict}'s options). */
+    public static final class Builder {
+        private Path weights;
+        private Path checkpoint;
+        private Path modelConfig;
+        private Integer inputSize;
+        private String device = "cpu";
+
+        private Builder() {}
+
+        /** Base weights; with a checkpoint: the adapters' base weights if moved (checked by SHA-256). */
+        public Builder weights(Path file) {
+            this.weights = file;
+            return this;
+        }
+
+        /** A LoRA checkpoint folder. */
+        public Builder checkpoint(Path dir) {
+            this.checkpoint = dir;
+            return this;
+        }
+
+        /** Architecture YAML (non-official sizes), or a preset name. */
+        public Builder modelConfig(Path file) {
+            this.modelConfig = file;
+            return this;
+        }
+
+        /** Network input size (shorter side); default 518, or a checkpoint's run's size rule. */
+        public Builder inputSize(Integer n) {
+            this.inputSize = n;
+            return this;
+        }
+
+        /** auto, cpu or gpu. */
+        public Builder device(String name) {
+            this.device = name;
+            return this;
+        }
+
+        public DepthEstimator build() {
+            if (weights == null && checkpoint == null) {
+                throw new LoraException("give --weights FILE or --checkpoint DIR");
+            }
+            NDManager m = NDManager.newBaseManager(Compute.device(device));
+            try {
+                if (checkpoint == null) {
+                    DepthAnythingV2 model = DepthAnythingV2.fromCheckpoint(weights, modelConfig, m);
+                    DepthPredictor.SizeRule rule = DepthPredictor.officialRule(inputSize == null ? 518 : inputSize);
+                    return new DepthEstimator(m, model, new DepthPredictor(model, rule), null);
+                }
+                DepthAnythingV2 model = CheckpointModel.load(checkpoint, weights, modelConfig, m);
+                RunFolder run = RunFolder.of(checkpoint);
+                DataConfig size = CheckpointData.sizeRule(run, inputSize);
+                DepthPredictor predictor = new DepthPredictor(model, (h, w) -> {
+                    Sizing.Size s = size.targetSize(h, w);
+                    return new int[] {s.height(), s.width()};
+                });
+                // inside a run folder: the run's preprocessing; a loose checkpoint: infer_image's
+                return new DepthEstimator(m, model, predictor, run.config() != null ? new SamplePreparer(size) : null);
+            } catch (RuntimeException e) {
+                m.close();
+                throw e;
+            }
+        }
+    }
+
+    public ModelConfig config() {
+        return model.config();
+    }
+
+    /** Depth for an image file (PNG, JPEG, TIFF, ... as OpenCV reads them). */
+    public Prediction predict(Path image) {
+        if (preparer != null) {
+            Mat rgb = ImageReader.readRgb(image);
+            try {
+                return wrap(predictor.predict(preparer.networkInput(rgb), rgb.rows(), rgb.cols()), rgb.rows(), rgb.cols());
+            } finally {
+                rgb.release();
+            }
+        }
+        DepthPredictor.loadOpenCv();
+        Mat bgr = Imgcodecs.imread(image.toString());
+        if (bgr.empty()) {
+            throw LoraException.file(image, "cannot read the image (missing, unsupported or corrupt)");
+        }
+        try {
+            return predict(bgr);
+        } finally {
+            bgr.release();
+        }
+    }
+
+    /** Depth for an 8-bit BGR (or grey) OpenCV image, as {@code cv2.imread} gives. */
+    public Prediction predict(Mat bgr) {
+        if (bgr.empty() || bgr.depth() != CvType.CV_8U) {
+            throw new LoraException("predict: expected a non-empty 8-bit BGR or grey image, got " + bgr);
+        }
+        if (preparer != null) {
+            Mat rgb = new Mat();
+            Mat f = new Mat();
+            try {
+                Imgproc.cvtColor(bgr, rgb, bgr.channels() == 1 ? Imgproc.COLOR_GRAY2RGB : Imgproc.COLOR_BGR2RGB);
+                rgb.convertTo(f, CvType.CV_32FC3, 1.0 / 255);
+                return wrap(predictor.predict(preparer.networkInput(f), bgr.rows(), bgr.cols()), bgr.rows(), bgr.cols());
+            } finally {
+                rgb.release();
+                f.release();
+            }
+        }
+        return wrap(predictor.predict(bgr), bgr.rows(), bgr.cols());
+    }
+
+    /**
+     * Several 8-bit BGR images; those of one size go through the network together (base weights),
+     * a checkpoint's run preprocessing one by one.
+     */
+    public List<Prediction> predict(List<Mat> bgr) {
+        if (preparer != null || bgr.stream().anyMatch(m -> m.rows() != bgr.get(0).rows() || m.cols() != bgr.get(0).cols())) {
+            List<Prediction> out = new ArrayList<>();
+            for (Mat m : bgr) {
+                out.add(predict(m));
+            }
+            return out;
+        }
+        List<float[]> d = predictor.predictBatch(bgr);
+        List<Prediction> out = new ArrayList<>();
+        for (int i = 0; i < d.size(); i++) {
+            out.add(wrap(d.get(i), bgr.get(i).rows(), bgr.get(i).cols()));
+        }
+        return out;
+    }
+
+    /** Depth for a Java image (any type; converted to 8-bit BGR). */
+    public Prediction predict(BufferedImage image) {
+        Mat bgr = toBgr(image);
+        try {
+            return predict(bgr);
+        } finally {
+            bgr.release();
+        }
+    }
+
+    static Mat toBgr(BufferedImage image) {
+        BufferedImage b = image;
+        if (image.getType() != BufferedImage.TYPE_3BYTE_BGR) {
+            b = new BufferedImage(image.getWidth(), image.getHeight(), BufferedImage.TYPE_3BYTE_BGR);
+            b.getGraphics().drawImage(image, 0, 0, null);
+        }
+        byte[] px = ((DataBufferByte) b.getRaster().getDataBuffer()).getData();
+        DepthPredictor.loadOpenCv();
+        Mat m = new Mat(b.getHeight(), b.getWidth(), CvType.CV_8UC3);
+        m.put(0, 0, px);
+        return m;
+    }
+
+    private Prediction wrap(float[] values, int h, int w) {
+        return new Prediction(h, w, values, model.config().isMetric() ? Prediction.METRES : Prediction.RELATIVE);
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+    }
+}
