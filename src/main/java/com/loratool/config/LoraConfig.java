@@ -2,7 +2,11 @@ package com.loratool.config;
 
 import com.loratool.LoraException;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
 
 /**
  * LoRA settings, the {@code lora:} section of a run config (PEFT's {@code LoraConfig}).
@@ -20,7 +24,9 @@ public class LoraConfig {
     public double dropout = 0.0;
     /**
      * Layers to adapt: qkv, proj, fc1, fc2; shorthands attention (qkv+proj), mlp (fc1+fc2),
-     * linear (every encoder linear layer); or {@code re:<regex>} over full module names.
+     * linear (every encoder linear layer); {@code re:<regex>} over full module names; or slices of
+     * the fused qkv, {@code qkv:q,v} (any non-empty subset of q, k, v), each slice its own adapter
+     * (module name {@code <block>.attn.qkv.q}) acting on its rows of the fused output.
      */
     public List<String> targets = new ArrayList<>(List.of("qkv"));
     /** Rank-stabilised scaling (alpha over sqrt of r instead of over r). */
@@ -29,6 +35,20 @@ public class LoraConfig {
     public String init = "kaiming";
     /** Also adapt every convolution of the DPT head (conv LoRA: k x k conv to r channels, then 1x1). */
     public boolean headConvs = false;
+    /**
+     * DoRA (PEFT's {@code use_dora}): a trainable magnitude per output feature, initialised to the
+     * row norms of W; the layer's weight becomes {@code m / ||W + s B A|| * (W + s B A)}, the norm
+     * per output feature and detached in the backward. Linear layers and qkv slices only.
+     */
+    public boolean dora = false;
+    /**
+     * Per-layer ranks (PEFT's {@code rank_pattern}): regex or module-name suffix → r. A key matches
+     * a module when {@code (.*\.)?(key)} matches its whole official name; the first key that
+     * matches wins (in the order written).
+     */
+    public Map<String, Integer> rankPattern = new LinkedHashMap<>();
+    /** Per-layer alphas (PEFT's {@code alpha_pattern}), matched like {@link #rankPattern}. */
+    public Map<String, Double> alphaPattern = new LinkedHashMap<>();
 
     /** Checks ranges; {@code where} prefixes the messages (e.g. the config file). */
     public void validate(String where) {
@@ -44,8 +64,54 @@ public class LoraConfig {
         if (!init.equals("kaiming") && !init.equals("gaussian")) {
             throw new LoraException(where + "lora.init: must be kaiming or gaussian, got " + init);
         }
+        if (rankPattern == null) {
+            rankPattern = new LinkedHashMap<>();
+        }
+        if (alphaPattern == null) {
+            alphaPattern = new LinkedHashMap<>();
+        }
+        for (Map.Entry<String, Integer> e : rankPattern.entrySet()) {
+            patternOf(where + "lora.rank_pattern", e.getKey());
+            if (e.getValue() == null || e.getValue() < 1) {
+                throw new LoraException(where + "lora.rank_pattern." + e.getKey() + ": must be >= 1, got " + e.getValue());
+            }
+        }
+        for (Map.Entry<String, Double> e : alphaPattern.entrySet()) {
+            patternOf(where + "lora.alpha_pattern", e.getKey());
+            if (e.getValue() == null || !(e.getValue() > 0)) {
+                throw new LoraException(where + "lora.alpha_pattern." + e.getKey() + ": must be > 0, got " + e.getValue());
+            }
+        }
+        if (dora && headConvs) {
+            throw new LoraException(where + "lora.dora: DoRA adapts linear layers only; set head_convs: false");
+        }
         if ((targets == null || targets.isEmpty()) && !headConvs) {
             throw new LoraException(where + "lora.targets: empty (name at least one layer, e.g. [qkv])");
         }
+    }
+
+    /**
+     * PEFT's pattern match ({@code get_pattern_key}): {@code key} matches {@code module} when
+     * {@code (.*\.)?(key)} matches the whole name. {@code where} names the setting in errors.
+     */
+    public static Pattern patternOf(String where, String key) {
+        try {
+            return Pattern.compile("(.*\\.)?(" + key + ")");
+        } catch (PatternSyntaxException e) {
+            throw new LoraException(where + ": bad regular expression '" + key + "': " + e.getDescription());
+        }
+    }
+
+    /** The value of the first key of {@code patterns} that matches {@code module}, or null. */
+    public static <T> T lookup(Map<String, T> patterns, String module) {
+        if (patterns == null) {
+            return null;
+        }
+        for (Map.Entry<String, T> e : patterns.entrySet()) {
+            if (patternOf("lora pattern", e.getKey()).matcher(module).matches()) {
+                return e.getValue();
+            }
+        }
+        return null;
     }
 }

@@ -16,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 
@@ -65,8 +66,21 @@ public record AdapterCheckpoint(Path dir, AdapterConfig config, AdapterSet adapt
         if (cfg.adaptedModules == null || cfg.adaptedModules.isEmpty() || cfg.r < 1) {
             throw LoraException.file(cfgFile, "no adapted_modules or no rank r");
         }
+        try {
+            cfg.toLoraConfig().validate(cfgFile + ": ");
+        } catch (LoraException e) {
+            throw new LoraException(e.getMessage());
+        }
         AdapterCheckpoint ck = new AdapterCheckpoint(dir, cfg, AdapterSet.fromTensors(Safetensors.read(weights), weights));
+        if (!ck.adapters.layers().keySet().equals(new LinkedHashSet<>(cfg.adaptedModules))) {
+            throw LoraException.file(weights, "holds adapters for " + ck.adapters.layers().size() + " modules, but "
+                    + CONFIG + " lists " + cfg.adaptedModules.size() + " different or other adapted_modules");
+        }
         for (Map.Entry<String, LoraPair> e : ck.adapters.layers().entrySet()) {
+            if (e.getValue().dora() != cfg.dora) {
+                throw LoraException.file(weights, e.getKey() + (cfg.dora ? " has no lora_magnitude_vector but "
+                        + CONFIG + " says dora: true" : " has a lora_magnitude_vector but " + CONFIG + " says dora: false"));
+            }
             int want = ck.scaling(e.getKey()).r();
             if (e.getValue().rank() != want) {
                 throw LoraException.file(weights, e.getKey() + " has rank " + e.getValue().rank() + " but "
@@ -108,6 +122,7 @@ public record AdapterCheckpoint(Path dir, AdapterConfig config, AdapterSet adapt
         c.alpha = scaling.alpha();
         c.rslora = scaling.rslora();
         c.init = "kaiming";
+        c.dora = set.dora();
         c.targets = new ArrayList<>(List.of("re:^(" + String.join("|", set.layers().keySet().stream()
                 .map(m -> m.replace(".", "\\.")).toList()) + ")$"));
         c.adaptedModules = new ArrayList<>(set.layers().keySet());

@@ -3,13 +3,16 @@ package com.loratool.lora;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.loratool.config.LoraConfig;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * adapter_config.json: what an adapter checkpoint needs to be applied again. Keys (snake_case):
  * format, peft_type, base_weights (path as given in the run config), base_weights_sha256, model_config
- * (the architecture), r, alpha, rslora, dropout, init, targets, head_convs, adapted_modules
- * (full official names), epoch.
+ * (the architecture), r, alpha, rslora, dropout, init, targets, head_convs, dora, rank_pattern,
+ * alpha_pattern (the run config's, official module names), adapted_modules (full official names;
+ * a qkv slice is {@code <block>.attn.qkv.q}), epoch.
  */
 public class AdapterConfig {
     public String format = "lora-tool-adapter/1";
@@ -24,6 +27,9 @@ public class AdapterConfig {
     public String init;
     public List<String> targets = new ArrayList<>();
     public boolean headConvs;
+    public boolean dora;
+    public Map<String, Integer> rankPattern = new LinkedHashMap<>();
+    public Map<String, Double> alphaPattern = new LinkedHashMap<>();
     public List<String> adaptedModules = new ArrayList<>();
     /** Epoch the adapters were saved after (1-based; 0 = untrained). */
     public int epoch;
@@ -41,6 +47,9 @@ public class AdapterConfig {
         c.init = l.init;
         c.targets = new ArrayList<>(l.targets);
         c.headConvs = l.headConvs;
+        c.dora = l.dora;
+        c.rankPattern = new LinkedHashMap<>(l.rankPattern);
+        c.alphaPattern = new LinkedHashMap<>(l.alphaPattern);
         c.adaptedModules = model.adaptedNames();
         c.epoch = epoch;
         return c;
@@ -55,6 +64,9 @@ public class AdapterConfig {
         l.init = init == null ? "kaiming" : init;
         l.targets = new ArrayList<>(targets);
         l.headConvs = headConvs;
+        l.dora = dora;
+        l.rankPattern = rankPattern == null ? new LinkedHashMap<>() : new LinkedHashMap<>(rankPattern);
+        l.alphaPattern = alphaPattern == null ? new LinkedHashMap<>() : new LinkedHashMap<>(alphaPattern);
         return l;
     }
 }

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeSet;
 import java.util.function.BiPredicate;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
@@ -20,7 +21,9 @@ import java.util.regex.PatternSyntaxException;
  * adapters to them (PEFT's injection). Target words: {@code qkv}, {@code proj}, {@code fc1},
  * {@code fc2}; {@code attention} (qkv + proj), {@code mlp} (fc1 + fc2), {@code linear} (every
  * linear layer of the encoder); {@code re:<regex>} matched against whole module names (linear or
- * conv layers); {@code head_convs: true} adds every convolution of the DPT head.
+ * conv layers); {@code qkv:q,v} (any non-empty subset of q, k, v) adapts those slices of every
+ * fused {@code attn.qkv} on their own (adapter names {@code <block>.attn.qkv.q}, see
+ * {@link QkvSlice}); {@code head_convs: true} adds every convolution of the DPT head.
  */
 public final class LoraInjector {
     private LoraInjector() {}
@@ -30,10 +33,21 @@ public final class LoraInjector {
     /** Attaches fresh adapters (B = 0, A seeded) to the targeted layers; arrays live in {@code manager}. */
     public static LoraModel inject(Module model, LoraConfig cfg, long seed, NDManager manager) {
         BiPredicate<String, Module> wanted = matcher(cfg);
+        List<Integer> slices = sliceParts(cfg);
         List<String> names = new ArrayList<>();
         for (Map.Entry<String, Module> e : model.namedModules().entrySet()) {
-            if (wanted.test(e.getKey(), e.getValue())) {
+            boolean whole = wanted.test(e.getKey(), e.getValue());
+            boolean sliced = !slices.isEmpty() && e.getValue() instanceof Linear && e.getKey().endsWith(".attn.qkv");
+            if (whole && sliced) {
+                throw new LoraException("lora.targets: " + e.getKey() + " is targeted both whole and as q/k/v slices "
+                        + cfg.targets);
+            }
+            if (whole) {
                 names.add(e.getKey());
+            } else if (sliced) {
+                for (int p : slices) {
+                    names.add(new QkvSlice(e.getKey(), p).name());
+                }
             }
         }
         if (names.isEmpty()) {
@@ -54,16 +68,38 @@ public final class LoraInjector {
     static LoraModel attach(Module model, LoraConfig cfg, List<String> names, long seed, NDManager manager) {
         Map<String, Module> modules = model.namedModules();
         LinkedHashMap<String, LoraLayer> layers = new LinkedHashMap<>();
+        Map<String, QkvSliceAdapter> sliced = new LinkedHashMap<>();
         for (String name : names) {
-            Module m = modules.get(name);
-            if (m instanceof Linear lin) {
+            QkvSlice slice = QkvSlice.parse(name);
+            Module m = modules.get(QkvSlice.moduleOf(name));
+            if (slice != null) {
+                if (!(m instanceof Linear lin)) {
+                    throw new LoraException(name + ": " + (m == null ? "no such module in the model"
+                            : "not a linear layer, cannot adapt a q/k/v slice of it"));
+                }
+                QkvSliceAdapter group = sliced.get(slice.module());
+                if (group == null) {
+                    if (lin.adapter() != null) {
+                        throw new LoraException(slice.module() + ": already has an adapter");
+                    }
+                    group = new QkvSliceAdapter();
+                    sliced.put(slice.module(), group);
+                    lin.setAdapter(group);
+                }
+                LoraLinear l = new LoraLinear(name, lin, slice, LoraScaling.of(cfg, name), cfg, seed, manager);
+                group.put(slice, l);
+                layers.put(name, l);
+            } else if (m instanceof Linear lin) {
                 if (lin.adapter() != null) {
                     throw new LoraException(name + ": already has an adapter");
                 }
-                LoraLinear l = new LoraLinear(name, lin, LoraScaling.of(cfg, name), cfg, seed, manager);
+                LoraLinear l = new LoraLinear(name, lin, null, LoraScaling.of(cfg, name), cfg, seed, manager);
                 lin.setAdapter(l);
                 layers.put(name, l);
             } else if (m instanceof Conv2d conv) {
+                if (cfg.dora) {
+                    throw new LoraException(name + ": lora.dora adapts linear layers only, not convolutions");
+                }
                 if (conv.adapter() != null) {
                     throw new LoraException(name + ": already has an adapter");
                 }
@@ -82,12 +118,36 @@ public final class LoraInjector {
     static BiPredicate<String, Module> matcher(LoraConfig cfg) {
         List<BiPredicate<String, Module>> parts = new ArrayList<>();
         for (String t : cfg.targets == null ? List.<String>of() : cfg.targets) {
-            parts.add(target(t.trim()));
+            if (!t.trim().startsWith(SLICE_PREFIX)) {
+                parts.add(target(t.trim()));
+            }
         }
         if (cfg.headConvs) {
             parts.add((n, m) -> m instanceof Conv2d && n.startsWith("depth_head."));
         }
         return (n, m) -> parts.stream().anyMatch(p -> p.test(n, m));
+    }
+
+    static final String SLICE_PREFIX = "qkv:";
+
+    /** The q/k/v parts (0, 1, 2, in that order) named by {@code qkv:...} targets; empty if none. */
+    static List<Integer> sliceParts(LoraConfig cfg) {
+        TreeSet<Integer> parts = new TreeSet<>();
+        for (String t : cfg.targets == null ? List.<String>of() : cfg.targets) {
+            t = t.trim();
+            if (!t.startsWith(SLICE_PREFIX)) {
+                continue;
+            }
+            String[] names = t.substring(SLICE_PREFIX.length()).split(",", -1);
+            for (String n : names) {
+                int p = QkvSlice.PARTS.indexOf(n.trim());
+                if (p < 0 || !parts.add(p)) {
+                    throw new LoraException("lora.targets: '" + t + "': " + (p < 0 ? "'" + n.trim() + "' is not q, k or v"
+                            : n.trim() + " named twice") + " (write e.g. qkv:q,v)");
+                }
+            }
+        }
+        return new ArrayList<>(parts);
     }
 
     private static BiPredicate<String, Module> target(String t) {
@@ -112,7 +172,7 @@ public final class LoraInjector {
                 String hint = KeySuggester.closest(t, WORDS);
                 throw new LoraException("lora.targets: unknown target '" + t + "'"
                         + (hint != null ? ", did you mean " + hint + "?" : "")
-                        + " (valid: " + String.join(", ", WORDS) + ", re:<regex>)");
+                        + " (valid: " + String.join(", ", WORDS) + ", re:<regex>, qkv:q,v)");
             }
         };
     }

@@ -76,14 +76,31 @@ public abstract class LoraLayer implements LayerAdapter, AutoCloseable {
     /** Sets both factors from PEFT-layout tensors (checkpoint loading). */
     public abstract void load(HostTensor a, HostTensor b);
 
+    /** DoRA's magnitude vector (out), or null for plain LoRA. */
+    public HostTensor magnitude() {
+        return null;
+    }
+
+    /** Sets the factors and, for DoRA, the magnitude (which a DoRA layer requires and others refuse). */
+    public void load(LoraPair p) {
+        load(p.a(), p.b());
+        loadMagnitude(p.magnitude());
+    }
+
+    protected void loadMagnitude(HostTensor m) {
+        if (m != null) {
+            throw new LoraException(name + ": lora_magnitude_vector given but DoRA adapts linear layers only");
+        }
+    }
+
     /** scaling * B A in the base weight's shape ((out, in) or (out, in, k, k)), for merging ({@link LoraPair#delta}). */
     public HostTensor deltaWeight() {
         return pair().delta(scaling.value());
     }
 
-    /** The current factors, PEFT layout. */
+    /** The current factors (and DoRA magnitude), PEFT layout. */
     public LoraPair pair() {
-        return new LoraPair(loraA(), loraB());
+        return new LoraPair(loraA(), loraB(), magnitude());
     }
 
     /** Frees the adapter's arrays. */

@@ -5,6 +5,7 @@ import com.loratool.LoraException;
 import com.loratool.config.LoraConfig;
 import com.loratool.io.HostTensor;
 import com.loratool.model.nn.Conv2d;
+import com.loratool.model.nn.LayerAdapter;
 import com.loratool.model.nn.Linear;
 import com.loratool.model.nn.Module;
 import com.loratool.model.nn.Parameter;
@@ -19,8 +20,8 @@ import java.util.Set;
 
 /**
  * A base model with LoRA adapters attached (PEFT's LoraModel): the adapted layers by official
- * module name, their trainable arrays, the parameter summary and the adapter state dict
- * ({@code <module>.lora_A.weight}, {@code <module>.lora_B.weight}).
+ * module name (a qkv slice: {@code <block>.attn.qkv.q}), their trainable arrays (A, B and DoRA's
+ * magnitude), the parameter summary and the adapter state dict ({@link AdapterSet}).
  */
 public final class LoraModel implements AutoCloseable {
     private final Module base;
@@ -28,6 +29,8 @@ public final class LoraModel implements AutoCloseable {
     private final LinkedHashMap<String, LoraLayer> layers;
     /** Base weights as they were before {@link #merge()}, by module; empty when not merged. */
     private final LinkedHashMap<String, HostTensor> unmerged = new LinkedHashMap<>();
+    /** The adapter each merged module had (a layer, or the slices of a qkv), to attach again. */
+    private final LinkedHashMap<String, LayerAdapter> adapters = new LinkedHashMap<>();
 
     LoraModel(Module base, LoraConfig config, LinkedHashMap<String, LoraLayer> layers) {
         this.base = base;
@@ -89,23 +92,26 @@ public final class LoraModel implements AutoCloseable {
         }
     }
 
-    /** Adapter tensors in PEFT layout, keys {@code <module>.lora_A.weight} / {@code .lora_B.weight}. */
-    public LinkedHashMap<String, HostTensor> adapterTensors() {
-        LinkedHashMap<String, HostTensor> sd = new LinkedHashMap<>();
+    /** The adapters as they are now, by adapted name (a qkv slice is {@code <block>.attn.qkv.q}). */
+    public AdapterSet adapters() {
+        LinkedHashMap<String, LoraPair> pairs = new LinkedHashMap<>();
         for (LoraLayer l : layers.values()) {
-            sd.put(l.name() + ".lora_A.weight", l.loraA());
-            sd.put(l.name() + ".lora_B.weight", l.loraB());
+            pairs.put(l.name(), l.pair());
         }
-        return sd;
+        return new AdapterSet(pairs);
     }
 
-    /** Loads adapter tensors; every adapted layer needs both, and no other key may appear. */
+    /**
+     * Adapter tensors in PEFT layout ({@link AdapterSet#toTensors}): {@code <module>.lora_A.weight},
+     * {@code .lora_B.weight}, with DoRA {@code .lora_magnitude_vector}.
+     */
+    public LinkedHashMap<String, HostTensor> adapterTensors() {
+        return adapters().toTensors();
+    }
+
+    /** Loads adapter tensors; every adapted layer needs its tensors, and no other key may appear. */
     public void loadAdapterTensors(Map<String, HostTensor> sd, String source) {
-        Set<String> expected = new LinkedHashSet<>();
-        for (String n : layers.keySet()) {
-            expected.add(n + ".lora_A.weight");
-            expected.add(n + ".lora_B.weight");
-        }
+        Set<String> expected = new LinkedHashSet<>(adapterTensors().keySet());
         List<String> missing = new ArrayList<>();
         for (String k : expected) {
             if (!sd.containsKey(k)) {
@@ -125,8 +131,9 @@ public final class LoraModel implements AutoCloseable {
         }
         for (LoraLayer l : layers.values()) {
             try {
-                l.load(sd.get(l.name() + ".lora_A.weight"), sd.get(l.name() + ".lora_B.weight"));
-            } catch (LoraException e) {
+                l.load(new LoraPair(sd.get(l.name() + AdapterSet.A_SUFFIX), sd.get(l.name() + AdapterSet.B_SUFFIX),
+                        sd.get(l.name() + AdapterSet.M_SUFFIX)));
+            } catch (LoraException | IllegalArgumentException e) {
                 throw new LoraException(source + ": " + e.getMessage());
             }
         }
@@ -137,23 +144,32 @@ public final class LoraModel implements AutoCloseable {
     }
 
     /**
-     * Folds every adapter into its base weight in place ({@code W + scaling B A} by
-     * {@link LoraPair#mergeInto}, as the merged export) and detaches it, so the forward costs what
-     * the base model's does (PEFT's {@code merge_adapter}). {@link #unmerge()} restores the
-     * adapted model exactly.
+     * Folds every adapter into its base weight in place ({@link LoraPair#mergeIntoModule}: W + scaling B A,
+     * DoRA's m / ||W + s B A|| (W + s B A), a qkv slice on its rows; as the merged export) and
+     * detaches it, so the forward costs what the base model's does (PEFT's {@code merge_adapter}).
+     * {@link #unmerge()} restores the adapted model exactly.
      */
     public void merge() {
         if (merged()) {
             throw new IllegalStateException("adapters are already merged");
         }
         Map<String, Module> modules = base.namedModules();
+        LinkedHashMap<String, HostTensor> weights = new LinkedHashMap<>();
         for (LoraLayer l : layers.values()) {
-            Module m = modules.get(l.name());
-            NDArray w = weightOf(m).array();
-            HostTensor before = new HostTensor(w.getShape().getShape(), w.toFloatArray());
-            LoraLayer.setData(w, l.pair().mergeInto(before, l.scaling().value()).data());
+            String module = QkvSlice.moduleOf(l.name());
+            NDArray w = weightOf(modules.get(module)).array();
+            if (!unmerged.containsKey(module)) {
+                HostTensor before = new HostTensor(w.getShape().getShape(), w.toFloatArray());
+                unmerged.put(module, before);
+                adapters.put(module, adapterOf(modules.get(module)));
+                weights.put(module, before);
+            }
+            weights.put(module, l.pair().mergeIntoModule(l.name(), weights.get(module), l.scaling().value()));
+        }
+        for (Map.Entry<String, HostTensor> e : weights.entrySet()) {
+            Module m = modules.get(e.getKey());
+            LoraLayer.setData(weightOf(m).array(), e.getValue().data());
             setAdapter(m, null);
-            unmerged.put(l.name(), before);
         }
     }
 
@@ -163,9 +179,10 @@ public final class LoraModel implements AutoCloseable {
         for (Map.Entry<String, HostTensor> e : unmerged.entrySet()) {
             Module m = modules.get(e.getKey());
             LoraLayer.setData(weightOf(m).array(), e.getValue().data());
-            setAdapter(m, layers.get(e.getKey()));
+            setAdapter(m, adapters.get(e.getKey()));
         }
         unmerged.clear();
+        adapters.clear();
     }
 
     /** Whether the adapters are folded into the base weights ({@link #merge()}). */
@@ -177,7 +194,11 @@ public final class LoraModel implements AutoCloseable {
         return m instanceof Linear lin ? lin.weight() : ((Conv2d) m).weight();
     }
 
-    private static void setAdapter(Module m, LoraLayer adapter) {
+    private static LayerAdapter adapterOf(Module m) {
+        return m instanceof Linear lin ? lin.adapter() : ((Conv2d) m).adapter();
+    }
+
+    private static void setAdapter(Module m, LayerAdapter adapter) {
         if (m instanceof Linear lin) {
             lin.setAdapter(adapter);
         } else if (m instanceof Conv2d conv) {
@@ -191,7 +212,7 @@ public final class LoraModel implements AutoCloseable {
         unmerge();
         Map<String, Module> modules = base.namedModules();
         for (LoraLayer l : layers.values()) {
-            setAdapter(modules.get(l.name()), null);
+            setAdapter(modules.get(QkvSlice.moduleOf(l.name())), null);
             l.close();
         }
         layers.clear();

@@ -16,12 +16,15 @@ public record LoraScaling(int r, double alpha, boolean rslora) {
     }
 
     /**
-     * The (r, alpha) of the layer {@code module} under {@code cfg}: today every layer has the
-     * config's r and alpha; per-layer ranks/alphas (PEFT's rank_pattern / alpha_pattern) are
-     * looked up here.
+     * The (r, alpha) of the layer {@code module} (official name; a qkv slice is
+     * {@code <block>.attn.qkv.q}) under {@code cfg}: the config's r and alpha unless its
+     * {@code rank_pattern} / {@code alpha_pattern} name the module (PEFT's semantics, see
+     * {@link LoraConfig#lookup}).
      */
     public static LoraScaling of(LoraConfig cfg, String module) {
-        return new LoraScaling(cfg.r, cfg.alpha, cfg.rslora);
+        Integer r = LoraConfig.lookup(cfg.rankPattern, module);
+        Double alpha = LoraConfig.lookup(cfg.alphaPattern, module);
+        return new LoraScaling(r != null ? r : cfg.r, alpha != null ? alpha : cfg.alpha, cfg.rslora);
     }
 
     /** scaling = alpha / r, or alpha / sqrt(r) with rslora. */

@@ -5,6 +5,7 @@ import com.loratool.io.HostTensor;
 import com.loratool.lora.AdapterCheckpoint;
 import com.loratool.lora.AdapterSet;
 import com.loratool.lora.LoraPair;
+import com.loratool.lora.QkvSlice;
 import com.loratool.model.weights.StateDicts;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -30,13 +31,15 @@ public final class AdaptedWeights {
     /** Every adapted module exists in {@code base} with the adapter's weight shape. */
     public static void checkShapes(Map<String, HostTensor> base, AdapterSet set, Path baseFile) {
         for (Map.Entry<String, LoraPair> e : set.layers().entrySet()) {
-            HostTensor w = base.get(e.getKey() + ".weight");
+            String key = QkvSlice.moduleOf(e.getKey()) + ".weight";
+            HostTensor w = base.get(key);
             if (w == null) {
-                throw LoraException.file(baseFile, "has no '" + e.getKey() + ".weight' for the adapter of that module");
+                throw LoraException.file(baseFile, "has no '" + key + "' for the adapter of " + e.getKey());
             }
-            if (!Arrays.equals(w.shape(), e.getValue().weightShape())) {
-                throw LoraException.file(baseFile, "'" + e.getKey() + ".weight' is " + w.shapeString()
-                        + " but the adapter expects " + Arrays.toString(e.getValue().weightShape()));
+            long[] want = e.getValue().moduleWeightShape(e.getKey());
+            if (!Arrays.equals(w.shape(), want)) {
+                throw LoraException.file(baseFile, "'" + key + "' is " + w.shapeString()
+                        + " but the adapter of " + e.getKey() + " expects " + Arrays.toString(want));
             }
         }
     }

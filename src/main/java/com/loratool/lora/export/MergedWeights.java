@@ -4,12 +4,14 @@ import com.loratool.LoraException;
 import com.loratool.io.HostTensor;
 import com.loratool.lora.AdapterSet;
 import com.loratool.lora.LoraPair;
+import com.loratool.lora.QkvSlice;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.ToDoubleFunction;
 
 /**
- * Folds adapters into base weights: {@code W' = W + scaling * B A} for every adapted module, all
+ * Folds adapters into base weights ({@link LoraPair#mergeIntoModule}): {@code W' = W + scaling * B A}
+ * (DoRA: {@code m / ||W + s B A|| (W + s B A)}; a qkv slice on its rows) for every adapted module, all
  * other tensors unchanged, official key names kept. The result is a plain Depth Anything V2
  * state dict that the official code loads with {@code strict=True}.
  */
@@ -27,13 +29,13 @@ public final class MergedWeights {
                                                           ToDoubleFunction<String> scalingOf) {
         LinkedHashMap<String, HostTensor> out = new LinkedHashMap<>(base);
         for (Map.Entry<String, LoraPair> e : adapters.layers().entrySet()) {
-            String key = e.getKey() + ".weight";
-            HostTensor w = base.get(key);
+            String key = QkvSlice.moduleOf(e.getKey()) + ".weight";
+            HostTensor w = out.get(key);
             if (w == null) {
                 throw new LoraException("adapter for '" + e.getKey() + "': the base weights have no '" + key + "'");
             }
             try {
-                out.put(key, e.getValue().mergeInto(w, scalingOf.applyAsDouble(e.getKey())));
+                out.put(key, e.getValue().mergeIntoModule(e.getKey(), w, scalingOf.applyAsDouble(e.getKey())));
             } catch (IllegalArgumentException ex) {
                 throw new LoraException("adapter for '" + e.getKey() + "': " + ex.getMessage());
             }

@@ -6,12 +6,14 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.loratool.LoraException;
+import com.loratool.config.LoraConfig;
 import com.loratool.io.AtomicFiles;
 import com.loratool.io.HostTensor;
 import com.loratool.io.Safetensors;
 import com.loratool.lora.AdapterSet;
 import com.loratool.lora.LoraPair;
 import com.loratool.lora.LoraScaling;
+import com.loratool.lora.QkvSlice;
 import com.loratool.model.weights.HfNames;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -22,6 +24,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * A Hugging Face PEFT LoRA adapter for {@code DepthAnythingForDepthEstimation}: the tensors of
@@ -43,8 +46,15 @@ public record PeftAdapter(LinkedHashMap<String, HostTensor> tensors, ObjectNode 
     /** Adapters in the project's form: official names, one (r, alpha, rslora) for all. */
     public record Imported(AdapterSet adapters, LoraScaling scaling) {}
 
-    /** HF module names of an official module (three for attn.qkv); error if it has no HF name. */
+    /**
+     * HF module names of an adapted official module (three for attn.qkv, one for a qkv slice
+     * {@code attn.qkv.q}); error if it has no HF name.
+     */
     static List<String> hfModules(String official) {
+        QkvSlice slice = QkvSlice.parse(official);
+        if (slice != null) {
+            return List.of(hfModules(slice.module()).get(slice.part()));
+        }
         List<String> qkv = HfNames.qkvNames(official + ".weight");
         if (qkv != null) {
             return qkv.stream().map(n -> n.substring(0, n.length() - ".weight".length())).toList();
@@ -59,25 +69,53 @@ public record PeftAdapter(LinkedHashMap<String, HostTensor> tensors, ObjectNode 
     /**
      * Converts project adapters (official names, one {@code scaling}) to PEFT; a layer of another
      * rank gets {@code rank_pattern} / {@code alpha_pattern} entries with the same scaling.
-     * {@code baseModel} goes to {@code base_model_name_or_path}.
      */
     public static PeftAdapter export(AdapterSet set, LoraScaling scaling, double dropout, String baseModel) {
+        return export(set, m -> {
+            int r = set.layers().get(m).rank();
+            return r == scaling.r() ? scaling : scaling.atRank(r);
+        }, scaling, dropout, baseModel);
+    }
+
+    /**
+     * Converts project adapters to PEFT, each module with its own (r, alpha) from {@code scalingOf}
+     * (e.g. {@code AdapterCheckpoint::scaling}, which applies the run's rank/alpha patterns): a
+     * module whose r or alpha differs from {@code common}'s gets a {@code rank_pattern} /
+     * {@code alpha_pattern} entry under its full HF module name. A fused qkv becomes
+     * query/key/value sharing A, with B (and DoRA's magnitude) split into row blocks; a qkv slice
+     * becomes just its HF module. DoRA adapters write {@code use_dora: true} and
+     * {@code <module>.lora_magnitude_vector}. {@code baseModel} goes to {@code base_model_name_or_path}.
+     */
+    public static PeftAdapter export(AdapterSet set, Function<String, LoraScaling> scalingOf, LoraScaling common,
+                                     double dropout, String baseModel) {
         LinkedHashMap<String, HostTensor> tensors = new LinkedHashMap<>();
         List<String> targets = new ArrayList<>();
         ObjectNode rankPattern = JSON.createObjectNode();
         ObjectNode alphaPattern = JSON.createObjectNode();
         for (Map.Entry<String, LoraPair> e : set.layers().entrySet()) {
             LoraPair p = e.getValue();
+            LoraScaling ls = scalingOf.apply(e.getKey());
+            if (ls.r() != p.rank() || ls.rslora() != common.rslora()) {
+                throw new LoraException("module '" + e.getKey() + "': adapter rank " + p.rank() + " but its config says r = "
+                        + ls.r());
+            }
             List<String> hf = hfModules(e.getKey());
             HostTensor[] bs = hf.size() == 1 ? new HostTensor[] {p.b()} : splitRows(p.b(), hf.size(), e.getKey());
+            HostTensor[] ms = !p.dora() ? null
+                    : hf.size() == 1 ? new HostTensor[] {p.magnitude()} : splitRows(p.magnitude(), hf.size(), e.getKey());
             for (int i = 0; i < hf.size(); i++) {
                 String m = hf.get(i);
                 tensors.put(PREFIX + m + AdapterSet.A_SUFFIX, p.a());
                 tensors.put(PREFIX + m + AdapterSet.B_SUFFIX, bs[i]);
+                if (ms != null) {
+                    tensors.put(PREFIX + m + AdapterSet.M_SUFFIX, ms[i]);
+                }
                 targets.add(m);
-                if (p.rank() != scaling.r()) {
-                    rankPattern.put(m, p.rank());
-                    alphaPattern.put(m, scaling.atRank(p.rank()).alpha());
+                if (ls.r() != common.r()) {
+                    rankPattern.put(m, ls.r());
+                }
+                if (ls.alpha() != common.alpha()) {
+                    alphaPattern.put(m, ls.alpha());
                 }
             }
         }
@@ -85,11 +123,11 @@ public record PeftAdapter(LinkedHashMap<String, HostTensor> tensors, ObjectNode 
         c.put("peft_type", "LORA");
         c.putNull("task_type");
         c.put("base_model_name_or_path", baseModel);
-        c.put("r", scaling.r());
-        c.put("lora_alpha", scaling.alpha());
+        c.put("r", common.r());
+        c.put("lora_alpha", common.alpha());
         c.put("lora_dropout", dropout);
-        c.put("use_rslora", scaling.rslora());
-        c.put("use_dora", false);
+        c.put("use_rslora", common.rslora());
+        c.put("use_dora", set.dora());
         c.put("bias", "none");
         c.put("fan_in_fan_out", false);
         c.put("init_lora_weights", true);
@@ -158,53 +196,75 @@ public record PeftAdapter(LinkedHashMap<String, HostTensor> tensors, ObjectNode 
         return out;
     }
 
-    /** PEFT pattern lookup: a key matches a module equal to it or ending in "." + key. */
-    private static JsonNode pattern(JsonNode patterns, String module) {
+    /** PEFT's pattern lookup ({@code get_pattern_key}): the first key with {@code (.*\.)?(key)} matching the module. */
+    private static JsonNode pattern(JsonNode patterns, String module, Path cfg) {
         if (patterns == null || !patterns.isObject()) {
             return null;
         }
         Iterator<Map.Entry<String, JsonNode>> it = patterns.fields();
         while (it.hasNext()) {
             Map.Entry<String, JsonNode> e = it.next();
-            if (module.equals(e.getKey()) || module.endsWith("." + e.getKey())) {
+            if (LoraConfig.patternOf(cfg + ": pattern", e.getKey()).matcher(module).matches()) {
                 return e.getValue();
             }
         }
         return null;
     }
 
-    /** Converts a PEFT adapter into project adapters; {@code dir} names the source in errors. */
+    private static final String[] MAGNITUDE_KEYS = {
+        ".lora_magnitude_vector", ".lora_magnitude_vector.weight", ".lora_magnitude_vector.default",
+        ".lora_magnitude_vector.default.weight"};
+
+    /**
+     * Converts a PEFT adapter into project adapters; {@code dir} names the source in errors.
+     * Query, key and value adapters of one block fuse exactly into one qkv adapter when all three
+     * are present (A stacked, B block-diagonal, DoRA magnitudes concatenated); a subset becomes
+     * qkv slices ({@code attn.qkv.q}). Per-layer scalings are folded into B and every layer is
+     * zero-padded to the largest rank, so the result has one (r, alpha) with the same updates.
+     */
     public Imported toProject(Path dir) {
+        Path cfgFile = dir.resolve("adapter_config.json");
         String type = config.path("peft_type").asText("LORA");
         if (!type.equals("LORA")) {
             throw LoraException.file(dir, "peft_type is " + type + ", only LORA adapters can be imported");
         }
-        if (config.path("use_dora").asBoolean(false)) {
-            throw LoraException.file(dir, "DoRA adapters (use_dora) cannot be imported");
-        }
+        boolean dora = config.path("use_dora").asBoolean(false);
         if (config.path("fan_in_fan_out").asBoolean(false)) {
             throw LoraException.file(dir, "fan_in_fan_out adapters cannot be imported");
         }
         int r = config.path("r").asInt(8);
         if (r < 1) {
-            throw LoraException.file(dir.resolve("adapter_config.json"), "r must be >= 1, got " + r);
+            throw LoraException.file(cfgFile, "r must be >= 1, got " + r);
         }
         double alpha = config.path("lora_alpha").asDouble(8);
         boolean rslora = config.path("use_rslora").asBoolean(false);
-        // 1. HF module -> (A, B, scaling)
+        // 1. HF module -> (A, B, magnitude)
         Map<String, HostTensor> as = new LinkedHashMap<>();
         Map<String, HostTensor> bs = new LinkedHashMap<>();
+        Map<String, HostTensor> ms = new LinkedHashMap<>();
         for (Map.Entry<String, HostTensor> e : tensors.entrySet()) {
             String k = e.getKey();
             String m = k.startsWith(PREFIX) ? k.substring(PREFIX.length()) : k;
             m = m.replace(".lora_A.default.weight", AdapterSet.A_SUFFIX).replace(".lora_B.default.weight",
                     AdapterSet.B_SUFFIX);
+            String magnitudeOf = null;
+            for (String suffix : MAGNITUDE_KEYS) {
+                if (m.endsWith(suffix)) {
+                    magnitudeOf = m.substring(0, m.length() - suffix.length());
+                }
+            }
             if (m.endsWith(AdapterSet.A_SUFFIX)) {
                 as.put(m.substring(0, m.length() - AdapterSet.A_SUFFIX.length()), e.getValue());
             } else if (m.endsWith(AdapterSet.B_SUFFIX)) {
                 bs.put(m.substring(0, m.length() - AdapterSet.B_SUFFIX.length()), e.getValue());
+            } else if (magnitudeOf != null) {
+                if (!dora) {
+                    throw LoraException.file(cfgFile, "use_dora is false but adapter_model.safetensors holds '" + k + "'");
+                }
+                ms.put(magnitudeOf, e.getValue());
             } else {
-                throw LoraException.file(dir, "unsupported tensor '" + k + "' (only lora_A / lora_B weights can be imported)");
+                throw LoraException.file(dir, "unsupported tensor '" + k
+                        + "' (only lora_A / lora_B weights and DoRA's lora_magnitude_vector can be imported)");
             }
         }
         // 2. official module -> parts (one, or query/key/value)
@@ -216,6 +276,11 @@ public record PeftAdapter(LinkedHashMap<String, HostTensor> tensors, ObjectNode 
             if (b == null) {
                 throw LoraException.file(dir, "'" + PREFIX + hf + AdapterSet.B_SUFFIX + "' is missing");
             }
+            HostTensor mag = ms.remove(hf);
+            if (dora && mag == null) {
+                throw LoraException.file(dir, "use_dora is true but the DoRA magnitude '" + PREFIX + hf + AdapterSet.M_SUFFIX
+                        + "' is missing");
+            }
             String official = HfNames.toOfficial(hf + ".weight");
             if (official == null) {
                 throw LoraException.file(dir, "'" + hf + "' is not a module of DepthAnythingForDepthEstimation");
@@ -223,12 +288,12 @@ public record PeftAdapter(LinkedHashMap<String, HostTensor> tensors, ObjectNode 
             official = official.substring(0, official.length() - ".weight".length());
             LoraPair pair;
             try {
-                pair = new LoraPair(e.getValue(), b);
+                pair = new LoraPair(e.getValue(), b, mag);
             } catch (IllegalArgumentException ex) {
                 throw LoraException.file(dir, hf + ": " + ex.getMessage());
             }
-            JsonNode rp = pattern(config.get("rank_pattern"), hf);
-            JsonNode ap = pattern(config.get("alpha_pattern"), hf);
+            JsonNode rp = pattern(config.get("rank_pattern"), hf, cfgFile);
+            JsonNode ap = pattern(config.get("alpha_pattern"), hf, cfgFile);
             int lr = rp != null ? rp.asInt() : r;
             double la = ap != null ? ap.asDouble() : alpha;
             if (lr != pair.rank()) {
@@ -249,14 +314,30 @@ public record PeftAdapter(LinkedHashMap<String, HostTensor> tensors, ObjectNode 
         if (!bs.isEmpty()) {
             throw LoraException.file(dir, "'" + PREFIX + bs.keySet().iterator().next() + AdapterSet.A_SUFFIX + "' is missing");
         }
+        if (!ms.isEmpty()) {
+            throw LoraException.file(dir, "'" + PREFIX + ms.keySet().iterator().next() + AdapterSet.M_SUFFIX
+                    + "' has no lora_A / lora_B");
+        }
         if (parts.isEmpty()) {
             throw LoraException.file(dir, "no LoRA tensors in adapter_model.safetensors");
         }
-        // 3. fuse, fold each part's scaling into B relative to the common scaling
+        // 3. fuse complete q/k/v triples, keep a subset as slices; fold each part's scaling into B
         LoraScaling common = new LoraScaling(r, alpha, rslora);
         LinkedHashMap<String, LoraPair> fused = new LinkedHashMap<>();
         for (Map.Entry<String, LoraPair[]> e : parts.entrySet()) {
-            fused.put(e.getKey(), fuse(e.getKey(), e.getValue(), scales.get(e.getKey()), common.value(), dir));
+            LoraPair[] ps = e.getValue();
+            double[] s = scales.get(e.getKey());
+            boolean complete = Arrays.stream(ps).allMatch(p -> p != null);
+            if (complete) {
+                fused.put(e.getKey(), fuse(e.getKey(), ps, s, common.value(), dir));
+            } else {
+                for (int k = 0; k < ps.length; k++) {
+                    if (ps[k] != null) {
+                        fused.put(new QkvSlice(e.getKey(), k).name(),
+                                fuse(e.getKey(), new LoraPair[] {ps[k]}, new double[] {s[k]}, common.value(), dir));
+                    }
+                }
+            }
         }
         // 4. one rank for all: zero-pad
         int rank = fused.values().stream().mapToInt(LoraPair::rank).max().orElse(r);
@@ -265,7 +346,10 @@ public record PeftAdapter(LinkedHashMap<String, HostTensor> tensors, ObjectNode 
         return new Imported(new AdapterSet(padded), common.atRank(rank));
     }
 
-    /** Stacks the parts' A, places each B (times its scaling / common) in its row block and column block. */
+    /**
+     * Stacks the parts' A, places each B (times its scaling / common) in its row block and column
+     * block, and concatenates DoRA magnitudes (all parts DoRA or none).
+     */
     static LoraPair fuse(String module, LoraPair[] ps, double[] s, double common, Path dir) {
         int in = -1;
         int out = -1;
@@ -273,9 +357,6 @@ public record PeftAdapter(LinkedHashMap<String, HostTensor> tensors, ObjectNode 
         long[] aShape = null;
         long[] bTail = null;
         for (LoraPair p : ps) {
-            if (p == null) {
-                continue;
-            }
             if (in >= 0 && (p.inSize() != in || p.outFeatures() != out)) {
                 throw LoraException.file(dir, module + ": query/key/value adapters differ in shape");
             }
@@ -288,19 +369,20 @@ public record PeftAdapter(LinkedHashMap<String, HostTensor> tensors, ObjectNode 
         int rows = out * ps.length;
         float[] a = new float[rank * in];
         float[] b = new float[rows * rank];
+        float[] m = ps[0].dora() ? new float[rows] : null;
         int col = 0;
         for (int k = 0; k < ps.length; k++) {
             LoraPair p = ps[k];
-            if (p == null) {
-                continue;
-            }
             System.arraycopy(p.a().data(), 0, a, col * in, p.rank() * in);
             double f = s[k] / common;
             float[] pb = p.b().data();
             for (int o = 0; o < out; o++) {
                 for (int j = 0; j < p.rank(); j++) {
-                    b[(k * out + o) * rank + col + j] = (float) (f * pb[o * p.rank() + j]);
+                    b[(k * out + o) * rank + col + j] = f == 1 ? pb[o * p.rank() + j] : (float) (f * pb[o * p.rank() + j]);
                 }
+            }
+            if (m != null) {
+                System.arraycopy(p.magnitude().data(), 0, m, k * out, out);
             }
             col += p.rank();
         }
@@ -309,7 +391,8 @@ public record PeftAdapter(LinkedHashMap<String, HostTensor> tensors, ObjectNode 
         long[] bsh = bTail.clone();
         bsh[0] = rows;
         bsh[1] = rank;
-        return new LoraPair(new HostTensor(as, a), new HostTensor(bsh, b));
+        return new LoraPair(new HostTensor(as, a), new HostTensor(bsh, b),
+                m == null ? null : new HostTensor(new long[] {rows}, m));
     }
 
     /** Zero rows of A and zero columns of B up to {@code rank}: the same update. */
@@ -329,6 +412,6 @@ public record PeftAdapter(LinkedHashMap<String, HostTensor> tensors, ObjectNode 
         as[0] = rank;
         long[] bs = p.b().shape().clone();
         bs[1] = rank;
-        return new LoraPair(new HostTensor(as, a), new HostTensor(bs, b));
+        return new LoraPair(new HostTensor(as, a), new HostTensor(bs, b), p.magnitude());
     }
 }
