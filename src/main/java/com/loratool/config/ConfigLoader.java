@@ -52,10 +52,10 @@ public final class ConfigLoader {
         } catch (NoSuchFileException e) {
             throw LoraException.file(file, "no such config file");
         } catch (JsonProcessingException e) {
-            throw LoraException.file(file, "not valid YAML: " + e.getOriginalMessage()
+            throw LoraException.file(file, "not valid YAML: " + firstLine(e.getOriginalMessage())
                     + (e.getLocation() != null ? " (line " + e.getLocation().getLineNr() + ")" : ""));
         } catch (IOException e) {
-            throw LoraException.file(file, "cannot read: " + e.getMessage());
+            throw LoraException.file(file, "cannot read: " + firstLine(e.getMessage()));
         }
         if (root == null || root.isMissingNode() || root.isNull()) {
             root = m.createObjectNode();
@@ -127,8 +127,15 @@ public final class ConfigLoader {
             String where = setKeys.contains(path) ? "--set " + path : file + ": " + path;
             throw new LoraException(where + ": wrong type of value (expected " + friendly(type) + ")");
         } catch (JsonProcessingException e) {
-            throw LoraException.file(file, e.getOriginalMessage());
+            throw LoraException.file(file, firstLine(e.getOriginalMessage()));
         }
+    }
+
+    /** Parser messages may quote the offending text over several lines; errors are one line. */
+    private static String firstLine(String message) {
+        String m = String.valueOf(message).strip();
+        int nl = m.indexOf('\n');
+        return (nl < 0 ? m : m.substring(0, nl)).replace('\r', ' ').strip();
     }
 
     private static String friendly(String javaType) {

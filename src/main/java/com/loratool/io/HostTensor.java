@@ -16,12 +16,9 @@ public record HostTensor(long[] shape, float[] data) {
         }
     }
 
+    /** Element count; IllegalArgumentException for a negative dimension or an overflowing product. */
     public static long numel(long[] shape) {
-        long n = 1;
-        for (long d : shape) {
-            n *= d;
-        }
-        return n;
+        return Shapes.numel(shape);
     }
 
     public long numel() {

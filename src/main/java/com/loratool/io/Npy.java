@@ -79,7 +79,8 @@ public final class Npy {
             throw new LoraException(name + ": unsupported .npy format version " + major);
         }
         if (headerStart + headerLen > avail) {
-            throw new LoraException(name + ": truncated .npy header");
+            throw new LoraException(name + ": truncated .npy header (header of " + headerLen
+                    + " bytes in a file of " + avail + ")");
         }
         byte[] hb = new byte[(int) headerLen];
         b.get(base + headerStart, hb);
@@ -88,26 +89,32 @@ public final class Npy {
         Matcher mf = FORTRAN.matcher(header);
         Matcher ms = SHAPE.matcher(header);
         if (!md.find() || !mf.find() || !ms.find()) {
-            throw new LoraException(name + ": bad .npy header: " + header.strip());
+            throw new LoraException(name + ": bad .npy header: " + Printable.of(header.strip()));
         }
         String descr = md.group(1);
         boolean fortran = mf.group(1).equals("True");
         long[] shape = parseShape(name, ms.group(1));
         DType dt = dtypeOf(name, descr);
         ByteOrder order = descr.charAt(0) == '>' ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN;
-        long n = 1;
-        for (long d : shape) {
-            n *= d;
+        long n = Shapes.numelOrMinusOne(shape);
+        if (n < 0) {
+            throw new LoraException(name + ": bad .npy shape " + Arrays.toString(shape)
+                    + " (more values than a long can count)");
+        }
+        long dataStart = headerStart + headerLen;
+        long have = avail - dataStart;
+        if (n > have / dt.size()) { // n * size > have, without computing a product that may overflow
+            String need = n <= Long.MAX_VALUE / dt.size() ? String.valueOf(n * dt.size()) : "over 2^63";
+            throw new LoraException(name + ": truncated .npy (expected " + need + " bytes of data, found "
+                    + have + ")");
         }
         if (n > Integer.MAX_VALUE - 8) {
             throw new LoraException(name + ": array too large (" + n + " values)");
         }
         long need = n * dt.size();
-        long dataStart = headerStart + headerLen;
-        long have = avail - dataStart;
-        if (have < need) {
-            throw new LoraException(name + ": truncated .npy (expected " + need
-                    + " bytes of data, found " + have + ")");
+        if (have != need) {
+            throw new LoraException(name + ": shape " + Arrays.toString(shape) + " does not match the data ("
+                    + "expected " + need + " bytes of data, found " + have + ")");
         }
         b.order(order);
         float[] raw = new float[(int) n];
@@ -130,7 +137,7 @@ public final class Npy {
                 }
                 dims.add(d);
             } catch (NumberFormatException e) {
-                throw new LoraException(name + ": bad .npy shape (" + s + ")");
+                throw new LoraException(name + ": bad .npy shape (" + Printable.of(s) + ")");
             }
         }
         long[] shape = new long[dims.size()];
@@ -144,7 +151,7 @@ public final class Npy {
         String t = descr.length() == 3 ? descr.substring(1) : descr;
         char bo = descr.length() == 3 ? descr.charAt(0) : '?';
         if (descr.length() != 3 || "<>|=".indexOf(bo) < 0) {
-            throw new LoraException(name + ": unsupported .npy dtype '" + descr + "'");
+            throw new LoraException(name + ": unsupported .npy dtype '" + Printable.of(descr) + "'");
         }
         switch (t) {
             case "f4": return DType.F32;
@@ -158,7 +165,7 @@ public final class Npy {
             case "i1": return DType.I8;
             case "b1": return DType.BOOL;
             default:
-                throw new LoraException(name + ": unsupported .npy dtype '" + descr
+                throw new LoraException(name + ": unsupported .npy dtype '" + Printable.of(descr)
                         + "' (supported: f2 f4 f8 i1 i2 i4 i8 u1 u2 b1)");
         }
     }

@@ -8,10 +8,7 @@ import java.util.Arrays;
  */
 public record NpyArray(long[] shape, float[] data, String dtype) {
     public NpyArray {
-        long n = 1;
-        for (long d : shape) {
-            n *= d;
-        }
+        long n = Shapes.numelOrMinusOne(shape);
         if (n != data.length) {
             throw new IllegalArgumentException(
                     "shape " + Arrays.toString(shape) + " needs " + n + " values, got " + data.length);

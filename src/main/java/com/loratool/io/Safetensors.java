@@ -67,30 +67,42 @@ public final class Safetensors {
                     continue;
                 }
                 JsonNode info = f.getValue();
-                DType dt = dtypeOf(file, name, info.path("dtype").asText(""));
+                String shown = Printable.of(name);
+                if (!info.isObject()) {
+                    throw LoraException.file(file, "bad safetensors entry for '" + shown + "'");
+                }
+                DType dt = dtypeOf(file, shown, info.path("dtype").asText(""));
                 JsonNode shapeNode = info.path("shape");
                 JsonNode offs = info.path("data_offsets");
-                if (!shapeNode.isArray() || !offs.isArray() || offs.size() != 2) {
-                    throw LoraException.file(file, "bad safetensors entry for '" + name + "'");
+                if (!shapeNode.isArray() || !offs.isArray() || offs.size() != 2
+                        || !isCount(offs.get(0)) || !isCount(offs.get(1))) {
+                    throw LoraException.file(file, "bad safetensors entry for '" + shown + "'");
                 }
                 long[] shape = new long[shapeNode.size()];
-                long n = 1;
                 for (int i = 0; i < shape.length; i++) {
-                    shape[i] = shapeNode.get(i).asLong();
-                    n *= shape[i];
+                    if (!isCount(shapeNode.get(i))) {
+                        throw LoraException.file(file, "bad shape for '" + shown + "' (" + Printable.of(shapeNode)
+                                + "): dimensions must be integers >= 0");
+                    }
+                    shape[i] = shapeNode.get(i).longValue();
                 }
-                long begin = offs.get(0).asLong();
-                long end = offs.get(1).asLong();
-                if (begin < 0 || end < begin || end > dataLen) {
-                    throw LoraException.file(file, "truncated or corrupt safetensors: '" + name
+                long n = Shapes.numelOrMinusOne(shape);
+                if (n < 0) {
+                    throw LoraException.file(file, "bad shape for '" + shown + "' " + Arrays.toString(shape)
+                            + " (more values than a long can count)");
+                }
+                long begin = offs.get(0).longValue();
+                long end = offs.get(1).longValue();
+                if (end < begin || end > dataLen) {
+                    throw LoraException.file(file, "truncated or corrupt safetensors: '" + shown
                             + "' needs bytes " + begin + ".." + end + " of " + dataLen);
                 }
-                if (end - begin != n * dt.size()) {
-                    throw LoraException.file(file, "safetensors entry '" + name + "' has "
+                if (n > (end - begin) / dt.size() || n * dt.size() != end - begin) {
+                    throw LoraException.file(file, "safetensors entry '" + shown + "' has "
                             + (end - begin) + " bytes for " + n + " values of " + dt);
                 }
                 if (n > Integer.MAX_VALUE - 8) {
-                    throw LoraException.file(file, "tensor '" + name + "' too large (" + n + " values)");
+                    throw LoraException.file(file, "tensor '" + shown + "' too large (" + n + " values)");
                 }
                 float[] data = new float[(int) n];
                 if (n > 0) {
@@ -106,6 +118,11 @@ public final class Safetensors {
         } catch (IOException e) {
             throw LoraException.file(file, "cannot read (" + e.getMessage() + ")", e);
         }
+    }
+
+    /** A JSON integer that fits a long and is not negative. */
+    private static boolean isCount(JsonNode v) {
+        return v != null && v.isIntegralNumber() && v.canConvertToLong() && v.longValue() >= 0;
     }
 
     private static long readHeaderLength(Path file, FileChannel ch) throws IOException {
@@ -143,7 +160,8 @@ public final class Safetensors {
         Map<String, String> meta = new LinkedHashMap<>();
         JsonNode m = header.get("__metadata__");
         if (m != null && m.isObject()) {
-            m.fields().forEachRemaining(e -> meta.put(e.getKey(), e.getValue().asText()));
+            m.fields().forEachRemaining(e -> meta.put(e.getKey(), e.getValue().isValueNode()
+                    ? e.getValue().asText() : e.getValue().toString()));
         }
         return meta;
     }
@@ -162,7 +180,7 @@ public final class Safetensors {
             case "U8": return DType.U8;
             case "BOOL": return DType.BOOL;
             default:
-                throw LoraException.file(file, "unsupported dtype '" + s + "' for tensor '" + name + "'");
+                throw LoraException.file(file, "unsupported dtype '" + Printable.of(s) + "' for tensor '" + name + "'");
         }
     }
 

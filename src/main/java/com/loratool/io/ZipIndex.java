@@ -71,7 +71,7 @@ public final class ZipIndex {
     }
 
     private ByteBuffer readAt(long pos, int len) throws IOException {
-        if (pos < 0 || pos + len > ch.size()) {
+        if (pos < 0 || len < 0 || pos > ch.size() - len) {
             throw corrupt("truncated file");
         }
         ByteBuffer b = ByteBuffer.allocate(len).order(ByteOrder.LITTLE_ENDIAN);
@@ -87,6 +87,9 @@ public final class ZipIndex {
 
     private void readDirectory() throws IOException {
         long size = ch.size();
+        if (size < 22) {
+            throw corrupt("no end of central directory; truncated?");
+        }
         int tail = (int) Math.min(size, 22 + 65535);
         ByteBuffer t = readAt(size - tail, tail);
         int eocd = -1;
@@ -103,6 +106,7 @@ public final class ZipIndex {
         long count = t.getShort(eocd + 10) & 0xffff;
         long cdSize = t.getInt(eocd + 12) & 0xffffffffL;
         long cdOffset = t.getInt(eocd + 16) & 0xffffffffL;
+        long cdEnd = eocdPos;
         if (count == 0xffff || cdSize == 0xffffffffL || cdOffset == 0xffffffffL) {
             if (eocdPos < 20) {
                 throw corrupt("zip64 locator missing");
@@ -119,14 +123,23 @@ public final class ZipIndex {
             count = r.getLong(32);
             cdSize = r.getLong(40);
             cdOffset = r.getLong(48);
+            cdEnd = e64;
+        }
+        // the directory lies between its offset and the end record; each entry takes >= 46 bytes
+        if (cdSize < 0 || cdOffset < 0 || cdSize > cdEnd || cdOffset > cdEnd - cdSize) {
+            throw corrupt("central directory of " + cdSize + " bytes at " + cdOffset
+                    + " lies outside the file");
         }
         if (cdSize > Integer.MAX_VALUE) {
             throw corrupt("central directory too large");
         }
+        if (count < 0 || count > cdSize / 46) {
+            throw corrupt(count + " entries cannot fit a central directory of " + cdSize + " bytes");
+        }
         ByteBuffer cd = readAt(cdOffset, (int) cdSize);
         int p = 0;
         for (long i = 0; i < count; i++) {
-            if (p + 46 > cdSize || cd.getInt(p) != CENTRAL) {
+            if (p > cdSize - 46 || cd.getInt(p) != CENTRAL) {
                 throw corrupt("bad central directory entry " + i);
             }
             int method = cd.getShort(p + 10) & 0xffff;
@@ -136,6 +149,10 @@ public final class ZipIndex {
             int extraLen = cd.getShort(p + 30) & 0xffff;
             int commentLen = cd.getShort(p + 32) & 0xffff;
             long local = cd.getInt(p + 42) & 0xffffffffL;
+            long entryEnd = (long) p + 46 + nameLen + extraLen + commentLen;
+            if (entryEnd > cdSize) {
+                throw corrupt("central directory entry " + i + " runs past the directory");
+            }
             byte[] nb = new byte[nameLen];
             cd.get(p + 46, nb);
             String name = new String(nb, StandardCharsets.UTF_8);
@@ -145,51 +162,77 @@ public final class ZipIndex {
             while (e + 4 <= eEnd) {
                 int id = cd.getShort(e) & 0xffff;
                 int len = cd.getShort(e + 2) & 0xffff;
+                int fieldEnd = e + 4 + len;
+                if (fieldEnd > eEnd) {
+                    throw corrupt("extra field of entry " + Printable.of(name) + " runs past its end");
+                }
                 if (id == 0x0001) {
                     int q = e + 4;
                     if (usize == 0xffffffffL) {
-                        usize = cd.getLong(q);
+                        usize = zip64Value(cd, q, fieldEnd, name);
                         q += 8;
                     }
                     if (csize == 0xffffffffL) {
-                        csize = cd.getLong(q);
+                        csize = zip64Value(cd, q, fieldEnd, name);
                         q += 8;
                     }
                     if (local == 0xffffffffL) {
-                        local = cd.getLong(q);
+                        local = zip64Value(cd, q, fieldEnd, name);
                     }
                 }
-                e += 4 + len;
+                e = fieldEnd;
             }
-            entries.put(name, new Entry(name, method, csize, usize, local));
-            p += 46 + nameLen + extraLen + commentLen;
+            if (csize < 0 || usize < 0 || local < 0 || local > size - 30 || csize > size) {
+                throw corrupt("entry " + Printable.of(name) + " has sizes or an offset outside the file"
+                        + " (offset " + local + ", " + csize + " bytes in a file of " + size + ")");
+            }
+            if (method == 0 && csize != usize) {
+                throw corrupt("stored entry " + Printable.of(name) + " has " + csize
+                        + " bytes but claims " + usize);
+            }
+            if (entries.put(name, new Entry(name, method, csize, usize, local)) != null) {
+                throw corrupt("entry " + Printable.of(name) + " appears twice");
+            }
+            p = (int) entryEnd;
         }
+    }
+
+    private long zip64Value(ByteBuffer cd, int q, int fieldEnd, String name) {
+        if (q + 8 > fieldEnd) {
+            throw corrupt("zip64 field of entry " + Printable.of(name) + " is too short");
+        }
+        return cd.getLong(q);
     }
 
     /** Absolute position of the entry's data (after its local header). */
     public long dataStart(Entry e) throws IOException {
         ByteBuffer h = readAt(e.localOffset(), 30);
         if (h.getInt(0) != LOCAL) {
-            throw corrupt("bad local header for " + e.name());
+            throw corrupt("bad local header for " + Printable.of(e.name()));
         }
         int nameLen = h.getShort(26) & 0xffff;
         int extraLen = h.getShort(28) & 0xffff;
         long start = e.localOffset() + 30 + nameLen + extraLen;
-        if (start + e.compressedSize() > ch.size()) {
-            throw corrupt("entry " + e.name() + " runs past the end of the file; truncated?");
+        if (start > ch.size() || e.compressedSize() > ch.size() - start) {
+            throw corrupt("entry " + Printable.of(e.name()) + " runs past the end of the file; truncated?");
         }
         return start;
     }
 
+    /** Deflate produces at most about 1032 bytes per input byte; more is a lying size field. */
+    private static final long MAX_DEFLATE_RATIO = 1032;
+
     /**
      * The entry's bytes, little-endian: a read-only memory map for stored entries, inflated into
-     * memory for deflated ones.
+     * memory for deflated ones. Sizes are checked against the file, so memory stays bounded by
+     * the file's length (times deflate's largest ratio).
      */
     public ByteBuffer bytes(Entry e) throws IOException {
         long start = dataStart(e);
+        String name = Printable.of(e.name());
         if (e.method() == 0) {
             if (e.size() > Integer.MAX_VALUE) {
-                throw LoraException.file(file, "entry " + e.name() + " too large (" + e.size() + " bytes)");
+                throw LoraException.file(file, "entry " + name + " too large (" + e.size() + " bytes)");
             }
             if (e.size() == 0) {
                 return ByteBuffer.allocate(0).order(ByteOrder.LITTLE_ENDIAN);
@@ -198,21 +241,27 @@ public final class ZipIndex {
         }
         if (e.method() == 8) {
             if (e.size() > Integer.MAX_VALUE - 8 || e.compressedSize() > Integer.MAX_VALUE) {
-                throw LoraException.file(file, "entry " + e.name() + " too large");
+                throw LoraException.file(file, "entry " + name + " too large");
+            }
+            if (e.size() > MAX_DEFLATE_RATIO * e.compressedSize() + 64) {
+                throw corrupt("entry " + name + " claims " + e.size() + " bytes from " + e.compressedSize()
+                        + " compressed, more than deflate can produce");
             }
             ByteBuffer comp = ch.map(FileChannel.MapMode.READ_ONLY, start, e.compressedSize());
             Inflater inf = new Inflater(true);
             try (InputStream in = new InflaterInputStream(new ByteBufferInput(comp), inf, 1 << 16)) {
                 byte[] out = in.readNBytes((int) e.size());
-                if (out.length != e.size()) {
-                    throw corrupt("entry " + e.name() + " inflates to " + out.length + " bytes, not " + e.size());
+                if (out.length != e.size() || in.read() >= 0) {
+                    throw corrupt("entry " + name + " does not inflate to the " + e.size() + " bytes it claims");
                 }
                 return ByteBuffer.wrap(out).order(ByteOrder.LITTLE_ENDIAN);
+            } catch (IOException x) {
+                throw corrupt("entry " + name + " has bad deflate data (" + Printable.of(x.getMessage()) + ")");
             } finally {
                 inf.end();
             }
         }
-        throw LoraException.file(file, "entry " + e.name() + " uses unsupported zip compression method " + e.method());
+        throw LoraException.file(file, "entry " + name + " uses unsupported zip compression method " + e.method());
     }
 
     private static final class ByteBufferInput extends InputStream {

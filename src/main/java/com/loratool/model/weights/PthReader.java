@@ -3,6 +3,8 @@ package com.loratool.model.weights;
 import com.loratool.LoraException;
 import com.loratool.io.DType;
 import com.loratool.io.HostTensor;
+import com.loratool.io.Printable;
+import com.loratool.io.Shapes;
 import com.loratool.io.ZipIndex;
 import java.io.IOException;
 import java.nio.BufferUnderflowException;
@@ -31,6 +33,9 @@ import java.util.Map;
 public final class PthReader {
     private static final List<String> WRAPPERS =
             List.of("model", "state_dict", "model_state_dict", "module", "net", "network", "ema");
+
+    /** Largest tensor that may repeat (stride 0) a smaller storage: 16M values. */
+    private static final long MAX_EXPANDED_VALUES = 1 << 24;
 
     private PthReader() {}
 
@@ -71,7 +76,8 @@ public final class PthReader {
                 ob.get(ot);
                 String bo = new String(ot, StandardCharsets.US_ASCII).trim();
                 if (!bo.equals("little")) {
-                    throw LoraException.file(file, "byte order '" + bo + "' is not supported (only little-endian checkpoints)");
+                    throw LoraException.file(file, "byte order '" + Printable.of(bo)
+                            + "' is not supported (only little-endian checkpoints)");
                 }
             }
             ByteBuffer pb = zip.bytes(zip.get(pkl));
@@ -81,31 +87,32 @@ public final class PthReader {
             try {
                 top = new Unpickler(pickle, pid -> storageRef(file, pid)).load();
             } catch (Unpickler.PickleException e) {
-                throw LoraException.file(file, e.getMessage() + " (in " + pkl + ")");
+                throw LoraException.file(file, e.getMessage() + " (in " + Printable.of(pkl) + ")");
             } catch (BufferUnderflowException e) {
-                throw LoraException.file(file, "pickle truncated (in " + pkl + ")");
+                throw LoraException.file(file, "pickle truncated (in " + Printable.of(pkl) + ")");
             }
-            Map<?, ?> sd = findStateDict(file, top, "");
+            Map<?, ?> sd = findStateDict(file, top, "", 0);
             Map<String, ByteBuffer> storages = new HashMap<>();
             LinkedHashMap<String, HostTensor> out = new LinkedHashMap<>();
             Map<String, DType> dtypes = new LinkedHashMap<>();
             for (Map.Entry<?, ?> e : sd.entrySet()) {
                 String name = String.valueOf(e.getKey());
+                String shown = Printable.of(name);
                 Unpickler.TensorRef t = (Unpickler.TensorRef) e.getValue();
                 if (!(t.storage() instanceof StorageRef s)) {
-                    throw LoraException.file(file, "tensor '" + name + "' has no storage in the archive");
+                    throw LoraException.file(file, "tensor '" + shown + "' has no storage in the archive");
                 }
                 ByteBuffer bytes = storages.get(s.key());
                 if (bytes == null) {
                     ZipIndex.Entry entry = zip.get(prefix + "data/" + s.key());
                     if (entry == null) {
-                        throw LoraException.file(file, "storage data/" + s.key() + " of tensor '" + name
-                                + "' is missing from the archive");
+                        throw LoraException.file(file, "storage data/" + Printable.of(s.key()) + " of tensor '"
+                                + shown + "' is missing from the archive");
                     }
                     bytes = zip.bytes(entry);
                     storages.put(s.key(), bytes);
                 }
-                out.put(name, materialize(file, name, t, s, bytes));
+                out.put(name, materialize(file, shown, t, s, bytes));
                 dtypes.put(name, s.dtype());
             }
             return new Contents(out, dtypes);
@@ -131,11 +138,16 @@ public final class PthReader {
             throw LoraException.file(file, "not a torch checkpoint (unexpected persistent id "
                     + Unpickler.describe(pid) + ")");
         }
-        String type = t.get(1) instanceof Unpickler.Global g ? g.name() : String.valueOf(t.get(1));
+        String type = t.get(1) instanceof Unpickler.Global g ? g.name()
+                : t.get(1) instanceof String st ? st : Unpickler.describe(t.get(1));
         DType dt = storageDtype(type);
         if (dt == null) {
-            throw LoraException.file(file, "unsupported dtype: torch." + type
+            throw LoraException.file(file, "unsupported dtype: torch." + Printable.of(type)
                     + " (supported: float32, float16, bfloat16, float64 and integer storages)");
+        }
+        if (!(t.get(2) instanceof String || t.get(2) instanceof Long)) {
+            throw LoraException.file(file, "not a torch checkpoint (storage key is a "
+                    + Unpickler.describe(t.get(2)) + ")");
         }
         long numel = t.get(4) instanceof Long l ? l : -1;
         return new StorageRef(String.valueOf(t.get(2)), dt, type, numel);
@@ -158,7 +170,10 @@ public final class PthReader {
     }
 
     /** Finds the name → tensor map: the top dict itself, or one under a usual wrapper key. */
-    private static Map<?, ?> findStateDict(Path file, Object top, String where) {
+    private static Map<?, ?> findStateDict(Path file, Object top, String where, int depth) {
+        if (depth > WRAPPERS.size()) {
+            throw LoraException.file(file, "not a state_dict: wrappers nested too deep (" + where + ")");
+        }
         if (!(top instanceof Map<?, ?> m)) {
             throw LoraException.file(file, "not a state_dict: the checkpoint holds a "
                     + Unpickler.describe(top) + (where.isEmpty() ? "" : " under " + where));
@@ -178,11 +193,11 @@ public final class PthReader {
         for (String w : WRAPPERS) {
             Object inner = m.get(w);
             if (inner instanceof Map<?, ?>) {
-                return findStateDict(file, inner, where + "['" + w + "']");
+                return findStateDict(file, inner, where + "['" + w + "']", depth + 1);
             }
         }
         if (tensors > 0) {
-            throw LoraException.file(file, "not a state_dict: entry '" + nonTensor + "'"
+            throw LoraException.file(file, "not a state_dict: entry '" + Printable.of(nonTensor) + "'"
                     + (where.isEmpty() ? "" : " under " + where) + " is a "
                     + Unpickler.describe(m.get(nonTensor)) + ", not a tensor");
         }
@@ -198,7 +213,7 @@ public final class PthReader {
                 sb.append(", ...");
                 break;
             }
-            sb.append(i > 1 ? ", " : "").append(k);
+            sb.append(i > 1 ? ", " : "").append(Printable.of(k));
         }
         return sb.toString();
     }
@@ -215,28 +230,41 @@ public final class PthReader {
         }
         long storageNumel = bytes.capacity() / dt.size();
         if (s.numel() >= 0 && s.numel() != storageNumel) {
-            throw LoraException.file(file, "storage data/" + s.key() + " holds " + storageNumel
+            throw LoraException.file(file, "storage data/" + Printable.of(s.key()) + " holds " + storageNumel
                     + " values, the pickle says " + s.numel() + " (truncated?)");
         }
-        long n = HostTensor.numel(size);
+        long n = Shapes.numelOrMinusOne(size);
+        if (n < 0) {
+            throw LoraException.file(file, "tensor '" + name + "' has a bad size " + Arrays.toString(size));
+        }
+        // a view may repeat storage values (stride 0), but memory stays bounded by the file
+        if (n > storageNumel && n > MAX_EXPANDED_VALUES) {
+            throw LoraException.file(file, "tensor '" + name + "' " + Arrays.toString(size)
+                    + " expands a storage of " + storageNumel + " values to " + n);
+        }
         if (n > Integer.MAX_VALUE - 8) {
             throw LoraException.file(file, "tensor '" + name + "' too large (" + n + " values)");
         }
-        float[] data = new float[(int) n];
         if (n == 0) {
-            return new HostTensor(size, data);
+            return new HostTensor(size, new float[0]);
         }
         long last = t.offset();
-        for (int i = 0; i < size.length; i++) {
-            if (stride[i] < 0) {
-                throw LoraException.file(file, "tensor '" + name + "' has a negative stride");
+        try {
+            for (int i = 0; i < size.length; i++) {
+                if (stride[i] < 0) {
+                    throw LoraException.file(file, "tensor '" + name + "' has a negative stride");
+                }
+                last = Math.addExact(last, Math.multiplyExact(size[i] - 1, stride[i]));
             }
-            last += (size[i] - 1) * stride[i];
+        } catch (ArithmeticException e) {
+            last = Long.MAX_VALUE;
         }
         if (t.offset() < 0 || last >= storageNumel) {
             throw LoraException.file(file, "tensor '" + name + "' " + Arrays.toString(size)
-                    + " reaches element " + last + " of a storage of " + storageNumel);
+                    + " reaches element " + (last == Long.MAX_VALUE ? "past 2^63" : String.valueOf(last))
+                    + " of a storage of " + storageNumel);
         }
+        float[] data = new float[(int) n];
         ByteBuffer b = bytes.duplicate().order(ByteOrder.LITTLE_ENDIAN);
         int es = dt.size();
         if (isContiguous(size, stride)) {

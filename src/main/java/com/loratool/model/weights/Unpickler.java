@@ -120,11 +120,11 @@ final class Unpickler {
                 case 0x8e: push(readBytes(in.getLong())); break; // BINBYTES8
                 case 'q': memo.put((long) (in.get() & 0xff), peek()); break; // BINPUT
                 case 'r': memo.put(in.getInt() & 0xffffffffL, peek()); break; // LONG_BINPUT
-                case 'p': memo.put(Long.parseLong(readLine().trim()), peek()); break; // PUT
+                case 'p': memo.put(memoKey(readLine()), peek()); break; // PUT
                 case 0x94: memo.put((long) memo.size(), peek()); break; // MEMOIZE
                 case 'h': push(memoGet(in.get() & 0xff)); break; // BINGET
                 case 'j': push(memoGet(in.getInt() & 0xffffffffL)); break; // LONG_BINGET
-                case 'g': push(memoGet(Long.parseLong(readLine().trim()))); break; // GET
+                case 'g': push(memoGet(memoKey(readLine()))); break; // GET
                 case 'c': { // GLOBAL
                     String module = readLine();
                     String name = readLine();
@@ -134,7 +134,10 @@ final class Unpickler {
                 case 0x93: { // STACK_GLOBAL
                     Object name = pop();
                     Object module = pop();
-                    push(new Global(String.valueOf(module), String.valueOf(name)));
+                    if (!(module instanceof String m) || !(name instanceof String n)) {
+                        throw new PickleException("STACK_GLOBAL of a " + describe(module) + " and a " + describe(name));
+                    }
+                    push(new Global(m, n));
                     break;
                 }
                 case 't': push(Collections.unmodifiableList(new ArrayList<>(popMark()))); break; // TUPLE
@@ -151,7 +154,7 @@ final class Unpickler {
                     push(d);
                     break;
                 }
-                case 's': { Object v = pop(); Object k = pop(); asDict(peek()).put(k, v); break; } // SETITEM
+                case 's': { Object v = pop(); Object k = key(pop()); asDict(peek()).put(k, v); break; } // SETITEM
                 case 'u': { List<Object> items = popMark(); putPairs(asDict(peek()), items); break; } // SETITEMS
                 case 0x8f: push(new ArrayList<>()); break; // EMPTY_SET (as a list)
                 case 0x90: { List<Object> items = popMark(); asList(peek()).addAll(items); break; } // ADDITEMS
@@ -188,7 +191,7 @@ final class Unpickler {
                 if (!a.isEmpty() && a.get(0) instanceof List<?> pairs) {
                     for (Object p : pairs) {
                         if (p instanceof List<?> kv && kv.size() == 2) {
-                            d.put(kv.get(0), kv.get(1));
+                            d.put(key(kv.get(0)), kv.get(1));
                         }
                     }
                 }
@@ -211,9 +214,9 @@ final class Unpickler {
     private static void build(Object obj, Object state) {
         if (obj instanceof Dict d) {
             if (state instanceof Map<?, ?> m) {
-                m.forEach((k, v) -> d.attributes.put(String.valueOf(k), v));
+                m.forEach((k, v) -> d.attributes.put(String.valueOf(key(k)), v));
             } else if (state instanceof List<?> l && l.size() == 2 && l.get(0) instanceof Map<?, ?> m) {
-                m.forEach((k, v) -> d.attributes.put(String.valueOf(k), v));
+                m.forEach((k, v) -> d.attributes.put(String.valueOf(key(k)), v));
             }
         } else if (obj instanceof Instance i) {
             i.state = state;
@@ -263,8 +266,33 @@ final class Unpickler {
             throw new PickleException("SETITEMS with an odd number of items");
         }
         for (int i = 0; i < items.size(); i += 2) {
-            d.put(items.get(i), items.get(i + 1));
+            d.put(key(items.get(i)), items.get(i + 1));
         }
+    }
+
+    /**
+     * A dict key: str, int, float, bool, None or a global, or a flat tuple of those. Python
+     * refuses lists and dicts as keys; refusing nested tuples too keeps hashing and printing
+     * finite for pickles that build self-referencing or deeply nested structures.
+     */
+    private static Object key(Object k) {
+        if (isScalar(k)) {
+            return k;
+        }
+        if (k instanceof List<?> t && !(k instanceof ArrayList) && t.size() <= 64) {
+            for (Object o : t) {
+                if (!isScalar(o)) {
+                    throw new PickleException("pickle uses a nested " + describe(k) + " as a dict key");
+                }
+            }
+            return k;
+        }
+        throw new PickleException("pickle uses a " + describe(k) + " as a dict key");
+    }
+
+    private static boolean isScalar(Object o) {
+        return o == null || o instanceof String || o instanceof Long || o instanceof BigInteger
+                || o instanceof Double || o instanceof Boolean || o instanceof Global || o instanceof byte[];
     }
 
     @SuppressWarnings("unchecked")
@@ -361,6 +389,14 @@ final class Unpickler {
         return v.bitLength() < 64 ? (Object) v.longValue() : v;
     }
 
+    private static long memoKey(String line) {
+        try {
+            return Long.parseLong(line.trim());
+        } catch (NumberFormatException e) {
+            throw new PickleException("pickle memo key '" + printable(line) + "' is not a number");
+        }
+    }
+
     private static Object parseIntLine(String s) {
         String t = s.trim();
         if (t.equals("00")) {
@@ -369,16 +405,35 @@ final class Unpickler {
         if (t.equals("01")) {
             return Boolean.TRUE;
         }
-        return Long.parseLong(t);
+        return parseLongLine(t);
     }
+
+    /** Python limits int text to 4300 digits; so does this (BigInteger parsing is superlinear). */
+    private static final int MAX_DIGITS = 4300;
 
     private static Object parseLongLine(String s) {
         String t = s.trim();
         if (t.endsWith("L")) {
             t = t.substring(0, t.length() - 1);
         }
-        BigInteger v = new BigInteger(t);
-        return v.bitLength() < 64 ? (Object) v.longValue() : v;
+        if (t.length() > MAX_DIGITS) {
+            throw new PickleException("pickle integer of " + t.length() + " digits is too long");
+        }
+        try {
+            BigInteger v = new BigInteger(t);
+            return v.bitLength() < 64 ? (Object) v.longValue() : v;
+        } catch (NumberFormatException e) {
+            throw new PickleException("pickle integer '" + printable(t) + "' is not a number");
+        }
+    }
+
+    private static String printable(String s) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < s.length() && i < 40; i++) {
+            char c = s.charAt(i);
+            sb.append(Character.isISOControl(c) ? '?' : c);
+        }
+        return sb.toString();
     }
 
     private static final Map<Integer, String> NAMES = new HashMap<>();
