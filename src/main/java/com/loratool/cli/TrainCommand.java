@@ -42,6 +42,10 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = {"-q", "--quiet"}, description = "No progress bars; one log line per epoch.")
     boolean quiet;
 
+    @Option(names = "--no-memory-check",
+            description = "Skip the check that a training step at the run's size and batch fits in the available memory.")
+    boolean noMemoryCheck;
+
     @Option(names = "--dry-run", description = "Build the model and adapters, print the summary, do not train.")
     boolean dryRun;
 
@@ -55,7 +59,7 @@ public final class TrainCommand implements Callable<Integer> {
         if (pr.hasMatchedOption("--threads")) {
             cfg.train.threads = common.threads;
         }
-        TrainRun run = new TrainRun(cfg, System.err);
+        TrainRun run = new TrainRun(cfg, System.err).memoryCheck(!noMemoryCheck);
         if (dryRun) {
             run.summary(spec.commandLine().getOut());
             return 0;

@@ -140,6 +140,10 @@ public final class Trainer {
             log.info(String.format(Locale.ROOT, "%d training / %d validation images, %dx%d, batch %d, %d steps/epoch",
                     data.train().size(), data.val().size(), data.train().get(0).width(), data.train().get(0).height(),
                     t.batchSize, stepsPerEpoch));
+            String metricName = data.val().isEmpty() ? "train_loss" : t.valMetric;
+            if (data.val().isEmpty()) {
+                log.info("warning: no validation images: best/ and early stopping use the training loss");
+            }
             boolean stoppedEarly = false;
             int epochsRun = 0;
             try {
@@ -147,6 +151,12 @@ public final class Trainer {
                     long start = System.nanoTime();
                     double trainLoss = trainEpoch(epoch, adam, schedule, state, log, ckpts);
                     double[] val = validate();
+                    if (!data.val().isEmpty() && !Double.isFinite(val[0])) {
+                        Path last = ckpts.latest();
+                        throw new LoraException("epoch " + epoch + ": validation loss is " + val[0] + " (diverged, or a"
+                                + " validation image without usable depth); training stopped. Last good checkpoint: "
+                                + (last == null ? "none" : last));
+                    }
                     double seconds = (System.nanoTime() - start) / 1e9;
                     double lr = schedule.at(Math.max(0, state.optimizerStep - 1));
                     csv.add(new MetricsCsv.Row(epoch, trainLoss, val[0], val[1], val[2], lr, seconds));
@@ -162,7 +172,7 @@ public final class Trainer {
                         state.epochsWithoutImprovement = 0;
                         Map<String, Object> info = new LinkedHashMap<>();
                         info.put("epoch", epoch);
-                        info.put("metric", t.valMetric);
+                        info.put("metric", metricName);
                         info.put("value", metric);
                         ckpts.saveBest(acfg, adapters, info);
                     } else {
@@ -171,8 +181,10 @@ public final class Trainer {
                     ckpts.saveEpoch(epoch, acfg, adapters, state, adam.firstMoments(), adam.secondMoments());
                     LossPlot.write(runDir.resolve("loss.png"), csv.rows(), cfg.runName());
                     log.info(String.format(Locale.ROOT,
-                            "epoch %d/%d  train loss %.5f  val loss %.5f  AbsRel %.4f  delta1 %.4f  lr %.3g  %.1fs%s",
-                            epoch, t.epochs, trainLoss, val[0], val[1], val[2], lr, seconds, improved ? "  *best*" : ""));
+                            "epoch %d/%d  train loss %.5f  %s  lr %.3g  %.1fs%s", epoch, t.epochs, trainLoss,
+                            data.val().isEmpty() ? "(no validation images)" : String.format(Locale.ROOT,
+                            "val loss %.5f  AbsRel %.4f  delta1 %.4f", val[0], val[1], val[2]),
+                            lr, seconds, improved ? "  *best*" : ""));
                     log.fileOnly(String.format(Locale.ROOT, "epoch %d memory: rss %.1f MiB, java heap %.1f MiB", epoch,
                             ProcessMemory.currentMb(), (Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory()) / 1048576.0));
                     if (opt.stopAfterEpoch() > 0 && epoch >= opt.stopAfterEpoch()) {
@@ -192,7 +204,7 @@ public final class Trainer {
                 }
                 throw e;
             }
-            log.info("best " + t.valMetric + " " + state.bestValue + " at epoch " + state.bestEpoch + "; adapters in "
+            log.info("best " + metricName + " " + state.bestValue + " at epoch " + state.bestEpoch + "; adapters in "
                     + ckpts.bestDir());
             return new Result(epochsRun, state.bestEpoch, state.bestValue, stoppedEarly, List.copyOf(csv.rows()));
         }
@@ -392,7 +404,7 @@ public final class Trainer {
     /** The chosen validation metric; the training loss when there is no validation set. */
     private double metricValue(double[] val, double trainLoss) {
         if (data.val().isEmpty()) {
-            return "delta1".equals(t.valMetric) ? -trainLoss : trainLoss;
+            return trainLoss;
         }
         return switch (t.valMetric) {
             case "abs_rel" -> val[1];
@@ -402,6 +414,6 @@ public final class Trainer {
     }
 
     private boolean better(double a, double b) {
-        return "delta1".equals(t.valMetric) ? a > b : a < b;
+        return "delta1".equals(t.valMetric) && !data.val().isEmpty() ? a > b : a < b;
     }
 }
