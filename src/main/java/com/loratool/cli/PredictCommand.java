@@ -10,6 +10,7 @@ import com.loratool.io.Npy;
 import com.loratool.model.Compute;
 import com.loratool.model.DepthAnythingV2;
 import com.loratool.model.DepthPredictor;
+import com.loratool.model.MemoryCheck;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -68,6 +69,11 @@ public final class PredictCommand implements Callable<Integer> {
             description = "Images of the same size predicted together. Default: ${DEFAULT-VALUE}.")
     int batchSize;
 
+    @Option(names = "--no-memory-check",
+            description = "Skip the check that each image's prediction fits in the available memory (estimated from "
+                    + "its header and the network size before decoding; docs/model.md).")
+    boolean noMemoryCheck;
+
     @Mixin
     CommonOptions common;
 
@@ -79,6 +85,9 @@ public final class PredictCommand implements Callable<Integer> {
         if (batchSize < 1) {
             throw new LoraException("--batch-size " + batchSize + ": must be at least 1");
         }
+        if (Files.exists(output) && !Files.isDirectory(output)) {
+            throw LoraException.file(output, "--output: exists and is not a folder (give a folder for the results)");
+        }
         List<Path> images = listImages(input);
         Compute.setThreads(common.threads);
         DepthPredictor.loadOpenCv();
@@ -89,6 +98,8 @@ public final class PredictCommand implements Callable<Integer> {
                     : DepthAnythingV2.fromCheckpoint(weights, modelConfig, base);
             DataConfig size = CheckpointData.sizeRule(checkpoint != null ? RunFolder.of(checkpoint)
                     : new RunFolder(null, null), inputSize);
+            // before any image is decoded: the network size each image gets, from its header
+            MemoryCheck.require("predict", size, images, MemoryCheck.inference(model.config(), batchSize), !noMemoryCheck);
             DepthPredictor predictor = new DepthPredictor(model, (h, w) -> {
                 Sizing.Size s = size.targetSize(h, w);
                 return new int[] {s.height(), s.width()};

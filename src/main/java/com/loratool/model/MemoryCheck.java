@@ -36,9 +36,13 @@ public final class MemoryCheck {
                 MemoryEstimate.imagePreparation(ih, iw, s.height(), s.width()));
     }
 
-    /** Preparing one sample (data preview): the image and its resize. */
-    public static Cost preparation() {
-        return (ih, iw, s) -> MemoryEstimate.imagePreparation(ih, iw, s.height(), s.width());
+    /**
+     * Previewing one sample: the image and its resize, the prepared sample (3 float32 channels,
+     * float32 depth, mask) and the three 8-bit preview pictures (3 + 3 + 1 bytes a pixel).
+     */
+    public static Cost preview() {
+        return (ih, iw, s) -> add(MemoryEstimate.imagePreparation(ih, iw, s.height(), s.width()),
+                (long) Math.min(Long.MAX_VALUE, (3 * 4 + 4 + 1 + 7) * (double) s.height() * s.width()));
     }
 
     /**
