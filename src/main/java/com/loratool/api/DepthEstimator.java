@@ -45,11 +45,16 @@ public final class DepthEstimator implements AutoCloseable {
     private final DepthPredictor predictor;
     /** Non-null for checkpoints: the run's preprocessing. */
     private final SamplePreparer preparer;
+    private final DataConfig sizeRule;
 
-    private DepthEstimator(NDManager manager, DepthAnythingV2 model, DepthPredictor predictor, SamplePreparer preparer) {
+    private DepthEstimator(NDManager manager, DepthAnythingV2 model, DataConfig sizeRule, SamplePreparer preparer) {
         this.manager = manager;
+        this.sizeRule = sizeRule;
         this.model = model;
-        this.predictor = predictor;
+        this.predictor = new DepthPredictor(model, (h, w) -> {
+            Sizing.Size sz = sizeRule.targetSize(h, w);
+            return new int[] {sz.height(), sz.width()};
+        });
         this.preparer = preparer;
     }
 
@@ -118,25 +123,23 @@ public final class DepthEstimator implements AutoCloseable {
             }
             NDManager m = NDManager.newBaseManager(Compute.device(device));
             try {
-                if (checkpoint == null) {
-                    DepthAnythingV2 model = DepthAnythingV2.fromCheckpoint(weights, modelConfig, m);
-                    DepthPredictor.SizeRule rule = DepthPredictor.officialRule(inputSize == null ? 518 : inputSize);
-                    return new DepthEstimator(m, model, new DepthPredictor(model, rule), null);
-                }
-                DepthAnythingV2 model = CheckpointModel.load(checkpoint, weights, modelConfig, m);
-                RunFolder run = RunFolder.of(checkpoint);
+                // one size rule for both: the run's (--input-size wins), or infer_image's 518
+                RunFolder run = checkpoint != null ? RunFolder.of(checkpoint) : new RunFolder(null, null);
                 DataConfig size = CheckpointData.sizeRule(run, inputSize);
-                DepthPredictor predictor = new DepthPredictor(model, (h, w) -> {
-                    Sizing.Size s = size.targetSize(h, w);
-                    return new int[] {s.height(), s.width()};
-                });
-                // inside a run folder: the run's preprocessing; a loose checkpoint: infer_image's
-                return new DepthEstimator(m, model, predictor, run.config() != null ? new SamplePreparer(size) : null);
+                DepthAnythingV2 model = checkpoint == null ? DepthAnythingV2.fromCheckpoint(weights, modelConfig, m)
+                        : CheckpointModel.load(checkpoint, weights, modelConfig, m);
+                // inside a run folder: the run's preprocessing; otherwise infer_image's
+                return new DepthEstimator(m, model, size, run.config() != null ? new SamplePreparer(size) : null);
             } catch (RuntimeException e) {
                 m.close();
                 throw e;
             }
         }
+    }
+
+    /** The network-size rule (data.size / scale / input_size) this model predicts with. */
+    public DataConfig sizeRule() {
+        return sizeRule;
     }
 
     public ModelConfig config() {

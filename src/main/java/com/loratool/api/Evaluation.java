@@ -19,6 +19,7 @@ import com.loratool.eval.EvalSample;
 import com.loratool.eval.Evaluator;
 import com.loratool.eval.PredictionCache;
 import com.loratool.eval.ReportFiles;
+import com.loratool.io.FolderLock;
 import com.loratool.io.HostTensor;
 import com.loratool.lora.AdapterCheckpoint;
 import com.loratool.lora.export.AdaptedWeights;
@@ -26,18 +27,23 @@ import com.loratool.lora.export.CheckpointBase;
 import com.loratool.model.Compute;
 import com.loratool.model.DepthAnythingV2;
 import com.loratool.model.DepthPredictor;
+import com.loratool.model.MemoryCheck;
 import com.loratool.model.ModelConfig;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
+import java.util.stream.Stream;
 
 /**
  * {@code lora eval} for JVM code: a checkpoint's adapters against the original model on the
@@ -63,6 +69,7 @@ public final class Evaluation {
     private boolean errorMaps;
     private boolean pictures = true;
     private boolean cache = true;
+    private boolean memoryCheck = true;
     private Path cacheDir;
     private String device = "cpu";
     private int threads;
@@ -148,6 +155,12 @@ public final class Evaluation {
         return this;
     }
 
+    /** Refuse images whose prediction would not fit in the available memory (default on). */
+    public Evaluation memoryCheck(boolean on) {
+        this.memoryCheck = on;
+        return this;
+    }
+
     public Evaluation cacheDir(Path dir) {
         this.cacheDir = dir;
         return this;
@@ -213,13 +226,18 @@ public final class Evaluation {
 
         List<String> names = new ArrayList<>();
         List<EvalResult> results = new ArrayList<>();
-        try (NDManager root = NDManager.newBaseManager(Compute.device(device))) {
+        List<Path> images = pairs.stream().map(Pair::image).toList();
+        // one eval writes a report folder at a time
+        try (FolderLock lock = FolderLock.acquire(out, "lora eval");
+                NDManager root = NDManager.newBaseManager(Compute.device(device))) {
             for (int k = 0; k < cks.size(); k++) {
                 AdapterCheckpoint ck = cks.get(k);
                 RunFolder ckRun = k == 0 ? run : RunFolder.of(checkpoints.get(k));
                 CheckpointBase.Base b = CheckpointBase.load(ck, ckRun, weights, modelConfig, true);
                 LinkedHashMap<String, HostTensor> base = b.stateDict();
                 ModelConfig cfg = b.config();
+                // before any image is decoded: each image's network size from its header
+                MemoryCheck.require("eval", dc, images, MemoryCheck.inference(cfg, 1), memoryCheck);
                 String sha = b.cacheKey();
                 LazyModel original = new LazyModel(root, cfg, base, sizeRule);
                 DepthModel cachedOriginal = !cache ? original
@@ -236,8 +254,7 @@ public final class Evaluation {
                 String title = alphaScale == 1 ? "LoRA" : "LoRA x" + fmt(alphaScale);
                 Path dir = k == 0 ? out : out.resolve("compare").resolve(label(checkpoints.get(k), k));
                 Path panels = !pictures ? null : dir.resolve("panels");
-                EvalResult r = new Evaluator(lora, cachedOriginal, title, errorMaps)
-                        .run(pairs, loader, panels);
+                EvalResult r = evaluate(new Evaluator(lora, cachedOriginal, title, errorMaps), pairs, loader, panels);
                 Map<String, String> settings = new LinkedHashMap<>();
                 settings.put("checkpoint", checkpoints.get(k).toString());
                 settings.put("base weights", b.description());
@@ -264,6 +281,48 @@ public final class Evaluation {
             log.println("comparison: " + out.resolve("compare.md"));
         }
         return new Report(out, Collections.unmodifiableList(names), Collections.unmodifiableList(results));
+    }
+
+    /**
+     * Runs the evaluator with its pictures written to {@code panels.tmp/} beside {@code panels},
+     * moved into place when every image was evaluated: an image that fails part-way (corrupt file)
+     * leaves no partial panels/ (and an older complete one stays).
+     */
+    static EvalResult evaluate(Evaluator ev, List<Pair> pairs, Function<Pair, EvalSample> loader, Path panels) {
+        if (panels == null) {
+            return ev.run(pairs, loader, null);
+        }
+        Path staging = panels.resolveSibling(panels.getFileName() + ".tmp");
+        deleteTree(staging);
+        EvalResult r;
+        try {
+            r = ev.run(pairs, loader, staging);
+        } catch (RuntimeException e) {
+            deleteTree(staging);
+            throw e;
+        }
+        deleteTree(panels);
+        if (Files.exists(staging)) {
+            try {
+                Files.move(staging, panels, StandardCopyOption.ATOMIC_MOVE);
+            } catch (IOException e) {
+                throw LoraException.file(panels, "cannot move the pictures into place: " + e.getMessage());
+            }
+        }
+        return r;
+    }
+
+    private static void deleteTree(Path p) {
+        if (!Files.exists(p)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(p)) {
+            for (Path q : s.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(q);
+            }
+        } catch (IOException e) {
+            throw LoraException.file(p, "cannot delete: " + e.getMessage());
+        }
     }
 
     private static String label(Path ck, int k) {

@@ -25,6 +25,7 @@ public final class Training {
     private boolean resume;
     private boolean force;
     private boolean quiet;
+    private boolean memoryCheck = true;
     private PrintStream log = System.err;
 
     /** What a finished run left: its folder, best checkpoint, and the loop's summary. */
@@ -61,6 +62,12 @@ public final class Training {
         return this;
     }
 
+    /** Refuse a run whose training step would not fit in the available memory (default on). */
+    public Training memoryCheck(boolean on) {
+        this.memoryCheck = on;
+        return this;
+    }
+
     /** Where progress and the per-epoch log go (default System.err). */
     public Training log(PrintStream out) {
         this.log = out;
@@ -73,7 +80,7 @@ public final class Training {
     }
 
     public Result run() {
-        Trainer.Result r = new TrainRun(run, log).train(resume, force, quiet);
+        Trainer.Result r = new TrainRun(run, log).memoryCheck(memoryCheck).train(resume, force, quiet);
         Path dir = run.runDir();
         return new Result(dir, dir.resolve("best"), r.epochsRun(), r.bestEpoch(), r.bestValue(), r.stoppedEarly());
     }

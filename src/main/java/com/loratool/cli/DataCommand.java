@@ -3,8 +3,10 @@ package com.loratool.cli;
 import com.loratool.LoraException;
 import com.loratool.config.DataConfig;
 import com.loratool.data.DataCheck;
+import com.loratool.data.Pair;
 import com.loratool.data.Pairing;
 import com.loratool.data.Preview;
+import com.loratool.model.MemoryCheck;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -115,12 +117,20 @@ public final class DataCommand implements Runnable {
         @Option(names = "--input-size", description = "Official lower-bound rule (default 518 if no size option).")
         Integer inputSize;
 
+        @Option(names = "--no-memory-check",
+                description = "Skip the check that preparing each sample at the size fits in the available memory.")
+        boolean noMemoryCheck;
+
         @Override
         public Integer call() {
             if (size != null && size.size() != 2) {
                 throw new LoraException("--size: expected H,W, got " + size);
             }
-            int n = Preview.write(opts.config(size, scale, inputSize), output, npy);
+            DataConfig dc = opts.config(size, scale, inputSize);
+            // before anything is decoded: each image's prepared sample at the size its header gives
+            MemoryCheck.require("data preview", dc, Pairing.pair(dc).pairs().stream().map(Pair::image).toList(),
+                    MemoryCheck.preview(), !noMemoryCheck);
+            int n = Preview.write(dc, output, npy);
             spec.commandLine().getOut().printf("wrote previews of %d sample(s) to %s%n", n, output);
             return 0;
         }

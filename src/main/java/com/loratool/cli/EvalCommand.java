@@ -72,6 +72,11 @@ public final class EvalCommand implements Callable<Integer> {
             description = "Where the original's predictions are cached. Default: $LORA_CACHE or ~/.cache/lora/predictions.")
     Path cacheDir;
 
+    @Option(names = "--no-memory-check",
+            description = "Skip the check that each image's prediction fits in the available memory (estimated from "
+                    + "its header and the network size before decoding).")
+    boolean noMemoryCheck;
+
     @Mixin
     CommonOptions common;
 
@@ -85,7 +90,7 @@ public final class EvalCommand implements Callable<Integer> {
         }
         Evaluation.of(checkpoint).compare(compare).data(data).set(sets).split(split).output(output)
                 .alphaScale(alphaScale).weights(weights).modelConfig(modelConfig).inputSize(inputSize)
-                .errorMaps(errorMaps).pictures(!noPictures).cache(!noCache).cacheDir(cacheDir)
+                .errorMaps(errorMaps).pictures(!noPictures).memoryCheck(!noMemoryCheck).cache(!noCache).cacheDir(cacheDir)
                 .device(common.device.name()).threads(common.threads).log(System.out)
                 .run();
         return 0;

@@ -7,6 +7,7 @@ import com.loratool.data.GeometryOutputs;
 import com.loratool.model.Compute;
 import com.loratool.model.DepthPredictor;
 import com.loratool.model.DepthWriter;
+import com.loratool.model.MemoryCheck;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -68,6 +69,11 @@ public final class PredictCommand implements Callable<Integer> {
             description = "Images of the same size predicted together. Default: ${DEFAULT-VALUE}.")
     int batchSize;
 
+    @Option(names = "--no-memory-check",
+            description = "Skip the check that each image's prediction fits in the available memory (estimated from "
+                    + "its header and the network size before decoding; docs/model.md).")
+    boolean noMemoryCheck;
+
     @Mixin
     CommonOptions common;
 
@@ -85,6 +91,9 @@ public final class PredictCommand implements Callable<Integer> {
         if (batchSize < 1) {
             throw new LoraException("--batch-size " + batchSize + ": must be at least 1");
         }
+        if (Files.exists(output) && !Files.isDirectory(output)) {
+            throw LoraException.file(output, "--output: exists and is not a folder (give a folder for the results)");
+        }
         List<Path> images = listImages(input);
         geometryOutputs = geometry.outputs(images);
         Compute.setThreads(common.threads);
@@ -92,6 +101,9 @@ public final class PredictCommand implements Callable<Integer> {
         Files.createDirectories(output);
         try (DepthEstimator estimator = DepthEstimator.builder().weights(weights).checkpoint(checkpoint)
                 .modelConfig(modelConfig).inputSize(inputSize).device(common.device.name()).build()) {
+            // before any image is decoded: the network size each image gets, from its header
+            MemoryCheck.require("predict", estimator.sizeRule(), images,
+                    MemoryCheck.inference(estimator.config(), batchSize), !noMemoryCheck);
             writer = DepthWriter.of(estimator.config());
             try (ProgressBar bar = new ProgressBarBuilder().setTaskName("predict").setInitialMax(images.size())
                     .setStyle(ProgressBarStyle.ASCII).setConsumer(new ConsoleProgressBarConsumer(System.err))

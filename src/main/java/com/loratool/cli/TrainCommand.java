@@ -42,6 +42,10 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = {"-q", "--quiet"}, description = "No progress bars; one log line per epoch.")
     boolean quiet;
 
+    @Option(names = "--no-memory-check",
+            description = "Skip the check that a training step at the run's size and batch fits in the available memory.")
+    boolean noMemoryCheck;
+
     @Option(names = "--dry-run", description = "Build the model and adapters, print the summary, do not train.")
     boolean dryRun;
 
@@ -55,7 +59,8 @@ public final class TrainCommand implements Callable<Integer> {
         if (pr.hasMatchedOption("--threads")) {
             cfg.train.threads = common.threads;
         }
-        Training training = Training.of(cfg).resume(resume).force(force).quiet(quiet).log(System.err);
+        Training training = Training.of(cfg).resume(resume).force(force).quiet(quiet).memoryCheck(!noMemoryCheck)
+                .log(System.err);
         if (dryRun) {
             training.summary(spec.commandLine().getOut());
             return 0;

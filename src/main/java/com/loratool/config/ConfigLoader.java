@@ -2,6 +2,7 @@ package com.loratool.config;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JavaType;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -10,6 +11,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
+import com.fasterxml.jackson.databind.introspect.BeanPropertyDefinition;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
@@ -17,11 +19,14 @@ import com.loratool.KeySuggester;
 import com.loratool.LoraException;
 import com.loratool.io.AtomicFiles;
 import java.io.IOException;
+import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
@@ -104,6 +109,8 @@ public final class ConfigLoader {
     }
 
     private static RunConfig bind(ObjectMapper m, ObjectNode tree, Path file, List<String> setKeys) {
+        checkIntegers(m, tree, m.constructType(RunConfig.class), "",
+                path -> setKeys.contains(path) ? "--set " + path : file + ": " + path);
         try {
             return m.treeToValue(tree, RunConfig.class);
         } catch (UnrecognizedPropertyException e) {
@@ -136,6 +143,52 @@ public final class ConfigLoader {
         String m = String.valueOf(message).strip();
         int nl = m.indexOf('\n');
         return (nl < 0 ? m : m.substring(0, nl)).replace('\r', ' ').strip();
+    }
+
+    /**
+     * Integer keys bind exactly: Jackson would truncate 1.5 to 1 and report 1e10 without the key.
+     * Walks the tree along the target type's properties; a fractional value or one outside the
+     * key's type range is refused naming the key ({@code where} maps the dotted path to
+     * "--set key" or "file: key").
+     */
+    static void checkIntegers(ObjectMapper m, JsonNode node, JavaType type, String path, Function<String, String> where) {
+        if (node == null || node.isNull()) {
+            return;
+        }
+        Class<?> raw = type.getRawClass();
+        if (raw == int.class || raw == Integer.class || raw == long.class || raw == Long.class) {
+            if (!node.isNumber()) {
+                return; // Jackson's own type error names the key
+            }
+            BigDecimal v = node.decimalValue();
+            boolean isLong = raw == long.class || raw == Long.class;
+            if (v.signum() != 0 && v.stripTrailingZeros().scale() > 0) {
+                throw new LoraException(where.apply(path) + ": expected an integer, got " + node.asText());
+            }
+            BigInteger min = BigInteger.valueOf(isLong ? Long.MIN_VALUE : Integer.MIN_VALUE);
+            BigInteger max = BigInteger.valueOf(isLong ? Long.MAX_VALUE : Integer.MAX_VALUE);
+            BigInteger i = v.toBigInteger();
+            if (i.compareTo(max) > 0 || i.compareTo(min) < 0) {
+                throw new LoraException(where.apply(path) + ": " + i + " is out of range (at "
+                        + (i.signum() > 0 ? "most " + max : "least " + min) + ")");
+            }
+            return;
+        }
+        if (type.isCollectionLikeType() && node.isArray()) {
+            for (int k = 0; k < node.size(); k++) {
+                checkIntegers(m, node.get(k), type.getContentType(), path + "[" + k + "]", where);
+            }
+            return;
+        }
+        if (!node.isObject() || raw.isPrimitive() || raw.getName().startsWith("java.")) {
+            return;
+        }
+        for (BeanPropertyDefinition p : m.getDeserializationConfig().introspect(type).findProperties()) {
+            JsonNode child = node.get(p.getName());
+            if (child != null) {
+                checkIntegers(m, child, p.getPrimaryType(), path.isEmpty() ? p.getName() : path + "." + p.getName(), where);
+            }
+        }
     }
 
     private static String friendly(String javaType) {
@@ -175,6 +228,7 @@ public final class ConfigLoader {
             }
             keys.add(key);
         }
+        checkIntegers(m, tree.get("data"), m.constructType(DataConfig.class), "data", path -> "--set " + path);
         try {
             return m.treeToValue(tree.get("data"), DataConfig.class);
         } catch (UnrecognizedPropertyException e) {

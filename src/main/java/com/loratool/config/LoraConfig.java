@@ -1,5 +1,6 @@
 package com.loratool.config;
 
+import com.loratool.KeySuggester;
 import com.loratool.LoraException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -16,6 +17,9 @@ import java.util.regex.PatternSyntaxException;
  * the adapted model equals the base at step 0.
  */
 public class LoraConfig {
+    /** Target words (besides {@code re:<regex>}); lora.LoraInjector maps them to layers. */
+    public static final List<String> TARGET_WORDS = List.of("qkv", "proj", "fc1", "fc2", "attention", "mlp", "linear");
+
     /** Rank r. */
     public int r = 8;
     /** alpha (PEFT's lora_alpha). */
@@ -87,6 +91,23 @@ public class LoraConfig {
         }
         if ((targets == null || targets.isEmpty()) && !headConvs) {
             throw new LoraException(where + "lora.targets: empty (name at least one layer, e.g. [qkv])");
+        }
+        for (String t : targets == null ? List.<String>of() : targets) {
+            String s = t == null ? "" : t.trim();
+            if (s.startsWith("re:")) {
+                try {
+                    Pattern.compile(s.substring(3));
+                } catch (PatternSyntaxException e) {
+                    throw new LoraException(where + "lora.targets: bad regular expression " + s + ": " + e.getDescription());
+                }
+            } else if (s.startsWith("qkv:")) {
+                continue; // slices of the fused qkv: checked where they are parsed (lora.LoraInjector)
+            } else if (!TARGET_WORDS.contains(s)) {
+                String hint = KeySuggester.closest(s, TARGET_WORDS);
+                throw new LoraException(where + "lora.targets: unknown target '" + s + "'"
+                        + (hint != null ? ", did you mean " + hint + "?" : "")
+                        + " (valid: " + String.join(", ", TARGET_WORDS) + ", re:<regex>, qkv:q,v)");
+            }
         }
     }
 

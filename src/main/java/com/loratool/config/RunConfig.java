@@ -139,6 +139,9 @@ public final class RunConfig {
         if (data == null) {
             throw new LoraException(w + "data: missing section (at least data.root)");
         }
+        if (data.root() == null || data.root().isBlank()) {
+            throw new LoraException(w + "data.root: missing (the folder holding images_dir and depth_dir)");
+        }
     }
 
     private static void oneOf(String w, String key, String value, Set<String> allowed) {

@@ -47,6 +47,10 @@ public final class DataCheck {
             iw = m.cols();
             imgSize = iw + "x" + ih;
             m.release();
+            String small = SamplePreparer.tooSmall(ih, iw);
+            if (small != null) {
+                problems.add(p.image() + ": " + small);
+            }
         } catch (LoraException e) {
             problems.add(e.getMessage());
         }

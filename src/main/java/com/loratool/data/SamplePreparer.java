@@ -26,6 +26,15 @@ public final class SamplePreparer {
     /** A prepared sample plus the full-resolution filled Z ({@code srcH x srcW}). */
     public record Prepared(Sample sample, float[] zFull, boolean[] maskFull, int srcH, int srcW) {}
 
+    /** Smallest usable image side: one 14-pixel ViT patch (a 1x1 image holds no depth structure to learn). */
+    public static final int MIN_SIDE = 14;
+
+    /** Why an image of h x w is too small to use, or null. */
+    public static String tooSmall(int h, int w) {
+        return h < MIN_SIDE || w < MIN_SIDE ? "image is " + w + "x" + h + ", too small (at least " + MIN_SIDE + "x"
+                + MIN_SIDE + ", one patch)" : null;
+    }
+
     public SamplePreparer(DataConfig config) {
         this.config = config;
         Cv.load();
@@ -71,6 +80,11 @@ public final class SamplePreparer {
      */
     public FullSample readFull(Pair pair) {
         Mat rgb = ImageReader.readRgb(pair.image());
+        String small = tooSmall(rgb.rows(), rgb.cols());
+        if (small != null) {
+            rgb.release();
+            throw LoraException.file(pair.image(), small);
+        }
         DepthMap dm;
         try {
             dm = DepthReader.read(pair.depth(), config);

@@ -28,7 +28,7 @@ import java.util.regex.PatternSyntaxException;
 public final class LoraInjector {
     private LoraInjector() {}
 
-    static final List<String> WORDS = List.of("qkv", "proj", "fc1", "fc2", "attention", "mlp", "linear");
+    static final List<String> WORDS = LoraConfig.TARGET_WORDS;
 
     /** Attaches fresh adapters (B = 0, A seeded) to the targeted layers; arrays live in {@code manager}. */
     public static LoraModel inject(Module model, LoraConfig cfg, long seed, NDManager manager) {
@@ -53,6 +53,15 @@ public final class LoraInjector {
         if (names.isEmpty()) {
             throw new LoraException("lora.targets: " + cfg.targets + (cfg.headConvs ? " + head_convs" : "")
                     + " match no layer of the model");
+        }
+        // each target must match something: [re:typo] with head_convs would otherwise train the head alone
+        for (String t : cfg.targets == null ? List.<String>of() : cfg.targets) {
+            String tt = t.trim();
+            BiPredicate<String, Module> one = tt.startsWith(SLICE_PREFIX) ? linearEndingWith(".attn.qkv") : target(tt);
+            if (model.namedModules().entrySet().stream().noneMatch(e -> one.test(e.getKey(), e.getValue()))) {
+                throw new LoraException("lora.targets: " + t + " matches no layer of the model (" + names.size()
+                        + " layers matched by the other targets; remove it or fix the pattern)");
+            }
         }
         return attach(model, cfg, names, seed, manager);
     }

@@ -56,15 +56,20 @@ public final class Checkpoints {
         Path dir = epochDir(epoch);
         Path tmp = dir.resolveSibling(dir.getFileName() + ".tmp");
         deleteTree(tmp);
-        AdapterCheckpoint.save(tmp, cfg, adapters);
         Map<String, HostTensor> opt = new LinkedHashMap<>();
         for (int i = 0; i < exp.size(); i++) {
             opt.put(String.format("exp_avg.%04d", i), new HostTensor(new long[] {exp.get(i).length}, exp.get(i)));
             opt.put(String.format("exp_avg_sq.%04d", i), new HostTensor(new long[] {expSq.get(i).length}, expSq.get(i)));
         }
-        Safetensors.write(tmp.resolve(OPTIMIZER), opt, Map.of("format", "pt"));
-        writeJson(tmp.resolve(STATE), state);
-        replaceDir(tmp, dir);
+        try {
+            AdapterCheckpoint.save(tmp, cfg, adapters);
+            Safetensors.write(tmp.resolve(OPTIMIZER), opt, Map.of("format", "pt"));
+            writeJson(tmp.resolve(STATE), state);
+            replaceDir(tmp, dir);
+        } catch (RuntimeException e) {
+            deleteQuietly(tmp);
+            throw e;
+        }
         prune();
         return dir;
     }
@@ -72,9 +77,41 @@ public final class Checkpoints {
     public void saveBest(AdapterConfig cfg, Map<String, HostTensor> adapters, Map<String, Object> info) {
         Path tmp = best.resolveSibling("best.tmp");
         deleteTree(tmp);
-        AdapterCheckpoint.save(tmp, cfg, adapters);
-        writeJson(tmp.resolve("best.json"), info);
-        replaceDir(tmp, best);
+        try {
+            AdapterCheckpoint.save(tmp, cfg, adapters);
+            writeJson(tmp.resolve("best.json"), info);
+            replaceDir(tmp, best);
+        } catch (RuntimeException e) {
+            deleteQuietly(tmp); // a full disk must not leave best.tmp/ behind
+            throw e;
+        }
+    }
+
+    /**
+     * Removes what a killed or failed run left beside the checkpoints: {@code best.tmp/},
+     * {@code best.old/}, {@code checkpoints/epoch-NNNN.tmp/} and {@code .old/}, and epoch folders
+     * without their trainer state (never complete). Returns how many it removed.
+     */
+    public int removeLeftovers() {
+        List<Path> junk = new ArrayList<>();
+        for (String n : List.of("best.tmp", "best.old")) {
+            if (Files.exists(best.resolveSibling(n))) {
+                junk.add(best.resolveSibling(n));
+            }
+        }
+        if (Files.isDirectory(root)) {
+            try (Stream<Path> s = Files.list(root)) {
+                s.filter(p -> {
+                    String n = p.getFileName().toString();
+                    return n.matches("epoch-\\d{4,}\\.(tmp|old)") || (n.matches("epoch-\\d{4,}")
+                            && !Files.exists(p.resolve(STATE)));
+                }).forEach(junk::add);
+            } catch (IOException e) {
+                throw LoraException.file(root, "cannot list checkpoints: " + e.getMessage());
+            }
+        }
+        junk.forEach(Checkpoints::deleteTree);
+        return junk.size();
     }
 
     /** The newest complete epoch checkpoint, or null. */
@@ -146,6 +183,14 @@ public final class Checkpoints {
             deleteTree(old);
         } catch (IOException e) {
             throw LoraException.file(target, "cannot write checkpoint: " + e.getMessage());
+        }
+    }
+
+    private static void deleteQuietly(Path p) {
+        try {
+            deleteTree(p);
+        } catch (RuntimeException ignored) {
+            // the original failure is the one to report; removeLeftovers() retries at the next start
         }
     }
 

@@ -70,9 +70,9 @@ final class ProgressReporter implements TrainingListener {
     @Override
     public void onEpochEnd(EpochEnd end) {
         MetricsCsv.Row r = end.row();
-        log.info(String.format(Locale.ROOT,
-                "epoch %d/%d  train loss %.5f  val loss %.5f  AbsRel %.4f  delta1 %.4f  lr %.3g  %.1fs%s",
-                r.epoch(), epochs, r.trainLoss(), r.valLoss(), r.valAbsRel(), r.valDelta1(), r.lr(), r.seconds(),
-                end.improved() ? "  *best*" : ""));
+        String val = Double.isNaN(r.valLoss()) ? "(no validation images)" : String.format(Locale.ROOT,
+                "val loss %.5f  AbsRel %.4f  delta1 %.4f", r.valLoss(), r.valAbsRel(), r.valDelta1());
+        log.info(String.format(Locale.ROOT, "epoch %d/%d  train loss %.5f  %s  lr %.3g  %.1fs%s",
+                r.epoch(), epochs, r.trainLoss(), val, r.lr(), r.seconds(), end.improved() ? "  *best*" : ""));
     }
 }

@@ -8,19 +8,26 @@ import com.loratool.LoraException;
 import com.loratool.config.ConfigLoader;
 import com.loratool.config.ModelSection;
 import com.loratool.config.RunConfig;
+import com.loratool.config.RunFolder;
+import com.loratool.data.Pair;
+import com.loratool.data.Pairing;
 import com.loratool.io.Checksums;
-import com.loratool.io.HostTensor;
+import com.loratool.io.FolderLock;
+import com.loratool.lora.AdapterCheckpoint;
 import com.loratool.lora.LoraInjector;
 import com.loratool.lora.LoraModel;
 import com.loratool.model.BaseModel;
 import com.loratool.model.Compute;
 import com.loratool.model.DepthAnythingV2;
+import com.loratool.model.MemoryCheck;
 import com.loratool.model.ModelConfig;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
 
 /**
  * One {@code lora train} invocation: run directory, data, base model, adapters, {@link Trainer}.
@@ -61,39 +68,101 @@ public final class TrainRun {
         }
     }
 
+    /** Whether {@link #train} checks the training step's memory before starting (the CLI's --no-memory-check). */
+    private boolean memoryCheck = true;
+
+    public TrainRun memoryCheck(boolean on) {
+        this.memoryCheck = on;
+        return this;
+    }
+
+    /**
+     * Trains, owning the run folder for the whole run ({@link FolderLock}; a second run into the
+     * same folder is refused). The run is checked first (no complete checkpoint to clobber, what
+     * --resume continues matches, the step fits in memory, the data opens); nothing in the run
+     * folder changes until then: config.yaml, split.json and the --force clean-up come after.
+     */
     public Trainer.Result train(boolean resume, boolean force, boolean quiet) {
         Path runDir = cfg.runDir();
-        Path checkpoints = runDir.resolve("checkpoints");
-        if (!resume && Files.isDirectory(checkpoints) && !force) {
-            throw LoraException.file(runDir, "already holds a run; --resume continues it, --force starts over,"
-                    + " or pick another name with --set train.run_name=...");
-        }
-        if (resume && !Files.isDirectory(checkpoints)) {
-            throw LoraException.file(runDir, "--resume: no checkpoints in this run directory");
-        }
-        if (!resume && force) {
-            Checkpoints.deleteTree(checkpoints);
-            Checkpoints.deleteTree(runDir.resolve("best"));
-        }
+        boolean existed = Files.isDirectory(runDir);
+        boolean accepted = false;
+        FolderLock lock = FolderLock.acquire(runDir, "lora train");
         try {
-            Files.createDirectories(runDir);
-        } catch (IOException e) {
-            throw LoraException.file(runDir, "cannot create run directory: " + e.getMessage());
-        }
-        Compute.setThreads(cfg.train.threads);
-        ConfigLoader.save(cfg, runDir.resolve("config.yaml"));
-        TrainingData data = TrainingDataLoader.load(cfg, runDir);
-        try (NDManager manager = NDManager.newBaseManager(Compute.device(cfg.train.device))) {
-            Base base = loadBase(cfg, manager);
-            String sha = base.weights() == null ? RANDOM : Checksums.sha256(base.weights());
-            JsonNode mc = new ObjectMapper().setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
-                    .valueToTree(base.config());
-            try (LoraModel lora = LoraInjector.inject(base.model(), cfg.lora, cfg.train.seed, manager)) {
-                Trainer trainer = new Trainer(cfg, lora, base.model()::forward, manager, data,
-                        new Trainer.BaseWeights(cfg.model.weights, sha, mc),
-                        new Trainer.Options(runDir, resume, quiet, console));
-                return trainer.run();
+            Checkpoints ckpts = new Checkpoints(runDir, cfg.train.keepLast);
+            Path last = ckpts.latest();
+            if (!resume && last != null && !force) {
+                throw LoraException.file(runDir, "already holds a run; --resume continues it, --force starts over,"
+                        + " or pick another name with --set train.run_name=...");
             }
+            if (resume && last == null) {
+                throw LoraException.file(runDir, "--resume: no complete checkpoint in this run folder (a run stopped"
+                        + " before its first epoch ended leaves none); start it again without --resume");
+            }
+            Compute.setThreads(cfg.train.threads);
+            try (NDManager manager = NDManager.newBaseManager(Compute.device(cfg.train.device))) {
+                Base base = loadBase(cfg, manager);
+                String sha = base.weights() == null ? RANDOM : Checksums.sha256(base.weights());
+                JsonNode mc = new ObjectMapper().setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+                        .valueToTree(base.config());
+                if (resume) {
+                    ResumeCheck.check(cfg, runDir, last, AdapterCheckpoint.load(last).config(), sha, mc);
+                }
+                checkMemory(base.config());
+                try (LoraModel lora = inject(base.model(), manager)) {
+                    TrainingDataLoader.Opened data = TrainingDataLoader.open(cfg);
+                    // accepted: from here on the run folder is this run's
+                    accepted = true;
+                    if (!resume && force) {
+                        Checkpoints.deleteTree(runDir.resolve("checkpoints"));
+                        Checkpoints.deleteTree(ckpts.bestDir());
+                    }
+                    ckpts.removeLeftovers();
+                    ConfigLoader.save(cfg, runDir.resolve(RunFolder.CONFIG_FILE));
+                    data.dataset().writeSplit(runDir);
+                    Trainer trainer = new Trainer(cfg, lora, base.model()::forward, manager, data.data(),
+                            new Trainer.BaseWeights(cfg.model.weights, sha, mc),
+                            new Trainer.Options(runDir, resume, quiet, console));
+                    return trainer.run();
+                }
+            }
+        } finally {
+            lock.close();
+            if (!existed && !accepted) {
+                removeIfEmpty(runDir);
+            }
+        }
+    }
+
+    /** The adapters; a target matching nothing is an error naming the config file. */
+    private LoraModel inject(DepthAnythingV2 model, NDManager manager) {
+        try {
+            return LoraInjector.inject(model, cfg.lora, cfg.train.seed, manager);
+        } catch (LoraException e) {
+            if (cfg.source != null && e.getMessage().startsWith("lora.")) {
+                throw new LoraException(cfg.source + ": " + e.getMessage(), e);
+            }
+            throw e;
+        }
+    }
+
+    /** A training step at the largest network size the run's images get, against the available memory. */
+    private void checkMemory(ModelConfig mc) {
+        if (!memoryCheck) {
+            return;
+        }
+        List<Path> images = Files.isDirectory(cfg.data.rootPath())
+                ? Pairing.pair(cfg.data).pairs().stream().map(Pair::image).toList() : List.of();
+        MemoryCheck.require("train batch " + cfg.train.batchSize, cfg.data, images,
+                MemoryCheck.training(mc, cfg.train.batchSize), true);
+    }
+
+    private static void removeIfEmpty(Path dir) {
+        try (Stream<Path> s = Files.list(dir)) {
+            if (s.findAny().isEmpty()) {
+                Files.deleteIfExists(dir);
+            }
+        } catch (IOException e) {
+            // left as it is: an empty folder is harmless
         }
     }
 }

@@ -91,9 +91,14 @@ public final class Trainer {
                 optimizer.adam().restore(state.optimizerStep, saved.exp(), saved.expSq());
             }
             MetricsFiles metrics = new MetricsFiles(runDir, cfg.runName(), state.epoch);
-            EarlyStopping early = new EarlyStopping(t.earlyStopping, t.valMetric, log);
+            // no validation images: best/ and early stopping follow the training loss, and say so
+            String metricName = data.val().isEmpty() ? "train_loss" : t.valMetric;
+            if (data.val().isEmpty()) {
+                log.info("warning: no validation images: best/ and early stopping use the training loss");
+            }
+            EarlyStopping early = new EarlyStopping(t.earlyStopping, metricName, log);
             List<TrainingListener> listeners = new ArrayList<>(List.of(metrics,
-                    new CheckpointWriter(ckpts, lora, base, optimizer.adam(), t.valMetric),
+                    new CheckpointWriter(ckpts, lora, base, optimizer.adam(), metricName),
                     new ProgressReporter(log, t.epochs, opt.quiet() ? null : opt.console()), new MemoryLog(log), early));
             listeners.addAll(extraListeners);
             log.info(lora.summary());
@@ -111,6 +116,12 @@ public final class Trainer {
                     listeners.forEach(l -> l.onValidationStart(finished));
                     lora.setTraining(false);
                     Validation.Scores val = validation.run();
+                    if (!data.val().isEmpty() && !Double.isFinite(val.loss())) {
+                        Path last = ckpts.latest();
+                        throw new LoraException("epoch " + epoch + ": validation loss is " + val.loss() + " (diverged,"
+                                + " or a validation image without usable depth); training stopped. Last good checkpoint: "
+                                + (last == null ? "none" : last));
+                    }
                     MetricsCsv.Row row = new MetricsCsv.Row(epoch, trainLoss, val.loss(), val.absRel(), val.delta1(),
                             optimizer.lr(Math.max(0, state.optimizerStep - 1)), (System.nanoTime() - start) / 1e9);
                     boolean improved = state.recordEpoch(epoch, validation.metric(val, trainLoss),
@@ -128,7 +139,7 @@ public final class Trainer {
             } finally {
                 listeners.forEach(TrainingListener::onRunEnd);
             }
-            log.info("best " + t.valMetric + " " + state.bestValue + " at epoch " + state.bestEpoch + "; adapters in "
+            log.info("best " + metricName + " " + state.bestValue + " at epoch " + state.bestEpoch + "; adapters in "
                     + ckpts.bestDir());
             return new Result(epochsRun, state.bestEpoch, state.bestValue, early.stopRequested(),
                     List.copyOf(metrics.rows()));

@@ -16,15 +16,23 @@ public final class TrainingDataLoader {
 
     /** Opens the data set, writes {@code <runDir>/split.json}, prepares the samples. */
     public static TrainingData load(RunConfig cfg, Path runDir) {
+        Opened o = open(cfg);
+        o.dataset().writeSplit(runDir);
+        return o.data();
+    }
+
+    /** The opened data set and its prepared samples; nothing written (split.json once the run is accepted). */
+    public record Opened(Dataset dataset, TrainingData data) {}
+
+    public static Opened open(RunConfig cfg) {
         DataConfig dc = cfg.data;
         if (!Files.isDirectory(dc.rootPath())) {
             throw LoraException.file(dc.rootPath(), "data folder not found (data.root in " + cfg.source + ")");
         }
         Dataset ds = Dataset.open(dc);
-        ds.writeSplit(runDir);
         List<TrainSample> train = convert(ds.train());
         List<TrainSample> val = convert(ds.val());
-        return new TrainingData(train, val, epoch -> convert(ds.trainEpoch(epoch)));
+        return new Opened(ds, new TrainingData(train, val, epoch -> convert(ds.trainEpoch(epoch))));
     }
 
     static List<TrainSample> convert(List<Sample> samples) {

@@ -68,7 +68,7 @@ final class Validation {
     /** train.val_metric of these scores; the training loss when there is no validation set. */
     double metric(Scores s, double trainLoss) {
         if (val.isEmpty()) {
-            return higherIsBetter() ? -trainLoss : trainLoss;
+            return trainLoss;
         }
         return switch (t.valMetric) {
             case "abs_rel" -> s.absRel();
@@ -78,6 +78,6 @@ final class Validation {
     }
 
     boolean higherIsBetter() {
-        return "delta1".equals(t.valMetric);
+        return !val.isEmpty() && "delta1".equals(t.valMetric);
     }
 }

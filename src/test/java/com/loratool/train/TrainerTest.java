@@ -8,8 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.loratool.LoraException;
 import com.loratool.config.RunConfig;
 import com.loratool.io.HostTensor;
