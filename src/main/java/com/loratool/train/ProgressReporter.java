@@ -71,8 +71,9 @@ final class ProgressReporter implements TrainingListener {
     public void onEpochEnd(EpochEnd end) {
         MetricsCsv.Row r = end.row();
         log.info(String.format(Locale.ROOT,
-                "epoch %d/%d  train loss %.5f  val loss %.5f  AbsRel %.4f  delta1 %.4f  lr %.3g  %.1fs%s",
-                r.epoch(), epochs, r.trainLoss(), r.valLoss(), r.valAbsRel(), r.valDelta1(), r.lr(), r.seconds(),
+                "epoch %d/%d  train loss %.5f  val loss %.5f  AbsRel %.4f  delta1 %.4f  RMSE %.1f mm  lr %.3g  %.1fs%s",
+                r.epoch(), epochs, r.trainLoss(), r.valLoss(), r.valAbsRel(), r.valDelta1(), r.valRmse(), r.lr(),
+                r.seconds(),
                 end.improved() ? "  *best*" : ""));
     }
 }

@@ -43,6 +43,7 @@ public final class TrainRun {
     /** The run's base model ({@link BaseModel}: weights file or seeded random weights), frozen, in {@code manager}. */
     public static Base loadBase(RunConfig cfg, NDManager manager) {
         BaseModel.Weights w = BaseModel.load(cfg.model, cfg.train.seed, cfg.source == null ? "" : cfg.source + ": ");
+        BaseModel.checkLoss(cfg, w.config());
         return new Base(BaseModel.frozen(w, manager), w.config(), w.file());
     }
 
@@ -62,6 +63,7 @@ public final class TrainRun {
     }
 
     public Trainer.Result train(boolean resume, boolean force, boolean quiet) {
+        BaseModel.checkLoss(cfg, BaseModel.declared(cfg.model)); // before anything is written
         Path runDir = cfg.runDir();
         Path checkpoints = runDir.resolve("checkpoints");
         if (!resume && Files.isDirectory(checkpoints) && !force) {
