@@ -44,7 +44,8 @@ import picocli.CommandLine.Option;
 @Command(name = "eval", mixinStandardHelpOptions = true,
         description = {"Evaluate a checkpoint's adapters against the original model on the same images: metrics "
                 + "(AbsRel, SqRel, RMSE, RMSE(log), log10, delta1-3, SILog after per-image scale-and-shift alignment "
-                + "in disparity; docs/eval.md) and one picture per image.",
+                + "in disparity; for a metric model first without any alignment, in mm; docs/eval.md) and one picture "
+                + "per image.",
             "Writes metrics.json, metrics.csv, report.md and panels/<image>.png. The original's predictions are "
                 + "cached per weights file and input size ($LORA_CACHE or ~/.cache/lora/predictions)."})
 public final class EvalCommand implements Callable<Integer> {
@@ -171,7 +172,7 @@ public final class EvalCommand implements Callable<Integer> {
                 String title = alphaScale == 1 ? "LoRA" : "LoRA x" + fmt(alphaScale);
                 Path dir = k == 0 ? out : out.resolve("compare").resolve(label(checkpoints.get(k), k));
                 Path panels = noPictures ? null : dir.resolve("panels");
-                EvalResult r = new Evaluator(lora, cachedOriginal, title, errorMaps)
+                EvalResult r = new Evaluator(lora, cachedOriginal, title, errorMaps, cfg.isMetric())
                         .run(pairs, loader, panels);
                 Map<String, String> settings = new LinkedHashMap<>();
                 settings.put("checkpoint", checkpoints.get(k).toString());
@@ -188,9 +189,17 @@ public final class EvalCommand implements Callable<Integer> {
                 if (adapted != null) {
                     adapted.close();
                 }
-                System.out.printf(Locale.ROOT, "%s: %d images, AbsRel %.4f (original %.4f), delta1 %.4f (original %.4f) -> %s%n",
-                        checkpoints.get(k), r.images().size(), r.lora().absRel(), r.original().absRel(),
-                        r.lora().delta1(), r.original().delta1(), dir.resolve("report.md"));
+                if (r.absolute()) {
+                    System.out.printf(Locale.ROOT, "%s: %d images, absolute AbsRel %.4f (original %.4f), delta1 %.4f "
+                            + "(original %.4f), RMSE %.1f mm (original %.1f mm); aligned AbsRel %.4f (original %.4f) -> %s%n",
+                            checkpoints.get(k), r.images().size(), r.loraAbsolute().absRel(), r.originalAbsolute().absRel(),
+                            r.loraAbsolute().delta1(), r.originalAbsolute().delta1(), r.loraAbsolute().rmse(),
+                            r.originalAbsolute().rmse(), r.lora().absRel(), r.original().absRel(), dir.resolve("report.md"));
+                } else {
+                    System.out.printf(Locale.ROOT, "%s: %d images, AbsRel %.4f (original %.4f), delta1 %.4f (original %.4f) -> %s%n",
+                            checkpoints.get(k), r.images().size(), r.lora().absRel(), r.original().absRel(),
+                            r.lora().delta1(), r.original().delta1(), dir.resolve("report.md"));
+                }
             }
         }
         if (cks.size() > 1) {
