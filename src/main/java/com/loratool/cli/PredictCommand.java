@@ -5,7 +5,6 @@ import com.loratool.LoraException;
 import com.loratool.config.DataConfig;
 import com.loratool.config.RunFolder;
 import com.loratool.config.Sizing;
-import com.loratool.data.GeometryOutputs;
 import com.loratool.model.Compute;
 import com.loratool.model.DepthAnythingV2;
 import com.loratool.model.DepthPredictor;
@@ -77,7 +76,7 @@ public final class PredictCommand implements Callable<Integer> {
     GeometryOptions geometry;
 
     private DepthWriter writer;
-    private GeometryOutputs geometryOutputs;
+    private GeometryOptions.Outputs geometryOutputs;
 
     @Override
     public Integer call() throws IOException {
@@ -88,10 +87,9 @@ public final class PredictCommand implements Callable<Integer> {
             throw new LoraException("--batch-size " + batchSize + ": must be at least 1");
         }
         List<Path> images = listImages(input);
-        geometryOutputs = geometry.outputs(images);
+        geometry.check();
         Compute.setThreads(common.threads);
         DepthPredictor.loadOpenCv();
-        Files.createDirectories(output);
         try (NDManager base = NDManager.newBaseManager(Compute.device(common.device.name()))) {
             DepthAnythingV2 model = checkpoint != null
                     ? CheckpointModel.load(checkpoint, weights, modelConfig, base)
@@ -103,6 +101,8 @@ public final class PredictCommand implements Callable<Integer> {
                 return new int[] {s.height(), s.width()};
             });
             writer = DepthWriter.of(model.config());
+            geometryOutputs = geometry.outputs(images, model.config().isMetric()); // checks before writing
+            Files.createDirectories(output);
             try (ProgressBar bar = new ProgressBarBuilder().setTaskName("predict").setInitialMax(images.size())
                     .setStyle(ProgressBarStyle.ASCII).setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(System.err))
                     .build()) {
