@@ -254,7 +254,7 @@ public final class Evaluation {
                 String title = alphaScale == 1 ? "LoRA" : "LoRA x" + fmt(alphaScale);
                 Path dir = k == 0 ? out : out.resolve("compare").resolve(label(checkpoints.get(k), k));
                 Path panels = !pictures ? null : dir.resolve("panels");
-                EvalResult r = evaluate(new Evaluator(lora, cachedOriginal, title, errorMaps), pairs, loader, panels);
+                EvalResult r = evaluate(new Evaluator(lora, cachedOriginal, title, errorMaps, cfg.isMetric()), pairs, loader, panels);
                 Map<String, String> settings = new LinkedHashMap<>();
                 settings.put("checkpoint", checkpoints.get(k).toString());
                 settings.put("base weights", b.description());
@@ -270,9 +270,17 @@ public final class Evaluation {
                 if (adapted != null) {
                     adapted.close();
                 }
-                log.printf(Locale.ROOT, "%s: %d images, AbsRel %.4f (original %.4f), delta1 %.4f (original %.4f) -> %s%n",
-                        checkpoints.get(k), r.images().size(), r.lora().absRel(), r.original().absRel(),
-                        r.lora().delta1(), r.original().delta1(), dir.resolve("report.md"));
+                if (r.absolute()) {
+                    log.printf(Locale.ROOT, "%s: %d images, absolute AbsRel %.4f (original %.4f), delta1 %.4f "
+                            + "(original %.4f), RMSE %.1f mm (original %.1f mm); aligned AbsRel %.4f (original %.4f) -> %s%n",
+                            checkpoints.get(k), r.images().size(), r.loraAbsolute().absRel(), r.originalAbsolute().absRel(),
+                            r.loraAbsolute().delta1(), r.originalAbsolute().delta1(), r.loraAbsolute().rmse(),
+                            r.originalAbsolute().rmse(), r.lora().absRel(), r.original().absRel(), dir.resolve("report.md"));
+                } else {
+                    log.printf(Locale.ROOT, "%s: %d images, AbsRel %.4f (original %.4f), delta1 %.4f (original %.4f) -> %s%n",
+                            checkpoints.get(k), r.images().size(), r.lora().absRel(), r.original().absRel(),
+                            r.lora().delta1(), r.original().delta1(), dir.resolve("report.md"));
+                }
             }
         }
         if (cks.size() > 1) {

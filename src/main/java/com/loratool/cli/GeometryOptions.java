@@ -6,6 +6,7 @@ import com.loratool.data.CameraIntrinsics;
 import com.loratool.data.GeometryOutputs;
 import com.loratool.data.IntrinsicsFit;
 import com.loratool.data.PointCloud;
+import com.loratool.metrics.MetricDepth;
 import java.nio.file.Path;
 import java.util.List;
 import picocli.CommandLine.Option;
@@ -28,7 +29,9 @@ final class GeometryOptions {
     boolean complete;
 
     @Option(names = "--point-cloud",
-            description = "With --align-to: also <stem>.ply (and <stem>_xyz.npy) of the completed or aligned depth.")
+            description = "<stem>.ply and <stem>_xyz.npy (H x W x 3, mm): a metric model's depth as it is, or with "
+                    + "--align-to the completed or aligned depth. Needs intrinsics (--intrinsics, --intrinsics-from, or an "
+                    + "XYZ --align-to file).")
     boolean pointCloud;
 
     @Option(names = "--ply-ascii", description = "Write the .ply as ASCII instead of binary little-endian.")
@@ -42,29 +45,71 @@ final class GeometryOptions {
             description = "Fit the intrinsics from a measured H x W x 3 XYZ cloud (rescaled to each image's size).")
     Path intrinsicsFrom;
 
-    /** The writer, or null when no geometry option is set. Checks everything before predicting. */
-    GeometryOutputs outputs(List<Path> images) {
+    /** What predict writes besides the depth files, per image ({@code pred}: the model's output at the image's size). */
+    @FunctionalInterface
+    interface Outputs {
+        void write(Path dir, String stem, Path image, float[] pred, int h, int w);
+    }
+
+    /**
+     * The writer, or null when no geometry option is set; {@code metric}: the model predicts depth
+     * in metres. Checks everything before predicting. A metric model's point cloud comes from its
+     * depth directly (no --align-to needed); with --align-to its disparity 1/depth is aligned like a
+     * relative model's.
+     */
+    Outputs outputs(List<Path> images, boolean metric) {
+        check();
+        if (alignTo == null) {
+            if (!metric && (complete || pointCloud || intrinsics != null || intrinsicsFrom != null
+                    || align.equals("robust"))) {
+                throw new LoraException("--complete, --point-cloud, --intrinsics and --align need --align-to DEPTH "
+                        + "(a relative model predicts disparity, not depth in mm)");
+            }
+            if (!pointCloud) {
+                return null;
+            }
+            CameraIntrinsics k = intrinsics();
+            if (k == null) {
+                throw new LoraException("--point-cloud needs intrinsics: give --intrinsics fx,fy,cx,cy or "
+                        + "--intrinsics-from FILE.npy");
+            }
+            boolean ascii = plyAscii;
+            return (dir, stem, image, pred, h, w) -> GeometryOutputs.writeCloud(dir, stem, MetricDepth.toMm(pred), h, w,
+                    k.resizedTo(w, h), true, ascii);
+        }
+        GeometryOutputs g = new GeometryOutputs(new GeometryOutputs.Settings(alignTo, align.equals("robust"), complete,
+                pointCloud, plyAscii, intrinsics()), images);
+        if (metric) {
+            return (dir, stem, image, pred, h, w) -> g.write(dir, stem, image, MetricDepth.disparity(pred), h, w);
+        }
+        return g::write;
+    }
+
+    /** The checks that do not depend on the model (run before it is loaded). */
+    void check() {
         if (!align.equals("ls") && !align.equals("robust")) {
             throw new LoraException("--align " + align + ": expected ls or robust");
         }
         if (intrinsics != null && intrinsicsFrom != null) {
             throw new LoraException("--intrinsics and --intrinsics-from: give one");
         }
-        if (alignTo == null) {
-            if (complete || pointCloud || intrinsics != null || intrinsicsFrom != null || align.equals("robust")) {
-                throw new LoraException("--complete, --point-cloud, --intrinsics and --align need --align-to DEPTH "
-                        + "(a relative model predicts disparity, not depth in mm)");
-            }
-            return null;
+        if (alignTo == null && (complete || align.equals("robust"))) {
+            throw new LoraException("--complete and --align need --align-to DEPTH (the sensor depth to fit to)");
         }
-        CameraIntrinsics k = null;
+        if (alignTo == null && !pointCloud && (intrinsics != null || intrinsicsFrom != null)) {
+            throw new LoraException("--intrinsics and --intrinsics-from are for --point-cloud or --align-to DEPTH");
+        }
+    }
+
+    /** --intrinsics, or those fitted from --intrinsics-from; null when neither is given. */
+    private CameraIntrinsics intrinsics() {
         if (intrinsics != null) {
-            k = CameraIntrinsics.parseOrRead(intrinsics);
-        } else if (intrinsicsFrom != null) {
-            DataConfig cfg = DataConfig.defaults(intrinsicsFrom.toAbsolutePath().getParent());
-            k = IntrinsicsFit.of(PointCloud.read(intrinsicsFrom, cfg), intrinsicsFrom).intrinsics();
+            return CameraIntrinsics.parseOrRead(intrinsics);
         }
-        return new GeometryOutputs(new GeometryOutputs.Settings(alignTo, align.equals("robust"), complete, pointCloud,
-                plyAscii, k), images);
+        if (intrinsicsFrom != null) {
+            DataConfig cfg = DataConfig.defaults(intrinsicsFrom.toAbsolutePath().getParent());
+            return IntrinsicsFit.of(PointCloud.read(intrinsicsFrom, cfg), intrinsicsFrom).intrinsics();
+        }
+        return null;
     }
 }

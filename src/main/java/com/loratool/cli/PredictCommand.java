@@ -3,7 +3,6 @@ package com.loratool.cli;
 import com.loratool.LoraException;
 import com.loratool.api.DepthEstimator;
 import com.loratool.api.Prediction;
-import com.loratool.data.GeometryOutputs;
 import com.loratool.model.Compute;
 import com.loratool.model.DepthPredictor;
 import com.loratool.model.DepthWriter;
@@ -81,7 +80,7 @@ public final class PredictCommand implements Callable<Integer> {
     GeometryOptions geometry;
 
     private DepthWriter writer;
-    private GeometryOutputs geometryOutputs;
+    private GeometryOptions.Outputs geometryOutputs;
 
     @Override
     public Integer call() throws IOException {
@@ -95,16 +94,17 @@ public final class PredictCommand implements Callable<Integer> {
             throw LoraException.file(output, "--output: exists and is not a folder (give a folder for the results)");
         }
         List<Path> images = listImages(input);
-        geometryOutputs = geometry.outputs(images);
+        geometry.check();
         Compute.setThreads(common.threads);
         DepthPredictor.loadOpenCv();
-        Files.createDirectories(output);
         try (DepthEstimator estimator = DepthEstimator.builder().weights(weights).checkpoint(checkpoint)
                 .modelConfig(modelConfig).inputSize(inputSize).device(common.device.name()).build()) {
             // before any image is decoded: the network size each image gets, from its header
             MemoryCheck.require("predict", estimator.sizeRule(), images,
                     MemoryCheck.inference(estimator.config(), batchSize), !noMemoryCheck);
             writer = DepthWriter.of(estimator.config());
+            geometryOutputs = geometry.outputs(images, estimator.config().isMetric()); // checks before writing
+            Files.createDirectories(output);
             try (ProgressBar bar = new ProgressBarBuilder().setTaskName("predict").setInitialMax(images.size())
                     .setStyle(ProgressBarStyle.ASCII).setConsumer(new ConsoleProgressBarConsumer(System.err))
                     .build()) {

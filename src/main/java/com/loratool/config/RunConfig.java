@@ -7,6 +7,7 @@ import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import com.loratool.KeySuggester;
 import com.loratool.LoraException;
 import java.nio.file.Path;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
@@ -98,7 +99,7 @@ public final class RunConfig {
 
     private static final Set<String> OPTIMIZERS = Set.of("adam", "adamw");
     private static final Set<String> SCHEDULES = Set.of("constant", "cosine");
-    private static final Set<String> LOSSES = Set.of("ssi", "silog", "l1", "mse");
+    private static final Set<String> LOSSES = union(TrainSection.RELATIVE_LOSSES, TrainSection.METRIC_LOSSES);
     private static final Set<String> METRICS = Set.of("val_loss", "abs_rel", "delta1");
     private static final Set<String> DEVICES = Set.of("auto", "cpu", "gpu");
 
@@ -128,6 +129,7 @@ public final class RunConfig {
         check(w, "train.grad_match_weight", t.gradMatchWeight >= 0, "must be >= 0", t.gradMatchWeight);
         check(w, "train.grad_match_scales", t.gradMatchScales >= 1, "must be >= 1", t.gradMatchScales);
         check(w, "train.silog_lambda", t.silogLambda >= 0 && t.silogLambda <= 1, "must be in [0, 1]", t.silogLambda);
+        check(w, "train.min_depth", t.minDepth > 0 && Double.isFinite(t.minDepth), "must be > 0 (metres)", t.minDepth);
         check(w, "train.early_stopping", t.earlyStopping >= 0, "must be >= 0 (0 = off)", t.earlyStopping);
         check(w, "train.keep_last", t.keepLast >= 1, "must be >= 1", t.keepLast);
         if (model.weights == null || model.weights.isBlank()) {
@@ -142,6 +144,31 @@ public final class RunConfig {
         if (data.root() == null || data.root().isBlank()) {
             throw new LoraException(w + "data.root: missing (the folder holding images_dir and depth_dir)");
         }
+    }
+
+    /**
+     * Refuses a loss of the other kind than the model: a relative loss (ssi, silog, l1, mse: on
+     * disparity up to scale and shift) on a metric model, or a metric loss (metric_silog) on a
+     * relative one. {@code metricModel}: the resolved architecture's head; {@code modelKey} names
+     * what made it so (e.g. "model.preset vits-metric-indoor").
+     */
+    public void checkLossFor(boolean metricModel, String modelKey) {
+        String w = source == null ? "" : source + ": ";
+        if (metricModel && !TrainSection.METRIC_LOSSES.contains(train.loss)) {
+            throw new LoraException(w + "train.loss " + train.loss + " is a relative-depth loss (up to scale and shift)"
+                    + " but " + modelKey + " is a metric model (depth in metres); use train.loss: metric_silog");
+        }
+        if (!metricModel && TrainSection.METRIC_LOSSES.contains(train.loss)) {
+            throw new LoraException(w + "train.loss " + train.loss + " is a metric-depth loss but " + modelKey
+                    + " is a relative model (inverse depth without unit); use ssi, silog, l1 or mse, or a metric base"
+                    + " (model.preset vits-metric-indoor, ...)");
+        }
+    }
+
+    private static Set<String> union(Set<String> a, Set<String> b) {
+        Set<String> u = new HashSet<>(a);
+        u.addAll(b);
+        return Set.copyOf(u);
     }
 
     private static void oneOf(String w, String key, String value, Set<String> allowed) {

@@ -1,9 +1,15 @@
 package com.loratool.config;
 
 import java.util.List;
+import java.util.Set;
 
 /** The {@code train:} section: optimiser, schedule, loss, validation, checkpoints. Documented in configs/README.md. */
 public class TrainSection {
+    /** Losses on relative depth (disparity up to scale and shift): for relative models only. */
+    public static final Set<String> RELATIVE_LOSSES = Set.of("ssi", "silog", "l1", "mse");
+    /** Losses on metric depth (metres, no alignment): for metric models only. */
+    public static final Set<String> METRIC_LOSSES = Set.of("metric_silog");
+
     /** adam | adamw. */
     public String optimizer = "adam";
     public double lr = 1e-4;
@@ -28,14 +34,19 @@ public class TrainSection {
     public String device = "auto";
     /** PyTorch CPU threads, 0 = all cores (the CLI's --threads overrides). */
     public int threads = 0;
-    /** ssi | silog | l1 | mse. */
+    /**
+     * ssi | silog | l1 | mse (relative models: on disparity, up to scale and shift) |
+     * metric_silog (metric models: the official SiLog on depth in metres, no alignment).
+     */
     public String loss = "ssi";
     /** Weight of the multi-scale gradient-matching term added to the ssi loss (MiDaS uses 0.5); 0 = off. */
     public double gradMatchWeight = 0.0;
     /** Scales of the gradient-matching term. */
     public int gradMatchScales = 4;
-    /** SILog's lambda. */
+    /** SILog's lambda (silog and metric_silog). */
     public double silogLambda = 0.5;
+    /** metric_silog: pixels whose true depth is below this many metres do not count (the upper bound is the model's max_depth). */
+    public double minDepth = 0.001;
     /** Also use pixels whose depth was filled from a neighbour (default: only measured pixels). */
     public boolean useFilled = false;
     /** Metric that picks best/ and drives early stopping: val_loss | abs_rel | delta1. */

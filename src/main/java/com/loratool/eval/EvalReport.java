@@ -45,6 +45,12 @@ public record EvalReport(EvalResult result, Map<String, String> settings, Path l
         ObjectNode s = root.putObject("settings");
         settings.forEach(s::put);
         root.put("images", result.images().size());
+        if (result.absolute()) {
+            ObjectNode abs = root.putObject("mean_absolute");
+            abs.set("lora", JSON.valueToTree(metrics(result.loraAbsolute())));
+            abs.set("original", JSON.valueToTree(metrics(result.originalAbsolute())));
+            abs.set("difference", JSON.valueToTree(metrics(result.differenceAbsolute())));
+        }
         ObjectNode mean = root.putObject("mean");
         mean.set("lora", JSON.valueToTree(metrics(result.lora())));
         mean.set("original", JSON.valueToTree(metrics(result.original())));
@@ -55,6 +61,10 @@ public record EvalReport(EvalResult result, Map<String, String> settings, Path l
             o.put("image", r.name());
             o.set("lora", JSON.valueToTree(metrics(r.lora())));
             o.set("original", JSON.valueToTree(metrics(r.original())));
+            if (r.absolute()) {
+                o.set("lora_absolute", JSON.valueToTree(metrics(r.loraAbsolute())));
+                o.set("original_absolute", JSON.valueToTree(metrics(r.originalAbsolute())));
+            }
         }
         try {
             return JSON.writeValueAsString(root) + "\n";
@@ -63,7 +73,10 @@ public record EvalReport(EvalResult result, Map<String, String> settings, Path l
         }
     }
 
-    /** One row per (image, model), then the means and the difference. */
+    /**
+     * One row per (image, model), then the means and the difference; for a metric model also the
+     * absolute rows (model lora_absolute, original_absolute, difference_absolute).
+     */
     public String csv() {
         StringBuilder b = new StringBuilder("image,model");
         for (String n : DepthMetrics.NAMES) {
@@ -73,10 +86,19 @@ public record EvalReport(EvalResult result, Map<String, String> settings, Path l
         for (ImageResult r : result.images()) {
             row(b, r.name(), "lora", r.lora());
             row(b, r.name(), "original", r.original());
+            if (r.absolute()) {
+                row(b, r.name(), "lora_absolute", r.loraAbsolute());
+                row(b, r.name(), "original_absolute", r.originalAbsolute());
+            }
         }
         row(b, "mean", "lora", result.lora());
         row(b, "mean", "original", result.original());
         row(b, "mean", "difference", result.difference());
+        if (result.absolute()) {
+            row(b, "mean", "lora_absolute", result.loraAbsolute());
+            row(b, "mean", "original_absolute", result.originalAbsolute());
+            row(b, "mean", "difference_absolute", result.differenceAbsolute());
+        }
         return b.toString();
     }
 
@@ -132,28 +154,37 @@ public record EvalReport(EvalResult result, Map<String, String> settings, Path l
         if (lossPlot != null && Files.exists(lossPlot)) {
             b.append("- **training loss**: [loss.png](").append(rel(outDir, lossPlot)).append(")\n");
         }
-        b.append("\nPer image, each prediction is aligned to the true disparity 1/Z by least-squares scale and "
-                + "shift over measured pixels, then converted to depth; metrics count measured pixels only "
-                + "and are averaged over images (formulas: docs/eval.md).\n\n");
-        b.append("## Mean over images\n\n| metric | original | LoRA | LoRA − original | |\n|---|---:|---:|---:|---|\n");
-        for (String n : DepthMetrics.NAMES) {
-            double d = result.difference().get(n);
-            b.append("| ").append(TITLES.get(n)).append(" | ").append(fmt(n, result.original().get(n)))
-                    .append(" | ").append(fmt(n, result.lora().get(n))).append(" | ").append(signed(n, d))
-                    .append(" | ").append(verdict(n, d)).append(" |\n");
+        if (result.absolute()) {
+            b.append("\nA metric model: the **absolute** metrics take each prediction as it is, in mm, without any "
+                    + "alignment (what you get from the model); the aligned ones fit the per-image scale and shift "
+                    + "of its disparity 1/prediction to 1/Z first, as for relative models. Metrics count measured "
+                    + "pixels only and are averaged over images (formulas: docs/eval.md).\n\n");
+            meanTable(b, "## Absolute (no alignment), mean over images", result.originalAbsolute(),
+                    result.loraAbsolute(), result.differenceAbsolute());
+            b.append('\n');
+            meanTable(b, "## Aligned (scale and shift in disparity), mean over images", result.original(),
+                    result.lora(), result.difference());
+        } else {
+            b.append("\nPer image, each prediction is aligned to the true disparity 1/Z by least-squares scale and "
+                    + "shift over measured pixels, then converted to depth; metrics count measured pixels only "
+                    + "and are averaged over images (formulas: docs/eval.md).\n\n");
+            meanTable(b, "## Mean over images", result.original(), result.lora(), result.difference());
         }
-        b.append("\n## Per image\n\n| image | AbsRel original | AbsRel LoRA | δ1 original | δ1 LoRA | RMSE original | RMSE LoRA | pixels |\n"
+        b.append("\n## Per image").append(result.absolute() ? " (absolute)" : "").append("\n\n| image | AbsRel original | AbsRel LoRA | δ1 original | δ1 LoRA | RMSE original | RMSE LoRA | pixels |\n"
                 + "|---|---:|---:|---:|---:|---:|---:|---:|\n");
         for (ImageResult r : result.images()) {
-            b.append("| ").append(r.name()).append(" | ").append(fmt("abs_rel", r.original().absRel())).append(" | ")
-                    .append(fmt("abs_rel", r.lora().absRel())).append(" | ").append(fmt("delta1", r.original().delta1()))
-                    .append(" | ").append(fmt("delta1", r.lora().delta1())).append(" | ")
-                    .append(fmt("rmse", r.original().rmse())).append(" | ").append(fmt("rmse", r.lora().rmse()))
-                    .append(" | ").append(r.lora().pixels()).append(" |\n");
+            DepthMetrics o = r.absolute() ? r.originalAbsolute() : r.original();
+            DepthMetrics l = r.absolute() ? r.loraAbsolute() : r.lora();
+            b.append("| ").append(r.name()).append(" | ").append(fmt("abs_rel", o.absRel())).append(" | ")
+                    .append(fmt("abs_rel", l.absRel())).append(" | ").append(fmt("delta1", o.delta1()))
+                    .append(" | ").append(fmt("delta1", l.delta1())).append(" | ")
+                    .append(fmt("rmse", o.rmse())).append(" | ").append(fmt("rmse", l.rmse()))
+                    .append(" | ").append(l.pixels()).append(" |\n");
         }
         if (panelDir != null) {
             b.append("\n## Pictures\n\nimage | ground-truth Z (grey: not measured) | LoRA | original — the "
-                    + "predictions aligned to the truth's scale, one colour scale (mm) for the three depth panels.\n\n");
+                    + (result.absolute() ? "predictions in mm as the model gives them (no alignment)"
+                    : "predictions aligned to the truth's scale") + ", one colour scale (mm) for the three depth panels.\n\n");
             for (ImageResult r : result.images()) {
                 Path p = Evaluator.panelFile(panelDir, r.name());
                 if (Files.exists(p)) {
@@ -163,6 +194,17 @@ public record EvalReport(EvalResult result, Map<String, String> settings, Path l
             }
         }
         return b.toString();
+    }
+
+    private static void meanTable(StringBuilder b, String heading, DepthMetrics original, DepthMetrics lora,
+            DepthMetrics diff) {
+        b.append(heading).append("\n\n| metric | original | LoRA | LoRA − original | |\n|---|---:|---:|---:|---|\n");
+        for (String n : DepthMetrics.NAMES) {
+            double d = diff.get(n);
+            b.append("| ").append(TITLES.get(n)).append(" | ").append(fmt(n, original.get(n)))
+                    .append(" | ").append(fmt(n, lora.get(n))).append(" | ").append(signed(n, d))
+                    .append(" | ").append(verdict(n, d)).append(" |\n");
+        }
     }
 
     static String rel(Path from, Path to) {

@@ -2,6 +2,7 @@ package com.loratool.eval;
 
 import com.loratool.metrics.DepthMetrics;
 import com.loratool.metrics.DisparityAlignment;
+import com.loratool.metrics.MetricDepth;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,19 +15,29 @@ import org.opencv.core.Mat;
 /**
  * Runs the LoRA model and the original on the same images, scores both
  * ({@link DisparityAlignment#evaluate}) and draws one panel picture per image into
- * {@code panelDir} (null: no pictures).
+ * {@code panelDir} (null: no pictures). For metric models (output in metres) it also scores the
+ * predictions as they are ({@link MetricDepth#absolute}), aligns their disparity {@code 1/pred}
+ * for the aligned metrics, and draws the unaligned predictions in mm.
  */
 public final class Evaluator {
     private final DepthModel lora;
     private final DepthModel original;
     private final String loraTitle;
     private final boolean errorMaps;
+    private final boolean metric;
 
+    /** Models of relative depth. */
     public Evaluator(DepthModel lora, DepthModel original, String loraTitle, boolean errorMaps) {
+        this(lora, original, loraTitle, errorMaps, false);
+    }
+
+    /** {@code metric}: both models predict depth in metres (a metric base). */
+    public Evaluator(DepthModel lora, DepthModel original, String loraTitle, boolean errorMaps, boolean metric) {
         this.lora = lora;
         this.original = original;
         this.loraTitle = loraTitle;
         this.errorMaps = errorMaps;
+        this.metric = metric;
     }
 
     /** Panel file of one sample. */
@@ -57,6 +68,34 @@ public final class Evaluator {
     }
 
     ImageResult evaluate(EvalSample s, Path panelDir) {
+        return metric ? evaluateMetric(s, panelDir) : evaluateRelative(s, panelDir);
+    }
+
+    private ImageResult evaluateMetric(EvalSample s, Path panelDir) {
+        float[] pl = lora.predict(s);
+        float[] po = original.predict(s);
+        boolean[] measured = DisparityAlignment.measured(s.depth(), null);
+        ImageResult r = new ImageResult(s.name(), MetricDepth.aligned(pl, s.depth(), measured),
+                MetricDepth.aligned(po, s.depth(), measured), MetricDepth.absolute(pl, s.depth(), measured),
+                MetricDepth.absolute(po, s.depth(), measured));
+        if (panelDir != null && !r.loraAbsolute().isEmpty()) {
+            Mat pic = PanelRenderer.render(s.image(), s.depth(), measured, mm(pl), mm(po), loraTitle, errorMaps);
+            ReportFiles.writePng(panelFile(panelDir, s.name()), pic);
+            pic.release();
+        }
+        return r;
+    }
+
+    private static double[] mm(float[] metres) {
+        float[] f = MetricDepth.toMm(metres);
+        double[] d = new double[f.length];
+        for (int i = 0; i < f.length; i++) {
+            d[i] = f[i];
+        }
+        return d;
+    }
+
+    private ImageResult evaluateRelative(EvalSample s, Path panelDir) {
         float[] pl = lora.predict(s);
         float[] po = original.predict(s);
         boolean[] measured = DisparityAlignment.measured(s.depth(), null);

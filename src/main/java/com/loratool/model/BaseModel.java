@@ -4,6 +4,7 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import com.loratool.LoraException;
 import com.loratool.config.ModelSection;
+import com.loratool.config.RunConfig;
 import com.loratool.io.HostTensor;
 import com.loratool.model.nn.Parameter;
 import com.loratool.model.weights.StateDicts;
@@ -11,13 +12,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The one loader of a run's base model, used by training ({@code lora train}, benchmark) and by
  * the checkpoint commands (eval, export, predict --checkpoint): the weights file, or seeded random
  * weights ({@code model.weights: random}, from {@code train.seed}); the architecture from an
  * explicit choice (--model-config, a checkpoint's recorded {@code model_config}), else the run's
- * {@code model.preset}, else its {@code model.config}, else inferred from the weights' shapes.
+ * {@code model.preset}, else its {@code model.config}, else from the weights themselves
+ * ({@link ModelConfig#forWeights}: a Hugging Face config.json, the shapes, the official metric
+ * file names), so a metric .pth or HF folder given as {@code model.weights} loads as metric.
  */
 public final class BaseModel {
     private BaseModel() {}
@@ -33,11 +37,18 @@ public final class BaseModel {
         }
     }
 
+    /** {@link #architecture(ModelConfig, ModelSection, Map, Path)} without a weights file (shapes only). */
+    public static ModelConfig architecture(ModelConfig explicit, ModelSection model, Map<String, HostTensor> stateDict) {
+        return architecture(explicit, model, stateDict, null);
+    }
+
     /**
      * The architecture: {@code explicit} if given, else {@code model.preset}, else
-     * {@code model.config}, else inferred from {@code stateDict} (null: not known).
+     * {@code model.config}, else that of the weights {@code file} with state dict {@code stateDict}
+     * ({@link ModelConfig#forWeights}; null: not known).
      */
-    public static ModelConfig architecture(ModelConfig explicit, ModelSection model, Map<String, HostTensor> stateDict) {
+    public static ModelConfig architecture(ModelConfig explicit, ModelSection model, Map<String, HostTensor> stateDict,
+            Path file) {
         if (explicit != null) {
             return explicit;
         }
@@ -47,7 +58,44 @@ public final class BaseModel {
         if (model != null && model.config != null) {
             return ModelConfig.fromYaml(Path.of(model.config));
         }
-        return stateDict == null ? null : ModelConfig.inferFrom(stateDict);
+        return stateDict == null ? null : ModelConfig.forWeights(file, stateDict);
+    }
+
+    /**
+     * The architecture as far as it is known without reading any tensor: the preset, the
+     * model.yaml, the Hugging Face config.json of the weights, or the metric preset an official
+     * metric file name stands for; null when only the tensor shapes can tell (then the model is a
+     * relative one: shapes cannot show a metric head). For early checks before loading.
+     */
+    public static ModelConfig declared(ModelSection model) {
+        ModelConfig c = architecture(null, model, null);
+        if (c != null || model.weights == null || model.randomWeights()) {
+            return c;
+        }
+        Path file = Path.of(model.weights);
+        if (Files.exists(file)) {
+            Optional<Path> hf = HfConfig.besides(file);
+            if (hf.isPresent()) {
+                return HfConfig.read(hf.get());
+            }
+        }
+        return ModelConfig.officialMetricPreset(file).map(ModelConfig::preset).orElse(null);
+    }
+
+    /** The key that decides the model's architecture, for messages: "model.preset vits-metric-indoor". */
+    public static String decidingKey(ModelSection model) {
+        if (model.preset != null) {
+            return "model.preset " + model.preset;
+        }
+        if (model.config != null) {
+            return "model.config " + model.config;
+        }
+        return "model.weights " + model.weights;
+    }
+
+    /** Refuses a train.loss of the other kind than the model {@code mc} (RunConfig#checkLossFor); null mc: relative. */
+    public static void checkLoss(RunConfig cfg, ModelConfig mc) {
+        cfg.checkLossFor(mc != null && mc.isMetric(), decidingKey(cfg.model));
     }
 
     /**
@@ -69,7 +117,7 @@ public final class BaseModel {
                     + where.replaceAll(": $", "")) + "; configs/README.md says where to get them)");
         }
         LinkedHashMap<String, HostTensor> sd = new LinkedHashMap<>(StateDicts.read(file));
-        return new Weights(sd, architecture(explicit, model, sd), file);
+        return new Weights(sd, architecture(explicit, model, sd, file), file);
     }
 
     /** {@link #load} with the section's own weights path ({@code random} or a file). */

@@ -71,7 +71,8 @@ final class ProgressReporter implements TrainingListener {
     public void onEpochEnd(EpochEnd end) {
         MetricsCsv.Row r = end.row();
         String val = Double.isNaN(r.valLoss()) ? "(no validation images)" : String.format(Locale.ROOT,
-                "val loss %.5f  AbsRel %.4f  delta1 %.4f", r.valLoss(), r.valAbsRel(), r.valDelta1());
+                "val loss %.5f  AbsRel %.4f  delta1 %.4f  RMSE %.1f mm", r.valLoss(), r.valAbsRel(), r.valDelta1(),
+                r.valRmse());
         log.info(String.format(Locale.ROOT, "epoch %d/%d  train loss %.5f  %s  lr %.3g  %.1fs%s",
                 r.epoch(), epochs, r.trainLoss(), val, r.lr(), r.seconds(), end.improved() ? "  *best*" : ""));
     }

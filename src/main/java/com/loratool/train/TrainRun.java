@@ -50,6 +50,7 @@ public final class TrainRun {
     /** The run's base model ({@link BaseModel}: weights file or seeded random weights), frozen, in {@code manager}. */
     public static Base loadBase(RunConfig cfg, NDManager manager) {
         BaseModel.Weights w = BaseModel.load(cfg.model, cfg.train.seed, cfg.source == null ? "" : cfg.source + ": ");
+        BaseModel.checkLoss(cfg, w.config());
         return new Base(BaseModel.frozen(w, manager), w.config(), w.file());
     }
 
@@ -83,6 +84,7 @@ public final class TrainRun {
      * folder changes until then: config.yaml, split.json and the --force clean-up come after.
      */
     public Trainer.Result train(boolean resume, boolean force, boolean quiet) {
+        BaseModel.checkLoss(cfg, BaseModel.declared(cfg.model)); // before anything is written
         Path runDir = cfg.runDir();
         boolean existed = Files.isDirectory(runDir);
         boolean accepted = false;

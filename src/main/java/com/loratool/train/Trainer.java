@@ -9,6 +9,7 @@ import com.loratool.LoraException;
 import com.loratool.config.RunConfig;
 import com.loratool.config.TrainSection;
 import com.loratool.lora.LoraModel;
+import com.loratool.model.DepthAnythingV2;
 import com.loratool.model.nn.Scalars;
 import com.loratool.train.loss.DepthLoss;
 import java.io.PrintStream;
@@ -64,7 +65,7 @@ public final class Trainer {
         this.data = data;
         this.base = base;
         this.opt = opt;
-        this.loss = DepthLoss.fromConfig(t);
+        this.loss = DepthLoss.fromConfig(t, lora.base() instanceof DepthAnythingV2 m ? m.config() : null);
         if (data.train().isEmpty()) {
             throw new LoraException("data: no training samples");
         }
@@ -123,7 +124,7 @@ public final class Trainer {
                                 + (last == null ? "none" : last));
                     }
                     MetricsCsv.Row row = new MetricsCsv.Row(epoch, trainLoss, val.loss(), val.absRel(), val.delta1(),
-                            optimizer.lr(Math.max(0, state.optimizerStep - 1)), (System.nanoTime() - start) / 1e9);
+                            val.rmse(), optimizer.lr(Math.max(0, state.optimizerStep - 1)), (System.nanoTime() - start) / 1e9);
                     boolean improved = state.recordEpoch(epoch, validation.metric(val, trainLoss),
                             validation.higherIsBetter());
                     epochsRun++;

@@ -5,14 +5,21 @@ import ai.djl.ndarray.NDManager;
 import com.loratool.config.TrainSection;
 import com.loratool.metrics.DepthMetrics;
 import com.loratool.metrics.DisparityAlignment;
+import com.loratool.metrics.MetricDepth;
 import com.loratool.train.loss.DepthLoss;
 import java.util.Arrays;
 import java.util.List;
 
-/** The validation pass of an epoch: loss, AbsRel and delta1 over the validation set. */
+/**
+ * The validation pass of an epoch: loss, AbsRel, delta1 and RMSE (mm) over the validation set's
+ * measured pixels, mean over images. A relative run's metrics are after per-image scale-and-shift
+ * alignment in disparity ({@link DisparityAlignment#evaluate}); a metric run's (its loss is
+ * metric) are absolute, the prediction in metres taken as it is ({@link MetricDepth#absolute}):
+ * the same definitions as {@code lora eval}.
+ */
 final class Validation {
-    /** Mean validation loss, AbsRel, delta1 (NaN without a validation set). */
-    record Scores(double loss, double absRel, double delta1) {}
+    /** Mean validation loss, AbsRel, delta1, RMSE in mm (NaN without a validation set). */
+    record Scores(double loss, double absRel, double delta1, double rmse) {}
 
     private final List<TrainSample> val;
     private final Trainer.DepthNetwork net;
@@ -30,12 +37,14 @@ final class Validation {
 
     Scores run() {
         if (val.isEmpty()) {
-            return new Scores(Double.NaN, Double.NaN, Double.NaN);
+            return new Scores(Double.NaN, Double.NaN, Double.NaN, Double.NaN);
         }
         double lossSum = 0;
         double absRel = 0;
         double delta1 = 0;
+        double rmse = 0;
         int images = 0;
+        int scored = 0;
         for (int i = 0; i < val.size(); i += t.batchSize) {
             List<TrainSample> part = val.subList(i, Math.min(val.size(), i + t.batchSize));
             Batch b = Batch.of(part, t.useFilled);
@@ -54,15 +63,21 @@ final class Validation {
                 for (int j = 0; j < hw; j++) {
                     measured[j] = b.mask()[from + j] > 0 && zk[j] > 0;
                 }
-                DepthMetrics mt = DisparityAlignment.evaluate(Arrays.copyOfRange(pred, from, from + hw), zk, measured);
+                float[] pk = Arrays.copyOfRange(pred, from, from + hw);
+                DepthMetrics mt = loss.metric() ? MetricDepth.absolute(pk, zk, measured)
+                        : DisparityAlignment.evaluate(pk, zk, measured);
                 if (mt.pixels() > 0) {
                     absRel += mt.absRel();
                     delta1 += mt.delta1();
+                    rmse += mt.rmse();
+                    scored++;
                 }
             }
             images += part.size();
         }
-        return new Scores(lossSum / images, absRel / images, delta1 / images);
+        // images without measured pixels do not count (as in DepthMetrics.mean); none at all: NaN
+        double n = scored == 0 ? Double.NaN : scored;
+        return new Scores(lossSum / images, absRel / n, delta1 / n, rmse / n);
     }
 
     /** train.val_metric of these scores; the training loss when there is no validation set. */

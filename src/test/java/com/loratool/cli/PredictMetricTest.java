@@ -13,6 +13,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.opencv.core.CvType;
@@ -27,16 +28,56 @@ class PredictMetricTest {
     @TempDir
     Path tmp;
 
-    private Path predict(String modelConfig) {
+    private Path predict(String modelConfig, String... more) {
         Path out = tmp.resolve("out");
         StringWriter err = new StringWriter();
-        CommandLine cl = Main.commandLine();
-        cl.setErr(new PrintWriter(err, true));
-        int rc = cl.execute("predict", "--weights", DIR.resolve("weights.pth").toString(), "--input",
-                DIR.resolve("image.png").toString(), "--output", out.toString(), "--input-size", "98",
-                "--device", "cpu", "--model-config", modelConfig);
+        int rc = execute(err, modelConfig, out, more);
         assertEquals(0, rc, err.toString());
         return out;
+    }
+
+    private static int execute(StringWriter err, String modelConfig, Path out, String... more) {
+        CommandLine cl = Main.commandLine();
+        cl.setErr(new PrintWriter(err, true));
+        String[] args = {"predict", "--weights", DIR.resolve("weights.pth").toString(), "--input",
+            DIR.resolve("image.png").toString(), "--output", out.toString(), "--input-size", "98",
+            "--device", "cpu", "--model-config", modelConfig};
+        String[] all = Arrays.copyOf(args, args.length + more.length);
+        System.arraycopy(more, 0, all, args.length, more.length);
+        return cl.execute(all);
+    }
+
+    /** A metric model's point cloud straight from its depth: X = (u - cx) Z / fx, Y = (v - cy) Z / fy, Z in mm. */
+    @Test
+    void metricModelWritesAPointCloudWithoutAlignment() throws Exception {
+        Path out = predict(DIR.resolve("model.yaml").toString(), "--point-cloud", "--intrinsics", "100,120,40.5,30");
+        NpyArray z = Npy.read(out.resolve("image.npy"));
+        NpyArray xyz = Npy.read(out.resolve("image_xyz.npy"));
+        long h = z.shape()[0];
+        long w = z.shape()[1];
+        assertArrayEquals(new long[] {h, w, 3}, xyz.shape());
+        for (int v = 0; v < h; v += 7) {
+            for (int u = 0; u < w; u += 5) {
+                int i = (int) (v * w + u);
+                float d = z.data()[i];
+                assertEquals(d, xyz.data()[3 * i + 2], 0f, "Z at " + u + "," + v);
+                assertEquals((u - 40.5) * d / 100, xyz.data()[3 * i], 1e-3 * Math.abs(d), "X at " + u + "," + v);
+                assertEquals((v - 30) * d / 120, xyz.data()[3 * i + 1], 1e-3 * Math.abs(d), "Y at " + u + "," + v);
+            }
+        }
+        assertTrue(Files.size(out.resolve("image.ply")) > h * w * 12, "binary ply with every pixel");
+    }
+
+    @Test
+    void pointCloudNeedsIntrinsicsAndARelativeModelNeedsAlignment() {
+        StringWriter err = new StringWriter();
+        assertEquals(2, execute(err, DIR.resolve("model.yaml").toString(), tmp.resolve("a"), "--point-cloud"));
+        assertTrue(err.toString().contains("--point-cloud needs intrinsics"), err.toString());
+        assertFalse(Files.exists(tmp.resolve("a")), "nothing written");
+        StringWriter err2 = new StringWriter();
+        assertEquals(2, execute(err2, Fixtures.shared("da2-tiny").resolve("model.yaml").toString(), tmp.resolve("b"),
+                "--point-cloud", "--intrinsics", "1,1,1,1"));
+        assertTrue(err2.toString().contains("need --align-to DEPTH"), err2.toString());
     }
 
     @Test

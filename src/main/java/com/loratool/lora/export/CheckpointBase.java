@@ -48,7 +48,7 @@ public final class CheckpointBase {
         Path file = ck.baseWeights(weightsOverride);
         LinkedHashMap<String, HostTensor> sd = AdaptedWeights.read(file, ck.adapters());
         String sha = ck.baseSha256() != null && !ck.baseSha256().isBlank() ? ck.baseSha256() : Checksums.sha256(file);
-        ModelConfig cfg = needConfig ? BaseModel.architecture(explicit, section, sd) : null;
+        ModelConfig cfg = needConfig ? BaseModel.architecture(explicit, section, sd, file) : null;
         return new Base(sd, cfg, sha, file + " (SHA-256 " + sha.substring(0, 12) + "...)");
     }
 }
