@@ -19,6 +19,7 @@ import com.loratool.eval.EvalSample;
 import com.loratool.eval.Evaluator;
 import com.loratool.eval.PredictionCache;
 import com.loratool.eval.ReportFiles;
+import com.loratool.io.AtomicFiles;
 import com.loratool.io.FolderLock;
 import com.loratool.io.HostTensor;
 import com.loratool.lora.AdapterCheckpoint;
@@ -301,15 +302,15 @@ public final class Evaluation {
             return ev.run(pairs, loader, null);
         }
         Path staging = panels.resolveSibling(panels.getFileName() + ".tmp");
-        deleteTree(staging);
+        AtomicFiles.deleteTree(staging);
         EvalResult r;
         try {
             r = ev.run(pairs, loader, staging);
         } catch (RuntimeException e) {
-            deleteTree(staging);
+            AtomicFiles.deleteTree(staging);
             throw e;
         }
-        deleteTree(panels);
+        AtomicFiles.deleteTree(panels);
         if (Files.exists(staging)) {
             try {
                 Files.move(staging, panels, StandardCopyOption.ATOMIC_MOVE);
@@ -318,19 +319,6 @@ public final class Evaluation {
             }
         }
         return r;
-    }
-
-    private static void deleteTree(Path p) {
-        if (!Files.exists(p)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(p)) {
-            for (Path q : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(q);
-            }
-        } catch (IOException e) {
-            throw LoraException.file(p, "cannot delete: " + e.getMessage());
-        }
     }
 
     private static String label(Path ck, int k) {

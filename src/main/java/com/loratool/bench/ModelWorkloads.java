@@ -8,6 +8,7 @@ import ai.djl.pytorch.jni.JniUtils;
 import com.loratool.LoraException;
 import com.loratool.config.ModelSection;
 import com.loratool.config.RunConfig;
+import com.loratool.io.AtomicFiles;
 import com.loratool.lora.LoraInjector;
 import com.loratool.lora.LoraModel;
 import com.loratool.model.Compute;
@@ -189,12 +190,9 @@ public final class ModelWorkloads implements Workloads.Setup {
     }
 
     static void deleteTree(Path dir) {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (var walk = Files.walk(dir)) {
-            walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException e) {
+        try {
+            AtomicFiles.deleteTree(dir);
+        } catch (LoraException e) {
             // best effort: a temporary folder
         }
     }

@@ -4,11 +4,15 @@ import com.loratool.LoraException;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.Comparator;
+import java.util.stream.Stream;
 
 /**
  * Writes files so that readers never see half of one: the content goes to {@code <name>.tmp} in
@@ -56,6 +60,20 @@ public final class AtomicFiles {
     /** Writes {@code bytes}, atomically. */
     public static void writeBytes(Path file, byte[] bytes) {
         write(file, out -> out.write(bytes));
+    }
+
+    /** Deletes a file or a folder with everything in it (nothing if absent); one-line error naming it. */
+    public static void deleteTree(Path p) {
+        if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(p)) {
+            for (Path q : s.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(q);
+            }
+        } catch (IOException | UncheckedIOException e) {
+            throw LoraException.file(p, "cannot delete: " + e.getMessage(), e);
+        }
     }
 
     private static void deleteQuietly(Path p) {

@@ -195,15 +195,6 @@ public final class Checkpoints {
     }
 
     static void deleteTree(Path p) {
-        if (!Files.exists(p)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(p)) {
-            for (Path q : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(q);
-            }
-        } catch (IOException e) {
-            throw LoraException.file(p, "cannot delete: " + e.getMessage());
-        }
+        AtomicFiles.deleteTree(p);
     }
 }
