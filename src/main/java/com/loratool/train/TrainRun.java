@@ -1,5 +1,6 @@
 package com.loratool.train;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -21,6 +22,7 @@ import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * One {@code lora train} invocation: run directory, data, base model, adapters, {@link Trainer}.
@@ -83,15 +85,17 @@ public final class TrainRun {
         Compute.setThreads(cfg.train.threads);
         ConfigLoader.save(cfg, runDir.resolve("config.yaml"));
         TrainingData data = TrainingDataLoader.load(cfg, runDir);
-        try (NDManager manager = NDManager.newBaseManager(Compute.device(cfg.train.device))) {
+        List<Device> devices = Replicas.devices(cfg.train);
+        try (NDManager manager = NDManager.newBaseManager(devices.get(0));
+                Replicas more = Replicas.on(devices.subList(1, devices.size()), cfg)) {
             Base base = loadBase(cfg, manager);
             String sha = base.weights() == null ? RANDOM : Checksums.sha256(base.weights());
             JsonNode mc = new ObjectMapper().setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
                     .valueToTree(base.config());
             try (LoraModel lora = LoraInjector.inject(base.model(), cfg.lora, cfg.train.seed, manager)) {
-                Trainer trainer = new Trainer(cfg, lora, base.model()::forward, manager, data,
+                Trainer trainer = more.addTo(new Trainer(cfg, lora, base.model()::forward, manager, data,
                         new Trainer.BaseWeights(cfg.model.weights, sha, mc),
-                        new Trainer.Options(runDir, resume, quiet, console));
+                        new Trainer.Options(runDir, resume, quiet, console)));
                 return trainer.run();
             }
         }
