@@ -105,6 +105,13 @@ public final class Trainer {
     }
 
     public Result run() {
+        int firstBatch = Math.min(t.batchSize, data.train().size());
+        if (replicas.size() > firstBatch) {
+            // every replica needs images in the first step (its gradients exist from then on)
+            throw new LoraException("train.devices: " + replicas.size() + " replicas need batches of at least "
+                    + replicas.size() + " images; train.batch_size is " + t.batchSize + ", " + data.train().size()
+                    + " training images");
+        }
         Path runDir = opt.runDir();
         Checkpoints ckpts = new Checkpoints(runDir, t.keepLast);
         int batchesPerEpoch = (data.train().size() + t.batchSize - 1) / t.batchSize;
