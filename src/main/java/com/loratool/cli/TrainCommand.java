@@ -33,6 +33,11 @@ public final class TrainCommand implements Callable<Integer> {
             description = "Override a config key, e.g. --set train.lr=3e-4 (repeatable).")
     List<String> sets = new ArrayList<>();
 
+    @Option(names = "--devices", split = ",", paramLabel = "GPU",
+            description = "Train data parallel on these GPUs, e.g. --devices 0,1 (train.devices): one model replica"
+                    + " per GPU, each batch split across them.")
+    List<Integer> devices;
+
     @Option(names = "--resume", description = "Continue the run from its last epoch checkpoint.")
     boolean resume;
 
@@ -58,6 +63,10 @@ public final class TrainCommand implements Callable<Integer> {
         }
         if (pr.hasMatchedOption("--threads")) {
             cfg.train.threads = common.threads;
+        }
+        if (devices != null) {
+            cfg.train.devices = devices;
+            cfg.validate();
         }
         Training training = Training.of(cfg).resume(resume).force(force).quiet(quiet).memoryCheck(!noMemoryCheck)
                 .log(System.err);

@@ -125,6 +125,13 @@ public final class RunConfig {
         check(w, "train.grad_accum", t.gradAccum >= 1, "must be >= 1", t.gradAccum);
         check(w, "train.epochs", t.epochs >= 1, "must be >= 1", t.epochs);
         check(w, "train.batch_size", t.batchSize >= 1, "must be >= 1", t.batchSize);
+        check(w, "train.devices", t.devices != null && t.devices.stream().allMatch(d -> d != null && d >= 0)
+                && t.devices.stream().distinct().count() == t.devices.size(), "must be distinct GPU indices >= 0",
+                t.devices);
+        if (!t.devices.isEmpty() && "cpu".equals(t.device)) {
+            throw new LoraException(w + "train.devices: GPU indices " + t.devices + " with train.device cpu;"
+                    + " drop one of them");
+        }
         check(w, "train.threads", t.threads >= 0, "must be >= 0 (0 = all cores)", t.threads);
         check(w, "train.grad_match_weight", t.gradMatchWeight >= 0, "must be >= 0", t.gradMatchWeight);
         check(w, "train.grad_match_scales", t.gradMatchScales >= 1, "must be >= 1", t.gradMatchScales);

@@ -32,6 +32,11 @@ public class TrainSection {
     public long seed = 42;
     /** auto | cpu | gpu (the CLI's --device overrides). */
     public String device = "auto";
+    /**
+     * GPU indices for data-parallel training, one model replica per GPU, each batch split across
+     * them (the CLI's --devices overrides); empty = the one device of {@code device}.
+     */
+    public List<Integer> devices = List.of();
     /** PyTorch CPU threads, 0 = all cores (the CLI's --threads overrides). */
     public int threads = 0;
     /**

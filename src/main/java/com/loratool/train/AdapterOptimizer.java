@@ -1,53 +1,65 @@
 package com.loratool.train;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import com.loratool.config.TrainSection;
-import com.loratool.lora.LoraModel;
 import com.loratool.train.optim.Adam;
 import com.loratool.train.optim.GradClip;
 import com.loratool.train.optim.LrSchedule;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
 /**
- * The adapter tensors seen from the optimiser: their gradients summed on the host over the
- * micro-batches of a step, clipped, and applied by Adam/AdamW with the scheduled learning rate
- * to host copies that are written back into the same arrays.
+ * The adapter tensors seen from the optimiser, all on the device: gradients accumulate in the
+ * adapters' {@code .grad} over the micro-batches of a step (as in PyTorch), are flattened into
+ * one tensor (summed over the replicas when there are several, only adapter gradients moving),
+ * clipped, and applied by {@link Adam} with the scheduled learning rate; the new values are
+ * copied to the other replicas. Nothing is read to the host but one 2-value tensor per step (the
+ * step's loss and squared gradient norm, so that a non-finite step stops the run before it
+ * touches the adapters), and the moments when a checkpoint is written.
  */
-final class AdapterOptimizer {
+final class AdapterOptimizer implements AutoCloseable {
+    private final List<List<NDArray>> replicas;
     private final List<NDArray> params;
     private final List<String> names = new ArrayList<>();
-    private final List<float[]> hostParams = new ArrayList<>();
-    private final List<float[]> gradSums = new ArrayList<>();
-    private final List<ByteBuffer> uploads = new ArrayList<>();
+    private final Device device;
     private final Adam adam;
     private final LrSchedule schedule;
     private final double clipNorm;
+    private final HostReads host;
+    private NDArray grad;
+    private NDArray squares;
 
-    /** Reads the adapters' current values (after a --resume has loaded them). */
-    AdapterOptimizer(LoraModel lora, TrainSection t, long totalSteps) {
-        this.params = lora.trainable();
-        for (String n : lora.adaptedNames()) {
+    /**
+     * {@code replicas.get(0)}: the primary replica's adapter arrays (values as they are now, after a
+     * --resume has loaded them), the optimiser's state beside them in {@code manager}; the other
+     * replicas' arrays, same order, are set to the primary's values.
+     */
+    AdapterOptimizer(List<List<NDArray>> replicas, List<String> adaptedNames, NDManager manager, TrainSection t,
+            long totalSteps, HostReads host) {
+        this.replicas = replicas;
+        this.params = replicas.get(0);
+        this.device = manager.getDevice();
+        for (String n : adaptedNames) {
             names.add(n + ".lora_A");
             names.add(n + ".lora_B");
         }
-        for (NDArray p : params) {
-            hostParams.add(p.toFloatArray());
-            gradSums.add(new float[(int) p.size()]);
-            uploads.add(ByteBuffer.allocateDirect(Math.toIntExact(p.size()) * 4).order(ByteOrder.nativeOrder()));
-        }
-        this.adam = new Adam("adamw".equals(t.optimizer), t.betas.get(0), t.betas.get(1), t.eps, t.weightDecay);
+        long size = params.stream().mapToLong(NDArray::size).sum();
+        this.adam = new Adam("adamw".equals(t.optimizer), t.betas.get(0), t.betas.get(1), t.eps, t.weightDecay,
+                manager, size);
         this.schedule = new LrSchedule(t.lr, t.schedule, t.warmupSteps, totalSteps, t.minLr);
         this.clipNorm = t.clipGradNorm;
-    }
-
-    Adam adam() {
-        return adam;
+        this.host = host;
+        try (NDManager scratch = manager.newSubManager()) {
+            broadcast(scratch);
+        }
     }
 
     /** The learning rate of optimiser step {@code step} (0-based). */
@@ -55,73 +67,134 @@ final class AdapterOptimizer {
         return schedule.at(step);
     }
 
-    /**
-     * Adds the gradients of the backward pass just done to the step's sums and zeroes them in
-     * place (PyTorch accumulates into .grad). Returns the name of the first adapter tensor with a
-     * non-finite gradient, or null; its gradients are then not added.
-     */
-    String accumulate() {
-        List<float[]> grads = new ArrayList<>(params.size());
-        String bad = null;
-        for (int i = 0; i < params.size(); i++) {
-            NDArray p = params.get(i);
-            float[] gv;
-            try (NDArray g = p.getGradient()) {
-                gv = g.toFloatArray();
-            }
-            JniUtils.zeroGrad((PtNDArray) p);
-            if (bad == null && !allFinite(gv)) {
-                bad = names.get(i);
-            }
-            grads.add(gv);
-        }
-        if (bad != null) {
-            return bad;
-        }
-        for (int i = 0; i < params.size(); i++) {
-            float[] gv = grads.get(i);
-            float[] sum = gradSums.get(i);
-            for (int j = 0; j < gv.length; j++) {
-                sum[j] += gv[j];
-            }
-        }
-        return null;
+    long stepCount() {
+        return adam.stepCount();
     }
 
     /**
-     * Clips the summed gradients, applies optimiser step {@code step} (0-based) and writes the
-     * new values into the adapter arrays. Returns null, or (nothing changed) the name of the
-     * first tensor whose summed gradient overflowed.
+     * Gathers the step's gradient (summed over the replicas) into {@code scratch}, zeroes every
+     * replica's {@code .grad}, and reads {@code lossSum} (a 0-d tensor on the primary device)
+     * with the squared gradient norm to the host in one transfer: {loss sum, squared norm}.
      */
-    String step(long step) {
-        double norm = GradClip.clip(gradSums, clipNorm);
-        if (!Double.isFinite(norm)) {
-            for (int i = 0; i < gradSums.size(); i++) {
-                if (!allFinite(gradSums.get(i))) {
+    float[] gather(NDArray lossSum, NDManager scratch) {
+        grad = Adam.flatten(gradients(params, scratch), scratch);
+        for (int r = 1; r < replicas.size(); r++) {
+            NDArray other = Adam.flatten(gradients(replicas.get(r), scratch), scratch);
+            NDArray here = other.toDevice(device, false);
+            here.attach(scratch);
+            grad.addi(here);
+        }
+        for (List<NDArray> ps : replicas) {
+            for (NDArray p : ps) {
+                JniUtils.zeroGrad((PtNDArray) p);
+            }
+        }
+        squares = GradClip.squaredNorm(grad);
+        return host.read(NDArrays.stack(new NDList(lossSum, squares)));
+    }
+
+    /** The name of the first adapter tensor whose gathered gradient is not finite (after {@link #gather}). */
+    String firstNonFinite() {
+        float[] all = host.read(grad);
+        long from = 0;
+        for (int i = 0; i < params.size(); i++) {
+            int n = Math.toIntExact(params.get(i).size());
+            for (int j = 0; j < n; j++) {
+                if (!Float.isFinite(all[(int) from + j])) {
                     return names.get(i);
                 }
             }
-            return "(gradient norm " + norm + ")";
+            from += n;
         }
-        adam.step(hostParams, gradSums, schedule.at(step));
-        for (int i = 0; i < params.size(); i++) {
-            // one direct buffer per tensor, reused: no per-step allocation (NDArray.set copies a
-            // heap buffer into a fresh direct one, freed only at a GC)
-            ByteBuffer up = uploads.get(i);
-            up.clear();
-            up.asFloatBuffer().put(hostParams.get(i));
-            params.get(i).set(up);
-            Arrays.fill(gradSums.get(i), 0f);
-        }
-        return null;
+        return "(gradient norm not finite)";
     }
 
-    private static boolean allFinite(float[] v) {
-        for (float x : v) {
-            if (!Float.isFinite(x)) {
-                return false;
+    /** Clips the gathered gradient and applies optimiser step {@code step} (0-based); then every replica holds the new values. */
+    void apply(long step, NDManager scratch) {
+        boolean recording = JniUtils.isGradMode();
+        JniUtils.setGradMode(false);
+        try {
+            GradClip.clip(grad, squares, clipNorm, scratch);
+            adam.step(params, grad, schedule.at(step), scratch);
+            broadcast(scratch);
+        } finally {
+            JniUtils.setGradMode(recording);
+            grad = null;
+            squares = null;
+        }
+    }
+
+    /** Copies the primary replica's adapter values into the others' arrays (in place: they stay the leaves). */
+    private void broadcast(NDManager scratch) {
+        if (replicas.size() == 1) {
+            return;
+        }
+        NDArray flat = Adam.flatten(params, scratch);
+        for (int r = 1; r < replicas.size(); r++) {
+            List<NDArray> ps = replicas.get(r);
+            NDArray there = flat.toDevice(ps.get(0).getDevice(), false);
+            there.attach(scratch);
+            NDList pieces = ps.size() == 1 ? new NDList(there) : there.split(Adam.offsets(ps));
+            boolean recording = JniUtils.isGradMode();
+            JniUtils.setGradMode(false);
+            try {
+                for (int i = 0; i < ps.size(); i++) {
+                    ps.get(i).set(new NDIndex(":"), pieces.get(i).reshape(ps.get(i).getShape()));
+                }
+            } finally {
+                JniUtils.setGradMode(recording);
             }
         }
-        return true;
+    }
+
+    private static List<NDArray> gradients(List<NDArray> ps, NDManager scratch) {
+        List<NDArray> gs = new ArrayList<>(ps.size());
+        for (NDArray p : ps) {
+            NDArray g = p.getGradient();
+            g.attach(scratch);
+            gs.add(g);
+        }
+        return gs;
+    }
+
+    /** First moments per adapter tensor, read from the device (checkpoints). */
+    List<float[]> firstMoments() {
+        return perTensor(host.read(adam.firstMoment()));
+    }
+
+    List<float[]> secondMoments() {
+        return perTensor(host.read(adam.secondMoment()));
+    }
+
+    /** Restores checkpointed moments (one pair per adapter tensor) and the step count, bit for bit. */
+    void restore(long stepCount, List<float[]> first, List<float[]> second) {
+        adam.restore(stepCount, concat(first), concat(second));
+    }
+
+    private List<float[]> perTensor(float[] flat) {
+        List<float[]> out = new ArrayList<>(params.size());
+        int from = 0;
+        for (NDArray p : params) {
+            int n = Math.toIntExact(p.size());
+            out.add(Arrays.copyOfRange(flat, from, from + n));
+            from += n;
+        }
+        return out;
+    }
+
+    private static float[] concat(List<float[]> parts) {
+        int n = parts.stream().mapToInt(a -> a.length).sum();
+        float[] out = new float[n];
+        int at = 0;
+        for (float[] a : parts) {
+            System.arraycopy(a, 0, out, at, a.length);
+            at += a.length;
+        }
+        return out;
+    }
+
+    @Override
+    public void close() {
+        adam.close();
     }
 }

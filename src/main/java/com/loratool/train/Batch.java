@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import com.loratool.LoraException;
+import java.util.Arrays;
 import java.util.List;
 
 /** Samples stacked into arrays: images (B,3,H,W), depth (B,H,W), mask (B,H,W) (float 0/1). */
@@ -45,5 +46,12 @@ public record Batch(int size, int height, int width, float[] images, float[] dep
 
     public NDArray mask(NDManager m) {
         return m.create(mask, new Shape(size, height, width));
+    }
+
+    /** Images {@code from} (inclusive) to {@code to} (exclusive) of this batch. */
+    public Batch slice(int from, int to) {
+        int hw = height * width;
+        return new Batch(to - from, height, width, Arrays.copyOfRange(images, from * 3 * hw, to * 3 * hw),
+                Arrays.copyOfRange(depth, from * hw, to * hw), Arrays.copyOfRange(mask, from * hw, to * hw));
     }
 }

@@ -3,7 +3,6 @@ package com.loratool.train;
 import com.loratool.io.HostTensor;
 import com.loratool.lora.AdapterConfig;
 import com.loratool.lora.LoraModel;
-import com.loratool.train.optim.Adam;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -12,14 +11,15 @@ final class CheckpointWriter implements TrainingListener {
     private final Checkpoints ckpts;
     private final LoraModel lora;
     private final Trainer.BaseWeights base;
-    private final Adam adam;
+    private final AdapterOptimizer optimizer;
     private final String metric;
 
-    CheckpointWriter(Checkpoints ckpts, LoraModel lora, Trainer.BaseWeights base, Adam adam, String metric) {
+    CheckpointWriter(Checkpoints ckpts, LoraModel lora, Trainer.BaseWeights base, AdapterOptimizer optimizer,
+            String metric) {
         this.ckpts = ckpts;
         this.lora = lora;
         this.base = base;
-        this.adam = adam;
+        this.optimizer = optimizer;
         this.metric = metric;
     }
 
@@ -34,6 +34,7 @@ final class CheckpointWriter implements TrainingListener {
             info.put("value", end.state().bestValue);
             ckpts.saveBest(acfg, adapters, info);
         }
-        ckpts.saveEpoch(end.epoch(), acfg, adapters, end.state(), adam.firstMoments(), adam.secondMoments());
+        ckpts.saveEpoch(end.epoch(), acfg, adapters, end.state(), optimizer.firstMoments(),
+                optimizer.secondMoments());
     }
 }

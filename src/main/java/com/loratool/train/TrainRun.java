@@ -1,5 +1,6 @@
 package com.loratool.train;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -101,7 +102,9 @@ public final class TrainRun {
                         + " before its first epoch ended leaves none); start it again without --resume");
             }
             Compute.setThreads(cfg.train.threads);
-            try (NDManager manager = NDManager.newBaseManager(Compute.device(cfg.train.device))) {
+            List<Device> devices = Replicas.devices(cfg.train);
+            try (NDManager manager = NDManager.newBaseManager(devices.get(0));
+                    Replicas more = Replicas.on(devices.subList(1, devices.size()), cfg)) {
                 Base base = loadBase(cfg, manager);
                 String sha = base.weights() == null ? RANDOM : Checksums.sha256(base.weights());
                 JsonNode mc = new ObjectMapper().setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
@@ -121,9 +124,9 @@ public final class TrainRun {
                     ckpts.removeLeftovers();
                     ConfigLoader.save(cfg, runDir.resolve(RunFolder.CONFIG_FILE));
                     data.dataset().writeSplit(runDir);
-                    Trainer trainer = new Trainer(cfg, lora, base.model()::forward, manager, data.data(),
+                    Trainer trainer = more.addTo(new Trainer(cfg, lora, base.model()::forward, manager, data.data(),
                             new Trainer.BaseWeights(cfg.model.weights, sha, mc),
-                            new Trainer.Options(runDir, resume, quiet, console));
+                            new Trainer.Options(runDir, resume, quiet, console)));
                     return trainer.run();
                 }
             }

@@ -2,8 +2,9 @@ package com.loratool.train;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.training.GradientCollector;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.loratool.LoraException;
 import com.loratool.config.RunConfig;
@@ -25,9 +26,10 @@ import java.util.Random;
  * else a run does after an epoch (checkpoints, metrics.csv and loss.png, early stopping,
  * progress, memory log) is a {@link TrainingListener}.
  *
- * <p>Each micro-batch runs in its own sub-manager of the model's manager, closed before the next
- * one (inputs, activations, graph and loss all live there). Gradients are read to the host and
- * zeroed in place; updated values are written back into the same arrays ({@link AdapterOptimizer}).
+ * <p>Each optimiser step runs in its own sub-manager of the model's manager and each micro-batch in
+ * one below it, closed before the next (inputs, activations, graph and loss all live there).
+ * Adapters, gradients and optimiser state stay on the device ({@link AdapterOptimizer}); the one
+ * host read per step is the step's loss and gradient norm. Several replicas: {@link DataParallel}.
  */
 public final class Trainer {
     /** The network: x (B,3,H,W) -> relative inverse depth (B,H,W). */
@@ -40,6 +42,12 @@ public final class Trainer {
 
     /** What adapter_config.json names as the base: weights path, their SHA-256, the architecture. */
     public record BaseWeights(String path, String sha256, JsonNode modelConfig) {}
+
+    /**
+     * One copy of the model on one device (data parallel): its adapters, its forward pass, the
+     * manager it lives in. The adapters must be injected with the same config as the primary's.
+     */
+    public record Replica(LoraModel lora, DepthNetwork net, NDManager manager) {}
 
     /** What a finished run reports. */
     public record Result(int epochsRun, int bestEpoch, double bestValue, boolean stoppedEarly, List<MetricsCsv.Row> rows) {}
@@ -54,6 +62,8 @@ public final class Trainer {
     private final Options opt;
     private final DepthLoss loss;
     private final List<TrainingListener> extraListeners = new ArrayList<>();
+    private final List<Replica> replicas = new ArrayList<>();
+    private final HostReads hostReads = new HostReads();
 
     public Trainer(RunConfig cfg, LoraModel lora, DepthNetwork net, NDManager manager, TrainingData data,
             BaseWeights base, Options opt) {
@@ -66,6 +76,7 @@ public final class Trainer {
         this.base = base;
         this.opt = opt;
         this.loss = DepthLoss.fromConfig(t, lora.base() instanceof DepthAnythingV2 m ? m.config() : null);
+        replicas.add(new Replica(lora, net, manager));
         if (data.train().isEmpty()) {
             throw new LoraException("data: no training samples");
         }
@@ -77,7 +88,32 @@ public final class Trainer {
         return this;
     }
 
+    /**
+     * Adds a replica on another device (or, for tests, the same one): each batch is then split
+     * across the replicas, their adapter gradients summed, one optimiser step taken, and the new
+     * adapter values copied to every replica ({@link DataParallel}).
+     */
+    public Trainer addReplica(Replica r) {
+        if (r.lora().trainable().size() != lora.trainable().size()) {
+            throw new IllegalArgumentException("replica adapters differ from the primary's");
+        }
+        replicas.add(r);
+        return this;
+    }
+
+    /** The device-to-host reads of the run so far (tests). */
+    HostReads hostReads() {
+        return hostReads;
+    }
+
     public Result run() {
+        int firstBatch = Math.min(t.batchSize, data.train().size());
+        if (replicas.size() > firstBatch) {
+            // every replica needs images in the first step (its gradients exist from then on)
+            throw new LoraException("train.devices: " + replicas.size() + " replicas need batches of at least "
+                    + replicas.size() + " images; train.batch_size is " + t.batchSize + ", " + data.train().size()
+                    + " training images");
+        }
         Path runDir = opt.runDir();
         Checkpoints ckpts = new Checkpoints(runDir, t.keepLast);
         int batchesPerEpoch = (data.train().size() + t.batchSize - 1) / t.batchSize;
@@ -86,10 +122,17 @@ public final class Trainer {
             TrainerState state = new TrainerState();
             state.seed = t.seed;
             Checkpoints.Saved saved = opt.resume() ? resume(ckpts, log) : null;
-            AdapterOptimizer optimizer = new AdapterOptimizer(lora, t, (long) stepsPerEpoch * t.epochs);
+            List<List<NDArray>> adapters = replicas.stream().map(r -> r.lora().trainable()).toList();
+            AdapterOptimizer optimizer = new AdapterOptimizer(adapters, lora.adaptedNames(), manager, t,
+                    (long) stepsPerEpoch * t.epochs, hostReads);
+            DataParallel parallel = new DataParallel(replicas);
             if (saved != null) {
                 state = saved.state();
-                optimizer.adam().restore(state.optimizerStep, saved.exp(), saved.expSq());
+                try {
+                    optimizer.restore(state.optimizerStep, saved.exp(), saved.expSq());
+                } catch (IllegalArgumentException e) {
+                    throw LoraException.file(ckpts.latest().resolve(Checkpoints.OPTIMIZER), e.getMessage());
+                }
             }
             MetricsFiles metrics = new MetricsFiles(runDir, cfg.runName(), state.epoch);
             // no validation images: best/ and early stopping follow the training loss, and say so
@@ -99,7 +142,7 @@ public final class Trainer {
             }
             EarlyStopping early = new EarlyStopping(t.earlyStopping, metricName, log);
             List<TrainingListener> listeners = new ArrayList<>(List.of(metrics,
-                    new CheckpointWriter(ckpts, lora, base, optimizer.adam(), metricName),
+                    new CheckpointWriter(ckpts, lora, base, optimizer, metricName),
                     new ProgressReporter(log, t.epochs, opt.quiet() ? null : opt.console()), new MemoryLog(log), early));
             listeners.addAll(extraListeners);
             log.info(lora.summary());
@@ -112,7 +155,7 @@ public final class Trainer {
             try {
                 for (int epoch = state.epoch + 1; epoch <= t.epochs; epoch++) {
                     long start = System.nanoTime();
-                    double trainLoss = trainEpoch(epoch, optimizer, state, ckpts, listeners, log);
+                    double trainLoss = trainEpoch(epoch, optimizer, parallel, state, ckpts, listeners, log);
                     int finished = epoch;
                     listeners.forEach(l -> l.onValidationStart(finished));
                     lora.setTraining(false);
@@ -139,6 +182,8 @@ public final class Trainer {
                 throw e;
             } finally {
                 listeners.forEach(TrainingListener::onRunEnd);
+                parallel.close();
+                optimizer.close();
             }
             log.info("best " + metricName + " " + state.bestValue + " at epoch " + state.bestEpoch + "; adapters in "
                     + ckpts.bestDir());
@@ -160,8 +205,8 @@ public final class Trainer {
     }
 
     /** One pass over the shuffled training set; returns the mean training loss per image. */
-    private double trainEpoch(int epoch, AdapterOptimizer optimizer, TrainerState state, Checkpoints ckpts,
-            List<TrainingListener> listeners, RunLog log) {
+    private double trainEpoch(int epoch, AdapterOptimizer optimizer, DataParallel parallel, TrainerState state,
+            Checkpoints ckpts, List<TrainingListener> listeners, RunLog log) {
         // Random state is a function of (seed, epoch): resuming at an epoch boundary replays it exactly.
         Engine.getInstance().setRandomSeed((int) (t.seed * 1_000_003L + epoch));
         List<TrainSample> order;
@@ -173,41 +218,53 @@ public final class Trainer {
         }
         int n = order.size();
         listeners.forEach(l -> l.onEpochStart(epoch, n));
-        lora.setTraining(true);
+        replicas.forEach(r -> r.lora().setTraining(true));
         double lossSum = 0;
         int seen = 0;
-        int micro = 0;
-        for (int i = 0; i < n; i += t.batchSize) {
-            List<TrainSample> part = order.subList(i, Math.min(n, i + t.batchSize));
-            String where = String.format(Locale.ROOT, "epoch %d, step %d, images %d-%d", epoch,
-                    state.optimizerStep + 1, i + 1, i + part.size());
-            float value = forwardBackward(Batch.of(part, t.useFilled));
-            if (!Float.isFinite(value)) {
-                throw stopped(where + ": loss is " + value, "lower train.lr or set train.clip_grad_norm", ckpts);
-            }
-            String bad = optimizer.accumulate();
-            if (bad != null) {
-                log.fileOnly(where + ": loss " + value + ", first non-finite gradient in " + bad);
-                throw stopped(where + ": gradient of " + bad + " is not finite (loss " + value + ")",
-                        "lower train.lr or set train.clip_grad_norm", ckpts);
-            }
-            lossSum += value * part.size();
-            seen += part.size();
-            micro++;
-            if (micro == t.gradAccum || i + t.batchSize >= n) {
-                String overflow = optimizer.step(state.optimizerStep);
-                if (overflow != null) {
-                    throw stopped(where + ": summed gradient of " + overflow + " is not finite",
+        for (int first = 0; first < n; first += t.batchSize * t.gradAccum) {
+            // one optimiser step: up to grad_accum micro-batches, gradients adding up in .grad
+            int end = Math.min(n, first + t.batchSize * t.gradAccum);
+            try (NDManager step = manager.newSubManager()) {
+                List<NDArray> losses = new ArrayList<>();
+                for (int i = first; i < end; i += t.batchSize) {
+                    losses.add(parallel.forwardBackward(Batch.of(order.subList(i, Math.min(end, i + t.batchSize)),
+                            t.useFilled), loss, t.gradAccum, step));
+                }
+                NDArray stepLoss = losses.size() == 1 ? losses.get(0) : NDArrays.stack(new NDList(losses)).sum();
+                float[] read = optimizer.gather(stepLoss, step);
+                String where = String.format(Locale.ROOT, "epoch %d, step %d, images %d-%d", epoch,
+                        state.optimizerStep + 1, first + 1, end);
+                if (!Float.isFinite(read[0])) {
+                    // name the first micro-batch whose loss is not finite (read only now the run stops)
+                    for (int k = 0; k < losses.size(); k++) {
+                        int from = first + k * t.batchSize;
+                        int images = Math.min(end, from + t.batchSize) - from;
+                        float value = hostReads.read(losses.get(k))[0] / images;
+                        if (!Float.isFinite(value)) {
+                            throw stopped(String.format(Locale.ROOT, "epoch %d, step %d, images %d-%d: loss is %s",
+                                    epoch, state.optimizerStep + 1, from + 1, from + images, value),
+                                    "lower train.lr or set train.clip_grad_norm", ckpts);
+                        }
+                    }
+                    throw stopped(where + ": loss is " + read[0], "lower train.lr or set train.clip_grad_norm", ckpts);
+                }
+                float mean = read[0] / (end - first);
+                if (!Float.isFinite(read[1])) {
+                    String bad = optimizer.firstNonFinite();
+                    log.fileOnly(where + ": loss " + mean + ", first non-finite gradient in " + bad);
+                    throw stopped(where + ": gradient of " + bad + " is not finite (loss " + mean + ")",
                             "lower train.lr or set train.clip_grad_norm", ckpts);
                 }
+                optimizer.apply(state.optimizerStep, step);
                 state.optimizerStep++;
-                micro = 0;
+                lossSum += read[0];
+                seen += end - first;
             }
-            double mean = lossSum / seen;
+            double meanSoFar = lossSum / seen;
             int images = seen;
-            listeners.forEach(l -> l.onTrainingBatch(images, mean));
+            listeners.forEach(l -> l.onTrainingBatch(images, meanSoFar));
         }
-        lora.setTraining(false);
+        replicas.forEach(r -> r.lora().setTraining(false));
         return lossSum / seen;
     }
 
@@ -215,19 +272,5 @@ public final class Trainer {
         Path last = ckpts.latest();
         return new LoraException(what + "; training stopped (" + hint + "). Last good checkpoint: "
                 + (last == null ? "none" : last));
-    }
-
-    /** Forward, loss and backward of one micro-batch; returns the loss (no backward when it is not finite). */
-    private float forwardBackward(Batch b) {
-        try (NDManager step = manager.newSubManager();
-                GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-            NDArray pred = net.forward(b.images(step));
-            NDArray l = loss.compute(pred, b.depth(step), b.mask(step));
-            float value = l.getFloat();
-            if (Float.isFinite(value)) {
-                gc.backward(t.gradAccum > 1 ? Scalars.div(l, t.gradAccum) : l);
-            }
-            return value;
-        }
     }
 }

@@ -97,5 +97,13 @@ class TrainCommandTest {
         r = run("train", "--config", "configs/smoke.yaml", "--set", "data.scael=3", "--set", "train.output_dir=" + out);
         assertEquals(2, r.code());
         assertTrue(r.err().contains("data.scael: unknown key, did you mean scale?"), r.err());
+        r = run("train", "--config", "configs/smoke.yaml", "--devices", "1,1", "--set", "train.output_dir=" + out);
+        assertEquals(2, r.code());
+        assertEquals("error: configs/smoke.yaml: train.devices: must be distinct GPU indices >= 0, got [1, 1]",
+                r.err().trim());
+        r = run("train", "--config", "configs/smoke.yaml", "--devices", "0,1", "--device", "cpu");
+        assertEquals(2, r.code());
+        assertTrue(r.err().trim().endsWith("train.devices: GPU indices [0, 1] with train.device cpu; drop one of them"),
+                r.err());
     }
 }

@@ -1,39 +1,26 @@
 package com.loratool.train.optim;
 
-import java.util.List;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 
-/** Global-norm gradient clipping, as {@code torch.nn.utils.clip_grad_norm_}. */
+/** Global-norm gradient clipping, as {@code torch.nn.utils.clip_grad_norm_}, as tensor ops. */
 public final class GradClip {
     private GradClip() {}
 
-    /** L2 norm over every gradient together. */
-    public static double globalNorm(List<float[]> grads) {
-        double sum = 0;
-        for (float[] g : grads) {
-            for (float x : g) {
-                sum += (double) x * x;
-            }
-        }
-        return Math.sqrt(sum);
+    /** Sum of squares of every gradient value (flat gradient): a 0-d tensor on its device. */
+    public static NDArray squaredNorm(NDArray grad) {
+        return grad.square().sum();
     }
 
     /**
-     * Scales all gradients by max/(norm + 1e-6) when that is below 1; returns the norm before
-     * clipping. {@code maxNorm <= 0} only measures.
+     * Scales {@code grad} in place by min(1, max/(norm + 1e-6)), norm = sqrt({@code squaredNorm}),
+     * as PyTorch does (no host read: the factor stays a tensor). {@code maxNorm <= 0} does nothing.
      */
-    public static double clip(List<float[]> grads, double maxNorm) {
-        double norm = globalNorm(grads);
-        if (maxNorm > 0) {
-            double coef = maxNorm / (norm + 1e-6);
-            if (coef < 1) {
-                float c = (float) coef;
-                for (float[] g : grads) {
-                    for (int i = 0; i < g.length; i++) {
-                        g[i] *= c;
-                    }
-                }
-            }
+    public static void clip(NDArray grad, NDArray squaredNorm, double maxNorm, NDManager scratch) {
+        if (maxNorm <= 0) {
+            return;
         }
-        return norm;
+        NDArray coef = Adam.scalar(scratch, maxNorm).div(squaredNorm.sqrt().add(Adam.scalar(scratch, 1e-6)));
+        grad.muli(coef.minimum(Adam.scalar(scratch, 1)));
     }
 }
