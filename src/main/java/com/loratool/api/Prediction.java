@@ -1,5 +1,7 @@
 package com.loratool.api;
 
+import com.loratool.metrics.MetricDepth;
+
 /**
  * One predicted depth map at the image's size, row-major: {@code values[y * width + x]}.
  *
@@ -30,10 +32,6 @@ public record Prediction(int height, int width, float[] values, String unit) {
             throw new IllegalStateException("a relative model's output has no unit; use a metric model"
                     + " or align it to measured depth (lora predict --align-to)");
         }
-        float[] mm = new float[values.length];
-        for (int i = 0; i < mm.length; i++) {
-            mm[i] = values[i] * 1000f;
-        }
-        return mm;
+        return MetricDepth.toMm(values);
     }
 }

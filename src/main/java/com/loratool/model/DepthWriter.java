@@ -3,6 +3,7 @@ package com.loratool.model;
 import com.loratool.LoraException;
 import com.loratool.io.AtomicFiles;
 import com.loratool.io.Npy;
+import com.loratool.metrics.MetricDepth;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -61,10 +62,7 @@ public final class DepthWriter {
             colour.release();
             return;
         }
-        float[] mm = new float[depth.length];
-        for (int i = 0; i < mm.length; i++) {
-            mm[i] = depth[i] * 1000f;
-        }
+        float[] mm = MetricDepth.toMm(depth);
         Npy.write(dir.resolve(stem + ".npy"), new long[] {h, w}, mm);
         Mat grey16 = png16(mm, h, w);
         writePng(dir.resolve(stem + "_mm.png"), grey16);
