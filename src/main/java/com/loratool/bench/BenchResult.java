@@ -19,14 +19,24 @@ import java.util.List;
  * @param peer              the matching PyTorch peer figures, or null
  * @param device            where it computed (cpu(), gpu(0))
  * @param peakGpuMb         peak used GPU memory (MiB, {@link GpuMemory}); NaN on the CPU
+ * @param efficiency        warm-up epochs, FLOPs per image and the machine's measured peak, or null
  */
 public record BenchResult(BenchSettings settings, int epochs, int measuredEpochs, double epochSeconds,
                           List<Double> epochSecondsAll, double trainImagesPerS, double inferImagesPerS,
                           long trainableParams, double rssStartMb, double rssEndMb, double peakRssMb,
-                          PeerFigures peer, String device, double peakGpuMb) {
+                          PeerFigures peer, String device, double peakGpuMb, Efficiency efficiency) {
 
     public BenchResult {
         epochSecondsAll = List.copyOf(epochSecondsAll);
+    }
+
+    /** A result without efficiency figures. */
+    public BenchResult(BenchSettings settings, int epochs, int measuredEpochs, double epochSeconds,
+                       List<Double> epochSecondsAll, double trainImagesPerS, double inferImagesPerS,
+                       long trainableParams, double rssStartMb, double rssEndMb, double peakRssMb,
+                       PeerFigures peer, String device, double peakGpuMb) {
+        this(settings, epochs, measuredEpochs, epochSeconds, epochSecondsAll, trainImagesPerS, inferImagesPerS,
+                trainableParams, rssStartMb, rssEndMb, peakRssMb, peer, device, peakGpuMb, null);
     }
 
     /** A CPU result (no GPU memory figure). */
@@ -65,8 +75,53 @@ public record BenchResult(BenchSettings settings, int epochs, int measuredEpochs
 
     public BenchResult withPeer(PeerFigures p) {
         return new BenchResult(settings, epochs, measuredEpochs, epochSeconds, epochSecondsAll, trainImagesPerS,
-                inferImagesPerS, trainableParams, rssStartMb, rssEndMb, peakRssMb, p, device, peakGpuMb);
+                inferImagesPerS, trainableParams, rssStartMb, rssEndMb, peakRssMb, p, device, peakGpuMb, efficiency);
     }
+
+    public BenchResult withEfficiency(Efficiency e) {
+        return new BenchResult(settings, epochs, measuredEpochs, epochSeconds, epochSecondsAll, trainImagesPerS,
+                inferImagesPerS, trainableParams, rssStartMb, rssEndMb, peakRssMb, peer, device, peakGpuMb, e);
+    }
+
+    /** Fastest measured epoch, seconds. */
+    public double epochSecondsMin() {
+        return epochSecondsAll.stream().mapToDouble(Double::doubleValue).min().orElse(Double.NaN);
+    }
+
+    /** Slowest measured epoch, seconds. */
+    public double epochSecondsMax() {
+        return epochSecondsAll.stream().mapToDouble(Double::doubleValue).max().orElse(Double.NaN);
+    }
+
+    /** Achieved training GFLOP/s (model FLOPs per image times images per second); NaN without figures. */
+    public double trainGflops() {
+        return efficiency == null ? Double.NaN : efficiency.trainGflopPerImage() * trainImagesPerS;
+    }
+
+    /** Achieved inference GFLOP/s; NaN without figures or inference timing. */
+    public double inferGflops() {
+        return efficiency == null || inferImagesPerS <= 0 ? Double.NaN : efficiency.inferGflopPerImage() * inferImagesPerS;
+    }
+
+    /** Training GFLOP/s as a percentage of the measured matmul peak. */
+    public double trainPercentOfPeak() {
+        return efficiency == null ? Double.NaN : 100 * trainGflops() / efficiency.peakGflops();
+    }
+
+    /** Inference GFLOP/s as a percentage of the measured matmul peak. */
+    public double inferPercentOfPeak() {
+        return efficiency == null ? Double.NaN : 100 * inferGflops() / efficiency.peakGflops();
+    }
+
+    /**
+     * How a result was measured against the machine's limit.
+     *
+     * @param warmupEpochs       untimed epochs run until two consecutive ones agreed (or the cap)
+     * @param trainGflopPerImage GFLOP of one training step per image ({@code model.FlopCount})
+     * @param inferGflopPerImage GFLOP of one forward per image
+     * @param peakGflops         the machine's measured fp32 matmul GFLOP/s ({@link PeakProbe})
+     */
+    public record Efficiency(int warmupEpochs, double trainGflopPerImage, double inferGflopPerImage, double peakGflops) { }
 
     /** The PyTorch peer's figures for the same settings (one line of peer_train.py). */
     public record PeerFigures(String peer, double epochSeconds, double trainImagesPerS, double inferImagesPerS,

@@ -12,13 +12,17 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Runs each combination: one warm-up epoch (untimed: native allocator and kernel caches warm up),
- * {@code measureEpochs} timed epochs, then one warm-up and one timed inference pass with merged
+ * Runs each combination: untimed warm-up epochs until two consecutive ones agree within
+ * {@link #WARMUP_AGREEMENT} (at least 2, at most {@link #MAX_WARMUP}: native allocator, kernel
+ * caches and the JIT settle), {@code measureEpochs} timed epochs, then one warm-up and one timed inference pass with merged
  * adapters. Resident memory is read before and after each combination (after its tensors were
  * closed and a GC ran) and its peak reset per combination, so leaks show as growing start/end
  * figures. A progress line per combination goes to {@code progress}.
  */
 public final class BenchRunner {
+    /** Consecutive warm-up epochs within this fraction of each other end the warm-up. */
+    public static final double WARMUP_AGREEMENT = 0.05;
+    public static final int MAX_WARMUP = 5;
     private final Workload.Factory factory;
     private final int epochs;
     private final int measureEpochs;
@@ -27,6 +31,7 @@ public final class BenchRunner {
     private final PrintStream progress;
     private Path profileDir;
     private Device device = Device.cpu();
+    private double peakGflops = Double.NaN;
     private final StringBuilder profileMd = new StringBuilder();
 
     public BenchRunner(Workload.Factory factory, int epochs, int measureEpochs, boolean measureInference,
@@ -64,7 +69,21 @@ public final class BenchRunner {
         return this;
     }
 
+    /** The machine's measured matmul peak ({@link PeakProbe}): results then carry % of peak. */
+    public BenchRunner withPeak(double gflops) {
+        this.peakGflops = gflops;
+        return this;
+    }
+
+    /** Runs every combination; measures the machine's peak first unless {@link #withPeak} gave it. */
     public List<BenchResult> run(List<BenchSettings> combos) {
+        if (Double.isNaN(peakGflops)) {
+            peakGflops = PeakProbe.gflops(device, PeakProbe.SIZE, PeakProbe.REPS);
+            if (progress != null) {
+                progress.printf(Locale.ROOT, "peak: %.1f GFLOP/s (best of %d fp32 %dx%d matmuls on %s)%n", peakGflops,
+                        PeakProbe.REPS, PeakProbe.SIZE, PeakProbe.SIZE, device);
+            }
+        }
         List<BenchResult> out = new ArrayList<>();
         for (int i = 0; i < combos.size(); i++) {
             BenchSettings s = combos.get(i);
@@ -92,10 +111,15 @@ public final class BenchRunner {
         long trainable;
         double inferPerS = 0;
         double peakGpu;
+        int warmups;
+        double trainGflop;
+        double inferGflop;
         try (GpuMemory gpu = GpuMemory.watch(device); Workload w = factory.open(s)) {
             trainable = w.trainableParams();
-            List<Double> all = w.trainEpochs(1 + measureEpochs); // the first is the warm-up
-            times.addAll(all.subList(1, all.size()));
+            trainGflop = w.trainGflopPerImage();
+            inferGflop = w.inferGflopPerImage();
+            warmups = warmUp(w);
+            times.addAll(w.trainEpochs(measureEpochs));
             if (measureInference) {
                 w.inferAll(); // warm-up (merge, caches)
                 long t = System.nanoTime();
@@ -115,8 +139,21 @@ public final class BenchRunner {
         // without a peak reset VmHWM counts from start-up: then only report it if it grew here
         double peakMb = reset ? peak : Math.max(peak, peakBefore);
         BenchResult r = new BenchResult(s, epochs, measureEpochs, epochS, times, s.images() / epochS, inferPerS,
-                trainable, rssStart, rssEnd, peakMb, null, device.toString(), peakGpu);
+                trainable, rssStart, rssEnd, peakMb, null, device.toString(), peakGpu,
+                new BenchResult.Efficiency(warmups, trainGflop, inferGflop, peakGflops));
         return baseline == null ? r : r.withPeer(baseline.match(s));
+    }
+
+    /** Untimed epochs until two consecutive ones agree within {@link #WARMUP_AGREEMENT}, or the cap; returns how many. */
+    static int warmUp(Workload w) {
+        double previous = Double.NaN;
+        for (int n = 1; ; n++) {
+            double t = w.trainEpochs(1).get(0);
+            if (n >= MAX_WARMUP || (n >= 2 && Math.abs(t - previous) <= WARMUP_AGREEMENT * previous)) {
+                return n;
+            }
+            previous = t;
+        }
     }
 
     private void profile(Workload w, BenchSettings s, int index) {
@@ -154,11 +191,16 @@ public final class BenchRunner {
         BenchSettings s = r.settings();
         String peer = r.peer() == null ? "" : String.format(Locale.ROOT, ", %.2fx peer", r.trainSpeedup());
         return String.format(Locale.ROOT,
-                "[%d/%d] %s batch %d %s %d images %s: %.2f s/epoch (%s for %d epochs%s), %.2f train img/s, %s infer img/s, peak RSS %.0f MiB, RSS %.0f -> %.0f MiB%s (%.0f s)",
+                "[%d/%d] %s batch %d %s %d images %s: %.2f s/epoch [%.2f..%.2f] (%s for %d epochs%s), %.2f train img/s, %s infer img/s, peak RSS %.0f MiB, RSS %.0f -> %.0f MiB%s (%.0f s)",
                 i, n, s.arch(), s.batch(), s.size(), s.images(), s.targetsLabel(), r.epochSeconds(),
+                r.epochSecondsMin(), r.epochSecondsMax(),
                 ResultWriters.duration(r.projectedSeconds()), r.epochs(), r.projected() ? ", projected" : "",
                 r.trainImagesPerS(), r.inferImagesPerS() > 0 ? String.format(Locale.ROOT, "%.2f", r.inferImagesPerS()) : "-",
                 r.peakRssMb(), r.rssStartMb(), r.rssEndMb(), peer, wallS)
+                + (Double.isFinite(r.trainPercentOfPeak()) ? String.format(Locale.ROOT,
+                        ", train %.0f GFLOP/s (%.0f%% of peak)%s", r.trainGflops(), r.trainPercentOfPeak(),
+                        Double.isFinite(r.inferPercentOfPeak()) ? String.format(Locale.ROOT, ", infer %.0f GFLOP/s (%.0f%%)",
+                                r.inferGflops(), r.inferPercentOfPeak()) : "") : "")
                 + (r.onGpu() ? String.format(Locale.ROOT, ", %s peak memory %.0f MiB", r.device(), r.peakGpuMb()) : "");
     }
 }

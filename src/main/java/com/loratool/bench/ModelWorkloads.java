@@ -13,6 +13,7 @@ import com.loratool.lora.LoraInjector;
 import com.loratool.lora.LoraModel;
 import com.loratool.model.Compute;
 import com.loratool.model.DepthAnythingV2;
+import com.loratool.model.FlopCount;
 import com.loratool.train.TrainRun;
 import com.loratool.train.TrainSample;
 import com.loratool.train.Trainer;
@@ -139,6 +140,16 @@ public final class ModelWorkloads implements Workloads.Setup {
         @Override
         public long trainableParams() {
             return lora.trainableCount();
+        }
+
+        @Override
+        public double trainGflopPerImage() {
+            return FlopCount.trainingStep(model.config(), s.height(), s.width()) / 1e9;
+        }
+
+        @Override
+        public double inferGflopPerImage() {
+            return FlopCount.forward(model.config(), s.height(), s.width()) / 1e9;
         }
 
         @Override

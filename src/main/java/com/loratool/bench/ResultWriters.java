@@ -46,6 +46,11 @@ public final class ResultWriters {
             "train_images_per_s", "infer_images_per_s", "peak_rss_mb", "rss_start_mb", "rss_end_mb",
             "peer_epoch_s", "peer_infer_images_per_s", "train_speedup_vs_peer", "infer_speedup_vs_peer", "device");
 
+    /** Spread and efficiency columns, appended after the device (and GPU) columns. */
+    static final List<String> EFFICIENCY_COLUMNS = List.of("epoch_s_min", "epoch_s_max", "warmup_epochs",
+            "train_gflop_per_image", "infer_gflop_per_image", "peak_gflops", "train_gflops", "train_pct_of_peak",
+            "infer_gflops", "infer_pct_of_peak");
+
     /** Added to the CSV header (after device) when any result computed on a GPU. */
     static final String GPU_COLUMN = "peak_gpu_mb";
 
@@ -56,7 +61,8 @@ public final class ResultWriters {
 
     public static String csv(BenchReport report) {
         boolean gpu = gpu(report);
-        StringBuilder sb = new StringBuilder(String.join(",", CSV_HEADER)).append(gpu ? "," + GPU_COLUMN : "").append('\n');
+        StringBuilder sb = new StringBuilder(String.join(",", CSV_HEADER)).append(gpu ? "," + GPU_COLUMN : "")
+                .append(',').append(String.join(",", EFFICIENCY_COLUMNS)).append('\n');
         for (BenchResult r : report.results()) {
             BenchSettings s = r.settings();
             List<String> cells = new ArrayList<>(List.of(s.arch(), i(r.epochs()), i(s.batch()), i(s.height()), i(s.width()), i(s.scale()),
@@ -69,6 +75,11 @@ public final class ResultWriters {
             if (gpu) {
                 cells.add(f(r.peakGpuMb(), 1));
             }
+            BenchResult.Efficiency e = r.efficiency();
+            cells.addAll(List.of(f(r.epochSecondsMin(), 4), f(r.epochSecondsMax(), 4), e == null ? "" : i(e.warmupEpochs()),
+                    e == null ? "" : f(e.trainGflopPerImage(), 2), e == null ? "" : f(e.inferGflopPerImage(), 2),
+                    e == null ? "" : f(e.peakGflops(), 1), f(r.trainGflops(), 1), f(r.trainPercentOfPeak(), 1),
+                    f(r.inferGflops(), 1), f(r.inferPercentOfPeak(), 1)));
             sb.append(String.join(",", cells)).append('\n');
         }
         return sb.toString();
@@ -106,6 +117,8 @@ public final class ResultWriters {
             o.put("trainable_params", r.trainableParams());
             o.put("measured_epochs", r.measuredEpochs());
             num(o, "epoch_s", round(r.epochSeconds(), 4));
+            num(o, "epoch_s_min", round(r.epochSecondsMin(), 4));
+            num(o, "epoch_s_max", round(r.epochSecondsMax(), 4));
             ArrayNode all = o.putArray("epoch_s_all");
             r.epochSecondsAll().forEach(v -> all.add(Double.isFinite(v) ? round(v, 4) : null));
             num(o, "time_s", round(r.projectedSeconds(), 2));
@@ -116,6 +129,17 @@ public final class ResultWriters {
             num(o, "rss_start_mb", round(r.rssStartMb(), 1));
             num(o, "rss_end_mb", round(r.rssEndMb(), 1));
             o.put("device", r.device());
+            if (r.efficiency() != null) {
+                BenchResult.Efficiency e = r.efficiency();
+                o.put("warmup_epochs", e.warmupEpochs());
+                num(o, "train_gflop_per_image", round(e.trainGflopPerImage(), 2));
+                num(o, "infer_gflop_per_image", round(e.inferGflopPerImage(), 2));
+                num(o, "peak_gflops", round(e.peakGflops(), 1));
+                num(o, "train_gflops", round(r.trainGflops(), 1));
+                num(o, "train_pct_of_peak", round(r.trainPercentOfPeak(), 1));
+                num(o, "infer_gflops", round(r.inferGflops(), 1));
+                num(o, "infer_pct_of_peak", round(r.inferPercentOfPeak(), 1));
+            }
             if (r.onGpu()) {
                 num(o, "peak_gpu_mb", round(r.peakGpuMb(), 1));
             }
@@ -142,24 +166,32 @@ public final class ResultWriters {
     public static String markdown(BenchReport report) {
         boolean peers = report.results().stream().anyMatch(r -> r.peer() != null);
         boolean gpu = gpu(report);
+        boolean eff = report.results().stream().anyMatch(r -> Double.isFinite(r.trainPercentOfPeak()));
         StringBuilder sb = new StringBuilder("# lora benchmark\n\n");
         sb.append(String.format(Locale.ROOT, "%s; device %s, %d threads%s; load average %.2f before the run; %s.%n%n",
                 report.machine(), report.device(), report.threads(), report.synthetic() ? ", synthetic data (random tensors)" : "",
                 report.loadAverage(), report.date()));
-        sb.append("| Epochs | Batch | Image size | Training images | Layers | Time | s/epoch | train img/s | infer img/s | trainable | peak RSS |");
+        sb.append("| Epochs | Batch | Image size | Training images | Layers | Time | s/epoch [min..max] | train img/s | infer img/s | trainable | peak RSS |");
         sb.append(gpu ? " peak GPU memory |" : "");
+        sb.append(eff ? " train GFLOP/s | train % of peak | infer GFLOP/s | infer % of peak |" : "");
         sb.append(peers ? " peer s/epoch | train x peer | infer x peer |\n" : "\n");
         sb.append("|---:|---:|---|---:|---|---:|---:|---:|---:|---:|---:|").append(gpu ? "---:|" : "")
+                .append(eff ? "---:|---:|---:|---:|" : "")
                 .append(peers ? "---:|---:|---:|\n" : "\n");
         for (BenchResult r : report.results()) {
             BenchSettings s = r.settings();
-            sb.append(String.format(Locale.ROOT, "| %d | %d | %s | %d | %s | %s | %.2f | %.2f | %s | %,d | %.0f MiB |",
+            sb.append(String.format(Locale.ROOT, "| %d | %d | %s | %d | %s | %s | %.2f [%.2f..%.2f] | %.2f | %s | %,d | %.0f MiB |",
                     r.epochs(), s.batch(), s.size(), s.images(), layers(s.targets()),
                     duration(r.projectedSeconds()) + (r.projected() ? " (projected)" : ""),
-                    r.epochSeconds(), r.trainImagesPerS(), r.inferImagesPerS() > 0 ? f(r.inferImagesPerS(), 2) : "-",
+                    r.epochSeconds(), r.epochSecondsMin(), r.epochSecondsMax(), r.trainImagesPerS(), r.inferImagesPerS() > 0 ? f(r.inferImagesPerS(), 2) : "-",
                     r.trainableParams(), r.peakRssMb()));
             if (gpu) {
                 sb.append(r.onGpu() ? String.format(Locale.ROOT, " %.0f MiB |", r.peakGpuMb()) : " - |");
+            }
+            if (eff) {
+                sb.append(String.format(Locale.ROOT, " %s | %s | %s | %s |", orDash(r.trainGflops(), "%.1f"),
+                        orDash(r.trainPercentOfPeak(), "%.0f %%"), orDash(r.inferGflops(), "%.1f"),
+                        orDash(r.inferPercentOfPeak(), "%.0f %%")));
             }
             if (peers) {
                 sb.append(r.peer() == null ? " - | - | - |" : String.format(Locale.ROOT, " %.2f | %.2fx | %s |",
@@ -172,6 +204,15 @@ public final class ResultWriters {
         if (report.results().stream().anyMatch(BenchResult::projected)) {
             sb.append("Projected: seconds per epoch (median of the measured epochs, after one warm-up epoch) "
                     + "times the epochs asked for.\n");
+        }
+        sb.append("s/epoch: median of the measured epochs [fastest..slowest], after warm-up epochs that ran until two "
+                + "consecutive ones agreed within 5 % (at most 5).\n");
+        if (eff) {
+            BenchResult.Efficiency e = report.results().stream().map(BenchResult::efficiency)
+                    .filter(x -> x != null).findFirst().orElseThrow();
+            sb.append(String.format(Locale.ROOT, "GFLOP/s: the model's matmul and convolution FLOPs (model.FlopCount, "
+                    + "docs/benchmark.md) over the measured time; %% of peak: of %.1f GFLOP/s, this machine's best "
+                    + "fp32 %dx%d matmul at the start of the run.%n", e.peakGflops(), PeakProbe.SIZE, PeakProbe.SIZE));
         }
         if (gpu) {
             sb.append("Peak GPU memory: the GPU's used memory (cudaMemGetInfo: CUDA context + what libtorch's caching "
@@ -189,6 +230,10 @@ public final class ResultWriters {
         }
         sb.append(".\n");
         return sb.toString();
+    }
+
+    private static String orDash(double v, String format) {
+        return Double.isFinite(v) ? String.format(Locale.ROOT, format, v) : "-";
     }
 
     /** {@code [qkv]} -> "qkv"; {@code [qkv, linear]} -> "qkv + linear". */

@@ -23,6 +23,16 @@ public interface Workload extends AutoCloseable {
      */
     int inferAll();
 
+    /** GFLOP of one training step per image ({@code model.FlopCount}); NaN when unknown. */
+    default double trainGflopPerImage() {
+        return Double.NaN;
+    }
+
+    /** GFLOP of one forward pass per image; NaN when unknown. */
+    default double inferGflopPerImage() {
+        return Double.NaN;
+    }
+
     @Override
     void close();
 

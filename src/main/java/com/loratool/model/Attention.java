@@ -2,11 +2,16 @@ package com.loratool.model;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import com.loratool.model.nn.FusedAttention;
 import com.loratool.model.nn.Linear;
 import com.loratool.model.nn.Module;
 import com.loratool.model.nn.Scalars;
 
-/** DINOv2 attention: fused {@code qkv}, softmax(q k^T * head_dim^-0.5) v, {@code proj}. */
+/**
+ * DINOv2 attention: fused {@code qkv}, softmax(q k^T * head_dim^-0.5) v, {@code proj}. The middle
+ * runs in libtorch's scaled_dot_product_attention ({@link FusedAttention}); the op-by-op form below
+ * is kept for {@code -Dlora.attention=explicit} (A/B measurements).
+ */
 public final class Attention extends Module {
     private final Linear qkv;
     private final Linear proj;
@@ -30,6 +35,9 @@ public final class Attention extends Module {
 
     /** x (B,N,D) → (B,N,D). */
     NDArray forward(NDArray x) {
+        if (FusedAttention.ENABLED) {
+            return proj.forward(FusedAttention.forward(qkv.forward(x), heads));
+        }
         long b = x.getShape().get(0);
         long n = x.getShape().get(1);
         long d = x.getShape().get(2);

@@ -58,11 +58,34 @@ class ResultWritersTest {
         assertEquals(cols.size(), cells.size(), md);
         assertEquals("2048 MiB", cells.get(cols.indexOf("peak GPU memory")), md);
         List<String> csv = ResultWriters.csv(r).lines().toList();
-        assertTrue(csv.get(0).endsWith(",device,peak_gpu_mb"), csv.get(0));
-        assertTrue(csv.get(1).endsWith(",gpu(0),2048.4"), csv.get(1));
+        assertTrue(csv.get(0).contains(",device,peak_gpu_mb,epoch_s_min,"), csv.get(0));
+        assertTrue(csv.get(1).contains(",gpu(0),2048.4,"), csv.get(1));
         JsonNode res = new ObjectMapper().readTree(ResultWriters.json(r)).get("results").get(0);
         assertEquals("gpu(0)", res.get("device").asText());
         assertEquals(2048.4, res.get("peak_gpu_mb").asDouble(), 1e-9);
+    }
+
+    @Test
+    void efficiencyAndSpreadColumnsWhenMeasured() throws Exception {
+        BenchReport cpu = tinyReport();
+        BenchResult a = cpu.results().get(0).withEfficiency(new BenchResult.Efficiency(3, 100, 50, 154));
+        BenchReport r = new BenchReport(List.of(a), "m", "cpu()", 2, true, 1, "2026-11-22T21:00:00Z", 480, 503);
+        String md = ResultWriters.markdown(r);
+        String header = md.lines().filter(l -> l.startsWith("| Epochs")).findFirst().orElseThrow();
+        String row = md.lines().filter(l -> l.startsWith("| 25 ")).findFirst().orElseThrow();
+        List<String> cols = Arrays.stream(header.split("\\|")).map(String::trim).toList();
+        List<String> cells = Arrays.stream(row.split("\\|")).map(String::trim).toList();
+        assertEquals(cols.size(), cells.size(), md);
+        assertEquals("10.00 [9.00..11.00]", cells.get(cols.indexOf("s/epoch [min..max]")), md);
+        // 100 GFLOP per image at 1.1 img/s = 110 GFLOP/s = 71 % of 154; inference 50 x 3.5 = 175 GFLOP/s
+        assertEquals("110.0", cells.get(cols.indexOf("train GFLOP/s")), md);
+        assertEquals("71 %", cells.get(cols.indexOf("train % of peak")), md);
+        assertEquals("175.0", cells.get(cols.indexOf("infer GFLOP/s")), md);
+        JsonNode res = new ObjectMapper().readTree(ResultWriters.json(r)).get("results").get(0);
+        assertEquals(3, res.get("warmup_epochs").asInt());
+        assertEquals(71.4, res.get("train_pct_of_peak").asDouble(), 1e-9);
+        assertEquals(9.0, res.get("epoch_s_min").asDouble(), 1e-9);
+        assertEquals(11.0, res.get("epoch_s_max").asDouble(), 1e-9);
     }
 
     @Test
@@ -83,12 +106,14 @@ class ResultWritersTest {
         ResultWriters.writeAll(tinyReport(), dir);
         List<String> lines = Files.readAllLines(dir.resolve("results.csv"));
         assertEquals(3, lines.size());
-        assertEquals(String.join(",", ResultWriters.CSV_HEADER), lines.get(0));
-        // 10 s/epoch * 25 epochs = 250 s, projected; peer 12.5 s/epoch -> 1.25x; infer 3.5 / 2.5 = 1.4x
-        assertEquals("vits,25,4,84,140,10,11,qkv,8,147456,2,10.0000,250.00,true,1.100,3.500,900.0,500.0,502.0,12.5000,2.500,1.250,1.400,cpu()",
-                lines.get(1));
+        assertEquals(String.join(",", ResultWriters.CSV_HEADER) + "," + String.join(",", ResultWriters.EFFICIENCY_COLUMNS),
+                lines.get(0));
+        // 10 s/epoch * 25 epochs = 250 s, projected; peer 12.5 s/epoch -> 1.25x; infer 3.5 / 2.5 = 1.4x;
+        // epochs 9 and 11 s: min 9, max 11; no efficiency figures in this report
+        assertEquals("vits,25,4,84,140,10,11,qkv,8,147456,2,10.0000,250.00,true,1.100,3.500,900.0,500.0,502.0,12.5000,2.500,1.250,1.400,cpu()"
+                + ",9.0000,11.0000,,,,,,,,", lines.get(1));
         assertTrue(lines.get(2).contains(",\"qkv,linear\",8,700000,2,30.0000,750.00,true,"), lines.get(2));
-        assertTrue(lines.get(2).endsWith(",,,,cpu()"), lines.get(2)); // no peer: empty cells
+        assertTrue(lines.get(2).contains(",,,,cpu(),"), lines.get(2)); // no peer: empty cells
     }
 
     @Test
