@@ -6,8 +6,10 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
 import com.loratool.LoraException;
+import com.loratool.config.LoraConfig;
 import com.loratool.config.ModelSection;
 import com.loratool.config.RunConfig;
+import com.loratool.config.TrainSection;
 import com.loratool.io.AtomicFiles;
 import com.loratool.lora.LoraInjector;
 import com.loratool.lora.LoraModel;
@@ -84,10 +86,7 @@ public final class ModelWorkloads implements Workloads.Setup {
         return models.computeIfAbsent(arch, a -> {
             RunConfig c = cfg;
             if (!a.equals(Workloads.CONFIG_ARCH)) {
-                ModelSection m = new ModelSection();
-                m.weights = cfg.model.weights;
-                m.preset = a;
-                c = cfg.withModel(m);
+                c = cfg.withModel(ModelSection.of(cfg.model.weights, a));
             }
             return TrainRun.loadBase(c, root).model();
         });
@@ -123,9 +122,10 @@ public final class ModelWorkloads implements Workloads.Setup {
                         data.mask(1)));
             }
             this.manager = root.newSubManager();
-            this.combo = cfg.copy();
-            combo.lora.r = s.rank();
-            combo.lora.targets = new ArrayList<>(s.targets());
+            LoraConfig.Builder comboLora = cfg.lora.toBuilder();
+            comboLora.r = s.rank();
+            comboLora.targets = s.targets();
+            this.combo = cfg.withLora(comboLora.build());
             LoraModel l = null;
             try {
                 l = LoraInjector.inject(model, combo.lora, combo.train.seed, manager);
@@ -154,10 +154,11 @@ public final class ModelWorkloads implements Workloads.Setup {
 
         @Override
         public List<Double> trainEpochs(int epochs) {
-            RunConfig c = combo.copy();
-            c.train.epochs = epochs;
-            c.train.batchSize = s.batch();
-            c.train.earlyStopping = 0;
+            TrainSection.Builder t = combo.train.toBuilder();
+            t.epochs = epochs;
+            t.batchSize = s.batch();
+            t.earlyStopping = 0;
+            RunConfig c = combo.withTrain(t.build());
             Path runDir = scratch.resolve("run-" + System.identityHashCode(this) + "-" + (run++));
             Trainer trainer = new Trainer(c, lora, model::forward, manager,
                     new TrainingData(samples, List.of()), new Trainer.BaseWeights(c.model.weights, "benchmark", null),

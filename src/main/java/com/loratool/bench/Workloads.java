@@ -2,10 +2,11 @@ package com.loratool.bench;
 
 import com.loratool.config.ConfigLoader;
 import com.loratool.config.DataConfig;
+import com.loratool.config.LoraConfig;
 import com.loratool.config.ModelSection;
 import com.loratool.config.RunConfig;
+import com.loratool.config.TrainSection;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -42,19 +43,17 @@ public final class Workloads {
         RunConfig cfg;
         BenchSettings base = BenchGrid.studyBaseline();
         if (config == null) {
-            cfg = new RunConfig();
-            cfg.model.weights = ModelSection.RANDOM;
-            cfg.model.preset = base.arch();
-            cfg.lora.r = base.rank();
-            cfg.lora.targets = new ArrayList<>(base.targets());
+            LoraConfig.Builder l = new LoraConfig.Builder();
+            l.r = base.rank();
+            l.targets = base.targets();
+            cfg = new RunConfig().withModel(ModelSection.of(ModelSection.RANDOM, base.arch())).withLora(l.build());
         } else {
             cfg = ConfigLoader.load(config, List.of());
             if (synthetic) {
-                ModelSection m = new ModelSection();
+                ModelSection.Builder m = cfg.model.toBuilder();
                 m.weights = ModelSection.RANDOM;
                 m.preset = cfg.model.preset == null && cfg.model.config == null ? "vits" : cfg.model.preset;
-                m.config = cfg.model.config;
-                cfg = cfg.withModel(m);
+                cfg = cfg.withModel(m.build());
             }
             String arch = cfg.model.preset != null ? cfg.model.preset : CONFIG_ARCH;
             int[] hw = sizeOf(cfg.data, base);
@@ -62,7 +61,9 @@ public final class Workloads {
                     cfg.lora.r);
         }
         // the benchmark times training alone: no per-epoch validation, no early stopping
-        cfg.train.earlyStopping = 0;
+        TrainSection.Builder t = cfg.train.toBuilder();
+        t.earlyStopping = 0;
+        cfg = cfg.withTrain(t.build());
         return new ModelWorkloads(cfg, device, threads > 0 ? threads : cfg.train.threads, base);
     }
 

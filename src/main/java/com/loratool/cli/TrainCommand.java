@@ -3,6 +3,7 @@ package com.loratool.cli;
 import com.loratool.api.Training;
 import com.loratool.config.ConfigLoader;
 import com.loratool.config.RunConfig;
+import com.loratool.config.TrainSection;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -58,14 +59,18 @@ public final class TrainCommand implements Callable<Integer> {
     public Integer call() {
         RunConfig cfg = ConfigLoader.load(config, sets);
         var pr = spec.commandLine().getParseResult();
+        TrainSection.Builder t = cfg.train.toBuilder();
         if (pr.hasMatchedOption("--device")) {
-            cfg.train.device = common.device.name();
+            t.device = common.device.name();
         }
         if (pr.hasMatchedOption("--threads")) {
-            cfg.train.threads = common.threads;
+            t.threads = common.threads;
         }
         if (devices != null) {
-            cfg.train.devices = devices;
+            t.devices = devices;
+        }
+        cfg = cfg.withTrain(t.build());
+        if (devices != null) {
             cfg.validate();
         }
         Training training = Training.of(cfg).resume(resume).force(force).quiet(quiet).memoryCheck(!noMemoryCheck)

@@ -250,16 +250,6 @@ public final class ConfigLoader {
         return yaml().valueToTree(c);
     }
 
-    /** A deep copy bound again from {@code c}'s tree (same source file). */
-    static RunConfig copy(RunConfig c) {
-        try {
-            RunConfig copy = yaml().treeToValue(tree(c), RunConfig.class);
-            return c.source == null ? copy : copy.withSourceOnly(c.source);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("a resolved config does not bind again: " + e.getMessage(), e);
-        }
-    }
-
     /** The resolved config as YAML (every key with its effective value). */
     public static String toYaml(RunConfig c) {
         try {

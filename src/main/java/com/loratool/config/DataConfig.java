@@ -129,6 +129,7 @@ public record DataConfig(
         }
         if (size != null) {
             Sizing.explicit(size.get(0), size.get(1));
+            size = List.copyOf(size);
         }
         if (given == 0) {
             inputSize = 518;

@@ -1,8 +1,11 @@
 package com.loratool.config;
 
+import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
+import com.fasterxml.jackson.databind.annotation.JsonPOJOBuilder;
 import com.loratool.KeySuggester;
 import com.loratool.LoraException;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -15,44 +18,109 @@ import java.util.regex.PatternSyntaxException;
  * <p>Adapted layer: {@code y = W x + b + scaling * B A dropout(x)}, the scaling from each layer's
  * (r, alpha, rslora) by {@code lora.LoraScaling}. A is (r, in), B is (out, r); B starts at zero so
  * the adapted model equals the base at step 0.
+ *
+ * <p>Immutable: Jackson binds it through {@link Builder}; change a copy with {@code c.toBuilder()},
+ * set the builder's fields, {@code build()} (and {@link RunConfig#withLora}).
  */
-public class LoraConfig {
+@JsonDeserialize(builder = LoraConfig.Builder.class)
+public final class LoraConfig {
     /** Target words (besides {@code re:<regex>}); lora.LoraInjector maps them to layers. */
     public static final List<String> TARGET_WORDS = List.of("qkv", "proj", "fc1", "fc2", "attention", "mlp", "linear");
 
     /** Rank r. */
-    public int r = 8;
+    public final int r;
     /** alpha (PEFT's lora_alpha). */
-    public double alpha = 8;
+    public final double alpha;
     /** Dropout on the adapter's input during training. */
-    public double dropout = 0.0;
+    public final double dropout;
     /**
      * Layers to adapt: qkv, proj, fc1, fc2; shorthands attention (qkv+proj), mlp (fc1+fc2),
      * linear (every encoder linear layer); {@code re:<regex>} over full module names; or slices of
      * the fused qkv, {@code qkv:q,v} (any non-empty subset of q, k, v), each slice its own adapter
      * (module name {@code <block>.attn.qkv.q}) acting on its rows of the fused output.
      */
-    public List<String> targets = new ArrayList<>(List.of("qkv"));
+    public final List<String> targets;
     /** Rank-stabilised scaling (alpha over sqrt of r instead of over r). */
-    public boolean rslora = false;
+    public final boolean rslora;
     /** A's initialisation: kaiming (uniform, a=sqrt 5, like nn.Linear and PEFT) or gaussian (N(0, 1/r)). */
-    public String init = "kaiming";
+    public final String init;
     /** Also adapt every convolution of the DPT head (conv LoRA: k x k conv to r channels, then 1x1). */
-    public boolean headConvs = false;
+    public final boolean headConvs;
     /**
      * DoRA (PEFT's {@code use_dora}): a trainable magnitude per output feature, initialised to the
      * row norms of W; the layer's weight becomes {@code m / ||W + s B A|| * (W + s B A)}, the norm
      * per output feature and detached in the backward. Linear layers and qkv slices only.
      */
-    public boolean dora = false;
+    public final boolean dora;
     /**
      * Per-layer ranks (PEFT's {@code rank_pattern}): regex or module-name suffix → r. A key matches
      * a module when {@code (.*\.)?(key)} matches its whole official name; the first key that
      * matches wins (in the order written).
      */
-    public Map<String, Integer> rankPattern = new LinkedHashMap<>();
+    public final Map<String, Integer> rankPattern;
     /** Per-layer alphas (PEFT's {@code alpha_pattern}), matched like {@link #rankPattern}. */
-    public Map<String, Double> alphaPattern = new LinkedHashMap<>();
+    public final Map<String, Double> alphaPattern;
+
+    /** All defaults. */
+    public LoraConfig() {
+        this(new Builder());
+    }
+
+    private LoraConfig(Builder b) {
+        this.r = b.r;
+        this.alpha = b.alpha;
+        this.dropout = b.dropout;
+        this.targets = b.targets == null ? null : Collections.unmodifiableList(new ArrayList<>(b.targets));
+        this.rslora = b.rslora;
+        this.init = b.init;
+        this.headConvs = b.headConvs;
+        this.dora = b.dora;
+        this.rankPattern = orderedCopy(b.rankPattern);
+        this.alphaPattern = orderedCopy(b.alphaPattern);
+    }
+
+    /** An unmodifiable copy keeping the written order (first match wins); null reads as empty. */
+    private static <T> Map<String, T> orderedCopy(Map<String, T> m) {
+        return Collections.unmodifiableMap(m == null ? new LinkedHashMap<>() : new LinkedHashMap<>(m));
+    }
+
+    /** A builder holding this section's values. */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.r = r;
+        b.alpha = alpha;
+        b.dropout = dropout;
+        b.targets = targets;
+        b.rslora = rslora;
+        b.init = init;
+        b.headConvs = headConvs;
+        b.dora = dora;
+        b.rankPattern = rankPattern;
+        b.alphaPattern = alphaPattern;
+        return b;
+    }
+
+    /**
+     * The mutable twin of {@link LoraConfig} (same fields, the defaults as initial values; the YAML
+     * binder fills it key by key, unknown keys are errors).
+     */
+    @JsonPOJOBuilder(withPrefix = "")
+    public static final class Builder {
+        public int r = 8;
+        public double alpha = 8;
+        public double dropout = 0.0;
+        public List<String> targets = List.of("qkv");
+        public boolean rslora = false;
+        public String init = "kaiming";
+        public boolean headConvs = false;
+        public boolean dora = false;
+        public Map<String, Integer> rankPattern = new LinkedHashMap<>();
+        public Map<String, Double> alphaPattern = new LinkedHashMap<>();
+
+        public LoraConfig build() {
+            return new LoraConfig(this);
+        }
+    }
 
     /** Checks ranges; {@code where} prefixes the messages (e.g. the config file). */
     public void validate(String where) {
@@ -65,14 +133,8 @@ public class LoraConfig {
         if (!(dropout >= 0 && dropout < 1)) {
             throw new LoraException(where + "lora.dropout: must be in [0, 1), got " + dropout);
         }
-        if (!init.equals("kaiming") && !init.equals("gaussian")) {
+        if (!"kaiming".equals(init) && !"gaussian".equals(init)) {
             throw new LoraException(where + "lora.init: must be kaiming or gaussian, got " + init);
-        }
-        if (rankPattern == null) {
-            rankPattern = new LinkedHashMap<>();
-        }
-        if (alphaPattern == null) {
-            alphaPattern = new LinkedHashMap<>();
         }
         for (Map.Entry<String, Integer> e : rankPattern.entrySet()) {
             patternOf(where + "lora.rank_pattern", e.getKey());

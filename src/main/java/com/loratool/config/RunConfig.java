@@ -20,9 +20,10 @@ import java.util.TreeSet;
  * binder ({@link RunFolder}), so a run is described once. Every key is documented in
  * configs/README.md.
  *
- * <p>The section references are final; the {@code with...} methods make changed copies (the
- * benchmark builds one per combination). The model/lora/train sections are still plain mutable
- * classes read field by field by the training loop; change them only before a run starts.
+ * <p>Immutable throughout: every field of every section is final and every list or map is an
+ * unmodifiable copy, so a run's description cannot change after it is loaded. Changed copies come
+ * from the {@code with...} methods and each section's {@code toBuilder()} (the benchmark builds one
+ * per combination; the CLI applies --device/--threads/--devices this way).
  */
 @JsonPropertyOrder({"model", "data", "lora", "train"})
 public final class RunConfig {
@@ -54,31 +55,29 @@ public final class RunConfig {
         this.source = source;
     }
 
-    /** A deep copy (sections bound again from this config's tree), so the copy's sections can be changed. */
-    public RunConfig copy() {
-        return ConfigLoader.copy(this);
-    }
-
-    /** A deep copy recording {@code file} as where it was read from. */
+    /** The same sections, recording {@code file} as where they were read from. */
     public RunConfig withSource(Path file) {
-        return copy().withSourceOnly(file);
-    }
-
-    /** The same sections (not copied), another source. */
-    RunConfig withSourceOnly(Path file) {
         return new RunConfig(model, data, lora, train, file);
     }
 
-    /** A deep copy with another data section. */
-    public RunConfig withData(DataConfig d) {
-        RunConfig c = copy();
-        return new RunConfig(c.model, d, c.lora, c.train, source);
+    /** A copy with another model section. */
+    public RunConfig withModel(ModelSection m) {
+        return new RunConfig(m, data, lora, train, source);
     }
 
-    /** A deep copy with another model section. */
-    public RunConfig withModel(ModelSection m) {
-        RunConfig c = copy();
-        return new RunConfig(m, data, c.lora, c.train, source);
+    /** A copy with another data section. */
+    public RunConfig withData(DataConfig d) {
+        return new RunConfig(model, d, lora, train, source);
+    }
+
+    /** A copy with another lora section. */
+    public RunConfig withLora(LoraConfig l) {
+        return new RunConfig(model, data, l, train, source);
+    }
+
+    /** A copy with another train section. */
+    public RunConfig withTrain(TrainSection t) {
+        return new RunConfig(model, data, lora, t, source);
     }
 
     /** Equal runs: every section's every key has the same value (the source file does not count). */

@@ -48,12 +48,11 @@ public record RunFolder(Path dir, RunConfig config) {
     }
 
     private static RunConfig located(RunConfig c, Path dir) {
-        ModelSection m = new ModelSection();
+        ModelSection.Builder m = c.model.toBuilder();
         m.weights = c.model.randomWeights() ? c.model.weights : str(locate(c.model.weights, dir));
-        m.preset = c.model.preset;
         m.config = str(locate(c.model.config, dir));
         DataConfig d = c.data.root() == null ? c.data : c.data.withRoot(locate(c.data.root(), dir));
-        return c.withModel(m).withData(d);
+        return c.withModel(m.build()).withData(d);
     }
 
     private static String str(Path p) {

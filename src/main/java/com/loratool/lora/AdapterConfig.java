@@ -56,17 +56,17 @@ public class AdapterConfig {
     }
 
     public LoraConfig toLoraConfig() {
-        LoraConfig l = new LoraConfig();
+        LoraConfig.Builder l = new LoraConfig.Builder();
         l.r = r;
         l.alpha = alpha;
         l.rslora = rslora;
         l.dropout = dropout;
         l.init = init == null ? "kaiming" : init;
-        l.targets = new ArrayList<>(targets);
+        l.targets = targets;
         l.headConvs = headConvs;
         l.dora = dora;
-        l.rankPattern = rankPattern == null ? new LinkedHashMap<>() : new LinkedHashMap<>(rankPattern);
-        l.alphaPattern = alphaPattern == null ? new LinkedHashMap<>() : new LinkedHashMap<>(alphaPattern);
-        return l;
+        l.rankPattern = rankPattern;
+        l.alphaPattern = alphaPattern;
+        return l.build();
     }
 }

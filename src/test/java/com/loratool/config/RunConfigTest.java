@@ -72,10 +72,14 @@ class RunConfigTest {
     void equalityCoversTheDataSection() throws Exception {
         RunConfig c = ConfigLoader.load(Path.of("configs/smoke.yaml"), List.of());
         assertNotEquals(c, c.withData(c.data.withScale(3)));
-        assertEquals(c, c.copy());
-        RunConfig copy = c.copy();
-        copy.lora.r = 16; // a copy's sections are its own
+        LoraConfig.Builder l = c.lora.toBuilder();
+        l.r = 16;
+        RunConfig copy = c.withLora(l.build()); // a copy's sections are its own
+        assertNotEquals(c, copy);
         assertEquals(4, c.lora.r);
+        assertEquals(16, copy.lora.r);
+        l.r = 32; // the builder is not the section
+        assertEquals(16, copy.lora.r);
     }
 
     @Test

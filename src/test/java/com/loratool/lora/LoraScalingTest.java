@@ -32,11 +32,11 @@ class LoraScalingTest {
 
     @Test
     void layersOfAConfigGetItsRankAndAlpha() {
-        LoraConfig c = new LoraConfig();
+        LoraConfig.Builder c = new LoraConfig.Builder();
         c.r = 2;
         c.alpha = 2;
         c.rslora = true;
-        assertEquals(new LoraScaling(2, 2, true), LoraScaling.of(c, "pretrained.blocks.0.attn.qkv"));
+        assertEquals(new LoraScaling(2, 2, true), LoraScaling.of(c.build(), "pretrained.blocks.0.attn.qkv"));
     }
 
     @Test

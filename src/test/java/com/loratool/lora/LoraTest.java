@@ -31,11 +31,18 @@ class LoraTest {
     Path dir;
 
     static LoraConfig cfg(int r, String... targets) {
-        LoraConfig c = new LoraConfig();
+        LoraConfig.Builder c = new LoraConfig.Builder();
         c.r = r;
         c.alpha = 2 * r;
         c.targets = List.of(targets);
-        return c;
+        return c.build();
+    }
+
+    /** {@code c} also adapting the DPT head's convolutions. */
+    static LoraConfig withHeadConvs(LoraConfig c) {
+        LoraConfig.Builder b = c.toBuilder();
+        b.headConvs = true;
+        return b.build();
     }
 
     static NDArray input(NDManager m) {
@@ -68,8 +75,7 @@ class LoraTest {
             DepthAnythingV2 model = TinyModels.load("da2-tiny", m);
             NDArray x = input(m);
             float[] base = model.forward(x).toFloatArray();
-            LoraConfig c = cfg(4, "linear");
-            c.headConvs = true;
+            LoraConfig c = withHeadConvs(cfg(4, "linear"));
             try (LoraModel lm = LoraInjector.inject(model, c, 1, m)) {
                 assertArrayEquals(base, model.forward(x).toFloatArray());
             }
@@ -122,9 +128,10 @@ class LoraTest {
             try (LoraModel lm = LoraInjector.inject(model, cfg(2, "re:pretrained\\.blocks\\.(2|3)\\.attn\\.qkv"), 1, m)) {
                 assertEquals(List.of("pretrained.blocks.2.attn.qkv", "pretrained.blocks.3.attn.qkv"), lm.adaptedNames());
             }
-            LoraConfig head = cfg(2);
-            head.targets = List.of();
-            head.headConvs = true;
+            LoraConfig.Builder hb = cfg(2).toBuilder();
+            hb.targets = List.of();
+            hb.headConvs = true;
+            LoraConfig head = hb.build();
             try (LoraModel lm = LoraInjector.inject(model, head, 1, m)) {
                 assertTrue(lm.adaptedNames().size() > 5);
                 assertTrue(lm.adaptedNames().stream().allMatch(n -> n.startsWith("depth_head.")));
@@ -141,8 +148,7 @@ class LoraTest {
         try (NDManager m = NDManager.newBaseManager()) {
             DepthAnythingV2 model = TinyModels.load("da2-tiny", m);
             NDArray x = input(m);
-            LoraConfig c = cfg(4, "linear");
-            c.headConvs = true;
+            LoraConfig c = withHeadConvs(cfg(4, "linear"));
             float[] adapted;
             Map<String, HostTensor> merged = new LinkedHashMap<>(TinyModels.stateDict("da2-tiny"));
             try (LoraModel lm = LoraInjector.inject(model, c, 1, m)) {
@@ -181,8 +187,7 @@ class LoraTest {
             DepthAnythingV2 model = TinyModels.load("da2-tiny", m);
             NDArray x = input(m);
             float[] expected;
-            LoraConfig c = cfg(4, "qkv", "fc1");
-            c.headConvs = true;
+            LoraConfig c = withHeadConvs(cfg(4, "qkv", "fc1"));
             try (LoraModel lm = LoraInjector.inject(model, c, 1, m)) {
                 randomise(lm, 9);
                 expected = model.forward(x).toFloatArray();

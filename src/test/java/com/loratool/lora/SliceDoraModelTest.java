@@ -34,14 +34,14 @@ class SliceDoraModelTest {
     Path dir;
 
     static LoraConfig cfg() {
-        LoraConfig c = new LoraConfig();
+        LoraConfig.Builder c = new LoraConfig.Builder();
         c.r = 4;
         c.alpha = 4;
         c.targets = List.of("qkv:q,v");
         c.dora = true;
-        c.rankPattern = new LinkedHashMap<>(Map.of("blocks.0.attn.qkv.q", 2));
-        c.alphaPattern = new LinkedHashMap<>(Map.of("qkv.v", 6.0));
-        return c;
+        c.rankPattern = Map.of("blocks.0.attn.qkv.q", 2);
+        c.alphaPattern = Map.of("qkv.v", 6.0);
+        return c.build();
     }
 
     /** Random A and B; magnitudes moved about 30% away from ||W||. */
@@ -154,11 +154,11 @@ class SliceDoraModelTest {
     void doraOnFusedQkvSplitsAndFusesTheMagnitude() {
         try (NDManager m = NDManager.newBaseManager()) {
             DepthAnythingV2 model = TinyModels.load("da2-tiny", m);
-            LoraConfig c = new LoraConfig();
+            LoraConfig.Builder c = new LoraConfig.Builder();
             c.r = 2;
             c.targets = List.of("qkv");
             c.dora = true;
-            try (LoraModel lm = LoraInjector.inject(model, c, 1, m)) {
+            try (LoraModel lm = LoraInjector.inject(model, c.build(), 1, m)) {
                 randomise(lm, 8);
                 AdapterSet set = lm.adapters();
                 PeftAdapter peft = PeftAdapter.export(set, lm.layers().get("pretrained.blocks.0.attn.qkv").scaling(), 0, "w");

@@ -95,10 +95,11 @@ class SliceDoraPatternTest {
      */
     @Test
     void doraForwardAndItsGradientWithTheNormDetached() {
-        LoraConfig cfg = new LoraConfig();
-        cfg.r = 1;
-        cfg.alpha = 0.5;
-        cfg.dora = true;
+        LoraConfig.Builder b = new LoraConfig.Builder();
+        b.r = 1;
+        b.alpha = 0.5;
+        b.dora = true;
+        LoraConfig cfg = b.build();
         try (NDManager m = NDManager.newBaseManager()) {
             Linear lin = new Linear(m, 4, 6);
             QkvSlice q = new QkvSlice(QKV, 0);
@@ -126,37 +127,40 @@ class SliceDoraPatternTest {
     /** PEFT's get_pattern_key: (.*\.)?(key) over the whole name, first key wins, dots as segment boundaries. */
     @Test
     void rankAndAlphaPatternsFollowPeft() {
-        LoraConfig c = new LoraConfig();
-        c.r = 8;
-        c.alpha = 8;
-        c.rankPattern = new LinkedHashMap<>();
-        c.rankPattern.put("blocks\\.[01]\\.attn\\.qkv\\.[qv]", 16);
-        c.rankPattern.put("blocks.3.attn.qkv.q", 4);
-        c.rankPattern.put("pretrained.blocks.3.attn.qkv.q", 2); // never reached: the key above matches first
-        c.alphaPattern = new LinkedHashMap<>();
-        c.alphaPattern.put("v", 32.0);
+        LoraConfig.Builder b = new LoraConfig.Builder();
+        b.r = 8;
+        b.alpha = 8;
+        b.rankPattern = new LinkedHashMap<>();
+        b.rankPattern.put("blocks\\.[01]\\.attn\\.qkv\\.[qv]", 16);
+        b.rankPattern.put("blocks.3.attn.qkv.q", 4);
+        b.rankPattern.put("pretrained.blocks.3.attn.qkv.q", 2); // never reached: the key above matches first
+        b.alphaPattern = new LinkedHashMap<>();
+        b.alphaPattern.put("v", 32.0);
+        LoraConfig c = b.build();
         assertEquals(new LoraScaling(16, 8, false), LoraScaling.of(c, "pretrained.blocks.1.attn.qkv.q"));
         assertEquals(new LoraScaling(16, 32, false), LoraScaling.of(c, "pretrained.blocks.0.attn.qkv.v"));
         assertEquals(new LoraScaling(4, 8, false), LoraScaling.of(c, "pretrained.blocks.3.attn.qkv.q"));
         assertEquals(new LoraScaling(8, 8, false), LoraScaling.of(c, "pretrained.blocks.2.attn.qkv.q"));
         assertEquals(new LoraScaling(8, 8, false), LoraScaling.of(c, "pretrained.blocks.13.attn.qkv.q"));
         assertEquals(new LoraScaling(8, 8, false), LoraScaling.of(c, "pretrained.blocks.2.attn.qkv")); // "v" is not a segment
-        c.rankPattern.put("blocks.(", 3);
-        LoraException e = assertThrows(LoraException.class, () -> c.validate("run.yaml: "));
+        b.rankPattern.put("blocks.(", 3);
+        LoraConfig bad = b.build();
+        LoraException e = assertThrows(LoraException.class, () -> bad.validate("run.yaml: "));
         assertTrue(e.getMessage().startsWith("run.yaml: lora.rank_pattern: bad regular expression 'blocks.('"), e.getMessage());
     }
 
     @Test
     void sliceTargetsAreCheckedOneLine() {
-        LoraConfig c = new LoraConfig();
-        c.targets = List.of("qkv:q,x");
-        LoraException e = assertThrows(LoraException.class, () -> LoraInjector.sliceParts(c));
+        LoraException e = assertThrows(LoraException.class, () -> LoraInjector.sliceParts(targets("qkv:q,x")));
         assertEquals("lora.targets: 'qkv:q,x': 'x' is not q, k or v (write e.g. qkv:q,v)", e.getMessage());
-        c.targets = List.of("qkv:v,q");
-        assertEquals(List.of(0, 2), LoraInjector.sliceParts(c));
-        c.targets = List.of("qkv:");
-        assertThrows(LoraException.class, () -> LoraInjector.sliceParts(c));
-        c.targets = List.of("qkv:q,q");
-        assertThrows(LoraException.class, () -> LoraInjector.sliceParts(c));
+        assertEquals(List.of(0, 2), LoraInjector.sliceParts(targets("qkv:v,q")));
+        assertThrows(LoraException.class, () -> LoraInjector.sliceParts(targets("qkv:")));
+        assertThrows(LoraException.class, () -> LoraInjector.sliceParts(targets("qkv:q,q")));
+    }
+
+    private static LoraConfig targets(String... targets) {
+        LoraConfig.Builder b = new LoraConfig.Builder();
+        b.targets = List.of(targets);
+        return b.build();
     }
 }

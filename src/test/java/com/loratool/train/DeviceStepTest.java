@@ -7,7 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import com.loratool.config.LoraConfig;
 import com.loratool.config.RunConfig;
+import com.loratool.config.TrainSection;
 import com.loratool.io.HostTensor;
 import com.loratool.lora.LoraInjector;
 import com.loratool.lora.LoraModel;
@@ -69,9 +71,10 @@ class DeviceStepTest {
 
     @Test
     void aTrainingPassReadsTwoValuesPerOptimiserStepAndNothingElse() {
-        RunConfig c = TrainerTest.cfg(2);
-        c.train.optimizer = "adamw";
-        c.train.weightDecay = 0.01;
+        TrainSection.Builder t = TrainerTest.cfg(2).train.toBuilder();
+        t.optimizer = "adamw";
+        t.weightDecay = 0.01;
+        RunConfig c = TrainerTest.cfg(2).withTrain(t.build());
         try (NDManager m = NDManager.newBaseManager()) {
             DepthAnythingV2 model = TinyModels.load("da2-tiny", m);
             try (LoraModel lm = LoraInjector.inject(model, c.lora, c.train.seed, m)) {
@@ -128,10 +131,13 @@ class DeviceStepTest {
 
     @Test
     void twoReplicasGiveTheAdaptersOfOneWithTheWholeBatch() {
-        RunConfig c = TrainerTest.cfg(2);
-        c.lora.dropout = 0; // dropout masks are drawn per replica
-        c.train.batchSize = 3; // splits 2 + 1: unequal parts, unequal pixel counts
-        c.train.gradMatchWeight = 0.5; // a different pixel count per scale: no single weight per part is exact
+        RunConfig base = TrainerTest.cfg(2);
+        LoraConfig.Builder l = base.lora.toBuilder();
+        l.dropout = 0; // dropout masks are drawn per replica
+        TrainSection.Builder t = base.train.toBuilder();
+        t.batchSize = 3; // splits 2 + 1: unequal parts, unequal pixel counts
+        t.gradMatchWeight = 0.5; // a different pixel count per scale: no single weight per part is exact
+        RunConfig c = base.withLora(l.build()).withTrain(t.build());
         Map<String, HostTensor> one = train(c, 1, dir.resolve("one"));
         Map<String, HostTensor> two = train(c, 2, dir.resolve("two"));
         double worst = 0;

@@ -1,7 +1,10 @@
 package com.loratool.train;
 
 import ai.djl.ndarray.NDManager;
+import com.loratool.config.LoraConfig;
+import com.loratool.config.ModelSection;
 import com.loratool.config.RunConfig;
+import com.loratool.config.TrainSection;
 import com.loratool.lora.LoraInjector;
 import com.loratool.lora.LoraModel;
 import com.loratool.model.Compute;
@@ -21,16 +24,17 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 class TrainSpeedBench {
     @Test
     void secondsPerEpoch() throws Exception {
-        RunConfig c = new RunConfig();
-        c.model.weights = TrainRun.RANDOM;
-        c.model.preset = System.getProperty("bench.arch", "vits");
-        c.lora.r = 8;
-        c.lora.alpha = 8;
-        c.lora.targets = Arrays.asList(System.getProperty("bench.train").split(","));
-        c.train.epochs = Integer.getInteger("bench.epochs", 3);
-        c.train.batchSize = 4;
-        c.train.lr = 1e-4;
-        c.train.loss = System.getProperty("bench.loss", "mse");
+        LoraConfig.Builder l = new LoraConfig.Builder();
+        l.r = 8;
+        l.alpha = 8;
+        l.targets = Arrays.asList(System.getProperty("bench.train").split(","));
+        TrainSection.Builder t = new TrainSection.Builder();
+        t.epochs = Integer.getInteger("bench.epochs", 3);
+        t.batchSize = 4;
+        t.lr = 1e-4;
+        t.loss = System.getProperty("bench.loss", "mse");
+        RunConfig c = new RunConfig(ModelSection.of(TrainRun.RANDOM, System.getProperty("bench.arch", "vits")), null,
+                l.build(), t.build());
         Compute.setThreads(Integer.getInteger("bench.threads", 2));
         TrainingData data = new TrainingData(TinyModels.samples(11, 84, 140, 1), List.of());
         Path dir = Files.createTempDirectory("bench");

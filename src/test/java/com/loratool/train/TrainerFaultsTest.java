@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.loratool.LoraException;
 import com.loratool.config.RunConfig;
+import com.loratool.config.TrainSection;
 import com.loratool.io.HostTensor;
 import com.loratool.lora.AdapterConfig;
 import com.loratool.lora.LoraInjector;
@@ -51,8 +52,9 @@ class TrainerFaultsTest {
 
     @Test
     void withoutValidationImagesBestIsChosenByTheTrainingLossAndSaysSo() throws Exception {
-        RunConfig c = TrainerTest.cfg(2);
-        c.train.valMetric = "delta1";
+        TrainSection.Builder t = TrainerTest.cfg(2).train.toBuilder();
+        t.valMetric = "delta1";
+        RunConfig c = TrainerTest.cfg(2).withTrain(t.build());
         TrainingData noVal = new TrainingData(TrainerTest.DATA.train(), List.of());
         Trainer.Result r;
         try (NDManager m = NDManager.newBaseManager()) {

@@ -9,7 +9,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import com.loratool.LoraException;
+import com.loratool.config.LoraConfig;
+import com.loratool.config.ModelSection;
 import com.loratool.config.RunConfig;
+import com.loratool.config.TrainSection;
 import com.loratool.io.HostTensor;
 import com.loratool.lora.LoraInjector;
 import com.loratool.lora.LoraModel;
@@ -29,21 +32,21 @@ class TrainerTest {
     Path dir;
 
     static RunConfig cfg(int epochs) {
-        RunConfig c = new RunConfig();
-        c.model.weights = "tiny";
-        c.lora.r = 4;
-        c.lora.targets = List.of("qkv", "fc2");
-        c.lora.dropout = 0.1;
-        c.train.epochs = epochs;
-        c.train.batchSize = 2;
-        c.train.lr = 5e-3;
-        c.train.gradAccum = 2;
-        c.train.schedule = "cosine";
-        c.train.warmupSteps = 1;
-        c.train.clipGradNorm = 1.0;
-        c.train.keepLast = 2;
-        c.train.gradMatchWeight = 0.5;
-        return c;
+        LoraConfig.Builder l = new LoraConfig.Builder();
+        l.r = 4;
+        l.targets = List.of("qkv", "fc2");
+        l.dropout = 0.1;
+        TrainSection.Builder t = new TrainSection.Builder();
+        t.epochs = epochs;
+        t.batchSize = 2;
+        t.lr = 5e-3;
+        t.gradAccum = 2;
+        t.schedule = "cosine";
+        t.warmupSteps = 1;
+        t.clipGradNorm = 1.0;
+        t.keepLast = 2;
+        t.gradMatchWeight = 0.5;
+        return new RunConfig(ModelSection.of("tiny", null), null, l.build(), t.build());
     }
 
     static final TrainingData DATA = new TrainingData(TinyModels.samples(5, 28, 42, 1), TinyModels.samples(2, 28, 42, 2));

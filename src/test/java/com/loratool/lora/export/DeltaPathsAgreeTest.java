@@ -46,12 +46,13 @@ class DeltaPathsAgreeTest {
 
     @Test
     void mergeCheckpointExportAndPeftRoundTripAgreeWithTheDeltaFunction() {
-        LoraConfig c = new LoraConfig();
-        c.r = 2;
-        c.alpha = 2;
-        c.rslora = true;
-        c.targets = List.of("qkv", "fc2");
-        c.headConvs = true;
+        LoraConfig.Builder b = new LoraConfig.Builder();
+        b.r = 2;
+        b.alpha = 2;
+        b.rslora = true;
+        b.targets = List.of("qkv", "fc2");
+        b.headConvs = true;
+        LoraConfig c = b.build();
         Map<String, HostTensor> base = TinyModels.stateDict("da2-tiny");
         try (NDManager m = NDManager.newBaseManager(Device.cpu())) {
             DepthAnythingV2 model = TinyModels.load("da2-tiny", m);

@@ -118,14 +118,16 @@ class MetricSiLogLossTest {
 
     @Test
     void fromConfigPicksTheLossForTheModelKind() {
-        TrainSection t = new TrainSection();
+        TrainSection.Builder b = new TrainSection.Builder();
         ModelConfig metric = ModelConfig.preset("vits-metric-indoor");
-        t.loss = "metric_silog";
+        b.loss = "metric_silog";
+        TrainSection t = b.build();
         DepthLoss l = DepthLoss.fromConfig(t, metric);
         assertTrue(l instanceof MetricSiLogLoss && l.metric());
         assertThrows(IllegalArgumentException.class, () -> DepthLoss.fromConfig(t, ModelConfig.preset("vits")));
-        t.loss = "silog";
-        assertFalse(DepthLoss.fromConfig(t, ModelConfig.preset("vits")).metric());
-        assertThrows(IllegalArgumentException.class, () -> DepthLoss.fromConfig(t, metric));
+        b.loss = "silog";
+        TrainSection relative = b.build();
+        assertFalse(DepthLoss.fromConfig(relative, ModelConfig.preset("vits")).metric());
+        assertThrows(IllegalArgumentException.class, () -> DepthLoss.fromConfig(relative, metric));
     }
 }
