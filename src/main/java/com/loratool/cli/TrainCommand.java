@@ -70,9 +70,8 @@ public final class TrainCommand implements Callable<Integer> {
             t.devices = devices;
         }
         cfg = cfg.withTrain(t.build());
-        if (devices != null) {
-            cfg.validate();
-        }
+        cfg.validate(); // the command line's overrides obey the config's rules too
+
         Training training = Training.of(cfg).resume(resume).force(force).quiet(quiet).memoryCheck(!noMemoryCheck)
                 .log(System.err);
         if (dryRun) {
