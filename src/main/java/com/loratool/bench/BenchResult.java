@@ -7,7 +7,7 @@ import java.util.List;
  *
  * @param settings          the combination
  * @param epochs            epochs the projection is for ({@code --epochs})
- * @param measuredEpochs    epochs timed (after one warm-up epoch)
+ * @param measuredEpochs    epochs timed (after the warm-up epochs)
  * @param epochSeconds      median seconds of one measured training epoch
  * @param epochSecondsAll   every measured epoch's seconds, in order
  * @param trainImagesPerS   training images per second ({@code images / epochSeconds})

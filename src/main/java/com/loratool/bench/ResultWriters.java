@@ -202,7 +202,7 @@ public final class ResultWriters {
         }
         sb.append('\n');
         if (report.results().stream().anyMatch(BenchResult::projected)) {
-            sb.append("Projected: seconds per epoch (median of the measured epochs, after one warm-up epoch) "
+            sb.append("Projected: seconds per epoch (median of the measured epochs, after the warm-up epochs) "
                     + "times the epochs asked for.\n");
         }
         sb.append("s/epoch: median of the measured epochs [fastest..slowest], after warm-up epochs that ran until two "

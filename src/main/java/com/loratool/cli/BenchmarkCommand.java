@@ -25,7 +25,8 @@ import picocli.CommandLine.Option;
 @Command(name = "benchmark", mixinStandardHelpOptions = true,
         description = {"Times LoRA training and inference over a grid of settings (batch, image size, images, targets)",
             "and writes results.csv, results.json, results.md (the study's table) and results.png to --output.",
-            "Each combination: one warm-up epoch, --measure-epochs timed epochs, projected to --epochs;",
+            "Each combination: untimed warm-up epochs until two consecutive ones agree within 5 %% (2 to 5),",
+            "--measure-epochs timed epochs, projected to --epochs;",
             "then inference with merged adapters. See docs/benchmark.md."})
 public final class BenchmarkCommand implements Callable<Integer> {
     @Option(names = "--config", paramLabel = "FILE",
@@ -42,7 +43,7 @@ public final class BenchmarkCommand implements Callable<Integer> {
     @Option(names = "--epochs", defaultValue = "25", description = "Epochs the time is projected to. Default: ${DEFAULT-VALUE}.")
     int epochs;
 
-    @Option(names = "--measure-epochs", defaultValue = "2", description = "Timed epochs per combination (after one warm-up). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--measure-epochs", defaultValue = "2", description = "Timed epochs per combination (after the warm-up epochs). Default: ${DEFAULT-VALUE}.")
     int measureEpochs;
 
     @Option(names = "--synthetic", description = "Random images, depth and weights of the right shapes: no data or weights needed (architecture still real, vits unless the config or grid says otherwise).")
