@@ -16,7 +16,8 @@ import picocli.CommandLine.Option;
 @Command(name = "import", mixinStandardHelpOptions = true,
         description = {"Bring a Hugging Face PEFT LoRA adapter (DepthAnythingForDepthEstimation) back as a "
                 + "checkpoint folder usable by eval, export and predict --checkpoint.",
-            "Separate query/key/value adapters fuse exactly into one qkv adapter (A stacked, B block-diagonal)."})
+            "A complete query/key/value triple fuses exactly into one qkv adapter (A stacked, B block-diagonal);",
+            "a subset (e.g. query, value) becomes qkv slices. DoRA adapters (use_dora) are read too."})
 public final class ImportCommand implements Callable<Integer> {
     @Option(names = "--peft", required = true, paramLabel = "DIR",
             description = "Folder with adapter_config.json and adapter_model.safetensors.")

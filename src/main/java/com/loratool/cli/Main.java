@@ -16,7 +16,7 @@ import picocli.CommandLine;
         name = "lora",
         mixinStandardHelpOptions = true,
         versionProvider = VersionProvider.class,
-        description = "LoRA fine-tuning of Depth Anything V2 (monocular relative depth) on CPU or GPU.",
+        description = "LoRA fine-tuning of Depth Anything V2 (monocular depth, relative and metric) on CPU or GPU.",
         footer = {"", "Run 'lora help <command>' for the options of one command."})
 public final class Main implements Runnable {
 
