@@ -12,6 +12,7 @@ import com.loratool.io.AtomicFiles;
 import com.loratool.io.Npy;
 import com.loratool.io.NpyArray;
 import com.loratool.lora.export.CheckpointModel;
+import com.loratool.metrics.MetricDepth;
 import com.loratool.model.Compute;
 import com.loratool.model.DepthAnythingV2;
 import com.loratool.model.DepthPredictor;
@@ -43,6 +44,11 @@ final class CompletionEvalCommand implements Callable<Integer> {
     @Option(names = "--predictions", paramLabel = "DIR",
             description = "Relative predictions from lora predict (<image stem>.npy); instead of a model.")
     Path predictions;
+
+    @Option(names = "--predictions-unit", defaultValue = "disparity", paramLabel = "disparity|mm",
+            description = "What the --predictions files hold: a relative model's disparity, or a metric model's depth "
+                    + "in mm (as lora predict writes for metric models). Default: ${DEFAULT-VALUE}.")
+    String predictionsUnit;
 
     @Option(names = "--weights", paramLabel = "FILE", description = "Model weights (as lora predict).")
     Path weights;
@@ -100,15 +106,24 @@ final class CompletionEvalCommand implements Callable<Integer> {
         Compute.setThreads(common.threads);
         try (NDManager base = NDManager.newBaseManager(Compute.device(common.device.name()))) {
             DepthPredictor predictor = null;
+            // the fit works on disparity: a metric model's depth (m, or mm from files) is inverted first
+            boolean metric = predictionsUnit.equals("mm");
+            if (!predictionsUnit.equals("disparity") && !metric) {
+                throw new LoraException("--predictions-unit " + predictionsUnit + ": expected disparity or mm");
+            }
             if (predictions == null) {
                 DepthAnythingV2 model = checkpoint != null ? CheckpointModel.load(checkpoint, weights, modelConfig, base)
                         : DepthAnythingV2.fromCheckpoint(weights, modelConfig, base);
                 predictor = new DepthPredictor(model, inputSize);
+                metric = model.config().isMetric();
             }
             for (int k = 0; k < pairs.pairs().size(); k++) {
                 Pair p = pairs.pairs().get(k);
                 DepthMap z = DepthReader.read(p.depth(), cfg);
                 float[] pred = predictor != null ? predict(predictor, p.image()) : readPrediction(p.image(), z);
+                if (metric) {
+                    pred = MetricDepth.disparity(predictor != null ? pred : metres(pred));
+                }
                 if (pred.length != z.z().length) {
                     throw LoraException.file(p.image(), "image and depth " + p.depth().getFileName() + " differ in size");
                 }
@@ -149,6 +164,14 @@ final class CompletionEvalCommand implements Callable<Integer> {
             throw LoraException.file(f, "expected an " + z.h() + " x " + z.w() + " prediction, got " + a.shapeString());
         }
         return a.data();
+    }
+
+    private static float[] metres(float[] mm) {
+        float[] m = new float[mm.length];
+        for (int i = 0; i < m.length; i++) {
+            m[i] = (float) (mm[i] / MetricDepth.MM_PER_METRE);
+        }
+        return m;
     }
 
     private static void row(PrintWriter out, String fmt, StringBuilder csv, String name, CompletionEval.Result r) {

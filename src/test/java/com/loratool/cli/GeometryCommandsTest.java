@@ -129,4 +129,31 @@ class GeometryCommandsTest {
         assertTrue(Double.parseDouble(all[2]) < 1e-2, "completion MAE " + all[2]);
         assertTrue(Double.parseDouble(all[5]) > 1, "nearest-neighbour MAE " + all[5]);
     }
+
+    /** A metric model's depth (mm files from lora predict) is inverted before the disparity fit. */
+    @Test
+    void evalCompletionInvertsMetricPredictionsInMm() throws Exception {
+        Path data = tmp.resolve("d");
+        Files.createDirectories(data.resolve("images"));
+        Files.writeString(data.resolve("images").resolve("a.png"), "not decoded with --predictions");
+        int h = 40;
+        int w = 60;
+        float[] z = new float[h * w];
+        for (int i = 0; i < z.length; i++) {
+            z[i] = (float) (900 + 3 * (i % w) + 40 * Math.sin(i / w / 6.0));
+        }
+        Npy.write(data.resolve("depth").resolve("a.npy"), new long[] {h, w}, z);
+        Npy.write(tmp.resolve("p").resolve("a.npy"), new long[] {h, w}, z); // a perfect metric prediction, mm
+        Path mm = tmp.resolve("mm.csv");
+        Path asDisparity = tmp.resolve("disp.csv");
+        StringWriter err = new StringWriter();
+        assertEquals(0, run(new StringWriter(), err, "eval-completion", "--data", data.toString(), "--predictions",
+                tmp.resolve("p").toString(), "--predictions-unit", "mm", "--output", mm.toString()), err.toString());
+        assertEquals(0, run(new StringWriter(), err, "eval-completion", "--data", data.toString(), "--predictions",
+                tmp.resolve("p").toString(), "--output", asDisparity.toString()), err.toString());
+        double right = Double.parseDouble(Files.readAllLines(mm).get(2).split(",")[2]);
+        double wrong = Double.parseDouble(Files.readAllLines(asDisparity).get(2).split(",")[2]);
+        assertTrue(right < 1e-2, "completion MAE with --predictions-unit mm " + right);
+        assertTrue(wrong > 10 * Math.max(right, 1e-3), "read as disparity the same depth fits worse: " + wrong);
+    }
 }
