@@ -1,5 +1,7 @@
 package com.loratool.model;
 
+import com.loratool.model.nn.FusedAttention;
+
 /**
  * Bytes a forward (inference) or a LoRA training step of Depth Anything V2 needs at a network
  * size, from the architecture alone, so that an impossible request is refused before anything
@@ -10,7 +12,8 @@ package com.loratool.model;
  * L blocks, F head features, B batch, all ×4 bytes:
  * <ul>
  *   <li>encoder block, inference: the residual stream and LayerNorm (2ND), qkv (3ND), scores and
- *       softmax (2HN²), attention output and projection (2ND), fc1 and GELU (2NM); the four
+ *       softmax (2HN² with {@code -Dlora.attention=explicit}; with the default fused attention
+ *       2H·N·min(N, 512), its blocks of keys), attention output and projection (2ND), fc1 and GELU (2NM); the four
  *       layers the head reads stay alive (4ND);
  *   <li>head: the four reassembled maps, F channels at 4x, 2x, 1x, ½x the patch grid, fused
  *       upward to 8x (≈ 2F·64·g) and the output convolutions at h×w (F/2 + 32 + 2 channels);
@@ -24,12 +27,25 @@ public final class MemoryEstimate {
 
     private MemoryEstimate() {}
 
-    /** Live bytes of one encoder block's forward for one image (inference). */
+    /** Keys per block of libtorch's fused CPU attention (it never holds the N x N scores). */
+    static final int FUSED_KEY_BLOCK = 512;
+
+    /** Live bytes of one encoder block's forward for one image, with the attention this build runs. */
     static double blockBytes(ModelConfig c, long tokens) {
+        return blockBytes(c, tokens, FusedAttention.ENABLED);
+    }
+
+    /**
+     * {@code fused}: libtorch's scaled_dot_product_attention keeps no N x N score matrix, only
+     * blocks of {@link #FUSED_KEY_BLOCK} keys (an upper bound on its work buffers) and the
+     * softmax's log-sum-exp for the backward; the explicit path keeps the scores and the softmax.
+     */
+    static double blockBytes(ModelConfig c, long tokens, boolean fused) {
         double d = c.embedDim();
         double m = c.mlpRatio() * d;
         double n = tokens;
-        return F32 * (7 * n * d + 2.0 * c.numHeads() * n * n + 2 * n * m);
+        double scores = fused ? 2.0 * c.numHeads() * n * Math.min(n, FUSED_KEY_BLOCK) : 2.0 * c.numHeads() * n * n;
+        return F32 * (7 * n * d + scores + 2 * n * m);
     }
 
     static double headBytes(ModelConfig c, long h, long w) {

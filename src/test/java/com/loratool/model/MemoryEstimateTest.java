@@ -14,8 +14,11 @@ class MemoryEstimateTest {
         long n = MemoryEstimate.tokens(VITS, 518, 518);
         assertEquals(1370, n);
         double scores = 2.0 * 6 * 1370 * 1370 * 4;
-        double block = MemoryEstimate.blockBytes(VITS, n);
+        double block = MemoryEstimate.blockBytes(VITS, n, false);
         assertTrue(block > scores && block < 1.5 * scores, "block " + block + " vs scores " + scores);
+        // fused attention holds blocks of 512 keys instead: 2*6*1370*512*4 B
+        double fused = MemoryEstimate.blockBytes(VITS, n, true);
+        assertEquals(block - scores + 2.0 * 6 * 1370 * 512 * 4, fused, 1.0);
     }
 
     @Test
@@ -31,8 +34,11 @@ class MemoryEstimateTest {
 
     @Test
     void absurdSizesSaturateInsteadOfOverflowing() {
+        long n = MemoryEstimate.tokens(VITS, 20006, 20006);
+        assertTrue(MemoryEstimate.blockBytes(VITS, n, false) > 1e14, "explicit scores: 6*(1429^2)^2*4*2 B");
+        // fused: no N x N matrix, but the head's full-resolution maps alone are (32+34)*20006^2*4 B
         long huge = MemoryEstimate.inference(VITS, 20006, 20006, 1);
-        assertTrue(huge > 1e14, "20000^2 input: scores alone are 6*(1429^2)^2*4*2 B");
+        assertTrue(huge > 66.0 * 20006 * 20006 * 4, "20000^2 input " + huge);
         assertEquals(Long.MAX_VALUE, MemoryEstimate.training(VITS, 2_000_000, 2_000_000, 64));
     }
 }
