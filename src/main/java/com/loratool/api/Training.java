@@ -4,9 +4,11 @@ import com.loratool.config.ConfigLoader;
 import com.loratool.config.RunConfig;
 import com.loratool.train.TrainRun;
 import com.loratool.train.Trainer;
+import com.loratool.train.TrainingListener;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -26,6 +28,7 @@ public final class Training {
     private boolean force;
     private boolean quiet;
     private boolean memoryCheck = true;
+    private final List<TrainingListener> listeners = new ArrayList<>();
     private PrintStream log = System.err;
 
     /** What a finished run left: its folder, best checkpoint, and the loop's summary. */
@@ -68,6 +71,15 @@ public final class Training {
         return this;
     }
 
+    /**
+     * Follows the run: epochs, batches, validation, each epoch's metrics row (called after the
+     * run's own listeners, on the training thread).
+     */
+    public Training listener(TrainingListener l) {
+        listeners.add(l);
+        return this;
+    }
+
     /** Where progress and the per-epoch log go (default System.err). */
     public Training log(PrintStream out) {
         this.log = out;
@@ -79,8 +91,14 @@ public final class Training {
         new TrainRun(run, log).summary(out);
     }
 
+    private TrainRun newRun() {
+        TrainRun r = new TrainRun(run, log).memoryCheck(memoryCheck);
+        listeners.forEach(r::listener);
+        return r;
+    }
+
     public Result run() {
-        Trainer.Result r = new TrainRun(run, log).memoryCheck(memoryCheck).train(resume, force, quiet);
+        Trainer.Result r = newRun().train(resume, force, quiet);
         Path dir = run.runDir();
         return new Result(dir, dir.resolve("best"), r.epochsRun(), r.bestEpoch(), r.bestValue(), r.stoppedEarly());
     }

@@ -27,6 +27,7 @@ import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 
@@ -72,6 +73,14 @@ public final class TrainRun {
 
     /** Whether {@link #train} checks the training step's memory before starting (the CLI's --no-memory-check). */
     private boolean memoryCheck = true;
+
+    private final List<TrainingListener> listeners = new ArrayList<>();
+
+    /** Also tells {@code l} about the run (after the run's own listeners: files, progress, early stopping). */
+    public TrainRun listener(TrainingListener l) {
+        listeners.add(l);
+        return this;
+    }
 
     public TrainRun memoryCheck(boolean on) {
         this.memoryCheck = on;
@@ -127,6 +136,7 @@ public final class TrainRun {
                     Trainer trainer = more.addTo(new Trainer(cfg, lora, base.model()::forward, manager, data.data(),
                             new Trainer.BaseWeights(cfg.model.weights, sha, mc),
                             new Trainer.Options(runDir, resume, quiet, console)));
+                    listeners.forEach(trainer::addListener);
                     return trainer.run();
                 }
             }

@@ -4,7 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.loratool.api.Training;
+import com.loratool.config.RunConfig;
 import com.loratool.train.TinyModels;
+import com.loratool.train.TrainingListener;
+import java.io.OutputStream;
+import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -13,6 +18,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -40,23 +46,39 @@ class TrainFaultsTest {
     @Test
     void aSecondRunIntoABusyFolderIsRefusedNamingFolderAndOwner() throws Exception {
         Path dir = out.resolve("smoke");
+        // the first run owns the folder and is held inside its first epoch until the second was refused
+        CountDownLatch inside = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        TrainingListener hold = new TrainingListener() {
+            @Override
+            public void onEpochEnd(EpochEnd end) {
+                if (end.epoch() == 1) {
+                    inside.countDown();
+                    try {
+                        release.await(120, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+            }
+        };
+        RunConfig cfg = Training.config(Path.of("configs/smoke.yaml"),
+                List.of("train.output_dir=" + out, "train.epochs=3"));
         ExecutorService pool = Executors.newSingleThreadExecutor();
         try {
-            Future<TrainCommandTest.Run> first = pool.submit(() -> train(out, "--set", "train.epochs=3"));
-            // started a few seconds after the first (once it owns the folder)
-            for (int i = 0; i < 600 && !Files.exists(dir.resolve(".lock")) && !first.isDone(); i++) {
-                Thread.sleep(20);
-            }
-            Thread.sleep(1000);
-            assertFalse(first.isDone(), "the first run ended too soon for this test");
+            Future<Training.Result> first = pool.submit(() -> Training.of(cfg).quiet(true)
+                    .log(new PrintStream(OutputStream.nullOutputStream())).listener(hold).run());
+            assertTrue(inside.await(120, TimeUnit.SECONDS), "the first run reached its first epoch's end");
+            assertFalse(first.isDone());
             TrainCommandTest.Run second = train(out, "--set", "train.epochs=1", "--force");
             assertEquals(2, second.code(), second.err());
             String e = oneLine(second);
             assertTrue(e.startsWith("error: " + dir + ": in use by another lora train (pid "
                     + ProcessHandle.current().pid() + " on "), e);
-            TrainCommandTest.Run a = first.get();
-            assertEquals(0, a.code(), a.err());
+            release.countDown();
+            assertEquals(3, first.get().epochsRun());
         } finally {
+            release.countDown();
             pool.shutdownNow();
         }
         // only the first run's results, and the lock is gone
