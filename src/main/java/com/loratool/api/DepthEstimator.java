@@ -6,6 +6,7 @@ import com.loratool.config.CheckpointData;
 import com.loratool.config.DataConfig;
 import com.loratool.config.RunFolder;
 import com.loratool.config.Sizing;
+import com.loratool.data.Cv;
 import com.loratool.data.ImageReader;
 import com.loratool.data.SamplePreparer;
 import com.loratool.lora.export.CheckpointModel;
@@ -157,10 +158,7 @@ public final class DepthEstimator implements AutoCloseable {
             }
         }
         DepthPredictor.loadOpenCv();
-        Mat bgr = Imgcodecs.imread(image.toString());
-        if (bgr.empty()) {
-            throw LoraException.file(image, "cannot read the image (missing, unsupported or corrupt)");
-        }
+        Mat bgr = Cv.imread(image, Imgcodecs.IMREAD_COLOR, "image");
         try {
             return predict(bgr);
         } finally {

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDManager;
 import com.loratool.LoraException;
 import com.loratool.config.DataConfig;
 import com.loratool.data.CompletionEval;
+import com.loratool.data.Cv;
 import com.loratool.data.DepthMap;
 import com.loratool.data.DepthReader;
 import com.loratool.data.Pair;
@@ -146,10 +147,7 @@ final class CompletionEvalCommand implements Callable<Integer> {
     }
 
     private static float[] predict(DepthPredictor predictor, Path image) {
-        Mat m = Imgcodecs.imread(image.toString());
-        if (m.empty()) {
-            throw LoraException.file(image, "cannot read the image (missing, unsupported or corrupt)");
-        }
+        Mat m = Cv.imread(image, Imgcodecs.IMREAD_COLOR, "image");
         try {
             return predictor.predict(m);
         } finally {

@@ -3,6 +3,7 @@ package com.loratool.cli;
 import com.loratool.LoraException;
 import com.loratool.api.DepthEstimator;
 import com.loratool.api.Prediction;
+import com.loratool.data.Cv;
 import com.loratool.model.Compute;
 import com.loratool.model.DepthPredictor;
 import com.loratool.model.DepthWriter;
@@ -111,10 +112,7 @@ public final class PredictCommand implements Callable<Integer> {
                 List<Mat> pending = new ArrayList<>();
                 List<Path> names = new ArrayList<>();
                 for (Path p : images) {
-                    Mat m = Imgcodecs.imread(p.toString());
-                    if (m.empty()) {
-                        throw LoraException.file(p, "cannot read the image (missing, unsupported or corrupt)");
-                    }
+                    Mat m = Cv.imread(p, Imgcodecs.IMREAD_COLOR, "image");
                     if (!pending.isEmpty() && (pending.size() == batchSize || m.rows() != pending.get(0).rows()
                             || m.cols() != pending.get(0).cols())) {
                         flush(estimator, pending, names, bar);

@@ -160,6 +160,9 @@ public final class ConfigLoader {
             if (!node.isNumber()) {
                 return; // Jackson's own type error names the key
             }
+            if (node.isFloatingPointNumber() && !Double.isFinite(node.doubleValue())) {
+                throw new LoraException(where.apply(path) + ": expected an integer, got " + node.asText());
+            }
             BigDecimal v = node.decimalValue();
             boolean isLong = raw == long.class || raw == Long.class;
             if (v.signum() != 0 && v.stripTrailingZeros().scale() > 0) {

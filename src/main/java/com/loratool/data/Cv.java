@@ -3,6 +3,7 @@ package com.loratool.data;
 import com.loratool.LoraException;
 import com.loratool.io.AtomicFiles;
 import java.nio.file.Path;
+import org.opencv.core.CvException;
 import org.opencv.core.Mat;
 import org.opencv.core.MatOfByte;
 import org.opencv.imgcodecs.Imgcodecs;
@@ -23,6 +24,28 @@ public final class Cv {
                 }
             }
         }
+    }
+
+    /**
+     * The one image decode: OpenCV's imread with {@code flags}, where a file it cannot read, or
+     * one whose header it refuses (an absurd size: CV_IO_MAX_IMAGE_* , a damaged TIFF strip),
+     * is a one-line {@link LoraException} naming the file, never an OpenCV exception or an empty Mat.
+     */
+    public static Mat imread(Path file, int flags, String what) {
+        load();
+        Mat m;
+        try {
+            m = Imgcodecs.imread(file.toString(), flags);
+        } catch (CvException e) {
+            String msg = String.valueOf(e.getMessage());
+            int at = msg.indexOf("error: ");
+            String reason = (at >= 0 ? msg.substring(at + 7) : msg).lines().findFirst().orElse("").strip();
+            throw LoraException.file(file, "cannot decode " + what + " (" + reason + ")", e);
+        }
+        if (m.empty()) {
+            throw LoraException.file(file, "cannot decode " + what + " (missing, corrupt or unsupported format)");
+        }
+        return m;
     }
 
     /** Mat (CV_32F, any channels) → float[] in row-major, channel-interleaved order. */

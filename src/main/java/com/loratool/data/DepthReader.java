@@ -108,11 +108,7 @@ public final class DepthReader {
     }
 
     static DepthMap fromImage(Path file) {
-        Cv.load();
-        Mat m = Imgcodecs.imread(file.toString(), Imgcodecs.IMREAD_UNCHANGED);
-        if (m.empty()) {
-            throw LoraException.file(file, "cannot decode depth image (corrupt or unsupported format)");
-        }
+        Mat m = Cv.imread(file, Imgcodecs.IMREAD_UNCHANGED, "depth image");
         int depth = m.depth();
         if (depth == CvType.CV_8U || depth == CvType.CV_8S) {
             throw LoraException.file(file, "wrong dtype: 8-bit image is not depth (expected 16-bit or float)");

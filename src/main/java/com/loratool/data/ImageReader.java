@@ -17,14 +17,10 @@ public final class ImageReader {
     private ImageReader() {}
 
     public static Mat readRgb(Path file) {
-        Cv.load();
         if (!Files.isRegularFile(file)) {
             throw LoraException.file(file, "file not found");
         }
-        Mat raw = Imgcodecs.imread(file.toString(), Imgcodecs.IMREAD_ANYDEPTH | Imgcodecs.IMREAD_COLOR);
-        if (raw.empty()) {
-            throw LoraException.file(file, "cannot decode image (corrupt or unsupported format)");
-        }
+        Mat raw = Cv.imread(file, Imgcodecs.IMREAD_ANYDEPTH | Imgcodecs.IMREAD_COLOR, "image");
         double scale;
         switch (raw.depth()) {
             case CvType.CV_8U -> scale = 1.0 / 255.0;
