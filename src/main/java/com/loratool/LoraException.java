@@ -11,11 +11,33 @@ import java.nio.file.Path;
  */
 public class LoraException extends RuntimeException {
     public LoraException(String message) {
-        super(message);
+        super(oneLine(message));
     }
 
     public LoraException(String message, Throwable cause) {
-        super(message, cause);
+        super(oneLine(message), cause);
+    }
+
+    /**
+     * Messages quote what users wrote (config values, file names, header text): their line breaks
+     * and other control characters become '?' (a tab a space), so an error is always one line.
+     */
+    static String oneLine(String message) {
+        if (message == null) {
+            return null;
+        }
+        StringBuilder sb = null;
+        for (int i = 0; i < message.length(); i++) {
+            char c = message.charAt(i);
+            boolean control = Character.isISOControl(c) || c == '\u2028' || c == '\u2029';
+            if (control && sb == null) {
+                sb = new StringBuilder(message.substring(0, i));
+            }
+            if (sb != null) {
+                sb.append(!control ? c : c == '\t' ? ' ' : '?');
+            }
+        }
+        return sb == null ? message : sb.toString();
     }
 
     /** An error about one file: {@code "<file>: <problem>"}. */

@@ -51,7 +51,9 @@ class MainTest {
         } finally {
             System.setErr(saved);
         }
-        String e = err.toString(StandardCharsets.UTF_8);
+        // only picocli's own reports count (a fuzz test's Jazzer agent in the same JVM logs class loads)
+        String e = err.toString(StandardCharsets.UTF_8).lines().filter(l -> l.contains("picocli"))
+                .reduce("", (a, b) -> a + b + "\n");
         assertEquals("", e, "help output produced warnings");
         assertTrue(out.toString().contains("% missing"), "DataCommand's check description renders its percent sign");
     }
