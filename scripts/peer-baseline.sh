@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the PyTorch peer (../shared/reference/peer_train.py, official Depth Anything V2 + plain
+# Runs the PyTorch peer (scripts/reference/peer_train.py, official Depth Anything V2 + plain
 # PyTorch LoRA) on the shapes `lora benchmark` is compared on, and appends one JSON line per run
 # to OUT (default bench/baselines/peer-<date>.jsonl), each tagged with the machine it ran on.
 #   scripts/peer-baseline.sh [OUT]
@@ -9,7 +9,7 @@
 # layers), and its lines say "+blas:<DIR's last component>" in "peer".
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-peer="${PEER_TRAIN:-$root/../shared/reference/peer_train.py}"
+peer="${PEER_TRAIN:-$root/scripts/reference/peer_train.py}"
 out="${1:-$root/bench/baselines/peer-$(date +%Y-%m-%d).jsonl}"
 threads="${THREADS:-2}"
 : "${DA2_REPO:?set DA2_REPO to a Depth-Anything-V2 checkout}"

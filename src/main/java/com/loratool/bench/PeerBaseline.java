@@ -12,7 +12,7 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * PyTorch peer figures: the JSON lines printed by {@code ../shared/reference/peer_train.py}
+ * PyTorch peer figures: the JSON lines printed by {@code scripts/reference/peer_train.py}
  * (one per run; blank lines and {@code #} comments skipped). A result matches a line with the
  * same arch, batch, height, width, images, rank and adapted layer kinds ({@code qkv,proj,mlp}
  * = {@code linear} = {@code qkv,linear}); the last matching line wins.

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 /**
- * Speed of the training loop against ../shared/reference/peer_train.py (not a timed test; run by hand):
+ * Speed of the training loop against scripts/reference/peer_train.py (not a timed test; run by hand):
  * mvn -o test -Dtest=TrainSpeedBench -Dbench.train=qkv (or attention,mlp) -Dbench.threads=2 -Dbench.epochs=3
  * Same shapes as the peer: ViT-S, 11 random 84x140 images, batch 4, r=8, alpha 8, Adam 1e-4.
  */
