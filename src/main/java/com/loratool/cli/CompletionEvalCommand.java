@@ -1,10 +1,9 @@
 package com.loratool.cli;
 
-import ai.djl.ndarray.NDManager;
 import com.loratool.LoraException;
+import com.loratool.api.DepthEstimator;
 import com.loratool.config.DataConfig;
 import com.loratool.data.CompletionEval;
-import com.loratool.data.Cv;
 import com.loratool.data.DepthMap;
 import com.loratool.data.DepthReader;
 import com.loratool.data.Pair;
@@ -12,17 +11,12 @@ import com.loratool.data.Pairing;
 import com.loratool.io.AtomicFiles;
 import com.loratool.io.Npy;
 import com.loratool.io.NpyArray;
-import com.loratool.lora.export.CheckpointModel;
 import com.loratool.metrics.MetricDepth;
 import com.loratool.model.Compute;
-import com.loratool.model.DepthAnythingV2;
-import com.loratool.model.DepthPredictor;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import org.opencv.core.Mat;
-import org.opencv.imgcodecs.Imgcodecs;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -60,8 +54,9 @@ final class CompletionEvalCommand implements Callable<Integer> {
     @Option(names = "--model-config", paramLabel = "FILE", description = "Architecture YAML (as lora predict).")
     Path modelConfig;
 
-    @Option(names = "--input-size", defaultValue = "518", description = "Network input size. Default: ${DEFAULT-VALUE}.")
-    int inputSize;
+    @Option(names = "--input-size", paramLabel = "N",
+            description = "Network input size. Default: a checkpoint's run's size rule, else 518 (as lora predict).")
+    Integer inputSize;
 
     @Option(names = "--hole-fraction", defaultValue = "0.1",
             description = "Share of each image's measured pixels hidden. Default: ${DEFAULT-VALUE}.")
@@ -103,27 +98,25 @@ final class CompletionEvalCommand implements Callable<Integer> {
         out.printf(fmt, "image", "pixels", "compl mm", "rmse mm", "absrel", "nn mm", "rmse mm", "absrel", "pred mm",
                 "absrel");
         CompletionEval.Result total = CompletionEval.Result.NONE;
-        DepthPredictor.loadOpenCv();
         Compute.setThreads(common.threads);
-        try (NDManager base = NDManager.newBaseManager(Compute.device(common.device.name()))) {
-            DepthPredictor predictor = null;
-            // the fit works on disparity: a metric model's depth (m, or mm from files) is inverted first
-            boolean metric = predictionsUnit.equals("mm");
-            if (!predictionsUnit.equals("disparity") && !metric) {
-                throw new LoraException("--predictions-unit " + predictionsUnit + ": expected disparity or mm");
-            }
-            if (predictions == null) {
-                DepthAnythingV2 model = checkpoint != null ? CheckpointModel.load(checkpoint, weights, modelConfig, base)
-                        : DepthAnythingV2.fromCheckpoint(weights, modelConfig, base);
-                predictor = new DepthPredictor(model, inputSize);
+        // the fit works on disparity: a metric model's depth (m, or mm from files) is inverted first
+        boolean metric = predictionsUnit.equals("mm");
+        if (!predictionsUnit.equals("disparity") && !metric) {
+            throw new LoraException("--predictions-unit " + predictionsUnit + ": expected disparity or mm");
+        }
+        // the model as lora predict opens it (one loader, one size rule), unless predictions are given
+        try (DepthEstimator model = predictions != null ? null : DepthEstimator.builder().weights(weights)
+                .checkpoint(checkpoint).modelConfig(modelConfig).inputSize(inputSize)
+                .device(common.device.name()).build()) {
+            if (model != null) {
                 metric = model.config().isMetric();
             }
             for (int k = 0; k < pairs.pairs().size(); k++) {
                 Pair p = pairs.pairs().get(k);
                 DepthMap z = DepthReader.read(p.depth(), cfg);
-                float[] pred = predictor != null ? predict(predictor, p.image()) : readPrediction(p.image(), z);
+                float[] pred = model != null ? model.predict(p.image()).values() : readPrediction(p.image(), z);
                 if (metric) {
-                    pred = MetricDepth.disparity(predictor != null ? pred : metres(pred));
+                    pred = MetricDepth.disparity(model != null ? pred : metres(pred));
                 }
                 if (pred.length != z.z().length) {
                     throw LoraException.file(p.image(), "image and depth " + p.depth().getFileName() + " differ in size");
@@ -144,15 +137,6 @@ final class CompletionEvalCommand implements Callable<Integer> {
             AtomicFiles.writeString(output, csv.toString());
         }
         return 0;
-    }
-
-    private static float[] predict(DepthPredictor predictor, Path image) {
-        Mat m = Cv.imread(image, Imgcodecs.IMREAD_COLOR, "image");
-        try {
-            return predictor.predict(m);
-        } finally {
-            m.release();
-        }
     }
 
     private float[] readPrediction(Path image, DepthMap z) {

@@ -4,6 +4,7 @@ import com.loratool.LoraException;
 import com.loratool.api.DepthEstimator;
 import com.loratool.api.Prediction;
 import com.loratool.data.Cv;
+import com.loratool.data.Pairing;
 import com.loratool.model.Compute;
 import com.loratool.model.DepthPredictor;
 import com.loratool.model.DepthWriter;
@@ -33,8 +34,6 @@ import picocli.CommandLine.Option;
             "Metric models: depth in mm: <stem>.npy (float32 mm), <stem>_mm.png (16-bit mm, clamped to 65535) and "
                 + "<stem>.png (colour-mapped, colour bar in mm)."})
 public final class PredictCommand implements Callable<Integer> {
-    static final List<String> IMAGE_EXTENSIONS =
-            List.of("png", "jpg", "jpeg", "bmp", "tif", "tiff", "webp", "ppm", "pgm", "jp2");
 
     @Option(names = "--weights", paramLabel = "FILE",
             description = "Checkpoint: official .pth or .safetensors (official or Hugging Face names). "
@@ -165,13 +164,13 @@ public final class PredictCommand implements Callable<Integer> {
                     .filter(p -> {
                         String n = p.getFileName().toString().toLowerCase(Locale.ROOT);
                         int dot = n.lastIndexOf('.');
-                        return dot > 0 && IMAGE_EXTENSIONS.contains(n.substring(dot + 1));
+                        return dot > 0 && Pairing.IMAGE_EXTENSIONS.contains(n.substring(dot + 1));
                     })
                     .sorted()
                     .toList());
         }
         if (out.isEmpty()) {
-            throw LoraException.file(input, "no images (" + String.join(", ", IMAGE_EXTENSIONS) + ") in the folder");
+            throw LoraException.file(input, "no images (" + String.join(", ", Pairing.IMAGE_EXTENSIONS) + ") in the folder");
         }
         return out;
     }

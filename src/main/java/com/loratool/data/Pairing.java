@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
@@ -21,7 +22,9 @@ import java.util.stream.Stream;
  * both have stem {@code 21-12-03}). Pairs come sorted by stem.
  */
 public final class Pairing {
-    public static final Set<String> IMAGE_EXTENSIONS = Set.of("png", "jpg", "jpeg", "bmp", "tif", "tiff");
+    /** The image files every command reads (OpenCV decodes them all): pairing, predict, eval. */
+    public static final List<String> IMAGE_EXTENSIONS =
+            List.of("png", "jpg", "jpeg", "bmp", "tif", "tiff", "webp", "ppm", "pgm", "jp2");
     public static final Set<String> DEPTH_EXTENSIONS = Set.of("npy", "npz", "tif", "tiff", "png");
 
     /** The pairs, plus files with no partner and stems seen twice in one folder. */
@@ -107,7 +110,7 @@ public final class Pairing {
         return result;
     }
 
-    private static Map<String, Path> index(Path dir, Set<String> exts, List<String> suffixes, List<String> dups) {
+    private static Map<String, Path> index(Path dir, Collection<String> exts, List<String> suffixes, List<String> dups) {
         Map<String, Path> out = new TreeMap<>();
         List<Path> files;
         try (Stream<Path> s = Files.list(dir)) {

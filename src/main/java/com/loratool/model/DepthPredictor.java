@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import com.loratool.LoraException;
 import com.loratool.config.Sizing;
+import com.loratool.data.Cv;
 import com.loratool.data.NetworkInput;
 import com.loratool.model.nn.Resampler;
 import java.util.ArrayList;
@@ -22,7 +23,6 @@ import org.opencv.imgproc.Imgproc;
 public final class DepthPredictor {
     private static final double[] MEAN = {0.485, 0.456, 0.406};
     private static final double[] STD = {0.229, 0.224, 0.225};
-    private static volatile boolean openCvLoaded;
 
     /** The network input size (height, width), multiples of 14, for a source image of h x w. */
     @FunctionalInterface
@@ -52,12 +52,9 @@ public final class DepthPredictor {
         return (h, w) -> networkSize(h, w, inputSize);
     }
 
-    /** Loads the OpenCV natives once per JVM. */
-    public static synchronized void loadOpenCv() {
-        if (!openCvLoaded) {
-            nu.pattern.OpenCV.loadLocally();
-            openCvLoaded = true;
-        }
+    /** Loads the OpenCV natives once per JVM (data.Cv owns the loading). */
+    public static void loadOpenCv() {
+        Cv.load();
     }
 
     /** Network input size (height, width) for an image of h x w: the reference's Resize. */
