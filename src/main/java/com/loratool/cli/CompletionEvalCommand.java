@@ -116,7 +116,7 @@ final class CompletionEvalCommand implements Callable<Integer> {
                 DepthMap z = DepthReader.read(p.depth(), cfg);
                 float[] pred = model != null ? model.predict(p.image()).values() : readPrediction(p.image(), z);
                 if (metric) {
-                    pred = MetricDepth.disparity(model != null ? pred : metres(pred));
+                    pred = MetricDepth.disparity(model != null ? pred : MetricDepth.fromMm(pred));
                 }
                 if (pred.length != z.z().length) {
                     throw LoraException.file(p.image(), "image and depth " + p.depth().getFileName() + " differ in size");
@@ -146,14 +146,6 @@ final class CompletionEvalCommand implements Callable<Integer> {
             throw LoraException.file(f, "expected an " + z.h() + " x " + z.w() + " prediction, got " + a.shapeString());
         }
         return a.data();
-    }
-
-    private static float[] metres(float[] mm) {
-        float[] m = new float[mm.length];
-        for (int i = 0; i < m.length; i++) {
-            m[i] = (float) (mm[i] / MetricDepth.MM_PER_METRE);
-        }
-        return m;
     }
 
     private static void row(PrintWriter out, String fmt, StringBuilder csv, String name, CompletionEval.Result r) {

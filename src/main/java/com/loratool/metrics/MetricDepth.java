@@ -26,6 +26,15 @@ public final class MetricDepth {
      */
     public static final double MIN_PREDICTION_MM = 1e-3;
 
+    /** Millimetres to metres, element by element. */
+    public static float[] fromMm(float[] mm) {
+        float[] m = new float[mm.length];
+        for (int i = 0; i < m.length; i++) {
+            m[i] = (float) (mm[i] / MM_PER_METRE);
+        }
+        return m;
+    }
+
     /** Metres to millimetres, element by element. */
     public static float[] toMm(float[] metres) {
         float[] mm = new float[metres.length];
