@@ -2,16 +2,13 @@ package com.loratool.api;
 
 import ai.djl.ndarray.NDManager;
 import com.loratool.LoraException;
-import com.loratool.config.CheckpointData;
-import com.loratool.config.DataConfig;
-import com.loratool.config.RunFolder;
-import com.loratool.config.Sizing;
+import com.loratool.checkpoint.ModelResolver;
+import com.loratool.checkpoint.ModelSource;
+import com.loratool.checkpoint.ResolvedModel;
+import com.loratool.config.SizeRule;
 import com.loratool.data.Cv;
 import com.loratool.data.ImageReader;
-import com.loratool.data.SamplePreparer;
-import com.loratool.lora.export.CheckpointModel;
 import com.loratool.model.Compute;
-import com.loratool.model.DepthAnythingV2;
 import com.loratool.model.DepthPredictor;
 import com.loratool.model.ModelConfig;
 import java.awt.image.BufferedImage;
@@ -22,7 +19,6 @@ import java.util.List;
 import org.opencv.core.CvType;
 import org.opencv.core.Mat;
 import org.opencv.imgcodecs.Imgcodecs;
-import org.opencv.imgproc.Imgproc;
 
 /**
  * Depth Anything V2 for JVM code: load base weights or a LoRA checkpoint, predict depth for an
@@ -42,21 +38,24 @@ import org.opencv.imgproc.Imgproc;
  */
 public final class DepthEstimator implements AutoCloseable {
     private final NDManager manager;
-    private final DepthAnythingV2 model;
+    private final ResolvedModel resolved;
     private final DepthPredictor predictor;
-    /** Non-null for checkpoints: the run's preprocessing. */
-    private final SamplePreparer preparer;
-    private final DataConfig sizeRule;
 
-    private DepthEstimator(NDManager manager, DepthAnythingV2 model, DataConfig sizeRule, SamplePreparer preparer) {
+    private DepthEstimator(NDManager manager, ResolvedModel resolved) {
         this.manager = manager;
-        this.sizeRule = sizeRule;
-        this.model = model;
-        this.predictor = new DepthPredictor(model, (h, w) -> {
-            Sizing.Size sz = sizeRule.targetSize(h, w);
-            return new int[] {sz.height(), sz.width()};
-        });
-        this.preparer = preparer;
+        this.resolved = resolved;
+        this.predictor = new DepthPredictor(resolved.instantiate(manager), resolved.preprocessing());
+    }
+
+    /** A resolved model ({@link ModelResolver}) on {@code device} (auto, cpu or gpu). */
+    public static DepthEstimator of(ResolvedModel model, String device) {
+        NDManager m = NDManager.newBaseManager(Compute.device(device));
+        try {
+            return new DepthEstimator(m, model);
+        } catch (RuntimeException e) {
+            m.close();
+            throw e;
+        }
     }
 
     /** Base weights (official .pth, .safetensors or a Hugging Face folder) at input size 518, on the CPU. */
@@ -84,7 +83,7 @@ public final class DepthEstimator implements AutoCloseable {
         private Path checkpoint;
         private Path modelConfig;
         private Integer inputSize;
-        private String device = "cpu";
+        private String device = "auto";
 
         private Builder() {}
 
@@ -112,47 +111,39 @@ public final class DepthEstimator implements AutoCloseable {
             return this;
         }
 
-        /** auto, cpu or gpu. */
+        /** auto (default: a GPU when the natives have one, else the CPU), cpu or gpu. */
         public Builder device(String name) {
             this.device = name;
             return this;
         }
 
         public DepthEstimator build() {
-            if (weights == null && checkpoint == null) {
-                throw new LoraException("give --weights FILE or --checkpoint DIR");
-            }
-            NDManager m = NDManager.newBaseManager(Compute.device(device));
-            try {
-                // one size rule for both: the run's (--input-size wins), or infer_image's 518
-                RunFolder run = checkpoint != null ? RunFolder.of(checkpoint) : new RunFolder(null, null);
-                DataConfig size = CheckpointData.sizeRule(run, inputSize);
-                DepthAnythingV2 model = checkpoint == null ? DepthAnythingV2.fromCheckpoint(weights, modelConfig, m)
-                        : CheckpointModel.load(checkpoint, weights, modelConfig, m);
-                // inside a run folder: the run's preprocessing; otherwise infer_image's
-                return new DepthEstimator(m, model, size, run.config() != null ? new SamplePreparer(size) : null);
-            } catch (RuntimeException e) {
-                m.close();
-                throw e;
-            }
+            return of(ModelResolver.resolve(ModelSource.of(weights, checkpoint, modelConfig),
+                    ModelResolver.Options.inputSize(inputSize)), device);
         }
     }
 
-    /** The network-size rule (data.size / scale / input_size) this model predicts with. */
-    public DataConfig sizeRule() {
-        return sizeRule;
+    /** The model as resolved: architecture, provenance, preprocessing, adapters. */
+    public ResolvedModel model() {
+        return resolved;
+    }
+
+    /** The network-size rule (the run's, or infer_image's) this model predicts with. */
+    public SizeRule sizeRule() {
+        return resolved.preprocessing().sizeRule();
     }
 
     public ModelConfig config() {
-        return model.config();
+        return resolved.architecture();
     }
 
     /** Depth for an image file (PNG, JPEG, TIFF, ... as OpenCV reads them). */
     public Prediction predict(Path image) {
-        if (preparer != null) {
+        if (!resolved.preprocessing().official()) { // a run's checkpoint: read as its data stage reads images
             Mat rgb = ImageReader.readRgb(image);
             try {
-                return wrap(predictor.predict(preparer.networkInput(rgb), rgb.rows(), rgb.cols()), rgb.rows(), rgb.cols());
+                return wrap(predictor.predict(resolved.preprocessing().fromRgb(rgb), rgb.rows(), rgb.cols()),
+                        rgb.rows(), rgb.cols());
             } finally {
                 rgb.release();
             }
@@ -168,40 +159,28 @@ public final class DepthEstimator implements AutoCloseable {
 
     /** Depth for an 8-bit BGR (or grey) OpenCV image, as {@code cv2.imread} gives. */
     public Prediction predict(Mat bgr) {
-        if (bgr.empty() || bgr.depth() != CvType.CV_8U) {
-            throw new LoraException("predict: expected a non-empty 8-bit BGR or grey image, got " + bgr);
-        }
-        if (preparer != null) {
-            Mat rgb = new Mat();
-            Mat f = new Mat();
-            try {
-                Imgproc.cvtColor(bgr, rgb, bgr.channels() == 1 ? Imgproc.COLOR_GRAY2RGB : Imgproc.COLOR_BGR2RGB);
-                rgb.convertTo(f, CvType.CV_32FC3, 1.0 / 255);
-                return wrap(predictor.predict(preparer.networkInput(f), bgr.rows(), bgr.cols()), bgr.rows(), bgr.cols());
-            } finally {
-                rgb.release();
-                f.release();
-            }
-        }
-        return wrap(predictor.predict(bgr), bgr.rows(), bgr.cols());
+        return predict(List.of(bgr)).get(0);
     }
 
-    /**
-     * Several 8-bit BGR images; those of one size go through the network together (base weights),
-     * a checkpoint's run preprocessing one by one.
-     */
+    /** Several 8-bit BGR images; those of one size go through the network together. */
     public List<Prediction> predict(List<Mat> bgr) {
-        if (preparer != null || bgr.stream().anyMatch(m -> m.rows() != bgr.get(0).rows() || m.cols() != bgr.get(0).cols())) {
-            List<Prediction> out = new ArrayList<>();
-            for (Mat m : bgr) {
-                out.add(predict(m));
+        for (Mat m : bgr) {
+            if (m.empty() || m.depth() != CvType.CV_8U) {
+                throw new LoraException("predict: expected a non-empty 8-bit BGR or grey image, got " + m);
             }
-            return out;
         }
-        List<float[]> d = predictor.predictBatch(bgr);
         List<Prediction> out = new ArrayList<>();
-        for (int i = 0; i < d.size(); i++) {
-            out.add(wrap(d.get(i), bgr.get(i).rows(), bgr.get(i).cols()));
+        int i = 0;
+        while (i < bgr.size()) {
+            int j = i + 1;
+            while (j < bgr.size() && bgr.get(j).rows() == bgr.get(i).rows() && bgr.get(j).cols() == bgr.get(i).cols()) {
+                j++;
+            }
+            List<float[]> d = predictor.predictBatch(bgr.subList(i, j));
+            for (int k = 0; k < d.size(); k++) {
+                out.add(wrap(d.get(k), bgr.get(i + k).rows(), bgr.get(i + k).cols()));
+            }
+            i = j;
         }
         return out;
     }
@@ -230,7 +209,7 @@ public final class DepthEstimator implements AutoCloseable {
     }
 
     private Prediction wrap(float[] values, int h, int w) {
-        return new Prediction(h, w, values, model.config().isMetric() ? Prediction.METRES : Prediction.RELATIVE);
+        return new Prediction(h, w, values, resolved.isMetric() ? Prediction.METRES : Prediction.RELATIVE);
     }
 
     @Override

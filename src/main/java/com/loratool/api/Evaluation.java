@@ -2,14 +2,17 @@ package com.loratool.api;
 
 import ai.djl.ndarray.NDManager;
 import com.loratool.LoraException;
+import com.loratool.checkpoint.ModelResolver;
+import com.loratool.checkpoint.ModelSource;
+import com.loratool.checkpoint.ResolvedModel;
 import com.loratool.config.CheckpointData;
 import com.loratool.config.DataConfig;
 import com.loratool.config.RunFolder;
-import com.loratool.config.Sizing;
 import com.loratool.data.FullSample;
 import com.loratool.data.ImageReader;
 import com.loratool.data.Pair;
 import com.loratool.data.Pairing;
+import com.loratool.data.Preprocessing;
 import com.loratool.data.SamplePreparer;
 import com.loratool.data.Split;
 import com.loratool.eval.DepthModel;
@@ -21,17 +24,14 @@ import com.loratool.eval.PredictionCache;
 import com.loratool.eval.ReportFiles;
 import com.loratool.io.AtomicFiles;
 import com.loratool.io.FolderLock;
-import com.loratool.io.HostTensor;
 import com.loratool.lora.AdapterCheckpoint;
-import com.loratool.lora.export.AdaptedWeights;
-import com.loratool.lora.export.CheckpointBase;
 import com.loratool.model.Compute;
-import com.loratool.model.DepthAnythingV2;
 import com.loratool.model.DepthPredictor;
 import com.loratool.model.MemoryCheck;
 import com.loratool.model.ModelConfig;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -74,7 +74,7 @@ public final class Evaluation {
     private Path cacheDir;
     private String device = "cpu";
     private int threads;
-    private PrintStream log = System.out;
+    private PrintWriter log = new PrintWriter(System.out, true);
 
     /** Where the reports went, and each checkpoint's result (the first is {@code checkpoint}). */
     public record Report(Path dir, List<String> names, List<EvalResult> results) {}
@@ -180,6 +180,11 @@ public final class Evaluation {
     }
 
     public Evaluation log(PrintStream out) {
+        return log(new PrintWriter(out, true));
+    }
+
+    /** Where the summary lines go (the command's output stream). */
+    public Evaluation log(PrintWriter out) {
         this.log = out;
         return this;
     }
@@ -219,11 +224,7 @@ public final class Evaluation {
                 f.rgb().release();
             }
         };
-        DepthPredictor.SizeRule sizeRule = (h, w) -> {
-            Sizing.Size sz = dc.targetSize(h, w);
-            return new int[] {sz.height(), sz.width()};
-        };
-        String sizeKey = dc.sizeKey() + "-" + dc.imageInterpolation();
+        Preprocessing prep = preparer.preprocessing();
 
         List<String> names = new ArrayList<>();
         List<EvalResult> results = new ArrayList<>();
@@ -234,22 +235,21 @@ public final class Evaluation {
             for (int k = 0; k < cks.size(); k++) {
                 AdapterCheckpoint ck = cks.get(k);
                 RunFolder ckRun = k == 0 ? run : RunFolder.of(checkpoints.get(k));
-                CheckpointBase.Base b = CheckpointBase.load(ck, ckRun, weights, modelConfig, true);
-                LinkedHashMap<String, HostTensor> base = b.stateDict();
-                ModelConfig cfg = b.config();
+                ResolvedModel model = ModelResolver.resolve(new ModelSource.Checkpoint(checkpoints.get(k), weights,
+                        modelConfig), new ModelResolver.Options(null, dc));
+                ModelConfig cfg = model.architecture();
                 // before any image is decoded: each image's network size from its header
-                MemoryCheck.require("eval", dc, images, MemoryCheck.inference(cfg, 1), memoryCheck);
-                String sha = b.cacheKey();
-                LazyModel original = new LazyModel(root, cfg, base, sizeRule);
+                MemoryCheck.require("eval", prep.sizeRule(), images, MemoryCheck.inference(cfg, 1), memoryCheck);
+                LazyModel original = new LazyModel(root, model, 0);
                 DepthModel cachedOriginal = !cache ? original
-                        : new PredictionCache(original,
-                        cacheDir != null ? cacheDir : PredictionCache.defaultRoot(), sha, sizeKey);
+                        : new PredictionCache(original, cacheDir != null ? cacheDir : PredictionCache.defaultRoot(),
+                        model.provenance().cacheKey(), prep.key());
                 DepthModel lora;
                 LazyModel adapted = null;
                 if (alphaScale == 0) {
                     lora = cachedOriginal;
                 } else {
-                    adapted = new LazyModel(root, cfg, AdaptedWeights.merged(base, ck, alphaScale), sizeRule);
+                    adapted = new LazyModel(root, model, alphaScale);
                     lora = adapted;
                 }
                 String title = alphaScale == 1 ? "LoRA" : "LoRA x" + fmt(alphaScale);
@@ -258,12 +258,12 @@ public final class Evaluation {
                 EvalResult r = evaluate(new Evaluator(lora, cachedOriginal, title, errorMaps, cfg.isMetric()), pairs, loader, panels);
                 Map<String, String> settings = new LinkedHashMap<>();
                 settings.put("checkpoint", checkpoints.get(k).toString());
-                settings.put("base weights", b.description());
+                settings.put("base weights", model.provenance().description());
                 settings.put("adapters", ck.adapters().layers().size() + " modules, r " + ck.r() + ", alpha "
                         + fmt(ck.alpha()) + (ck.rslora() ? " (rslora)" : "") + ", scaling " + fmt(ck.scaling().value()));
                 settings.put("alpha scale", fmt(alphaScale));
                 settings.put("data", dc.root() + " (" + dc.imagesDir() + "/, " + dc.depthDir() + "/; split " + split + ")");
-                settings.put("network size", dc.sizeDescription() + ", " + dc.imageInterpolation());
+                settings.put("network size", prep.description());
                 new EvalReport(r, settings, ckRun.lossPlot()).write(dir, panels);
                 names.add(label(checkpoints.get(k), k));
                 results.add(r);
@@ -289,6 +289,7 @@ public final class Evaluation {
             ReportFiles.writeString(out.resolve("compare.csv"), EvalReport.compareCsv(names, results));
             log.println("comparison: " + out.resolve("compare.md"));
         }
+        log.flush();
         return new Report(out, Collections.unmodifiableList(names), Collections.unmodifiableList(results));
     }
 
@@ -342,27 +343,23 @@ public final class Evaluation {
     /** A model built on first use (the original is often served from the cache alone). */
     static final class LazyModel implements DepthModel, AutoCloseable {
         private final NDManager root;
-        private final ModelConfig cfg;
-        private Map<String, HostTensor> weights;
-        private final DepthPredictor.SizeRule sizeRule;
+        private final ResolvedModel model;
+        private final double alphaScale;
         private NDManager manager;
         private DepthPredictor predictor;
 
-        LazyModel(NDManager root, ModelConfig cfg, Map<String, HostTensor> weights, DepthPredictor.SizeRule sizeRule) {
+        /** {@code model} with its adapters at {@code alphaScale} (0: the original model). */
+        LazyModel(NDManager root, ResolvedModel model, double alphaScale) {
             this.root = root;
-            this.cfg = cfg;
-            this.weights = weights;
-            this.sizeRule = sizeRule;
+            this.model = model;
+            this.alphaScale = alphaScale;
         }
 
         @Override
         public float[] predict(EvalSample s) {
             if (predictor == null) {
                 manager = root.newSubManager();
-                DepthAnythingV2 m = new DepthAnythingV2(cfg, manager);
-                m.load(weights);
-                weights = null;
-                predictor = new DepthPredictor(m, sizeRule);
+                predictor = new DepthPredictor(model.instantiate(manager, alphaScale), model.preprocessing());
             }
             return s.input() != null ? predictor.predict(s.input(), s.height(), s.width()) : predictor.predict(s.image());
         }

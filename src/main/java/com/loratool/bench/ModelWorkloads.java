@@ -19,6 +19,7 @@ import com.loratool.model.FlopCount;
 import com.loratool.train.TrainRun;
 import com.loratool.train.TrainSample;
 import com.loratool.train.Trainer;
+import com.loratool.train.loss.DepthLoss;
 import com.loratool.train.TrainingData;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -161,7 +162,8 @@ public final class ModelWorkloads implements Workloads.Setup {
             RunConfig c = combo.withTrain(t.build());
             Path runDir = scratch.resolve("run-" + System.identityHashCode(this) + "-" + (run++));
             Trainer trainer = new Trainer(c, lora, model::forward, manager,
-                    new TrainingData(samples, List.of()), new Trainer.BaseWeights(c.model.weights, "benchmark", null),
+                    new TrainingData(samples, List.of()), DepthLoss.fromConfig(c.train, model.config()),
+                    new Trainer.BaseWeights(c.model.weights, "benchmark", null),
                     new Trainer.Options(runDir, false, true, null));
             try {
                 Trainer.Result r = trainer.run();

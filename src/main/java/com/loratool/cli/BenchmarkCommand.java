@@ -18,6 +18,8 @@ import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
@@ -64,6 +66,9 @@ public final class BenchmarkCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common;
 
+    @Spec
+    CommandSpec spec;
+
     @Override
     public Integer call() {
         BenchGrid g = BenchGrid.parse(grid);
@@ -91,7 +96,8 @@ public final class BenchmarkCommand implements Callable<Integer> {
             BenchReport report = new BenchReport(results, MachineInfo.describe(), setup.device(), setup.threads(), synthetic,
                     loadAvg, Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(), rssStart, rssEnd);
             ResultWriters.writeAll(report, output);
-            System.out.print(ResultWriters.markdown(report));
+            spec.commandLine().getOut().print(ResultWriters.markdown(report));
+            spec.commandLine().getOut().flush();
             System.err.println("benchmark: wrote " + String.join(", ", ResultWriters.FILES) + " to " + output);
         }
         return 0;

@@ -14,8 +14,7 @@ public final class CommonOptions {
             description = "CPU threads for PyTorch (0 = all cores). Default: ${DEFAULT-VALUE}.")
     public int threads;
 
+    /** Read by {@link ErrorHandler} from the parse result; no global state. */
     @Option(names = {"-v", "--verbose"}, description = "Log more, and print stack traces on errors.")
-    public void setVerbose(boolean verbose) {
-        ErrorHandler.verbose = verbose;
-    }
+    public boolean verbose;
 }

@@ -45,19 +45,6 @@ final class CompletionEvalCommand implements Callable<Integer> {
                     + "in mm (as lora predict writes for metric models). Default: ${DEFAULT-VALUE}.")
     String predictionsUnit;
 
-    @Option(names = "--weights", paramLabel = "FILE", description = "Model weights (as lora predict).")
-    Path weights;
-
-    @Option(names = "--checkpoint", paramLabel = "DIR", description = "A LoRA checkpoint folder (as lora predict).")
-    Path checkpoint;
-
-    @Option(names = "--model-config", paramLabel = "FILE", description = "Architecture YAML (as lora predict).")
-    Path modelConfig;
-
-    @Option(names = "--input-size", paramLabel = "N",
-            description = "Network input size. Default: a checkpoint's run's size rule, else 518 (as lora predict).")
-    Integer inputSize;
-
     @Option(names = "--hole-fraction", defaultValue = "0.1",
             description = "Share of each image's measured pixels hidden. Default: ${DEFAULT-VALUE}.")
     double holeFraction;
@@ -73,6 +60,12 @@ final class CompletionEvalCommand implements Callable<Integer> {
     Path output;
 
     @Mixin
+    ModelOptions model;
+
+    @Mixin
+    ModelOptions.InputSize inputSize;
+
+    @Mixin
     CommonOptions common;
 
     @Spec
@@ -86,7 +79,7 @@ final class CompletionEvalCommand implements Callable<Integer> {
         if (!(holeFraction > 0 && holeFraction < 1)) {
             throw new LoraException("--hole-fraction " + holeFraction + ": must be in (0, 1)");
         }
-        if ((predictions == null) == (weights == null && checkpoint == null)) {
+        if ((predictions == null) == !model.given()) {
             throw new LoraException("give either --predictions DIR or a model (--weights FILE / --checkpoint DIR)");
         }
         DataConfig cfg = DataConfig.defaults(data);
@@ -105,16 +98,15 @@ final class CompletionEvalCommand implements Callable<Integer> {
             throw new LoraException("--predictions-unit " + predictionsUnit + ": expected disparity or mm");
         }
         // the model as lora predict opens it (one loader, one size rule), unless predictions are given
-        try (DepthEstimator model = predictions != null ? null : DepthEstimator.builder().weights(weights)
-                .checkpoint(checkpoint).modelConfig(modelConfig).inputSize(inputSize)
-                .device(common.device.name()).build()) {
-            if (model != null) {
-                metric = model.config().isMetric();
+        try (DepthEstimator estimator = predictions != null ? null
+                : DepthEstimator.of(model.resolve(inputSize.value()), common.device.name())) {
+            if (estimator != null) {
+                metric = estimator.config().isMetric();
             }
             for (int k = 0; k < pairs.pairs().size(); k++) {
                 Pair p = pairs.pairs().get(k);
                 DepthMap z = DepthReader.read(p.depth(), cfg);
-                float[] pred = model != null ? model.predict(p.image()).values() : readPrediction(p.image(), z);
+                float[] pred = estimator != null ? estimator.predict(p.image()).values() : readPrediction(p.image(), z);
                 if (metric) {
                     pred = MetricDepth.disparity(model != null ? pred : MetricDepth.fromMm(pred));
                 }

@@ -128,7 +128,7 @@ public final class DataCommand implements Runnable {
             }
             DataConfig dc = opts.config(size, scale, inputSize);
             // before anything is decoded: each image's prepared sample at the size its header gives
-            MemoryCheck.require("data preview", dc, Pairing.pair(dc).pairs().stream().map(Pair::image).toList(),
+            MemoryCheck.require("data preview", dc.sizeRule(), Pairing.pair(dc).pairs().stream().map(Pair::image).toList(),
                     MemoryCheck.preview(), !noMemoryCheck);
             int n = Preview.write(dc, output, npy);
             spec.commandLine().getOut().printf("wrote previews of %d sample(s) to %s%n", n, output);

@@ -3,6 +3,9 @@ package com.loratool.cli;
 import ai.djl.Device;
 import ai.djl.ndarray.types.Shape;
 import com.loratool.LoraException;
+import com.loratool.checkpoint.ModelResolver;
+import com.loratool.checkpoint.ModelSource;
+import com.loratool.checkpoint.ResolvedModel;
 import com.loratool.io.Npy;
 import com.loratool.io.NpyArray;
 import com.loratool.model.Compute;
@@ -158,7 +161,8 @@ final class DoctorCommand implements Callable<Integer> {
         }
         out.println();
         out.printf(Locale.ROOT, "checks: %s, input %s, loss sum(depth^2)%n", dir != null ? dir : w, Arrays.toString(shape));
-        DeviceParity.Pass cpu = DeviceParity.run(w, cfg, input, new Shape(shape), Device.cpu());
+        ResolvedModel model = ModelResolver.resolve(new ModelSource.Weights(w, cfg));
+        DeviceParity.Pass cpu = DeviceParity.run(model::instantiate, input, new Shape(shape), Device.cpu());
         if (reference != null) {
             double e = DeviceParity.relativeError(cpu.depth(), reference);
             line(out, problems, e <= REFERENCE_TOLERANCE, "cpu forward vs official PyTorch output", e, REFERENCE_TOLERANCE,
@@ -177,7 +181,7 @@ final class DoctorCommand implements Callable<Integer> {
                 Device d = Device.gpu(i);
                 DeviceParity.Pass gpu;
                 try {
-                    gpu = DeviceParity.run(w, cfg, input, new Shape(shape), d);
+                    gpu = DeviceParity.run(model::instantiate, input, new Shape(shape), d);
                 } catch (RuntimeException e) {
                     out.printf(Locale.ROOT, "  FAIL %s: %s%n", d, e.getMessage());
                     problems.add(new NativeDiagnosis.Problem(d + " failed to run the model (" + e.getMessage() + ")",

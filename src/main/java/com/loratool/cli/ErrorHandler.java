@@ -5,10 +5,9 @@ import picocli.CommandLine;
 
 /** Turns known errors into one line on stderr and an exit code; stack traces only with --verbose. */
 final class ErrorHandler implements CommandLine.IExecutionExceptionHandler {
-    static volatile boolean verbose;
-
     @Override
     public int handleExecutionException(Exception ex, CommandLine cl, CommandLine.ParseResult parsed) {
+        boolean verbose = verbose(parsed);
         if (verbose) {
             ex.printStackTrace(cl.getErr());
         }
@@ -23,5 +22,15 @@ final class ErrorHandler implements CommandLine.IExecutionExceptionHandler {
         String msg = ex.getMessage() == null ? ex.getClass().getSimpleName() : ex.getClass().getSimpleName() + ": " + ex.getMessage();
         cl.getErr().println("internal error: " + msg + (verbose ? "" : " (run with --verbose for the stack trace)"));
         return Main.EXIT_INTERNAL_ERROR;
+    }
+
+    /** Whether {@code -v/--verbose} was given to the command that ran (or any command above it). */
+    static boolean verbose(CommandLine.ParseResult parsed) {
+        for (CommandLine.ParseResult p = parsed; p != null; p = p.subcommand()) {
+            if (p.hasMatchedOption("--verbose")) {
+                return true;
+            }
+        }
+        return false;
     }
 }

@@ -7,6 +7,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
@@ -19,9 +21,6 @@ import picocli.CommandLine.Option;
             "Writes metrics.json, metrics.csv, report.md and panels/<image>.png. The original's predictions are "
                 + "cached per weights file and input size ($LORA_CACHE or ~/.cache/lora/predictions)."})
 public final class EvalCommand implements Callable<Integer> {
-    @Option(names = "--checkpoint", required = true, paramLabel = "DIR",
-            description = "Checkpoint folder, e.g. runs/<run>/best.")
-    Path checkpoint;
 
     @Option(names = "--data", paramLabel = "DIR",
             description = "Data folder laid out like the run's (its images_dir/ and depth_dir/). Default: the run's "
@@ -47,19 +46,6 @@ public final class EvalCommand implements Callable<Integer> {
             description = "More checkpoints (or run folders) to put in one table with --checkpoint.")
     List<Path> compare = new ArrayList<>();
 
-    @Option(names = "--weights", paramLabel = "FILE",
-            description = "Base weights, if not at the path recorded in the checkpoint (checked against its SHA-256).")
-    Path weights;
-
-    @Option(names = "--model-config", paramLabel = "FILE",
-            description = "Architecture YAML. Default: the run's model.preset/model.config, else inferred from the weights.")
-    Path modelConfig;
-
-    @Option(names = "--input-size", paramLabel = "N",
-            description = "Network input size (shorter side, multiple of 14), as data.input_size. Default: the size "
-                    + "rule the run was trained with (data.size / data.scale / data.input_size), else 518.")
-    Integer inputSize;
-
     @Option(names = "--error-maps", description = "Add |error| maps of both models under each picture.")
     boolean errorMaps;
 
@@ -79,20 +65,24 @@ public final class EvalCommand implements Callable<Integer> {
     boolean noMemoryCheck;
 
     @Mixin
+    ModelOptions model;
+
+    @Mixin
+    ModelOptions.InputSize inputSize;
+
+    @Mixin
     CommonOptions common;
+
+    @Spec
+    CommandSpec spec;
 
     @Override
     public Integer call() {
-        if (!split.equals("val") && !split.equals("train") && !split.equals("all")) {
-            throw new LoraException("--split " + split + ": expected val, train or all");
-        }
-        if (!(alphaScale >= 0) || Double.isInfinite(alphaScale)) {
-            throw new LoraException("--alpha-scale " + alphaScale + ": must be >= 0");
-        }
-        Evaluation.of(checkpoint).compare(compare).data(data).set(sets).split(split).output(output)
-                .alphaScale(alphaScale).weights(weights).modelConfig(modelConfig).inputSize(inputSize)
+        Evaluation.of(model.checkpoint("lora eval")).compare(compare).data(data).set(sets).split(split).output(output)
+                .alphaScale(alphaScale).weights(model.weights()).modelConfig(model.modelConfig())
+                .inputSize(inputSize.value())
                 .errorMaps(errorMaps).pictures(!noPictures).memoryCheck(!noMemoryCheck).cache(!noCache).cacheDir(cacheDir)
-                .device(common.device.name()).threads(common.threads).log(System.out)
+                .device(common.device.name()).threads(common.threads).log(spec.commandLine().getOut())
                 .run();
         return 0;
     }

@@ -1,12 +1,11 @@
 package com.loratool.cli;
 
 import com.loratool.LoraException;
-import com.loratool.config.RunFolder;
+import com.loratool.checkpoint.ModelResolver;
+import com.loratool.config.ModelSection;
 import com.loratool.io.HostTensor;
 import com.loratool.io.Safetensors;
 import com.loratool.lora.AdapterCheckpoint;
-import com.loratool.lora.export.AdaptedWeights;
-import com.loratool.lora.export.CheckpointBase;
 import com.loratool.lora.export.PeftAdapter;
 import com.loratool.model.weights.PthWriter;
 import java.nio.file.Path;
@@ -14,6 +13,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code lora export}: merged weights for the official code, or a PEFT adapter for Hugging Face. */
@@ -26,10 +28,6 @@ import picocli.CommandLine.Option;
 public final class ExportCommand implements Callable<Integer> {
     public enum Format { merged, peft }
 
-    @Option(names = "--checkpoint", required = true, paramLabel = "DIR",
-            description = "Checkpoint folder, e.g. runs/<run>/best.")
-    Path checkpoint;
-
     @Option(names = "--format", required = true, description = "merged or peft.")
     Format format;
 
@@ -37,28 +35,27 @@ public final class ExportCommand implements Callable<Integer> {
             description = "merged: FILE.pth or FILE.safetensors; peft: a folder.")
     Path output;
 
-    @Option(names = "--weights", paramLabel = "FILE",
-            description = "Base weights, if not at the path recorded in the checkpoint (checked against its SHA-256).")
-    Path weights;
-
-    @Option(names = "--model-config", paramLabel = "FILE",
-            description = "Architecture YAML, only needed for runs on seeded random base weights without a run config.")
-    Path modelConfig;
-
     @Option(names = "--alpha-scale", defaultValue = "1", paramLabel = "S",
             description = "Scale the adapters' strength (merged only; 0 = the original weights). Default: ${DEFAULT-VALUE}.")
     double alphaScale;
 
+    @Mixin
+    ModelOptions model;
+
+    @Spec
+    CommandSpec spec;
+
     @Override
     public Integer call() {
+        Path checkpoint = model.checkpoint("lora export");
         AdapterCheckpoint ck = AdapterCheckpoint.load(checkpoint);
         if (format == Format.peft) {
             if (alphaScale != 1) {
                 throw new LoraException("--alpha-scale: only with --format merged (PEFT users scale with set_adapter weights)");
             }
-            String base = ck.randomBase() ? "random" : ck.basePath();
+            String base = ck.randomBase() ? ModelSection.RANDOM : ck.basePath();
             PeftAdapter.export(ck.adapters(), ck::scaling, ck.scaling(), ck.config().dropout, base).write(output);
-            System.out.println("wrote " + output.resolve("adapter_config.json") + " and "
+            spec.commandLine().getOut().println("wrote " + output.resolve("adapter_config.json") + " and "
                     + output.resolve("adapter_model.safetensors") + " (" + ck.adapters().layers().size()
                     + " adapted modules, r " + ck.r() + ", alpha " + ck.alpha() + ")");
             return 0;
@@ -68,15 +65,14 @@ public final class ExportCommand implements Callable<Integer> {
         if (!pth && !name.endsWith(".safetensors")) {
             throw LoraException.file(output, "--format merged writes .pth or .safetensors");
         }
-        LinkedHashMap<String, HostTensor> merged = AdaptedWeights.merged(
-                CheckpointBase.load(ck, RunFolder.of(checkpoint), weights, modelConfig, false).stateDict(),
-                ck, alphaScale);
+        LinkedHashMap<String, HostTensor> merged = ModelResolver.resolve(
+                model.checkpointSource("lora export")).weights(alphaScale);
         if (pth) {
             PthWriter.write(output, merged);
         } else {
             Safetensors.write(output, merged, Map.of("format", "pt"));
         }
-        System.out.println("wrote " + output + " (" + merged.size() + " tensors, " + ck.adapters().layers().size()
+        spec.commandLine().getOut().println("wrote " + output + " (" + merged.size() + " tensors, " + ck.adapters().layers().size()
                 + " merged modules, scaling " + alphaScale * ck.scaling().value() + ")");
         return 0;
     }

@@ -10,6 +10,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.Option;
 
 /** {@code lora import --peft DIR}: a Hugging Face PEFT adapter becomes a checkpoint folder. */
@@ -30,6 +32,9 @@ public final class ImportCommand implements Callable<Integer> {
     @Option(names = "--output", required = true, paramLabel = "DIR", description = "Checkpoint folder to write.")
     Path output;
 
+    @Spec
+    CommandSpec spec;
+
     @Override
     public Integer call() {
         if (Files.exists(output.resolve(AdapterCheckpoint.WEIGHTS))) {
@@ -42,7 +47,7 @@ public final class ImportCommand implements Callable<Integer> {
         AdaptedWeights.checkShapes(StateDicts.read(weights), imp.adapters(), weights);
         AdapterCheckpoint.save(output, imp.adapters(), imp.scaling(), weights,
                 Checksums.sha256(weights), null);
-        System.out.println("wrote " + output + " (" + imp.adapters().layers().size() + " adapted modules, r "
+        spec.commandLine().getOut().println("wrote " + output + " (" + imp.adapters().layers().size() + " adapted modules, r "
                 + imp.scaling().r() + ", alpha " + imp.scaling().alpha() + ")");
         return 0;
     }

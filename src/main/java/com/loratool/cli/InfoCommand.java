@@ -3,6 +3,7 @@ package com.loratool.cli;
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import com.loratool.LoraException;
+import com.loratool.checkpoint.ResolvedModel;
 import com.loratool.config.ConfigLoader;
 import com.loratool.model.DepthAnythingV2;
 import com.loratool.model.nn.Conv2d;
@@ -17,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -25,8 +27,6 @@ import picocli.CommandLine.Spec;
 @Command(name = "info", mixinStandardHelpOptions = true,
         description = "Show a checkpoint's architecture, parameter counts and its linear/conv layers (LoRA targets).")
 public final class InfoCommand implements Callable<Integer> {
-    @Option(names = "--weights", paramLabel = "FILE", description = "Checkpoint (.pth or .safetensors).")
-    Path weights;
 
     // LoRA summary of a training config (train helper): see TrainCommand / TrainRun.summary
     @Option(names = "--config", paramLabel = "FILE",
@@ -36,8 +36,8 @@ public final class InfoCommand implements Callable<Integer> {
     @Option(names = "--set", paramLabel = "KEY=VALUE", description = "With --config: override a config key (repeatable).")
     List<String> sets = new ArrayList<>();
 
-    @Option(names = "--model-config", paramLabel = "FILE", description = "YAML architecture for non-official sizes.")
-    Path modelConfig;
+    @Mixin
+    ModelOptions model;
 
     @Spec
     CommandSpec spec;
@@ -49,18 +49,20 @@ public final class InfoCommand implements Callable<Integer> {
             new TrainRun(ConfigLoader.load(trainConfig, sets), null).summary(out);
             return 0;
         }
-        if (weights == null) {
-            throw new LoraException("lora info: give --weights FILE (a checkpoint) or --config FILE (a training config)");
+        if (!model.given()) {
+            throw new LoraException("lora info: give --weights FILE, --checkpoint DIR or --config FILE (a training config)");
         }
         try (NDManager base = NDManager.newBaseManager(Device.cpu())) {
-            DepthAnythingV2 model = DepthAnythingV2.fromCheckpoint(weights, modelConfig, base);
-            out.println("weights:       " + weights);
-            out.println("architecture:  " + model.config().describe());
-            out.println("head:          " + model.config().describeHead());
+            ResolvedModel resolved = model.resolve(null);
+            DepthAnythingV2 net = resolved.instantiate(base);
+            out.println("weights:       " + resolved.provenance().description()
+                    + resolved.adapters().map(a -> " + adapters " + a.dir()).orElse(""));
+            out.println("architecture:  " + net.config().describe());
+            out.println("head:          " + net.config().describeHead());
             out.printf("parameters:    %,d total, %,d encoder (pretrained), %,d head (depth_head)%n",
-                    model.parameterCount(), model.pretrained().parameterCount(), model.depthHead().parameterCount());
+                    net.parameterCount(), net.pretrained().parameterCount(), net.depthHead().parameterCount());
             out.println("layers (LoRA targets; * = every index):");
-            for (Map.Entry<String, String[]> e : layerGroups(model).entrySet()) {
+            for (Map.Entry<String, String[]> e : layerGroups(net).entrySet()) {
                 out.printf("  %-52s %4s  %s%n", e.getKey(), "x" + e.getValue()[0], e.getValue()[1]);
             }
         }

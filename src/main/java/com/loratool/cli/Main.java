@@ -3,6 +3,8 @@ package com.loratool.cli;
 import com.loratool.LoraException;
 import picocli.AutoComplete;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine;
 
 /**
@@ -30,7 +32,7 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        spec.commandLine().usage(System.out);
+        spec.commandLine().usage(spec.commandLine().getOut());
     }
 
     /** The full command tree; tests call this to run commands in-process. */

@@ -1,6 +1,8 @@
 package com.loratool.cli;
 
 import com.loratool.LoraException;
+import com.loratool.checkpoint.ModelResolver;
+import com.loratool.checkpoint.ModelSource;
 import com.loratool.api.DepthEstimator;
 import com.loratool.api.Prediction;
 import com.loratool.data.Cv;
@@ -35,34 +37,12 @@ import picocli.CommandLine.Option;
                 + "<stem>.png (colour-mapped, colour bar in mm)."})
 public final class PredictCommand implements Callable<Integer> {
 
-    @Option(names = "--weights", paramLabel = "FILE",
-            description = "Checkpoint: official .pth or .safetensors (official or Hugging Face names). "
-                    + "With --checkpoint: the adapters' base weights, if moved.")
-    Path weights;
-
-    // eval helper: adapters of a training checkpoint on top of their base weights
-    @Option(names = "--checkpoint", paramLabel = "DIR",
-            description = "A LoRA checkpoint folder (runs/<run>/best): its adapters on their base weights "
-                    + "(recorded path and SHA-256).")
-    Path checkpoint;
-
-    @Option(names = "--model-config", paramLabel = "FILE",
-            description = "YAML with the architecture (model: embed_dim, depth, num_heads, ...) or a preset name "
-                    + "(vits-metric-indoor, ...); needed for non-official sizes and metric .pth files not named as "
-                    + "the official ones.")
-    Path modelConfig;
-
     @Option(names = "--input", required = true, paramLabel = "IMAGE|DIR", description = "An image or a folder of images.")
     Path input;
 
     @Option(names = "--output", required = true, paramLabel = "DIR", description = "Folder for the results (created).")
     Path output;
 
-    @Option(names = "--input-size", paramLabel = "N",
-            description = "Short side of the network input (rounded to multiples of 14). Default: with --checkpoint the "
-                    + "size rule its run was trained with (data.size / data.scale / data.input_size, as lora eval), "
-                    + "else 518.")
-    Integer inputSize;
 
     @Option(names = "--batch-size", defaultValue = "1",
             description = "Images of the same size predicted together. Default: ${DEFAULT-VALUE}.")
@@ -72,6 +52,12 @@ public final class PredictCommand implements Callable<Integer> {
             description = "Skip the check that each image's prediction fits in the available memory (estimated from "
                     + "its header and the network size before decoding; docs/model.md).")
     boolean noMemoryCheck;
+
+    @Mixin
+    ModelOptions model;
+
+    @Mixin
+    ModelOptions.InputSize inputSize;
 
     @Mixin
     CommonOptions common;
@@ -84,9 +70,7 @@ public final class PredictCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        if (weights == null && checkpoint == null) {
-            throw new LoraException("give --weights FILE or --checkpoint DIR");
-        }
+        ModelSource source = model.source(); // --weights or --checkpoint, checked before any file is read
         if (batchSize < 1) {
             throw new LoraException("--batch-size " + batchSize + ": must be at least 1");
         }
@@ -97,8 +81,8 @@ public final class PredictCommand implements Callable<Integer> {
         geometry.check();
         Compute.setThreads(common.threads);
         DepthPredictor.loadOpenCv();
-        try (DepthEstimator estimator = DepthEstimator.builder().weights(weights).checkpoint(checkpoint)
-                .modelConfig(modelConfig).inputSize(inputSize).device(common.device.name()).build()) {
+        try (DepthEstimator estimator = DepthEstimator.of(ModelResolver.resolve(source,
+                ModelResolver.Options.inputSize(inputSize.value())), common.device.name())) {
             // before any image is decoded: the network size each image gets, from its header
             MemoryCheck.require("predict", estimator.sizeRule(), images,
                     MemoryCheck.inference(estimator.config(), batchSize), !noMemoryCheck);

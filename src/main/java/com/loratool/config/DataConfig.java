@@ -128,12 +128,12 @@ public record DataConfig(
             throw new LoraException("data.size: expected [H, W], got " + size);
         }
         if (size != null) {
-            Sizing.explicit(size.get(0), size.get(1));
             size = List.copyOf(size);
         }
         if (given == 0) {
-            inputSize = 518;
+            inputSize = SizeRule.DEFAULT_INPUT_SIZE;
         }
+        rule(size, scale, inputSize); // validates the rule
         imageInterpolation = imageInterpolation == null ? "cubic" : imageInterpolation.toLowerCase();
         if (!IMAGE_INTERPOLATIONS.contains(imageInterpolation)) {
             throw new LoraException("data.image_interpolation: expected nearest, linear, cubic, area or lanczos, got "
@@ -220,32 +220,23 @@ public record DataConfig(
                 depthUnits, depthScale, npzKey);
     }
 
-    /** The size rule as a short key (cache folders): {@code size84x140}, {@code scale10} or {@code 518}. */
-    public String sizeKey() {
-        if (size != null) {
-            return "size" + size.get(0) + "x" + size.get(1);
-        }
-        return scale != null ? "scale" + scale : Integer.toString(inputSize);
+    /** The network-size rule this section sets ({@code size}, {@code scale} or {@code input_size}). */
+    public SizeRule sizeRule() {
+        return rule(size, scale, inputSize);
     }
 
-    /** The size rule in words, for reports. */
-    public String sizeDescription() {
+    private static SizeRule rule(List<Integer> size, Integer scale, Integer inputSize) {
         if (size != null) {
-            return "size " + size.get(0) + "x" + size.get(1);
-        }
-        return scale != null ? "scale " + scale + " (width " + Sizing.MULTIPLE * scale + ")"
-                : "input size " + inputSize + " (keep aspect, lower bound)";
-    }
-
-    /** The network input size for a source image of {@code height x width}. */
-    public Sizing.Size targetSize(int height, int width) {
-        if (size != null) {
-            return Sizing.explicit(size.get(0), size.get(1));
+            return new SizeRule.Explicit(size.get(0), size.get(1));
         }
         if (scale != null) {
-            return Sizing.fromScale(height, width, scale);
+            return new SizeRule.Scale(scale);
         }
-        return Sizing.lowerBound(height, width, inputSize);
+        try {
+            return SizeRule.lowerBound(inputSize);
+        } catch (LoraException e) {
+            throw new LoraException("data.input_size: " + e.getMessage());
+        }
     }
 
     /** Millimetres per raw depth value: {@code depth_scale * units}. */

@@ -108,7 +108,7 @@ public final class Augmenter {
         double meanGrey = 0;
         for (int i = 0; i < plane; i++) {
             for (int c = 0; c < 3; c++) {
-                rgb[c][i] = (float) ((s.image()[c * plane + i] * Sample.STD[c] + Sample.MEAN[c]) * brightness);
+                rgb[c][i] = (float) ((s.image()[c * plane + i] * Preprocessing.STD_F32[c] + Preprocessing.MEAN_F32[c]) * brightness);
             }
             meanGrey += grey(rgb, i);
         }
@@ -122,7 +122,7 @@ public final class Augmenter {
             for (int c = 0; c < 3; c++) {
                 double v = (rgb[c][i] - g) * saturation + g;
                 v = Math.min(1, Math.max(0, v));
-                img[c * plane + i] = (float) ((v - Sample.MEAN[c]) / Sample.STD[c]);
+                img[c * plane + i] = (float) ((v - Preprocessing.MEAN_F32[c]) / Preprocessing.STD_F32[c]);
             }
         }
         return new Sample(s.stem(), img, s.depth(), s.mask(), s.h(), s.w());

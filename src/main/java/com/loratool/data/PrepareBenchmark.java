@@ -63,7 +63,7 @@ public final class PrepareBenchmark {
             long t0 = System.nanoTime();
             DepthMap d = DepthReader.read(f, cfg);
             boolean[] mask = HoleFilling.fill(d.z(), h, w);
-            Sizing.Size s = cfg.targetSize(h, w);
+            Sizing.Size s = cfg.sizeRule().size(h, w);
             float[] z = SamplePreparer.resizeFloat(d.z(), h, w, s.height(), s.width(), Imgproc.INTER_NEAREST_EXACT);
             boolean[] m = SamplePreparer.resizeMask(mask, h, w, s.height(), s.width());
             ms[it] = (System.nanoTime() - t0) / 1e6;

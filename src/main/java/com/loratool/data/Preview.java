@@ -61,7 +61,7 @@ public final class Preview {
         byte[] b = new byte[3 * plane];
         for (int i = 0; i < plane; i++) {
             for (int c = 0; c < 3; c++) {
-                double v = s.image()[c * plane + i] * Sample.STD[c] + Sample.MEAN[c];
+                double v = s.image()[c * plane + i] * Preprocessing.STD_F32[c] + Preprocessing.MEAN_F32[c];
                 b[3 * i + (2 - c)] = (byte) Math.max(0, Math.min(255, Math.round(v * 255)));
             }
         }

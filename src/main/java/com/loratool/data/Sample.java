@@ -4,15 +4,11 @@ package com.loratool.data;
  * One model-ready training example at network size {@code h x w} (multiples of 14).
  *
  * @param stem the pair's stem (file name without suffix)
- * @param image {@code 3 x h x w} (CHW) RGB, ImageNet-normalised: {@code (v/255 - mean) / std}
+ * @param image {@code 3 x h x w} (CHW) RGB, ImageNet-normalised ({@link Preprocessing})
  * @param depth {@code h x w} Z in millimetres, holes filled with the nearest measured value
  * @param mask {@code h x w}, true where Z was truly measured (resized with nearest)
  */
 public record Sample(String stem, float[] image, float[] depth, boolean[] mask, int h, int w) {
-    /** ImageNet mean and std (RGB), as the pretrained encoder expects. */
-    public static final float[] MEAN = {0.485f, 0.456f, 0.406f};
-    public static final float[] STD = {0.229f, 0.224f, 0.225f};
-
     public Sample {
         if (image.length != 3 * h * w || depth.length != h * w || mask.length != h * w) {
             throw new IllegalArgumentException("sample " + stem + ": arrays do not match " + h + "x" + w);

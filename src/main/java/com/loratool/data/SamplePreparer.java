@@ -2,7 +2,6 @@ package com.loratool.data;
 
 import com.loratool.LoraException;
 import com.loratool.config.DataConfig;
-import com.loratool.config.Sizing;
 import java.util.concurrent.atomic.AtomicLong;
 import org.opencv.core.CvType;
 import org.opencv.core.Mat;
@@ -21,6 +20,7 @@ import org.opencv.imgproc.Imgproc;
  */
 public final class SamplePreparer {
     private final DataConfig config;
+    private final Preprocessing preprocessing;
     private final AtomicLong decodes = new AtomicLong();
 
     /** A prepared sample plus the full-resolution filled Z ({@code srcH x srcW}). */
@@ -37,6 +37,7 @@ public final class SamplePreparer {
 
     public SamplePreparer(DataConfig config) {
         this.config = config;
+        this.preprocessing = Preprocessing.of(config);
         Cv.load();
     }
 
@@ -102,28 +103,13 @@ public final class SamplePreparer {
         return new FullSample(pair, rgb, dm.z(), h, w);
     }
 
-    /**
-     * The network input of an RGB [0, 1] image (as {@link ImageReader} gives): resized to the
-     * configured size ({@link DataConfig#targetSize}) with the configured interpolation, then
-     * ImageNet-normalised ({@link Sample#MEAN}, {@link Sample#STD}) into CHW. Training samples and
-     * evaluation inputs both come from here.
-     */
+    /** The network input of an RGB [0, 1] image (as {@link ImageReader} gives): the run's {@link Preprocessing}. */
     public NetworkInput networkInput(Mat rgb) {
-        Sizing.Size size = config.targetSize(rgb.rows(), rgb.cols());
-        int oh = size.height();
-        int ow = size.width();
-        Mat img = new Mat();
-        Imgproc.resize(rgb, img, new Size(ow, oh), 0, 0, Interpolation.image(config.imageInterpolation()));
-        float[] hwc = Cv.floats(img);
-        img.release();
-        float[] chw = new float[3 * oh * ow];
-        int plane = oh * ow;
-        for (int i = 0; i < plane; i++) {
-            for (int c = 0; c < 3; c++) {
-                chw[c * plane + i] = (hwc[3 * i + c] - Sample.MEAN[c]) / Sample.STD[c];
-            }
-        }
-        return new NetworkInput(chw, oh, ow);
+        return preprocessing.fromRgb(rgb);
+    }
+
+    public Preprocessing preprocessing() {
+        return preprocessing;
     }
 
     static float[] resizeFloat(float[] src, int h, int w, int oh, int ow, int interp) {

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.loratool.LoraException;
+import com.loratool.config.ModelSection;
 import com.loratool.io.AtomicFiles;
 import com.loratool.io.Checksums;
 import com.loratool.io.HostTensor;
@@ -32,8 +33,6 @@ import java.util.Map;
 public record AdapterCheckpoint(Path dir, AdapterConfig config, AdapterSet adapters) {
     public static final String WEIGHTS = "adapter.safetensors";
     public static final String CONFIG = "adapter_config.json";
-    /** Base "weights" that are seeded random numbers, not a file ({@code model.weights: random}). */
-    public static final String RANDOM = "random";
 
     static ObjectMapper json() {
         return new ObjectMapper()
@@ -165,7 +164,7 @@ public record AdapterCheckpoint(Path dir, AdapterConfig config, AdapterSet adapt
     }
 
     public boolean randomBase() {
-        return RANDOM.equals(basePath());
+        return ModelSection.RANDOM.equals(basePath());
     }
 
     /** The recorded architecture ({@code model_config}: an object with the model.yaml keys), or null. */

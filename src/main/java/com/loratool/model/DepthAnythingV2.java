@@ -10,8 +10,6 @@ import com.loratool.model.nn.Module;
 import com.loratool.model.nn.Parameter;
 import com.loratool.model.nn.Resampler;
 import com.loratool.model.nn.Scalars;
-import com.loratool.model.weights.StateDicts;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
@@ -36,31 +34,6 @@ public final class DepthAnythingV2 extends Module {
         Resampler resampler = new Resampler(manager);
         pretrained = addChild("pretrained", new DinoVisionTransformer(manager, config, resampler));
         depthHead = addChild("depth_head", new DptHead(manager, config, resampler));
-    }
-
-    /**
-     * Reads a checkpoint ({@code .pth} or {@code .safetensors}) and builds the model it holds:
-     * the architecture from {@code modelConfig} when given (a model.yaml or a preset's name), else
-     * from a Hugging Face config.json beside the weights, else inferred from tensor shapes (and
-     * the official metric file names), see {@link ModelConfig#forWeights}.
-     * Errors name the file: missing, not a checkpoint, wrong architecture.
-     */
-    public static DepthAnythingV2 fromCheckpoint(Path weights, Path modelConfig, NDManager manager) {
-        Map<String, HostTensor> sd = StateDicts.read(weights);
-        ModelConfig cfg;
-        try {
-            cfg = modelConfig != null ? ModelConfig.fromYaml(modelConfig) : ModelConfig.forWeights(weights, sd);
-        } catch (LoraException e) {
-            throw modelConfig != null ? e : LoraException.file(weights, e.getMessage(), e);
-        }
-        DepthAnythingV2 model = new DepthAnythingV2(cfg, manager);
-        try {
-            model.load(sd);
-        } catch (LoraException e) {
-            throw LoraException.file(weights, e.getMessage()
-                    + (modelConfig != null ? " (architecture from " + modelConfig + ")" : ""), e);
-        }
-        return model;
     }
 
     public ModelConfig config() {

@@ -3,53 +3,30 @@ package com.loratool.model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import com.loratool.LoraException;
 import com.loratool.config.Sizing;
 import com.loratool.data.Cv;
 import com.loratool.data.NetworkInput;
+import com.loratool.data.Preprocessing;
 import com.loratool.model.nn.Resampler;
 import java.util.ArrayList;
 import java.util.List;
 import org.opencv.core.CvType;
 import org.opencv.core.Mat;
-import org.opencv.core.Size;
 import org.opencv.imgproc.Imgproc;
 
 /**
- * The official {@code infer_image}: BGR → RGB, /255 (float64), keep-aspect lower-bound resize to
- * multiples of 14 with cubic interpolation, ImageNet normalisation, forward, bilinear
- * (align_corners=True) back to the image's size.
+ * Depth for images from a model: the model's {@link Preprocessing} (the official
+ * {@code infer_image} path for base weights, the run's for its checkpoints), forward, bilinear
+ * (align_corners=True) back to the image's size. Holds no weights of its own.
  */
 public final class DepthPredictor {
-    private static final double[] MEAN = {0.485, 0.456, 0.406};
-    private static final double[] STD = {0.229, 0.224, 0.225};
-
-    /** The network input size (height, width), multiples of 14, for a source image of h x w. */
-    @FunctionalInterface
-    public interface SizeRule {
-        int[] size(int h, int w);
-    }
-
     private final DepthAnythingV2 model;
-    private final SizeRule sizeRule;
+    private final Preprocessing preprocessing;
 
-    /** The official infer_image rule: keep aspect, shorter side at least {@code inputSize}. */
-    public DepthPredictor(DepthAnythingV2 model, int inputSize) {
-        this(model, officialRule(inputSize));
-    }
-
-    /** Any size rule, e.g. the one a model was fine-tuned with ({@code data.scale}). */
-    public DepthPredictor(DepthAnythingV2 model, SizeRule sizeRule) {
+    public DepthPredictor(DepthAnythingV2 model, Preprocessing preprocessing) {
         this.model = model;
-        this.sizeRule = sizeRule;
+        this.preprocessing = preprocessing;
         loadOpenCv();
-    }
-
-    public static SizeRule officialRule(int inputSize) {
-        if (inputSize < 14) {
-            throw new LoraException("--input-size " + inputSize + ": must be at least 14");
-        }
-        return (h, w) -> networkSize(h, w, inputSize);
     }
 
     /** Loads the OpenCV natives once per JVM (data.Cv owns the loading). */
@@ -57,41 +34,8 @@ public final class DepthPredictor {
         Cv.load();
     }
 
-    /** Network input size (height, width) for an image of h x w: the reference's Resize. */
-    public static int[] networkSize(int h, int w, int inputSize) {
-        Sizing.Size s = Sizing.lowerBound(h, w, inputSize);
-        return new int[] {s.height(), s.width()};
-    }
-
-    /**
-     * The preprocessed network input of one 8-bit BGR image as (3, h, w) float32 CHW values,
-     * h x w from {@link #networkSize}.
-     */
-    public float[] preprocess(Mat bgr, int[] size) {
-        Mat rgb = new Mat();
-        Mat f = new Mat();
-        Mat resized = new Mat();
-        try {
-            Imgproc.cvtColor(bgr, rgb, bgr.channels() == 1 ? Imgproc.COLOR_GRAY2RGB : Imgproc.COLOR_BGR2RGB);
-            rgb.convertTo(f, CvType.CV_64FC3, 1.0 / 255); // as the reference: /255 whatever the depth
-            Imgproc.resize(f, resized, new Size(size[1], size[0]), 0, 0, Imgproc.INTER_CUBIC);
-            int h = size[0];
-            int w = size[1];
-            double[] px = new double[h * w * 3];
-            resized.get(0, 0, px);
-            float[] chw = new float[3 * h * w];
-            int plane = h * w;
-            for (int i = 0; i < plane; i++) {
-                for (int c = 0; c < 3; c++) {
-                    chw[c * plane + i] = (float) ((px[i * 3 + c] - MEAN[c]) / STD[c]);
-                }
-            }
-            return chw;
-        } finally {
-            rgb.release();
-            f.release();
-            resized.release();
-        }
+    public Preprocessing preprocessing() {
+        return preprocessing;
     }
 
     /** Depth at the image's size, row-major float[H*W]. */
@@ -108,17 +52,17 @@ public final class DepthPredictor {
                 throw new IllegalArgumentException("predictBatch needs images of one size");
             }
         }
-        int[] size = sizeRule.size(h, w);
         int n = images.size();
-        float[] batch = new float[n * 3 * size[0] * size[1]];
+        Sizing.Size size = preprocessing.sizeRule().size(h, w);
+        float[] batch = new float[n * 3 * size.height() * size.width()];
         for (int i = 0; i < n; i++) {
-            float[] one = preprocess(images.get(i), size);
+            float[] one = preprocessing.fromBgr8(images.get(i)).chw();
             System.arraycopy(one, 0, batch, i * one.length, one.length);
         }
         NDManager base = model.manager();
         List<float[]> out = new ArrayList<>(n);
         try (NDManager step = base.newSubManager()) {
-            NDArray x = step.create(batch, new Shape(n, 3, size[0], size[1]));
+            NDArray x = step.create(batch, new Shape(n, 3, size.height(), size.width()));
             NDArray depth = model.forward(x); // (n, h', w')
             NDArray full = new Resampler(step).bilinearAlignCorners(depth, h, w); // (n, H, W)
             float[] all = full.toFloatArray();

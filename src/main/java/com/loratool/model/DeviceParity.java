@@ -7,7 +7,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import com.loratool.model.nn.Parameter;
-import java.nio.file.Path;
+import java.util.function.Function;
 import java.util.Map;
 
 /**
@@ -22,11 +22,11 @@ public final class DeviceParity {
     public record Pass(Device device, float[] depth, float[] inputGrad, String paramName, float[] paramGrad,
                        double seconds) { }
 
-    /** Runs the pass: weights (+ optional model.yaml), input (B,3,H,W) values, on {@code device}. */
-    public static Pass run(Path weights, Path modelConfig, float[] input, Shape shape, Device device) {
+    /** Runs the pass: the model {@code build} makes in a manager on {@code device}, input (B,3,H,W) values. */
+    public static Pass run(Function<NDManager, DepthAnythingV2> build, float[] input, Shape shape, Device device) {
         long t0 = System.nanoTime();
         try (NDManager base = NDManager.newBaseManager(device)) {
-            DepthAnythingV2 model = DepthAnythingV2.fromCheckpoint(weights, modelConfig, base);
+            DepthAnythingV2 model = build.apply(base);
             Map<String, Parameter> params = model.namedParameters();
             String name = params.keySet().stream().filter(k -> k.endsWith("attn.qkv.weight"))
                     .reduce((a, b) -> b).orElse(params.keySet().iterator().next());

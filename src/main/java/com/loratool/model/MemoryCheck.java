@@ -1,6 +1,6 @@
 package com.loratool.model;
 
-import com.loratool.config.DataConfig;
+import com.loratool.config.SizeRule;
 import com.loratool.config.Sizing;
 import com.loratool.data.ImageHeader;
 import com.loratool.io.MemoryBudget;
@@ -46,30 +46,15 @@ public final class MemoryCheck {
     }
 
     /**
-     * Smallest network size the rule gives any image: an explicit size, the lower bound's N x N,
-     * or scale's 14·s wide and one patch high. Checked before any image is read.
-     */
-    public static Sizing.Size smallest(DataConfig rule) {
-        if (rule.size() != null) {
-            return Sizing.explicit(rule.size().get(0), rule.size().get(1));
-        }
-        if (rule.scale() != null) {
-            return new Sizing.Size(Sizing.MULTIPLE, Sizing.MULTIPLE * rule.scale());
-        }
-        int n = rule.inputSize();
-        return new Sizing.Size(n, n);
-    }
-
-    /**
      * Refuses {@code what} when the largest cost over {@code images} (their header sizes under
      * {@code rule}; the rule's smallest size for images whose header is not readable here) exceeds
      * the available memory. Nothing is decoded. {@code enabled=false}: no check.
      */
-    public static void require(String what, DataConfig rule, List<Path> images, Cost cost, boolean enabled) {
+    public static void require(String what, SizeRule rule, List<Path> images, Cost cost, boolean enabled) {
         if (!enabled) {
             return;
         }
-        Sizing.Size min = smallest(rule);
+        Sizing.Size min = rule.smallest();
         long worst = cost.bytes(min.height(), min.width(), min);
         String worstWhat = what + " at " + min.width() + "x" + min.height();
         for (Path p : images) {
@@ -77,7 +62,7 @@ public final class MemoryCheck {
             if (hw.isEmpty() || hw.get()[0] <= 0 || hw.get()[1] <= 0) {
                 continue;
             }
-            Sizing.Size s = rule.targetSize(hw.get()[0], hw.get()[1]);
+            Sizing.Size s = rule.size(hw.get()[0], hw.get()[1]);
             long b = cost.bytes(hw.get()[0], hw.get()[1], s);
             if (b > worst) {
                 worst = b;

@@ -4,6 +4,7 @@ import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import com.loratool.LoraException;
+import com.loratool.checkpoint.ResolvedModel;
 import com.loratool.config.RunConfig;
 import com.loratool.config.TrainSection;
 import com.loratool.lora.LoraInjector;
@@ -44,13 +45,13 @@ final class Replicas implements AutoCloseable {
     }
 
     /** Replicas of the run's model on {@code devices} (the primary's device left out by the caller). */
-    static Replicas on(List<Device> devices, RunConfig cfg) {
+    static Replicas on(List<Device> devices, RunConfig cfg, ResolvedModel resolved) {
         Replicas r = new Replicas();
         try {
             for (Device d : devices) {
                 NDManager m = NDManager.newBaseManager(d);
                 r.managers.add(m);
-                TrainRun.Base base = TrainRun.loadBase(cfg, m);
+                TrainRun.Base base = TrainRun.base(resolved, m);
                 LoraModel lora = LoraInjector.inject(base.model(), cfg.lora, cfg.train.seed, m);
                 r.replicas.add(new Trainer.Replica(lora, base.model()::forward, m));
             }

@@ -3,6 +3,7 @@ package com.loratool.train;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.loratool.LoraException;
+import com.loratool.config.ModelSection;
 import com.loratool.config.ConfigLoader;
 import com.loratool.config.RunConfig;
 import com.loratool.config.RunFolder;
@@ -31,7 +32,7 @@ final class ResumeCheck {
 
     /**
      * @param checkpoint the epoch checkpoint being resumed
-     * @param sha256 SHA-256 of this run's base weights ({@link TrainRun#RANDOM} for random ones)
+     * @param sha256 SHA-256 of this run's base weights ({@link ModelSection#RANDOM} for random ones)
      * @param modelConfig this run's architecture, as written to adapter_config.json
      */
     static void check(RunConfig now, Path runDir, Path checkpoint, AdapterConfig saved, String sha256,
@@ -74,7 +75,7 @@ final class ResumeCheck {
     }
 
     private static String describe(String weights, String sha) {
-        return TrainRun.RANDOM.equals(sha) ? "random weights" : weights + " (sha256 " + abbrev(sha) + ")";
+        return ModelSection.RANDOM.equals(sha) ? "random weights" : weights + " (sha256 " + abbrev(sha) + ")";
     }
 
     private static String abbrev(String sha) {

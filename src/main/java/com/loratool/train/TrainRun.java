@@ -7,20 +7,21 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.loratool.LoraException;
 import com.loratool.config.ConfigLoader;
-import com.loratool.config.ModelSection;
 import com.loratool.config.RunConfig;
 import com.loratool.config.RunFolder;
 import com.loratool.data.Pair;
 import com.loratool.data.Pairing;
-import com.loratool.io.Checksums;
 import com.loratool.io.FolderLock;
+import com.loratool.checkpoint.ModelResolver;
+import com.loratool.checkpoint.ModelSource;
+import com.loratool.checkpoint.ResolvedModel;
 import com.loratool.lora.AdapterCheckpoint;
 import com.loratool.lora.LoraInjector;
 import com.loratool.lora.LoraModel;
-import com.loratool.model.BaseModel;
 import com.loratool.model.Compute;
 import com.loratool.model.DepthAnythingV2;
 import com.loratool.model.MemoryCheck;
+import com.loratool.train.loss.DepthLoss;
 import com.loratool.model.ModelConfig;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -43,17 +44,20 @@ public final class TrainRun {
         this.console = console;
     }
 
-    /** The base model with its weights loaded and every parameter frozen. */
-    public record Base(DepthAnythingV2 model, ModelConfig config, Path weights) {}
+    /** The base model with its weights loaded and every parameter frozen, and what it was resolved from. */
+    public record Base(DepthAnythingV2 model, ResolvedModel resolved) {
+        public ModelConfig config() {
+            return resolved.architecture();
+        }
+    }
 
-    /** {@code model.weights: random}: seeded random initialisation (smoke tests, benchmarks). */
-    public static final String RANDOM = ModelSection.RANDOM;
-
-    /** The run's base model ({@link BaseModel}: weights file or seeded random weights), frozen, in {@code manager}. */
+    /** The run's base model ({@link ModelResolver}: weights file or seeded random weights), frozen, in {@code manager}. */
     public static Base loadBase(RunConfig cfg, NDManager manager) {
-        BaseModel.Weights w = BaseModel.load(cfg.model, cfg.train.seed, cfg.source == null ? "" : cfg.source + ": ");
-        BaseModel.checkLoss(cfg, w.config());
-        return new Base(BaseModel.frozen(w, manager), w.config(), w.file());
+        return base(ModelResolver.resolve(new ModelSource.Run(cfg)), manager);
+    }
+
+    static Base base(ResolvedModel resolved, NDManager manager) {
+        return new Base(resolved.frozenBase(manager), resolved);
     }
 
     /** Prints the adapter summary and adapted layers without training ({@code --dry-run}, {@code lora info --config}). */
@@ -94,7 +98,8 @@ public final class TrainRun {
      * folder changes until then: config.yaml, split.json and the --force clean-up come after.
      */
     public Trainer.Result train(boolean resume, boolean force, boolean quiet) {
-        BaseModel.checkLoss(cfg, BaseModel.declared(cfg.model)); // before anything is written
+        ResolvedModel resolved = ModelResolver.resolve(new ModelSource.Run(cfg));
+        cfg.checkLossFor(resolved.isMetric(), resolved.architectureFrom()); // once, before anything is written
         Path runDir = cfg.runDir();
         boolean existed = Files.isDirectory(runDir);
         boolean accepted = false;
@@ -113,9 +118,9 @@ public final class TrainRun {
             Compute.setThreads(cfg.train.threads);
             List<Device> devices = Replicas.devices(cfg.train);
             try (NDManager manager = NDManager.newBaseManager(devices.get(0));
-                    Replicas more = Replicas.on(devices.subList(1, devices.size()), cfg)) {
-                Base base = loadBase(cfg, manager);
-                String sha = base.weights() == null ? RANDOM : Checksums.sha256(base.weights());
+                    Replicas more = Replicas.on(devices.subList(1, devices.size()), cfg, resolved)) {
+                Base base = base(resolved, manager);
+                String sha = resolved.provenance().sha256();
                 JsonNode mc = new ObjectMapper().setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
                         .valueToTree(base.config());
                 if (resume) {
@@ -134,6 +139,7 @@ public final class TrainRun {
                     ConfigLoader.save(cfg, runDir.resolve(RunFolder.CONFIG_FILE));
                     data.dataset().writeSplit(runDir);
                     Trainer trainer = more.addTo(new Trainer(cfg, lora, base.model()::forward, manager, data.data(),
+                            DepthLoss.fromConfig(cfg.train, resolved.architecture()),
                             new Trainer.BaseWeights(cfg.model.weights, sha, mc),
                             new Trainer.Options(runDir, resume, quiet, console)));
                     listeners.forEach(trainer::addListener);
@@ -167,7 +173,7 @@ public final class TrainRun {
         }
         List<Path> images = Files.isDirectory(cfg.data.rootPath())
                 ? Pairing.pair(cfg.data).pairs().stream().map(Pair::image).toList() : List.of();
-        MemoryCheck.require("train batch " + cfg.train.batchSize, cfg.data, images,
+        MemoryCheck.require("train batch " + cfg.train.batchSize, cfg.data.sizeRule(), images,
                 MemoryCheck.training(mc, cfg.train.batchSize), true);
     }
 

@@ -10,7 +10,6 @@ import com.loratool.LoraException;
 import com.loratool.config.RunConfig;
 import com.loratool.config.TrainSection;
 import com.loratool.lora.LoraModel;
-import com.loratool.model.DepthAnythingV2;
 import com.loratool.model.nn.Scalars;
 import com.loratool.train.loss.DepthLoss;
 import java.io.PrintStream;
@@ -32,7 +31,7 @@ import java.util.Random;
  * host read per step is the step's loss and gradient norm. Several replicas: {@link DataParallel}.
  */
 public final class Trainer {
-    /** The network: x (B,3,H,W) -> relative inverse depth (B,H,W). */
+    /** The network: x (B,3,H,W) -> depth (B,H,W) in the model's unit (relative inverse depth, or metres for a metric model). */
     public interface DepthNetwork {
         NDArray forward(NDArray x);
     }
@@ -65,8 +64,9 @@ public final class Trainer {
     private final List<Replica> replicas = new ArrayList<>();
     private final HostReads hostReads = new HostReads();
 
+    /** {@code loss}: the run's train.loss for the model's kind ({@link DepthLoss#fromConfig}). */
     public Trainer(RunConfig cfg, LoraModel lora, DepthNetwork net, NDManager manager, TrainingData data,
-            BaseWeights base, Options opt) {
+            DepthLoss loss, BaseWeights base, Options opt) {
         this.cfg = cfg;
         this.t = cfg.train;
         this.lora = lora;
@@ -75,7 +75,7 @@ public final class Trainer {
         this.data = data;
         this.base = base;
         this.opt = opt;
-        this.loss = DepthLoss.fromConfig(t, lora.base() instanceof DepthAnythingV2 m ? m.config() : null);
+        this.loss = loss;
         replicas.add(new Replica(lora, net, manager));
         if (data.train().isEmpty()) {
             throw new LoraException("data: no training samples");

@@ -44,8 +44,8 @@ class SizingTest {
     @Test
     void configPicksTheRule() {
         DataConfig d = DataConfig.defaults(Path.of("x"));
-        assertEquals(new Sizing.Size(518, 840), d.targetSize(1200, 1944)); // default input_size 518
-        assertEquals(new Sizing.Size(84, 140), d.withScale(10).targetSize(1200, 1944));
-        assertEquals(new Sizing.Size(28, 42), d.withSize(28, 42).targetSize(1200, 1944));
+        assertEquals(new Sizing.Size(518, 840), d.sizeRule().size(1200, 1944)); // default input_size 518
+        assertEquals(new Sizing.Size(84, 140), d.withScale(10).sizeRule().size(1200, 1944));
+        assertEquals(new Sizing.Size(28, 42), d.withSize(28, 42).sizeRule().size(1200, 1944));
     }
 }

@@ -1,5 +1,9 @@
 package com.loratool.model;
 
+import com.loratool.data.Preprocessing;
+import com.loratool.config.SizeRule;
+import com.loratool.checkpoint.ModelSource;
+import com.loratool.checkpoint.ModelResolver;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -38,7 +42,7 @@ class MetricModelParityTest {
 
     private static double forwardError(Path weights, Path modelConfig) {
         try (NDManager base = NDManager.newBaseManager()) {
-            DepthAnythingV2 model = DepthAnythingV2.fromCheckpoint(weights, modelConfig, base);
+            DepthAnythingV2 model = ModelResolver.resolve(new ModelSource.Weights(weights, modelConfig)).instantiate(base);
             return forwardError(model);
         }
     }
@@ -80,9 +84,9 @@ class MetricModelParityTest {
     void inferImageGivesMetresAtInputSize98() {
         DepthPredictor.loadOpenCv();
         try (NDManager base = NDManager.newBaseManager()) {
-            DepthAnythingV2 model = DepthAnythingV2.fromCheckpoint(DIR.resolve("weights.pth"), DIR.resolve("model.yaml"), base);
+            DepthAnythingV2 model = ModelResolver.resolve(new ModelSource.Weights(DIR.resolve("weights.pth"), DIR.resolve("model.yaml"))).instantiate(base);
             Mat img = Imgcodecs.imread(DIR.resolve("image.png").toString());
-            float[] depth = new DepthPredictor(model, 98).predict(img);
+            float[] depth = new DepthPredictor(model, Preprocessing.official(SizeRule.lowerBound(98))).predict(img);
             NpyArray want = Npy.read(DIR.resolve("expected_depth.npy"));
             assertArrayEquals(new long[] {img.rows(), img.cols()}, want.shape());
             img.release();
@@ -115,7 +119,7 @@ class MetricModelParityTest {
                 }
                 """);
         try (NDManager base = NDManager.newBaseManager()) {
-            DepthAnythingV2 model = DepthAnythingV2.fromCheckpoint(repo, null, base);
+            DepthAnythingV2 model = ModelResolver.resolve(new ModelSource.Weights(repo, null)).instantiate(base);
             assertEquals(ModelConfig.fromYaml(DIR.resolve("model.yaml")), model.config());
             double err = forwardError(model);
             assertTrue(err < 1e-4, "relative L2 " + err);

@@ -1,5 +1,8 @@
 package com.loratool.train;
 
+import com.loratool.checkpoint.ResolvedModel;
+import com.loratool.checkpoint.ModelSource;
+import com.loratool.checkpoint.ModelResolver;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -8,7 +11,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.loratool.LoraException;
 import com.loratool.config.ConfigLoader;
 import com.loratool.config.RunConfig;
-import com.loratool.model.BaseModel;
 import com.loratool.model.ModelConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -73,9 +75,9 @@ class MetricRunConfigTest {
                  "neck_hidden_sizes": [8, 16, 32, 48], "reassemble_factors": [4, 2, 1, 0.5]}
                 """);
         RunConfig cfg = config("  weights: " + repo + "\n", "ssi");
-        BaseModel.Weights w = BaseModel.load(cfg.model, 0, "");
-        assertEquals(ModelConfig.fromYaml(FIX.resolve("da2-tiny-metric/model.yaml")), w.config());
-        assertTrue(BaseModel.declared(cfg.model).isMetric(), "known before reading the tensors");
+        ResolvedModel w = ModelResolver.resolve(new ModelSource.Run(cfg));
+        assertEquals(ModelConfig.fromYaml(FIX.resolve("da2-tiny-metric/model.yaml")), w.architecture());
+        assertTrue(ModelResolver.declared(cfg.model).isMetric(), "known before reading the tensors");
         LoraException e = refused(cfg);
         assertTrue(e.getMessage().contains("but model.weights " + repo + " is a metric model"), e.getMessage());
     }

@@ -1,5 +1,6 @@
 package com.loratool.train;
 
+import com.loratool.train.loss.DepthLoss;
 import ai.djl.ndarray.NDManager;
 import com.loratool.config.LoraConfig;
 import com.loratool.config.ModelSection;
@@ -33,7 +34,7 @@ class TrainSpeedBench {
         t.batchSize = 4;
         t.lr = 1e-4;
         t.loss = System.getProperty("bench.loss", "mse");
-        RunConfig c = new RunConfig(ModelSection.of(TrainRun.RANDOM, System.getProperty("bench.arch", "vits")), null,
+        RunConfig c = new RunConfig(ModelSection.of(ModelSection.RANDOM, System.getProperty("bench.arch", "vits")), null,
                 l.build(), t.build());
         Compute.setThreads(Integer.getInteger("bench.threads", 2));
         TrainingData data = new TrainingData(TinyModels.samples(11, 84, 140, 1), List.of());
@@ -41,7 +42,7 @@ class TrainSpeedBench {
         try (NDManager m = NDManager.newBaseManager()) {
             TrainRun.Base base = TrainRun.loadBase(c, m);
             try (LoraModel lm = LoraInjector.inject(base.model(), c.lora, 1, m)) {
-                Trainer.Result r = new Trainer(c, lm, base.model()::forward, m, data, new Trainer.BaseWeights("random", "random", null),
+                Trainer.Result r = new Trainer(c, lm, base.model()::forward, m, data, DepthLoss.fromConfig(c.train, base.config()), new Trainer.BaseWeights("random", "random", null),
                         new Trainer.Options(dir, false, true, null)).run();
                 double[] secs = r.rows().stream().mapToDouble(MetricsCsv.Row::seconds).toArray();
                 double[] later = Arrays.copyOfRange(secs, secs.length > 1 ? 1 : 0, secs.length);

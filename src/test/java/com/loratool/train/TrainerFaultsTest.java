@@ -41,7 +41,7 @@ class TrainerFaultsTest {
                     ? model.forward(x).mul(Float.NaN) : model.forward(x);
             try (LoraModel lm = LoraInjector.inject(model, c.lora, 1, m)) {
                 LoraException e = assertThrows(LoraException.class, () -> new Trainer(c, lm, poisoned, m,
-                        TrainerTest.DATA, new Trainer.BaseWeights("tiny", "0", null), new Trainer.Options(dir, false, true, null)).run());
+                        TrainerTest.DATA, TrainerTest.loss(c, model), new Trainer.BaseWeights("tiny", "0", null), new Trainer.Options(dir, false, true, null)).run());
                 assertTrue(e.getMessage().startsWith("epoch 2: validation loss is NaN"), e.getMessage());
                 assertTrue(e.getMessage().contains("epoch-0001"), e.getMessage());
             }
@@ -60,7 +60,7 @@ class TrainerFaultsTest {
         try (NDManager m = NDManager.newBaseManager()) {
             DepthAnythingV2 model = TinyModels.load("da2-tiny", m);
             try (LoraModel lm = LoraInjector.inject(model, c.lora, 1, m)) {
-                r = new Trainer(c, lm, model::forward, m, noVal, new Trainer.BaseWeights("tiny", "0", null),
+                r = new Trainer(c, lm, model::forward, m, noVal, TrainerTest.loss(c, model), new Trainer.BaseWeights("tiny", "0", null),
                         new Trainer.Options(dir, false, true, null)).run();
             }
         }

@@ -1,5 +1,6 @@
 package com.loratool.train;
 
+import com.loratool.train.loss.DepthLoss;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -54,7 +55,13 @@ class TrainerTest {
     static final Trainer.BaseWeights BASE = new Trainer.BaseWeights("tiny", "0", null);
 
     static Trainer trainer(RunConfig c, LoraModel lm, Trainer.DepthNetwork net, NDManager m, Path runDir, boolean resume) {
-        return new Trainer(c, lm, net, m, DATA, BASE, new Trainer.Options(runDir, resume, true, null));
+        return new Trainer(c, lm, net, m, DATA, loss(c, lm.base() instanceof DepthAnythingV2 d ? d : null), BASE,
+                new Trainer.Options(runDir, resume, true, null));
+    }
+
+    /** The run's loss for {@code model}'s kind (null: a relative model). */
+    static DepthLoss loss(RunConfig c, DepthAnythingV2 model) {
+        return DepthLoss.fromConfig(c.train, model == null ? null : model.config());
     }
 
     /** Ends the run after {@code epoch} as if it had been interrupted (tests of --resume). */

@@ -44,16 +44,6 @@ public final class AdaptedWeights {
         }
     }
 
-    /**
-     * The adapted state dict of a checkpoint folder: its verified base weights with the adapters
-     * folded in ({@code lora predict --checkpoint}); {@code weightsOverride} may be null.
-     */
-    public static LinkedHashMap<String, HostTensor> ofCheckpoint(Path checkpointDir, Path weightsOverride,
-                                                                 double alphaScale) {
-        AdapterCheckpoint ck = AdapterCheckpoint.load(checkpointDir);
-        return merged(base(ck, weightsOverride), ck, alphaScale);
-    }
-
     /** W + alphaScale * scaling * B A folded into {@code base}, each module with its own scaling. */
     public static LinkedHashMap<String, HostTensor> merged(Map<String, HostTensor> base, AdapterCheckpoint ck,
                                                            double alphaScale) {

@@ -28,7 +28,7 @@ public interface DepthLoss {
      * The loss a config names for the model {@code model} (null: a relative model). The config
      * has been checked to name a loss of the model's kind (RunConfig#checkLossFor).
      */
-    static DepthLoss fromConfig(TrainSection t, ModelConfig model) {
+    public static DepthLoss fromConfig(TrainSection t, ModelConfig model) {
         boolean metricModel = model != null && model.isMetric();
         if (metricModel != TrainSection.METRIC_LOSSES.contains(t.loss)) {
             throw new IllegalArgumentException("loss " + t.loss + " is not for a " + (metricModel ? "metric" : "relative")

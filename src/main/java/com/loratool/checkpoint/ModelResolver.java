@@ -1,0 +1,218 @@
+package com.loratool.checkpoint;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDManager;
+import com.loratool.LoraException;
+import com.loratool.config.DataConfig;
+import com.loratool.config.ModelSection;
+import com.loratool.config.RunConfig;
+import com.loratool.config.RunFolder;
+import com.loratool.config.SizeRule;
+import com.loratool.config.TrainSection;
+import com.loratool.data.Preprocessing;
+import com.loratool.io.HostTensor;
+import com.loratool.lora.AdapterCheckpoint;
+import com.loratool.lora.export.AdaptedWeights;
+import com.loratool.model.DepthAnythingV2;
+import com.loratool.model.HfConfig;
+import com.loratool.model.ModelConfig;
+import com.loratool.model.RandomWeights;
+import com.loratool.model.nn.Parameter;
+import com.loratool.model.weights.StateDicts;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Supplier;
+
+/**
+ * The one model loader: any {@link ModelSource} to a {@link ResolvedModel}. Train, eval, predict,
+ * export, info, doctor, eval-completion and the benchmark get their model here.
+ *
+ * <p>The architecture: an explicit choice ({@code --model-config}, a checkpoint's recorded
+ * {@code model_config}), else the run's {@code model.preset}, else its {@code model.config}, else
+ * from the weights themselves ({@link ModelConfig#forWeights}: a Hugging Face config.json, the
+ * shapes, the official metric file names), so a metric .pth or HF folder loads as metric.
+ *
+ * <p>The preprocessing: base weights predict as the official {@code infer_image} (keep-aspect,
+ * shorter side 518 or {@code --input-size}); a checkpoint inside a run folder as its run was
+ * trained (the run's {@code data:} size rule and interpolation; {@code --input-size} replaces the
+ * size rule); a checkpoint outside a run folder as base weights.
+ */
+public final class ModelResolver {
+    private ModelResolver() {}
+
+    /**
+     * What a command may change about how the model sees images.
+     *
+     * @param inputSize {@code --input-size}: the official rule at this size instead of the default; may be null
+     * @param data the data settings a checkpoint is evaluated with (eval's {@code --data}/{@code --set});
+     *     its size rule and interpolation win; may be null
+     */
+    public record Options(Integer inputSize, DataConfig data) {
+        public static final Options DEFAULT = new Options(null, null);
+
+        public static Options inputSize(Integer n) {
+            return new Options(n, null);
+        }
+    }
+
+    public static ResolvedModel resolve(ModelSource source) {
+        return resolve(source, Options.DEFAULT);
+    }
+
+    public static ResolvedModel resolve(ModelSource source, Options options) {
+        if (options.inputSize() != null) {
+            SizeRule.lowerBound(options.inputSize()); // refuses < 14 before anything is read
+        }
+        if (source instanceof ModelSource.Weights w) {
+            return weights(w, options);
+        }
+        if (source instanceof ModelSource.Checkpoint c) {
+            return checkpoint(c, options);
+        }
+        return run(((ModelSource.Run) source).run(), options);
+    }
+
+    /**
+     * The architecture as far as it is known without reading any tensor (the preset, the
+     * model.yaml, the HF config.json beside the weights, the metric preset an official metric file
+     * name stands for); null when only the shapes can tell (then it is a relative model).
+     */
+    public static ModelConfig declared(ModelSection model) {
+        ModelConfig c = fromSection(model);
+        if (c != null || model.weights == null || model.randomWeights()) {
+            return c;
+        }
+        Path file = Path.of(model.weights);
+        if (Files.exists(file)) {
+            Optional<Path> hf = HfConfig.besides(file);
+            if (hf.isPresent()) {
+                return HfConfig.read(hf.get());
+            }
+        }
+        return ModelConfig.officialMetricPreset(file).map(ModelConfig::preset).orElse(null);
+    }
+
+    /** Seeded random weights for every parameter of {@code mc} ({@link RandomWeights}). */
+    public static LinkedHashMap<String, HostTensor> randomWeights(ModelConfig mc, long seed) {
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        try (NDManager m = NDManager.newBaseManager(Device.cpu())) {
+            for (Map.Entry<String, Parameter> e : new DepthAnythingV2(mc, m).namedParameters().entrySet()) {
+                shapes.put(e.getKey(), e.getValue().shape().getShape());
+            }
+        }
+        return RandomWeights.of(shapes, seed);
+    }
+
+    private static ResolvedModel weights(ModelSource.Weights w, Options o) {
+        LinkedHashMap<String, HostTensor> sd = new LinkedHashMap<>(StateDicts.read(w.file()));
+        if (w.modelConfig() != null) {
+            ModelConfig mc = ModelConfig.fromYaml(w.modelConfig());
+            return new ResolvedModel(() -> mc, w.modelConfig().toString(), sd, Provenance.file(w.file(), null),
+                    official(o), null, null);
+        }
+        return new ResolvedModel(() -> inferred(w.file(), sd), ResolvedModel.FROM_WEIGHTS, sd,
+                Provenance.file(w.file(), null), official(o), null, null);
+    }
+
+    private static ResolvedModel checkpoint(ModelSource.Checkpoint c, Options o) {
+        AdapterCheckpoint ck = AdapterCheckpoint.load(c.dir());
+        RunFolder run = RunFolder.of(c.dir());
+        ModelSection section = run.config() != null ? run.config().model : new ModelSection();
+        long seed = run.config() != null ? run.config().train.seed : new TrainSection().seed;
+        ModelConfig explicit = null;
+        String from = null;
+        if (c.modelConfig() != null) {
+            explicit = ModelConfig.fromYaml(c.modelConfig());
+            from = c.modelConfig().toString();
+        } else if (ck.modelConfig() != null) {
+            Path record = c.dir().resolve(AdapterCheckpoint.CONFIG);
+            explicit = ModelConfig.fromTree(ck.modelConfig(), record);
+            from = record.toString();
+        }
+        Preprocessing prep = o.data() != null ? Preprocessing.of(o.data())
+                : run.config() == null ? official(o)
+                : Preprocessing.of(o.inputSize() != null ? run.config().data.withInputSize(o.inputSize()) : run.config().data);
+        boolean random = c.weightsOverride() == null && (ck.randomBase() || section.randomWeights());
+        if (random) {
+            if (explicit == null && fromSection(section) == null) {
+                throw new LoraException(c.dir() + ": the base weights are seeded random numbers and the architecture "
+                        + "is unknown (give --model-config FILE)");
+            }
+            ModelConfig mc = explicit != null ? explicit : fromSection(section);
+            LinkedHashMap<String, HostTensor> sd = randomWeights(mc, seed);
+            AdaptedWeights.checkShapes(sd, ck.adapters(), Path.of(ModelSection.RANDOM));
+            return new ResolvedModel(() -> mc, from != null ? from : sectionKey(section), sd,
+                    Provenance.random(seed, Integer.toHexString(mc.hashCode())), prep, ck, run);
+        }
+        Path file = ck.baseWeights(c.weightsOverride()); // verified against the recorded SHA-256
+        LinkedHashMap<String, HostTensor> sd = AdaptedWeights.read(file, ck.adapters());
+        ModelConfig mc = explicit != null ? explicit : fromSection(section);
+        if (explicit == null) {
+            from = mc != null ? sectionKey(section) : ResolvedModel.FROM_WEIGHTS;
+        }
+        Supplier<ModelConfig> arch = mc != null ? () -> mc : () -> inferred(file, sd);
+        return new ResolvedModel(arch, from, sd, Provenance.file(file, ck.baseSha256()), prep, ck, run);
+    }
+
+    private static ResolvedModel run(RunConfig cfg, Options o) {
+        ModelSection model = cfg.model;
+        String where = cfg.source == null ? "" : cfg.source + ": ";
+        Preprocessing prep = Preprocessing.of(o.inputSize() != null ? cfg.data.withInputSize(o.inputSize()) : cfg.data);
+        if (model.randomWeights()) {
+            ModelConfig mc = fromSection(model);
+            if (mc == null) {
+                throw new LoraException(where + "model.weights: random needs model.preset or model.config (the "
+                        + "architecture)");
+            }
+            return new ResolvedModel(() -> mc, sectionKey(model), randomWeights(mc, cfg.train.seed),
+                    Provenance.random(cfg.train.seed, Integer.toHexString(mc.hashCode())), prep, null, null);
+        }
+        Path file = Path.of(model.weights);
+        if (!Files.exists(file)) {
+            throw LoraException.file(file, "base weights not found (model.weights" + (where.isEmpty() ? "" : " in "
+                    + where.replaceAll(": $", "")) + "; configs/README.md says where to get them)");
+        }
+        LinkedHashMap<String, HostTensor> sd = new LinkedHashMap<>(StateDicts.read(file));
+        ModelConfig mc = fromSection(model);
+        Supplier<ModelConfig> arch = mc != null ? () -> mc : () -> ModelConfig.forWeights(file, sd);
+        return new ResolvedModel(arch, sectionKey(model), sd, Provenance.file(file, null), prep, null, null);
+    }
+
+    /** The architecture the weights themselves tell ({@link ModelConfig#forWeights}); errors name the file. */
+    private static ModelConfig inferred(Path file, Map<String, HostTensor> sd) {
+        try {
+            return ModelConfig.forWeights(file, sd);
+        } catch (LoraException e) {
+            throw LoraException.file(file, e.getMessage(), e);
+        }
+    }
+
+    private static Preprocessing official(Options o) {
+        return Preprocessing.official(o.inputSize() != null ? SizeRule.lowerBound(o.inputSize()) : SizeRule.official());
+    }
+
+    /** The section's own architecture choice: {@code model.preset}, else {@code model.config}; null if neither. */
+    private static ModelConfig fromSection(ModelSection model) {
+        if (model != null && model.preset != null) {
+            return ModelConfig.preset(model.preset);
+        }
+        if (model != null && model.config != null) {
+            return ModelConfig.fromYaml(Path.of(model.config));
+        }
+        return null;
+    }
+
+    /** The key that decides a section's architecture, for messages: "model.preset vits-metric-indoor". */
+    public static String sectionKey(ModelSection model) {
+        if (model.preset != null) {
+            return "model.preset " + model.preset;
+        }
+        if (model.config != null) {
+            return "model.config " + model.config;
+        }
+        return "model.weights " + model.weights;
+    }
+}
