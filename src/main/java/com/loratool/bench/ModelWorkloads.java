@@ -17,7 +17,7 @@ import com.loratool.model.Compute;
 import com.loratool.model.DepthAnythingV2;
 import com.loratool.model.FlopCount;
 import com.loratool.train.TrainRun;
-import com.loratool.train.TrainSample;
+import com.loratool.data.Sample;
 import com.loratool.train.Trainer;
 import com.loratool.train.loss.DepthLoss;
 import com.loratool.train.TrainingData;
@@ -107,7 +107,7 @@ public final class ModelWorkloads implements Workloads.Setup {
         private final DepthAnythingV2 model;
         private final BenchSettings s;
         private final NDManager manager;
-        private final List<TrainSample> samples = new ArrayList<>();
+        private final List<Sample> samples = new ArrayList<>();
         private final SyntheticData data;
         private final LoraModel lora;
         /** This combination's own run description (a copy of the benchmark's, with its rank and targets). */
@@ -119,8 +119,8 @@ public final class ModelWorkloads implements Workloads.Setup {
             this.s = s;
             this.data = new SyntheticData(s, cfg.train.seed);
             for (int i = 0; i < s.images(); i++) {
-                samples.add(new TrainSample("synthetic-" + i, s.height(), s.width(), data.pixels(i, 1), data.depth(i, 1),
-                        data.mask(1)));
+                samples.add(new Sample("synthetic-" + i, data.pixels(i, 1), data.depth(i, 1), data.measured(1),
+                        s.height(), s.width()));
             }
             this.manager = root.newSubManager();
             LoraConfig.Builder comboLora = cfg.lora.toBuilder();
@@ -162,7 +162,7 @@ public final class ModelWorkloads implements Workloads.Setup {
             RunConfig c = combo.withTrain(t.build());
             Path runDir = scratch.resolve("run-" + System.identityHashCode(this) + "-" + (run++));
             Trainer trainer = new Trainer(c, lora, model::forward, manager,
-                    new TrainingData(samples, List.of()), DepthLoss.fromConfig(c.train, model.config()),
+                    new TrainingData(samples, List.of(), c.train.seed), DepthLoss.fromConfig(c.train, model.config()),
                     new Trainer.BaseWeights(c.model.weights, "benchmark", null),
                     new Trainer.Options(runDir, false, true, null));
             try {

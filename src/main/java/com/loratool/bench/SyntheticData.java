@@ -58,10 +58,10 @@ public final class SyntheticData {
         return out;
     }
 
-    /** Every pixel measured: (count,H,W) ones. */
-    public float[] mask(int count) {
-        float[] m = new float[count * height * width];
-        Arrays.fill(m, 1f);
+    /** Every pixel measured: (count,H,W) true. */
+    public boolean[] measured(int count) {
+        boolean[] m = new boolean[count * height * width];
+        Arrays.fill(m, true);
         return m;
     }
 }

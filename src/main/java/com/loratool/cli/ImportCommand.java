@@ -1,11 +1,12 @@
 package com.loratool.cli;
 
 import com.loratool.LoraException;
-import com.loratool.io.Checksums;
+import com.loratool.checkpoint.ModelResolver;
+import com.loratool.checkpoint.ModelSource;
+import com.loratool.checkpoint.ResolvedModel;
 import com.loratool.lora.AdapterCheckpoint;
 import com.loratool.lora.export.AdaptedWeights;
 import com.loratool.lora.export.PeftAdapter;
-import com.loratool.model.weights.StateDicts;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -44,9 +45,9 @@ public final class ImportCommand implements Callable<Integer> {
         if (!Files.isRegularFile(weights)) {
             throw LoraException.file(weights, "file not found");
         }
-        AdaptedWeights.checkShapes(StateDicts.read(weights), imp.adapters(), weights);
-        AdapterCheckpoint.save(output, imp.adapters(), imp.scaling(), weights,
-                Checksums.sha256(weights), null);
+        ResolvedModel base = ModelResolver.resolve(new ModelSource.Weights(weights, null));
+        AdaptedWeights.checkShapes(base.baseWeights(), imp.adapters(), weights);
+        AdapterCheckpoint.save(output, imp.adapters(), imp.scaling(), weights, base.provenance().sha256(), null);
         spec.commandLine().getOut().println("wrote " + output + " (" + imp.adapters().layers().size() + " adapted modules, r "
                 + imp.scaling().r() + ", alpha " + imp.scaling().alpha() + ")");
         return 0;

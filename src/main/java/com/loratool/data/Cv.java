@@ -3,6 +3,7 @@ package com.loratool.data;
 import com.loratool.LoraException;
 import com.loratool.io.AtomicFiles;
 import java.nio.file.Path;
+import nu.pattern.OpenCV;
 import org.opencv.core.CvException;
 import org.opencv.core.Mat;
 import org.opencv.core.MatOfByte;
@@ -19,7 +20,7 @@ public final class Cv {
         if (!loaded) {
             synchronized (Cv.class) {
                 if (!loaded) {
-                    nu.pattern.OpenCV.loadLocally();
+                    OpenCV.loadLocally();
                     loaded = true;
                 }
             }

@@ -3,7 +3,6 @@ package com.loratool.data;
 import com.loratool.config.DataConfig;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Random;
 import org.slf4j.Logger;
@@ -16,8 +15,8 @@ import org.slf4j.LoggerFactory;
  * Dataset ds = Dataset.open(config);      // pairs files, makes the seeded split (no decoding yet)
  * ds.writeSplit(runDir);                  // <runDir>/split.json
  * List<Sample> val = ds.val();            // prepared, cached, never augmented
- * for (int epoch = 0; ...; epoch++) {
- *     for (List<Sample> batch : ds.trainBatches(epoch, batchSize)) { ... }  // shuffled, augmented
+ * for (int epoch = 1; ...; epoch++) {
+ *     List<Sample> samples = ds.trainEpoch(epoch);   // shuffled, augmented (EpochOrder)
  * }
  * }</pre>
  *
@@ -66,14 +65,6 @@ public final class Dataset {
         return split;
     }
 
-    public List<Pair> trainPairs() {
-        return split.train();
-    }
-
-    public List<Pair> valPairs() {
-        return split.val();
-    }
-
     /** Training samples in stem order, prepared (cached), not augmented. */
     public List<Sample> train() {
         return prepareAll(split.train());
@@ -90,29 +81,15 @@ public final class Dataset {
     }
 
     /**
-     * The training samples of one epoch: shuffled with {@code Random(seed * 1_000_003 + epoch)}
-     * and augmented per the config (deterministic for a seed and epoch).
+     * The training samples of one epoch: shuffled ({@link EpochOrder} with data.seed) and augmented
+     * per the config from the same generator (deterministic for a seed and epoch).
      */
     public List<Sample> trainEpoch(long epoch) {
-        List<Sample> base = new ArrayList<>(train());
-        Random rnd = new Random(config.seed() * 1_000_003L + epoch);
-        Collections.shuffle(base, rnd);
+        Random rnd = EpochOrder.random(config.seed(), epoch);
+        List<Sample> base = EpochOrder.shuffled(train(), rnd);
         List<Sample> out = new ArrayList<>(base.size());
         for (Sample s : base) {
             out.add(Augmenter.apply(s, config.augment(), rnd));
-        }
-        return out;
-    }
-
-    /** {@link #trainEpoch} cut into batches of {@code batchSize} (the last may be smaller). */
-    public List<List<Sample>> trainBatches(long epoch, int batchSize) {
-        if (batchSize < 1) {
-            throw new IllegalArgumentException("batch size must be >= 1");
-        }
-        List<Sample> all = trainEpoch(epoch);
-        List<List<Sample>> out = new ArrayList<>();
-        for (int i = 0; i < all.size(); i += batchSize) {
-            out.add(List.copyOf(all.subList(i, Math.min(all.size(), i + batchSize))));
         }
         return out;
     }

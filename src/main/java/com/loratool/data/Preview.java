@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
@@ -36,7 +37,7 @@ public final class Preview {
         SamplePreparer prep = new SamplePreparer(config);
         try (ProgressBar pb = new ProgressBarBuilder().setTaskName("preview").setInitialMax(pairs.size())
                 .setStyle(ProgressBarStyle.ASCII).continuousUpdate().setConsumer(
-                        new me.tongfei.progressbar.ConsoleProgressBarConsumer(System.err)).build()) {
+                        new ConsoleProgressBarConsumer(System.err)).build()) {
             for (Pair p : pairs) {
                 SamplePreparer.Prepared pr = prep.prepareFull(p);
                 Sample s = pr.sample();

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
@@ -54,7 +55,7 @@ public final class Evaluator {
         List<ImageResult> out = new ArrayList<>();
         try (ProgressBar bar = new ProgressBarBuilder().setTaskName("eval").setInitialMax(items.size())
                 .setStyle(ProgressBarStyle.ASCII).continuousUpdate().setConsumer(
-                        new me.tongfei.progressbar.ConsoleProgressBarConsumer(System.err)).build()) {
+                        new ConsoleProgressBarConsumer(System.err)).build()) {
             for (T item : items) {
                 EvalSample s = loader.apply(item);
                 out.add(evaluate(s, panelDir));

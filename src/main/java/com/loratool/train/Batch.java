@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import com.loratool.LoraException;
+import com.loratool.data.Sample;
 import java.util.Arrays;
 import java.util.List;
 
@@ -11,25 +12,25 @@ import java.util.List;
 public record Batch(int size, int height, int width, float[] images, float[] depth, float[] mask) {
 
     /** Stacks samples; {@code useFilled} counts every pixel with Z > 0, not only measured ones. */
-    public static Batch of(List<TrainSample> samples, boolean useFilled) {
-        TrainSample first = samples.get(0);
-        int h = first.height();
-        int w = first.width();
+    public static Batch of(List<Sample> samples, boolean useFilled) {
+        Sample first = samples.get(0);
+        int h = first.h();
+        int w = first.w();
         int hw = h * w;
         float[] img = new float[samples.size() * 3 * hw];
         float[] z = new float[samples.size() * hw];
         float[] m = new float[samples.size() * hw];
         for (int i = 0; i < samples.size(); i++) {
-            TrainSample s = samples.get(i);
-            if (s.height() != h || s.width() != w) {
-                throw new LoraException("data: samples of different sizes (" + first.id() + " " + h + "x" + w + ", "
-                        + s.id() + " " + s.height() + "x" + s.width() + "); set data.size or data.scale");
+            Sample s = samples.get(i);
+            if (s.h() != h || s.w() != w) {
+                throw new LoraException("data: samples of different sizes (" + first.stem() + " " + h + "x" + w + ", "
+                        + s.stem() + " " + s.h() + "x" + s.w() + "); set data.size or data.scale");
             }
             System.arraycopy(s.image(), 0, img, i * 3 * hw, 3 * hw);
             System.arraycopy(s.depth(), 0, z, i * hw, hw);
             for (int j = 0; j < hw; j++) {
                 float zj = s.depth()[j];
-                boolean ok = zj > 0 && Float.isFinite(zj) && (useFilled || s.mask()[j] > 0);
+                boolean ok = zj > 0 && Float.isFinite(zj) && (useFilled || s.mask()[j]);
                 m[i * hw + j] = ok ? 1f : 0f;
             }
         }

@@ -9,16 +9,15 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.loratool.LoraException;
 import com.loratool.config.RunConfig;
 import com.loratool.config.TrainSection;
+import com.loratool.data.Sample;
 import com.loratool.lora.LoraModel;
 import com.loratool.model.nn.Scalars;
 import com.loratool.train.loss.DepthLoss;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
-import java.util.Random;
 
 /**
  * The training loop: frozen base, trainable adapters, validation each epoch, --resume. Everything
@@ -148,7 +147,7 @@ public final class Trainer {
             log.info(lora.summary());
             log.fileOnly("adapted layers: " + String.join(", ", lora.adaptedNames()));
             log.info(String.format(Locale.ROOT, "%d training / %d validation images, %dx%d, batch %d, %d steps/epoch",
-                    data.train().size(), data.val().size(), data.train().get(0).width(), data.train().get(0).height(),
+                    data.train().size(), data.val().size(), data.train().get(0).w(), data.train().get(0).h(),
                     t.batchSize, stepsPerEpoch));
             Validation validation = new Validation(data.val(), net, manager, loss, t);
             int epochsRun = 0;
@@ -209,13 +208,7 @@ public final class Trainer {
             Checkpoints ckpts, List<TrainingListener> listeners, RunLog log) {
         // Random state is a function of (seed, epoch): resuming at an epoch boundary replays it exactly.
         Engine.getInstance().setRandomSeed((int) (t.seed * 1_000_003L + epoch));
-        List<TrainSample> order;
-        if (data.epochSamples() != null) {
-            order = data.epochSamples().apply(epoch);
-        } else {
-            order = new ArrayList<>(data.train());
-            Collections.shuffle(order, new Random(t.seed * 7919L + epoch));
-        }
+        List<Sample> order = data.epochSamples().apply(epoch); // shuffled (and augmented) by the data stage
         int n = order.size();
         listeners.forEach(l -> l.onEpochStart(epoch, n));
         replicas.forEach(r -> r.lora().setTraining(true));

@@ -4,22 +4,11 @@ import com.loratool.LoraException;
 import com.loratool.config.DataConfig;
 import com.loratool.config.RunConfig;
 import com.loratool.data.Dataset;
-import com.loratool.data.Sample;
 import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 
-/** Opens the config's typed {@code data:} section with the data stage and turns its samples into {@link TrainingData}. */
+/** Opens the config's typed {@code data:} section with the data stage: its samples, as {@link TrainingData}. */
 public final class TrainingDataLoader {
     private TrainingDataLoader() {}
-
-    /** Opens the data set, writes {@code <runDir>/split.json}, prepares the samples. */
-    public static TrainingData load(RunConfig cfg, Path runDir) {
-        Opened o = open(cfg);
-        o.dataset().writeSplit(runDir);
-        return o.data();
-    }
 
     /** The opened data set and its prepared samples; nothing written (split.json once the run is accepted). */
     public record Opened(Dataset dataset, TrainingData data) {}
@@ -30,20 +19,6 @@ public final class TrainingDataLoader {
             throw LoraException.file(dc.rootPath(), "data folder not found (data.root in " + cfg.source + ")");
         }
         Dataset ds = Dataset.open(dc);
-        List<TrainSample> train = convert(ds.train());
-        List<TrainSample> val = convert(ds.val());
-        return new Opened(ds, new TrainingData(train, val, epoch -> convert(ds.trainEpoch(epoch))));
-    }
-
-    static List<TrainSample> convert(List<Sample> samples) {
-        List<TrainSample> out = new ArrayList<>(samples.size());
-        for (Sample s : samples) {
-            float[] m = new float[s.mask().length];
-            for (int i = 0; i < m.length; i++) {
-                m[i] = s.mask()[i] ? 1f : 0f;
-            }
-            out.add(new TrainSample(s.stem(), s.h(), s.w(), s.image(), s.depth(), m));
-        }
-        return out;
+        return new Opened(ds, new TrainingData(ds.train(), ds.val(), ds::trainEpoch));
     }
 }

@@ -3,6 +3,7 @@ package com.loratool.train;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import com.loratool.config.TrainSection;
+import com.loratool.data.Sample;
 import com.loratool.metrics.DepthMetrics;
 import com.loratool.metrics.DisparityAlignment;
 import com.loratool.metrics.MetricDepth;
@@ -21,13 +22,13 @@ final class Validation {
     /** Mean validation loss, AbsRel, delta1, RMSE in mm (NaN without a validation set). */
     record Scores(double loss, double absRel, double delta1, double rmse) {}
 
-    private final List<TrainSample> val;
+    private final List<Sample> val;
     private final Trainer.DepthNetwork net;
     private final NDManager manager;
     private final DepthLoss loss;
     private final TrainSection t;
 
-    Validation(List<TrainSample> val, Trainer.DepthNetwork net, NDManager manager, DepthLoss loss, TrainSection t) {
+    Validation(List<Sample> val, Trainer.DepthNetwork net, NDManager manager, DepthLoss loss, TrainSection t) {
         this.val = val;
         this.net = net;
         this.manager = manager;
@@ -46,7 +47,7 @@ final class Validation {
         int images = 0;
         int scored = 0;
         for (int i = 0; i < val.size(); i += t.batchSize) {
-            List<TrainSample> part = val.subList(i, Math.min(val.size(), i + t.batchSize));
+            List<Sample> part = val.subList(i, Math.min(val.size(), i + t.batchSize));
             Batch b = Batch.of(part, t.useFilled);
             float[] pred;
             try (NDManager step = manager.newSubManager()) {

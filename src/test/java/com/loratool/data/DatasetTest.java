@@ -142,13 +142,13 @@ class DatasetTest {
         DataConfig cfg = DataConfig.defaults(dir).withSize(28, 42).withSplit(0.25, 0, 0)
                 .withCache(new DataConfig.Cache(true, dir.resolve("cache").toString()));
         Dataset ds = Dataset.open(cfg);
-        ds.trainBatches(0, 2);
+        ds.trainEpoch(0);
         ds.val();
         assertEquals(4, ds.decodeCount());
-        List<List<Sample>> e1 = ds.trainBatches(1, 2);
+        List<Sample> e1 = ds.trainEpoch(1);
         ds.val();
         assertEquals(4, ds.decodeCount(), "a second epoch decodes nothing");
-        assertEquals(2, e1.size());
+        assertEquals(3, e1.size());
 
         Dataset again = Dataset.open(cfg); // new process-like instance: disk cache hits
         List<Sample> t = again.train();

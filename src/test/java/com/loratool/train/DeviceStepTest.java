@@ -151,6 +151,8 @@ class DeviceStepTest {
             }
         }
         assertTrue(scale > 0);
-        assertTrue(worst <= 1e-5 * Math.max(1, scale), "largest difference " + worst + " (largest value " + scale + ")");
+        // float summation order differs between one and two replicas; Adam amplifies it over the run's
+        // steps: measured 7.3e-5 with this epoch order (EpochOrder), 0.02 when the replicas' gradients are not summed
+        assertTrue(worst <= 2e-4 * Math.max(1, scale), "largest difference " + worst + " (largest value " + scale + ")");
     }
 }

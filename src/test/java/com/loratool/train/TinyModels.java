@@ -1,8 +1,9 @@
 package com.loratool.train;
 
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
+import com.loratool.data.Sample;
 import com.loratool.io.HostTensor;
 import com.loratool.model.Compute;
 import com.loratool.model.DepthAnythingV2;
@@ -25,10 +26,10 @@ public final class TinyModels {
         return Path.of(System.getProperty("fixtures.dir", "fixtures"));
     }
 
-    /** da2-tiny (random official-format weights) or da2-tiny-pretrained; skips the test without fixtures. */
+    /** da2-tiny (random official-format weights) or da2-tiny-pretrained; fails the test when the fixture is missing (they ship in fixtures/). */
     public static Path dir(String name) {
         Path d = fixtures().resolve(name);
-        assumeTrue(Files.exists(d.resolve("weights.pth")), "fixtures not found: " + d);
+        assertTrue(Files.exists(d.resolve("weights.pth")), "fixture not found: " + d + " (fixtures/ is part of the repository)");
         return d;
     }
 
@@ -56,13 +57,13 @@ public final class TinyModels {
     }
 
     /** Random images and a tilted-plane depth with ~20% unmeasured pixels, h x w multiples of 14. */
-    public static List<TrainSample> samples(int n, int h, int w, long seed) {
+    public static List<Sample> samples(int n, int h, int w, long seed) {
         Random r = new Random(seed);
-        List<TrainSample> out = new ArrayList<>();
+        List<Sample> out = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             float[] img = new float[3 * h * w];
             float[] z = new float[h * w];
-            float[] m = new float[h * w];
+            boolean[] m = new boolean[h * w];
             for (int j = 0; j < img.length; j++) {
                 img[j] = (float) r.nextGaussian();
             }
@@ -71,10 +72,10 @@ public final class TinyModels {
                 for (int x = 0; x < w; x++) {
                     int j = y * w + x;
                     z[j] = (float) (1000 + tilt * 40 * (h - y) + 30 * img[j]);
-                    m[j] = r.nextDouble() < 0.8 ? 1 : 0;
+                    m[j] = r.nextDouble() < 0.8;
                 }
             }
-            out.add(new TrainSample("s" + seed + "-" + i, h, w, img, z, m));
+            out.add(new Sample("s" + seed + "-" + i, img, z, m, h, w));
         }
         return out;
     }

@@ -37,7 +37,7 @@ class TrainSpeedBench {
         RunConfig c = new RunConfig(ModelSection.of(ModelSection.RANDOM, System.getProperty("bench.arch", "vits")), null,
                 l.build(), t.build());
         Compute.setThreads(Integer.getInteger("bench.threads", 2));
-        TrainingData data = new TrainingData(TinyModels.samples(11, 84, 140, 1), List.of());
+        TrainingData data = new TrainingData(TinyModels.samples(11, 84, 140, 1), List.of(), 1);
         Path dir = Files.createTempDirectory("bench");
         try (NDManager m = NDManager.newBaseManager()) {
             TrainRun.Base base = TrainRun.loadBase(c, m);

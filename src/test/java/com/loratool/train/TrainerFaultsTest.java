@@ -55,7 +55,7 @@ class TrainerFaultsTest {
         TrainSection.Builder t = TrainerTest.cfg(2).train.toBuilder();
         t.valMetric = "delta1";
         RunConfig c = TrainerTest.cfg(2).withTrain(t.build());
-        TrainingData noVal = new TrainingData(TrainerTest.DATA.train(), List.of());
+        TrainingData noVal = new TrainingData(TrainerTest.DATA.train(), List.of(), 1);
         Trainer.Result r;
         try (NDManager m = NDManager.newBaseManager()) {
             DepthAnythingV2 model = TinyModels.load("da2-tiny", m);

@@ -50,7 +50,7 @@ class TrainerTest {
         return new RunConfig(ModelSection.of("tiny", null), null, l.build(), t.build());
     }
 
-    static final TrainingData DATA = new TrainingData(TinyModels.samples(5, 28, 42, 1), TinyModels.samples(2, 28, 42, 2));
+    static final TrainingData DATA = new TrainingData(TinyModels.samples(5, 28, 42, 1), TinyModels.samples(2, 28, 42, 2), 1);
 
     static final Trainer.BaseWeights BASE = new Trainer.BaseWeights("tiny", "0", null);
 

@@ -7,7 +7,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Function;
+import java.util.function.UnaryOperator;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -21,87 +21,100 @@ import java.util.regex.Pattern;
 public final class HfNames {
     private HfNames() {}
 
-    private record Rule(Pattern from, Function<Matcher, String> to) {}
-
-    private static Rule rule(String regex, Function<Matcher, String> to) {
-        return new Rule(Pattern.compile(regex), to);
+    /**
+     * A part of a name that varies: its pattern on each side and how a value maps across
+     * ({@code {f}}: HF numbers the fusion stages in reverse, {@code {c}}: HF counts the neck convs from 0).
+     */
+    private record Slot(String hfRegex, String officialRegex, UnaryOperator<String> toOfficial, UnaryOperator<String> toHf) {
+        static Slot same(String regex) {
+            return new Slot(regex, regex, v -> v, v -> v);
+        }
     }
 
-    private static final String T = "(weight|bias)";
+    private static final Map<String, Slot> SLOTS = Map.of(
+            "i", Slot.same("\\d+"),
+            "d", Slot.same("\\d"),
+            "t", Slot.same("weight|bias"),
+            "k", Slot.same("[12]"),
+            "l", Slot.same("[12]"),
+            "n", Slot.same("norm1|norm2|mlp\\.fc1|mlp\\.fc2"),
+            "c", new Slot("[0-3]", "[1-4]", v -> Integer.toString(Integer.parseInt(v) + 1),
+                    v -> Integer.toString(Integer.parseInt(v) - 1)),
+            "f", new Slot("[0-3]", "[1-4]", v -> Integer.toString(4 - Integer.parseInt(v)),
+                    v -> Integer.toString(4 - Integer.parseInt(v))));
 
-    /** HF name → official name (q/k/v are handled separately). */
-    private static final List<Rule> TO_OFFICIAL = List.of(
-            rule("backbone\\.embeddings\\.cls_token", m -> "pretrained.cls_token"),
-            rule("backbone\\.embeddings\\.mask_token", m -> "pretrained.mask_token"),
-            rule("backbone\\.embeddings\\.position_embeddings", m -> "pretrained.pos_embed"),
-            rule("backbone\\.embeddings\\.patch_embeddings\\.projection\\." + T,
-                    m -> "pretrained.patch_embed.proj." + m.group(1)),
-            rule("backbone\\.layernorm\\." + T, m -> "pretrained.norm." + m.group(1)),
-            rule("backbone\\.encoder\\.layer\\.(\\d+)\\.layer_scale([12])\\.lambda1",
-                    m -> "pretrained.blocks." + m.group(1) + ".ls" + m.group(2) + ".gamma"),
-            rule("backbone\\.encoder\\.layer\\.(\\d+)\\.(norm1|norm2|mlp\\.fc1|mlp\\.fc2)\\." + T,
-                    m -> "pretrained.blocks." + m.group(1) + "." + m.group(2) + "." + m.group(3)),
-            rule("backbone\\.encoder\\.layer\\.(\\d+)\\.attention\\.output\\.dense\\." + T,
-                    m -> "pretrained.blocks." + m.group(1) + ".attn.proj." + m.group(2)),
-            rule("neck\\.reassemble_stage\\.layers\\.(\\d)\\.projection\\." + T,
-                    m -> "depth_head.projects." + m.group(1) + "." + m.group(2)),
-            rule("neck\\.reassemble_stage\\.layers\\.(\\d)\\.resize\\." + T,
-                    m -> "depth_head.resize_layers." + m.group(1) + "." + m.group(2)),
-            rule("neck\\.convs\\.([0-3])\\.weight",
-                    m -> "depth_head.scratch.layer" + (Integer.parseInt(m.group(1)) + 1) + "_rn.weight"),
-            rule("neck\\.fusion_stage\\.layers\\.([0-3])\\.projection\\." + T,
-                    m -> refinenet(m.group(1)) + ".out_conv." + m.group(2)),
-            rule("neck\\.fusion_stage\\.layers\\.([0-3])\\.residual_layer([12])\\.convolution([12])\\." + T,
-                    m -> refinenet(m.group(1)) + ".resConfUnit" + m.group(2) + ".conv" + m.group(3) + "." + m.group(4)),
-            rule("head\\.conv1\\." + T, m -> "depth_head.scratch.output_conv1." + m.group(1)),
-            rule("head\\.conv2\\." + T, m -> "depth_head.scratch.output_conv2.0." + m.group(1)),
-            rule("head\\.conv3\\." + T, m -> "depth_head.scratch.output_conv2.2." + m.group(1)));
+    /**
+     * One name of each side, {@code {x}} marking a {@link Slot}; the one table both renamings read
+     * (q/k/v are handled separately: one official tensor is three HF ones).
+     */
+    private record Rule(String hf, String official, Pattern hfPattern, Pattern officialPattern) {
+        static Rule of(String hf, String official) {
+            return new Rule(hf, official, compile(hf, true), compile(official, false));
+        }
 
-    /** Official name → HF name (qkv is handled separately). */
-    private static final List<Rule> TO_HF = List.of(
-            rule("pretrained\\.cls_token", m -> "backbone.embeddings.cls_token"),
-            rule("pretrained\\.mask_token", m -> "backbone.embeddings.mask_token"),
-            rule("pretrained\\.pos_embed", m -> "backbone.embeddings.position_embeddings"),
-            rule("pretrained\\.patch_embed\\.proj\\." + T,
-                    m -> "backbone.embeddings.patch_embeddings.projection." + m.group(1)),
-            rule("pretrained\\.norm\\." + T, m -> "backbone.layernorm." + m.group(1)),
-            rule("pretrained\\.blocks\\.(\\d+)\\.ls([12])\\.gamma",
-                    m -> "backbone.encoder.layer." + m.group(1) + ".layer_scale" + m.group(2) + ".lambda1"),
-            rule("pretrained\\.blocks\\.(\\d+)\\.(norm1|norm2|mlp\\.fc1|mlp\\.fc2)\\." + T,
-                    m -> "backbone.encoder.layer." + m.group(1) + "." + m.group(2) + "." + m.group(3)),
-            rule("pretrained\\.blocks\\.(\\d+)\\.attn\\.proj\\." + T,
-                    m -> "backbone.encoder.layer." + m.group(1) + ".attention.output.dense." + m.group(2)),
-            rule("depth_head\\.projects\\.(\\d)\\." + T,
-                    m -> "neck.reassemble_stage.layers." + m.group(1) + ".projection." + m.group(2)),
-            rule("depth_head\\.resize_layers\\.(\\d)\\." + T,
-                    m -> "neck.reassemble_stage.layers." + m.group(1) + ".resize." + m.group(2)),
-            rule("depth_head\\.scratch\\.layer([1-4])_rn\\.weight",
-                    m -> "neck.convs." + (Integer.parseInt(m.group(1)) - 1) + ".weight"),
-            rule("depth_head\\.scratch\\.refinenet([1-4])\\.out_conv\\." + T,
-                    m -> fusion(m.group(1)) + ".projection." + m.group(2)),
-            rule("depth_head\\.scratch\\.refinenet([1-4])\\.resConfUnit([12])\\.conv([12])\\." + T,
-                    m -> fusion(m.group(1)) + ".residual_layer" + m.group(2) + ".convolution" + m.group(3) + "." + m.group(4)),
-            rule("depth_head\\.scratch\\.output_conv1\\." + T, m -> "head.conv1." + m.group(1)),
-            rule("depth_head\\.scratch\\.output_conv2\\.0\\." + T, m -> "head.conv2." + m.group(1)),
-            rule("depth_head\\.scratch\\.output_conv2\\.2\\." + T, m -> "head.conv3." + m.group(1)));
+        private static Pattern compile(String template, boolean hfSide) {
+            StringBuilder re = new StringBuilder();
+            Matcher m = SLOT.matcher(template);
+            int last = 0;
+            while (m.find()) {
+                Slot slot = SLOTS.get(m.group(1));
+                re.append(Pattern.quote(template.substring(last, m.start())))
+                        .append("(?<").append(m.group(1)).append(">")
+                        .append(hfSide ? slot.hfRegex() : slot.officialRegex()).append(")");
+                last = m.end();
+            }
+            return Pattern.compile(re.append(Pattern.quote(template.substring(last))).toString());
+        }
+
+        /** The other side's name of {@code name}, or null when this rule does not match it. */
+        String rename(String name, boolean toOfficial) {
+            Matcher in = (toOfficial ? hfPattern : officialPattern).matcher(name);
+            if (!in.matches()) {
+                return null;
+            }
+            Matcher out = SLOT.matcher(toOfficial ? official : hf);
+            StringBuilder sb = new StringBuilder();
+            while (out.find()) {
+                Slot slot = SLOTS.get(out.group(1));
+                String v = in.group(out.group(1));
+                out.appendReplacement(sb, Matcher.quoteReplacement(toOfficial ? slot.toOfficial().apply(v)
+                        : slot.toHf().apply(v)));
+            }
+            out.appendTail(sb);
+            return sb.toString();
+        }
+    }
+
+    private static final Pattern SLOT = Pattern.compile("\\{([a-z])\\}");
+
+    private static final List<Rule> RULES = List.of(
+            Rule.of("backbone.embeddings.cls_token", "pretrained.cls_token"),
+            Rule.of("backbone.embeddings.mask_token", "pretrained.mask_token"),
+            Rule.of("backbone.embeddings.position_embeddings", "pretrained.pos_embed"),
+            Rule.of("backbone.embeddings.patch_embeddings.projection.{t}", "pretrained.patch_embed.proj.{t}"),
+            Rule.of("backbone.layernorm.{t}", "pretrained.norm.{t}"),
+            Rule.of("backbone.encoder.layer.{i}.layer_scale{k}.lambda1", "pretrained.blocks.{i}.ls{k}.gamma"),
+            Rule.of("backbone.encoder.layer.{i}.{n}.{t}", "pretrained.blocks.{i}.{n}.{t}"),
+            Rule.of("backbone.encoder.layer.{i}.attention.output.dense.{t}", "pretrained.blocks.{i}.attn.proj.{t}"),
+            Rule.of("neck.reassemble_stage.layers.{d}.projection.{t}", "depth_head.projects.{d}.{t}"),
+            Rule.of("neck.reassemble_stage.layers.{d}.resize.{t}", "depth_head.resize_layers.{d}.{t}"),
+            Rule.of("neck.convs.{c}.weight", "depth_head.scratch.layer{c}_rn.weight"),
+            Rule.of("neck.fusion_stage.layers.{f}.projection.{t}", "depth_head.scratch.refinenet{f}.out_conv.{t}"),
+            Rule.of("neck.fusion_stage.layers.{f}.residual_layer{k}.convolution{l}.{t}",
+                    "depth_head.scratch.refinenet{f}.resConfUnit{k}.conv{l}.{t}"),
+            Rule.of("head.conv1.{t}", "depth_head.scratch.output_conv1.{t}"),
+            Rule.of("head.conv2.{t}", "depth_head.scratch.output_conv2.0.{t}"),
+            Rule.of("head.conv3.{t}", "depth_head.scratch.output_conv2.2.{t}"));
 
     private static final Pattern HF_QKV =
-            Pattern.compile("backbone\\.encoder\\.layer\\.(\\d+)\\.attention\\.attention\\.(query|key|value)\\." + T);
-    private static final Pattern OFFICIAL_QKV = Pattern.compile("pretrained\\.blocks\\.(\\d+)\\.attn\\.qkv\\." + T);
+            Pattern.compile("backbone\\.encoder\\.layer\\.(\\d+)\\.attention\\.attention\\.(query|key|value)\\.(weight|bias)");
+    private static final Pattern OFFICIAL_QKV = Pattern.compile("pretrained\\.blocks\\.(\\d+)\\.attn\\.qkv\\.(weight|bias)");
 
-    private static String refinenet(String j) {
-        return "depth_head.scratch.refinenet" + (4 - Integer.parseInt(j));
-    }
-
-    private static String fusion(String i) {
-        return "neck.fusion_stage.layers." + (4 - Integer.parseInt(i));
-    }
-
-    private static String apply(List<Rule> rules, String name) {
-        for (Rule r : rules) {
-            Matcher m = r.from().matcher(name);
-            if (m.matches()) {
-                return r.to().apply(m);
+    private static String rename(String name, boolean toOfficial) {
+        for (Rule r : RULES) {
+            String out = r.rename(name, toOfficial);
+            if (out != null) {
+                return out;
             }
         }
         return null;
@@ -126,7 +139,7 @@ public final class HfNames {
         if (q.matches()) {
             return "pretrained.blocks." + q.group(1) + ".attn.qkv." + q.group(3);
         }
-        return apply(TO_OFFICIAL, hfName);
+        return rename(hfName, true);
     }
 
     /**
@@ -134,7 +147,7 @@ public final class HfNames {
      * {@link #qkvNames}) and for names outside the model.
      */
     public static String toHf(String officialName) {
-        return apply(TO_HF, officialName);
+        return rename(officialName, false);
     }
 
     /** The HF query, key and value names of a fused official {@code attn.qkv} weight or bias; null otherwise. */
@@ -169,7 +182,7 @@ public final class HfNames {
                 out.putIfAbsent(fused, null); // keeps the position of the first of q/k/v
                 continue;
             }
-            String official = apply(TO_OFFICIAL, name);
+            String official = rename(name, true);
             if (official == null) {
                 throw LoraException.file(file, "not a Depth Anything V2 checkpoint: unexpected Hugging Face tensor '"
                         + name + "'");
