@@ -10,7 +10,6 @@ import com.loratool.config.LoraConfig;
 import com.loratool.config.ModelSection;
 import com.loratool.config.RunConfig;
 import com.loratool.config.TrainSection;
-import com.loratool.io.AtomicFiles;
 import com.loratool.lora.LoraInjector;
 import com.loratool.lora.LoraModel;
 import com.loratool.model.Compute;
@@ -21,11 +20,7 @@ import com.loratool.data.Sample;
 import com.loratool.train.Trainer;
 import com.loratool.train.loss.DepthLoss;
 import com.loratool.train.TrainingData;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -46,7 +41,6 @@ public final class ModelWorkloads implements Workloads.Setup {
     private final RunConfig cfg;
     private final BenchSettings base;
     private final Map<String, DepthAnythingV2> models = new HashMap<>();
-    private final Path scratch;
 
     /** {@code cfg}: model, lora and train settings; its model.weights is "random" for synthetic runs. */
     public ModelWorkloads(RunConfig cfg, String deviceChoice, int threads, BenchSettings base) {
@@ -56,11 +50,6 @@ public final class ModelWorkloads implements Workloads.Setup {
         this.threads = threads > 0 ? threads : JniUtils.getNumThreads();
         this.base = base;
         this.root = NDManager.newBaseManager(device);
-        try {
-            this.scratch = Files.createTempDirectory("lora-bench");
-        } catch (IOException e) {
-            throw new LoraException("benchmark: cannot create a temporary folder: " + e.getMessage(), e);
-        }
     }
 
     @Override
@@ -112,7 +101,6 @@ public final class ModelWorkloads implements Workloads.Setup {
         private final LoraModel lora;
         /** This combination's own run description (a copy of the benchmark's, with its rank and targets). */
         private final RunConfig combo;
-        private int run;
 
         ModelWorkload(DepthAnythingV2 model, BenchSettings s) {
             this.model = model;
@@ -160,19 +148,12 @@ public final class ModelWorkloads implements Workloads.Setup {
             t.batchSize = s.batch();
             t.earlyStopping = 0;
             RunConfig c = combo.withTrain(t.build());
-            Path runDir = scratch.resolve("run-" + System.identityHashCode(this) + "-" + (run++));
-            Trainer trainer = new Trainer(c, lora, model::forward, manager,
-                    new TrainingData(samples, List.of(), c.train.seed), DepthLoss.fromConfig(c.train, model.config()),
-                    new Trainer.BaseWeights(c.model.weights, "benchmark", null),
-                    new Trainer.Options(runDir, false, true, null));
-            try {
-                Trainer.Result r = trainer.run();
-                List<Double> secs = new ArrayList<>();
-                r.rows().forEach(row -> secs.add(row.seconds()));
-                return secs;
-            } finally {
-                deleteTree(runDir);
-            }
+            // no listeners: the loop writes nothing, the figures come from its result
+            Trainer.Result r = new Trainer(c.train, lora, model::forward, manager,
+                    new TrainingData(samples, List.of(), c.train.seed), DepthLoss.fromConfig(c.train, model.config())).run();
+            List<Double> secs = new ArrayList<>();
+            r.rows().forEach(row -> secs.add(row.seconds()));
+            return secs;
         }
 
         @Override
@@ -203,18 +184,9 @@ public final class ModelWorkloads implements Workloads.Setup {
         }
     }
 
-    static void deleteTree(Path dir) {
-        try {
-            AtomicFiles.deleteTree(dir);
-        } catch (LoraException e) {
-            // best effort: a temporary folder
-        }
-    }
-
     @Override
     public void close() {
         models.clear();
         root.close();
-        deleteTree(scratch);
     }
 }

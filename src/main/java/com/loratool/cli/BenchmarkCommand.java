@@ -9,7 +9,6 @@ import com.loratool.bench.BenchSettings;
 import com.loratool.bench.MachineInfo;
 import com.loratool.bench.PeerBaseline;
 import com.loratool.bench.ResultWriters;
-import com.loratool.bench.Workload;
 import com.loratool.bench.Workloads;
 import com.loratool.train.ProcessMemory;
 import java.nio.file.Path;

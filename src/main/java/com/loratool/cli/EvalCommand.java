@@ -1,6 +1,5 @@
 package com.loratool.cli;
 
-import com.loratool.LoraException;
 import com.loratool.api.Evaluation;
 import java.nio.file.Path;
 import java.util.ArrayList;

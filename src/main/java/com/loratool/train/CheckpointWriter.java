@@ -3,6 +3,7 @@ package com.loratool.train;
 import com.loratool.io.HostTensor;
 import com.loratool.lora.AdapterConfig;
 import com.loratool.lora.LoraModel;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -11,16 +12,25 @@ final class CheckpointWriter implements TrainingListener {
     private final Checkpoints ckpts;
     private final LoraModel lora;
     private final Trainer.BaseWeights base;
-    private final AdapterOptimizer optimizer;
-    private final String metric;
+    private AdapterOptimizer optimizer;
+    private String metric;
 
-    CheckpointWriter(Checkpoints ckpts, LoraModel lora, Trainer.BaseWeights base, AdapterOptimizer optimizer,
-            String metric) {
+    CheckpointWriter(Checkpoints ckpts, LoraModel lora, Trainer.BaseWeights base) {
         this.ckpts = ckpts;
         this.lora = lora;
         this.base = base;
-        this.optimizer = optimizer;
-        this.metric = metric;
+    }
+
+    @Override
+    public void onRunStart(RunStart start) {
+        this.optimizer = start.optimizer();
+        this.metric = start.metric();
+    }
+
+    @Override
+    public String failureNote() {
+        Path last = ckpts.latest();
+        return "Last good checkpoint: " + (last == null ? "none" : last);
     }
 
     @Override

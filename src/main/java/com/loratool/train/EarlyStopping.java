@@ -3,14 +3,18 @@ package com.loratool.train;
 /** Listener: ends the run when val_metric has not improved for {@code patience} epochs (0 = never). */
 final class EarlyStopping implements TrainingListener {
     private final int patience;
-    private final String metric;
     private final RunLog log;
+    private String metric;
     private boolean stopped;
 
-    EarlyStopping(int patience, String metric, RunLog log) {
+    EarlyStopping(int patience, RunLog log) {
         this.patience = patience;
-        this.metric = metric;
         this.log = log;
+    }
+
+    @Override
+    public void onRunStart(RunStart start) {
+        this.metric = start.metric();
     }
 
     @Override

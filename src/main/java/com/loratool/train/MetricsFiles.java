@@ -1,7 +1,6 @@
 package com.loratool.train;
 
 import java.nio.file.Path;
-import java.util.List;
 
 /** Listener: rewrites metrics.csv and loss.png after every epoch. */
 final class MetricsFiles implements TrainingListener {
@@ -9,18 +8,18 @@ final class MetricsFiles implements TrainingListener {
     private final Path plot;
     private final String title;
 
-    /** Keeps the rows of epochs up to {@code doneEpochs} of an existing metrics.csv (--resume). */
-    MetricsFiles(Path runDir, String title, int doneEpochs) {
+    MetricsFiles(Path runDir, String title) {
         this.csv = new MetricsCsv(runDir.resolve("metrics.csv"));
         this.plot = runDir.resolve("loss.png");
         this.title = title;
-        if (doneEpochs > 0) {
-            csv.loadUpTo(doneEpochs);
-        }
     }
 
-    List<MetricsCsv.Row> rows() {
-        return csv.rows();
+    /** Keeps the rows of the epochs a resumed run has done already (of the existing metrics.csv). */
+    @Override
+    public void onRunStart(RunStart start) {
+        if (start.state().epoch > 0) {
+            csv.loadUpTo(start.state().epoch);
+        }
     }
 
     @Override

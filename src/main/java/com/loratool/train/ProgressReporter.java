@@ -13,17 +13,21 @@ import me.tongfei.progressbar.ProgressBarStyle;
  */
 final class ProgressReporter implements TrainingListener {
     private final RunLog log;
-    private final int epochs;
     private final PrintStream console;
+    private int epochs;
     private ProgressBar bar;
     private int shown;
     private long start;
 
     /** {@code console} null: no progress bar. */
-    ProgressReporter(RunLog log, int epochs, PrintStream console) {
+    ProgressReporter(RunLog log, PrintStream console) {
         this.log = log;
-        this.epochs = epochs;
         this.console = console;
+    }
+
+    @Override
+    public void onRunStart(RunStart start) {
+        this.epochs = start.epochs();
     }
 
     @Override

@@ -17,6 +17,16 @@ public final class RunLog implements AutoCloseable {
     private final Writer file;
     private final PrintStream console;
 
+    /** A log that goes nowhere (a run without a folder: the benchmark). */
+    public static RunLog none() {
+        return new RunLog();
+    }
+
+    private RunLog() {
+        this.file = null;
+        this.console = null;
+    }
+
     public RunLog(Path logFile, PrintStream console, boolean append) {
         this.console = console;
         try {
@@ -38,6 +48,9 @@ public final class RunLog implements AutoCloseable {
 
     /** To the log file only. */
     public void fileOnly(String line) {
+        if (file == null) {
+            return;
+        }
         try {
             file.write(LocalTime.now().format(TIME) + " " + line + "\n");
             file.flush();
@@ -48,6 +61,9 @@ public final class RunLog implements AutoCloseable {
 
     @Override
     public void close() {
+        if (file == null) {
+            return;
+        }
         try {
             file.close();
         } catch (IOException e) {

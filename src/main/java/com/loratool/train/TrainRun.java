@@ -138,12 +138,16 @@ public final class TrainRun {
                     ckpts.removeLeftovers();
                     ConfigLoader.save(cfg, runDir.resolve(RunFolder.CONFIG_FILE));
                     data.dataset().writeSplit(runDir);
-                    Trainer trainer = more.addTo(new Trainer(cfg, lora, base.model()::forward, manager, data.data(),
-                            DepthLoss.fromConfig(cfg.train, resolved.architecture()),
-                            new Trainer.BaseWeights(cfg.model.weights, sha, mc),
-                            new Trainer.Options(runDir, resume, quiet, console)));
-                    listeners.forEach(trainer::addListener);
-                    return trainer.run();
+                    Trainer trainer = more.addTo(new Trainer(cfg.train, lora, base.model()::forward, manager, data.data(),
+                            DepthLoss.fromConfig(cfg.train, resolved.architecture())));
+                    try (RunFolderListeners folder = new RunFolderListeners(runDir, cfg, lora,
+                            new Trainer.BaseWeights(cfg.model.weights, sha, mc), resume, quiet, console)) {
+                        folder.attach(trainer, resume);
+                        listeners.forEach(trainer::addListener);
+                        Trainer.Result r = trainer.run();
+                        folder.log().info("adapters in " + ckpts.bestDir());
+                        return r;
+                    }
                 }
             }
         } finally {

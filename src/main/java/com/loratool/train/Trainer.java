@@ -7,22 +7,21 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.loratool.LoraException;
-import com.loratool.config.RunConfig;
 import com.loratool.config.TrainSection;
 import com.loratool.data.Sample;
 import com.loratool.lora.LoraModel;
-import com.loratool.model.nn.Scalars;
 import com.loratool.train.loss.DepthLoss;
-import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
 /**
- * The training loop: frozen base, trainable adapters, validation each epoch, --resume. Everything
- * else a run does after an epoch (checkpoints, metrics.csv and loss.png, early stopping,
- * progress, memory log) is a {@link TrainingListener}.
+ * The training loop: frozen base, trainable adapters, validation each epoch. Everything else a
+ * run does (its folder's checkpoints, metrics.csv and loss.png, early stopping, progress, memory
+ * log: {@link RunFolderListeners}) is a {@link TrainingListener} the caller passes in; without
+ * listeners the loop writes nothing (the benchmark). A resumed run starts from
+ * {@link #resumeFrom}.
  *
  * <p>Each optimiser step runs in its own sub-manager of the model's manager and each micro-batch in
  * one below it, closed before the next (inputs, activations, graph and loss all live there).
@@ -35,9 +34,6 @@ public final class Trainer {
         NDArray forward(NDArray x);
     }
 
-    /** Where the run's files go and how it reports (console null: log file only). */
-    public record Options(Path runDir, boolean resume, boolean quiet, PrintStream console) {}
-
     /** What adapter_config.json names as the base: weights path, their SHA-256, the architecture. */
     public record BaseWeights(String path, String sha256, JsonNode modelConfig) {}
 
@@ -47,33 +43,30 @@ public final class Trainer {
      */
     public record Replica(LoraModel lora, DepthNetwork net, NDManager manager) {}
 
-    /** What a finished run reports. */
+    /** What a finished run reports; {@code rows}: the epochs this call trained. */
     public record Result(int epochsRun, int bestEpoch, double bestValue, boolean stoppedEarly, List<MetricsCsv.Row> rows) {}
 
-    private final RunConfig cfg;
     private final TrainSection t;
     private final LoraModel lora;
     private final DepthNetwork net;
     private final NDManager manager;
     private final TrainingData data;
-    private final BaseWeights base;
-    private final Options opt;
     private final DepthLoss loss;
-    private final List<TrainingListener> extraListeners = new ArrayList<>();
+    private final List<TrainingListener> listeners = new ArrayList<>();
     private final List<Replica> replicas = new ArrayList<>();
     private final HostReads hostReads = new HostReads();
+    private RunLog log = RunLog.none();
+    private Checkpoints.Saved resumed;
+    private Path resumedFrom;
 
     /** {@code loss}: the run's train.loss for the model's kind ({@link DepthLoss#fromConfig}). */
-    public Trainer(RunConfig cfg, LoraModel lora, DepthNetwork net, NDManager manager, TrainingData data,
-            DepthLoss loss, BaseWeights base, Options opt) {
-        this.cfg = cfg;
-        this.t = cfg.train;
+    public Trainer(TrainSection t, LoraModel lora, DepthNetwork net, NDManager manager, TrainingData data,
+            DepthLoss loss) {
+        this.t = t;
         this.lora = lora;
         this.net = net;
         this.manager = manager;
         this.data = data;
-        this.base = base;
-        this.opt = opt;
         this.loss = loss;
         replicas.add(new Replica(lora, net, manager));
         if (data.train().isEmpty()) {
@@ -81,9 +74,24 @@ public final class Trainer {
         }
     }
 
-    /** Adds a listener called after the run's own ones. */
+    /** Where the loop's own lines go (default: nowhere). */
+    public Trainer log(RunLog runLog) {
+        this.log = runLog;
+        return this;
+    }
+
+    /** Continue from an epoch checkpoint ({@code dir}): its adapters, trainer state and optimiser moments. */
+    public Trainer resumeFrom(Checkpoints.Saved saved, Path dir) {
+        lora.loadAdapterTensors(saved.adapters().tensors(), dir.toString());
+        this.resumed = saved;
+        this.resumedFrom = dir;
+        log.info("resuming from " + dir + " (epoch " + saved.state().epoch + " done)");
+        return this;
+    }
+
+    /** Adds a listener; listeners are called in the order they were added. */
     public Trainer addListener(TrainingListener l) {
-        extraListeners.add(l);
+        listeners.add(l);
         return this;
     }
 
@@ -113,99 +121,76 @@ public final class Trainer {
                     + replicas.size() + " images; train.batch_size is " + t.batchSize + ", " + data.train().size()
                     + " training images");
         }
-        Path runDir = opt.runDir();
-        Checkpoints ckpts = new Checkpoints(runDir, t.keepLast);
         int batchesPerEpoch = (data.train().size() + t.batchSize - 1) / t.batchSize;
         int stepsPerEpoch = (batchesPerEpoch + t.gradAccum - 1) / t.gradAccum;
-        try (RunLog log = new RunLog(runDir.resolve("train.log"), opt.console(), opt.resume())) {
-            TrainerState state = new TrainerState();
-            state.seed = t.seed;
-            Checkpoints.Saved saved = opt.resume() ? resume(ckpts, log) : null;
-            List<List<NDArray>> adapters = replicas.stream().map(r -> r.lora().trainable()).toList();
-            AdapterOptimizer optimizer = new AdapterOptimizer(adapters, lora.adaptedNames(), manager, t,
-                    (long) stepsPerEpoch * t.epochs, hostReads);
-            DataParallel parallel = new DataParallel(replicas);
-            if (saved != null) {
-                state = saved.state();
-                try {
-                    optimizer.restore(state.optimizerStep, saved.exp(), saved.expSq());
-                } catch (IllegalArgumentException e) {
-                    throw LoraException.file(ckpts.latest().resolve(Checkpoints.OPTIMIZER), e.getMessage());
-                }
-            }
-            MetricsFiles metrics = new MetricsFiles(runDir, cfg.runName(), state.epoch);
-            // no validation images: best/ and early stopping follow the training loss, and say so
-            String metricName = data.val().isEmpty() ? "train_loss" : t.valMetric;
-            if (data.val().isEmpty()) {
-                log.info("warning: no validation images: best/ and early stopping use the training loss");
-            }
-            EarlyStopping early = new EarlyStopping(t.earlyStopping, metricName, log);
-            List<TrainingListener> listeners = new ArrayList<>(List.of(metrics,
-                    new CheckpointWriter(ckpts, lora, base, optimizer, metricName),
-                    new ProgressReporter(log, t.epochs, opt.quiet() ? null : opt.console()), new MemoryLog(log), early));
-            listeners.addAll(extraListeners);
-            log.info(lora.summary());
-            log.fileOnly("adapted layers: " + String.join(", ", lora.adaptedNames()));
-            log.info(String.format(Locale.ROOT, "%d training / %d validation images, %dx%d, batch %d, %d steps/epoch",
-                    data.train().size(), data.val().size(), data.train().get(0).w(), data.train().get(0).h(),
-                    t.batchSize, stepsPerEpoch));
-            Validation validation = new Validation(data.val(), net, manager, loss, t);
-            int epochsRun = 0;
+        TrainerState state = new TrainerState();
+        state.seed = t.seed;
+        List<List<NDArray>> adapters = replicas.stream().map(r -> r.lora().trainable()).toList();
+        AdapterOptimizer optimizer = new AdapterOptimizer(adapters, lora.adaptedNames(), manager, t,
+                (long) stepsPerEpoch * t.epochs, hostReads);
+        DataParallel parallel = new DataParallel(replicas);
+        if (resumed != null) {
+            state = resumed.state();
             try {
-                for (int epoch = state.epoch + 1; epoch <= t.epochs; epoch++) {
-                    long start = System.nanoTime();
-                    double trainLoss = trainEpoch(epoch, optimizer, parallel, state, ckpts, listeners, log);
-                    int finished = epoch;
-                    listeners.forEach(l -> l.onValidationStart(finished));
-                    lora.setTraining(false);
-                    Validation.Scores val = validation.run();
-                    if (!data.val().isEmpty() && !Double.isFinite(val.loss())) {
-                        Path last = ckpts.latest();
-                        throw new LoraException("epoch " + epoch + ": validation loss is " + val.loss() + " (diverged,"
-                                + " or a validation image without usable depth); training stopped. Last good checkpoint: "
-                                + (last == null ? "none" : last));
-                    }
-                    MetricsCsv.Row row = new MetricsCsv.Row(epoch, trainLoss, val.loss(), val.absRel(), val.delta1(),
-                            val.rmse(), optimizer.lr(Math.max(0, state.optimizerStep - 1)), (System.nanoTime() - start) / 1e9);
-                    boolean improved = state.recordEpoch(epoch, validation.metric(val, trainLoss),
-                            validation.higherIsBetter());
-                    epochsRun++;
-                    TrainingListener.EpochEnd end = new TrainingListener.EpochEnd(row, improved, state);
-                    listeners.forEach(l -> l.onEpochEnd(end));
-                    if (listeners.stream().anyMatch(TrainingListener::stopRequested)) {
-                        break;
-                    }
-                }
-            } catch (LoraException e) {
-                log.fileOnly("error: " + e.getMessage());
-                throw e;
-            } finally {
-                listeners.forEach(TrainingListener::onRunEnd);
-                parallel.close();
-                optimizer.close();
+                optimizer.restore(state.optimizerStep, resumed.exp(), resumed.expSq());
+            } catch (IllegalArgumentException e) {
+                throw LoraException.file(resumedFrom.resolve(Checkpoints.OPTIMIZER), e.getMessage());
             }
-            log.info("best " + metricName + " " + state.bestValue + " at epoch " + state.bestEpoch + "; adapters in "
-                    + ckpts.bestDir());
-            return new Result(epochsRun, state.bestEpoch, state.bestValue, early.stopRequested(),
-                    List.copyOf(metrics.rows()));
         }
-    }
-
-    /** Loads the newest epoch checkpoint's adapters into the model; returns the rest of it. */
-    private Checkpoints.Saved resume(Checkpoints ckpts, RunLog log) {
-        Path last = ckpts.latest();
-        if (last == null) {
-            throw LoraException.file(opt.runDir(), "--resume: no checkpoint to resume from");
+        // no validation images: best/ and early stopping follow the training loss, and say so
+        String metricName = data.val().isEmpty() ? "train_loss" : t.valMetric;
+        if (data.val().isEmpty()) {
+            log.info("warning: no validation images: best/ and early stopping use the training loss");
         }
-        Checkpoints.Saved saved = ckpts.load(last);
-        lora.loadAdapterTensors(saved.adapters().tensors(), last.toString());
-        log.info("resuming from " + last + " (epoch " + saved.state().epoch + " done)");
-        return saved;
+        TrainingListener.RunStart runStart = new TrainingListener.RunStart(state, optimizer, metricName, t.epochs);
+        listeners.forEach(l -> l.onRunStart(runStart));
+        log.info(lora.summary());
+        log.fileOnly("adapted layers: " + String.join(", ", lora.adaptedNames()));
+        log.info(String.format(Locale.ROOT, "%d training / %d validation images, %dx%d, batch %d, %d steps/epoch",
+                data.train().size(), data.val().size(), data.train().get(0).w(), data.train().get(0).h(),
+                t.batchSize, stepsPerEpoch));
+        Validation validation = new Validation(data.val(), net, manager, loss, t);
+        List<MetricsCsv.Row> rows = new ArrayList<>();
+        int epochsRun = 0;
+        try {
+            for (int epoch = state.epoch + 1; epoch <= t.epochs; epoch++) {
+                long start = System.nanoTime();
+                double trainLoss = trainEpoch(epoch, optimizer, parallel, state);
+                int finished = epoch;
+                listeners.forEach(l -> l.onValidationStart(finished));
+                lora.setTraining(false);
+                Validation.Scores val = validation.run();
+                if (!data.val().isEmpty() && !Double.isFinite(val.loss())) {
+                    throw stopped("epoch " + epoch + ": validation loss is " + val.loss() + " (diverged,"
+                            + " or a validation image without usable depth); training stopped");
+                }
+                MetricsCsv.Row row = new MetricsCsv.Row(epoch, trainLoss, val.loss(), val.absRel(), val.delta1(),
+                        val.rmse(), optimizer.lr(Math.max(0, state.optimizerStep - 1)), (System.nanoTime() - start) / 1e9);
+                boolean improved = state.recordEpoch(epoch, validation.metric(val, trainLoss),
+                        validation.higherIsBetter());
+                epochsRun++;
+                rows.add(row);
+                TrainingListener.EpochEnd end = new TrainingListener.EpochEnd(row, improved, state);
+                listeners.forEach(l -> l.onEpochEnd(end));
+                if (listeners.stream().anyMatch(TrainingListener::stopRequested)) {
+                    break;
+                }
+            }
+        } catch (LoraException e) {
+            log.fileOnly("error: " + e.getMessage());
+            throw e;
+        } finally {
+            listeners.forEach(TrainingListener::onRunEnd);
+            parallel.close();
+            optimizer.close();
+        }
+        log.info("best " + metricName + " " + state.bestValue + " at epoch " + state.bestEpoch);
+        return new Result(epochsRun, state.bestEpoch, state.bestValue,
+                listeners.stream().anyMatch(TrainingListener::stopRequested), List.copyOf(rows));
     }
 
     /** One pass over the shuffled training set; returns the mean training loss per image. */
-    private double trainEpoch(int epoch, AdapterOptimizer optimizer, DataParallel parallel, TrainerState state,
-            Checkpoints ckpts, List<TrainingListener> listeners, RunLog log) {
+    private double trainEpoch(int epoch, AdapterOptimizer optimizer, DataParallel parallel, TrainerState state) {
         // Random state is a function of (seed, epoch): resuming at an epoch boundary replays it exactly.
         Engine.getInstance().setRandomSeed((int) (t.seed * 1_000_003L + epoch));
         List<Sample> order = data.epochSamples().apply(epoch); // shuffled (and augmented) by the data stage
@@ -236,17 +221,17 @@ public final class Trainer {
                         if (!Float.isFinite(value)) {
                             throw stopped(String.format(Locale.ROOT, "epoch %d, step %d, images %d-%d: loss is %s",
                                     epoch, state.optimizerStep + 1, from + 1, from + images, value),
-                                    "lower train.lr or set train.clip_grad_norm", ckpts);
+                                    "lower train.lr or set train.clip_grad_norm");
                         }
                     }
-                    throw stopped(where + ": loss is " + read[0], "lower train.lr or set train.clip_grad_norm", ckpts);
+                    throw stopped(where + ": loss is " + read[0], "lower train.lr or set train.clip_grad_norm");
                 }
                 float mean = read[0] / (end - first);
                 if (!Float.isFinite(read[1])) {
                     String bad = optimizer.firstNonFinite();
                     log.fileOnly(where + ": loss " + mean + ", first non-finite gradient in " + bad);
                     throw stopped(where + ": gradient of " + bad + " is not finite (loss " + mean + ")",
-                            "lower train.lr or set train.clip_grad_norm", ckpts);
+                            "lower train.lr or set train.clip_grad_norm");
                 }
                 optimizer.apply(state.optimizerStep, step);
                 state.optimizerStep++;
@@ -261,9 +246,19 @@ public final class Trainer {
         return lossSum / seen;
     }
 
-    private static LoraException stopped(String what, String hint, Checkpoints ckpts) {
-        Path last = ckpts.latest();
-        return new LoraException(what + "; training stopped (" + hint + "). Last good checkpoint: "
-                + (last == null ? "none" : last));
+    private LoraException stopped(String what, String hint) {
+        return stopped(what + "; training stopped (" + hint + ")");
+    }
+
+    /** The run's error, with what the listeners add (the last good checkpoint). */
+    private LoraException stopped(String message) {
+        StringBuilder sb = new StringBuilder(message);
+        for (TrainingListener l : listeners) {
+            String note = l.failureNote();
+            if (note != null) {
+                sb.append(". ").append(note);
+            }
+        }
+        return new LoraException(sb.toString());
     }
 }

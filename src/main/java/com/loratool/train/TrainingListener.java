@@ -6,6 +6,9 @@ package com.loratool.train;
  * log. A new concern is a new listener. Listeners are called in the order they were added.
  */
 public interface TrainingListener {
+    /** The run starts (after a resume: from its checkpoint's state), before the first epoch. */
+    default void onRunStart(RunStart start) {}
+
     /** The epoch starts; {@code images} training images will be seen. */
     default void onEpochStart(int epoch, int images) {}
 
@@ -25,6 +28,18 @@ public interface TrainingListener {
 
     /** The run ends, normally or by an exception (release what the listener holds). */
     default void onRunEnd() {}
+
+    /** What the user should know when the run stops with an error (e.g. the last good checkpoint); null: nothing. */
+    default String failureNote() {
+        return null;
+    }
+
+    /**
+     * What a run starts from: the state (epoch 0, or a resumed checkpoint's), the optimiser (its
+     * moments are saved with each checkpoint), the metric that picks best/ and early stopping
+     * ({@code train.val_metric}, or train_loss without validation images), the planned epochs.
+     */
+    record RunStart(TrainerState state, AdapterOptimizer optimizer, String metric, int epochs) {}
 
     /** One finished epoch: its metrics row, whether val_metric improved, the state to checkpoint. */
     record EpochEnd(MetricsCsv.Row row, boolean improved, TrainerState state) {

@@ -42,8 +42,8 @@ class TrainSpeedBench {
         try (NDManager m = NDManager.newBaseManager()) {
             TrainRun.Base base = TrainRun.loadBase(c, m);
             try (LoraModel lm = LoraInjector.inject(base.model(), c.lora, 1, m)) {
-                Trainer.Result r = new Trainer(c, lm, base.model()::forward, m, data, DepthLoss.fromConfig(c.train, base.config()), new Trainer.BaseWeights("random", "random", null),
-                        new Trainer.Options(dir, false, true, null)).run();
+                Trainer.Result r = new Trainer(c.train, lm, base.model()::forward, m, data,
+                        DepthLoss.fromConfig(c.train, base.config())).run();
                 double[] secs = r.rows().stream().mapToDouble(MetricsCsv.Row::seconds).toArray();
                 double[] later = Arrays.copyOfRange(secs, secs.length > 1 ? 1 : 0, secs.length);
                 Arrays.sort(later);

@@ -40,8 +40,8 @@ class TrainerFaultsTest {
             Trainer.DepthNetwork poisoned = x -> calls.incrementAndGet() == 2 * perEpoch
                     ? model.forward(x).mul(Float.NaN) : model.forward(x);
             try (LoraModel lm = LoraInjector.inject(model, c.lora, 1, m)) {
-                LoraException e = assertThrows(LoraException.class, () -> new Trainer(c, lm, poisoned, m,
-                        TrainerTest.DATA, TrainerTest.loss(c, model), new Trainer.BaseWeights("tiny", "0", null), new Trainer.Options(dir, false, true, null)).run());
+                LoraException e = assertThrows(LoraException.class, () -> TrainerTest.inFolder(new Trainer(c.train, lm, poisoned, m,
+                        TrainerTest.DATA, TrainerTest.loss(c, model)), c, lm, dir, false).run());
                 assertTrue(e.getMessage().startsWith("epoch 2: validation loss is NaN"), e.getMessage());
                 assertTrue(e.getMessage().contains("epoch-0001"), e.getMessage());
             }
@@ -60,8 +60,8 @@ class TrainerFaultsTest {
         try (NDManager m = NDManager.newBaseManager()) {
             DepthAnythingV2 model = TinyModels.load("da2-tiny", m);
             try (LoraModel lm = LoraInjector.inject(model, c.lora, 1, m)) {
-                r = new Trainer(c, lm, model::forward, m, noVal, TrainerTest.loss(c, model), new Trainer.BaseWeights("tiny", "0", null),
-                        new Trainer.Options(dir, false, true, null)).run();
+                r = TrainerTest.inFolder(new Trainer(c.train, lm, model::forward, m, noVal, TrainerTest.loss(c, model)),
+                        c, lm, dir, false).run();
             }
         }
         JsonNode best = new ObjectMapper().readTree(dir.resolve("best/best.json").toFile());

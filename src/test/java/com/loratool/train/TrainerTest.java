@@ -55,8 +55,13 @@ class TrainerTest {
     static final Trainer.BaseWeights BASE = new Trainer.BaseWeights("tiny", "0", null);
 
     static Trainer trainer(RunConfig c, LoraModel lm, Trainer.DepthNetwork net, NDManager m, Path runDir, boolean resume) {
-        return new Trainer(c, lm, net, m, DATA, loss(c, lm.base() instanceof DepthAnythingV2 d ? d : null), BASE,
-                new Trainer.Options(runDir, resume, true, null));
+        return inFolder(new Trainer(c.train, lm, net, m, DATA, loss(c, lm.base() instanceof DepthAnythingV2 d ? d : null)),
+                c, lm, runDir, resume);
+    }
+
+    /** {@code t} with the listeners of a run folder, as lora train wires them (the log file stays open: test only). */
+    static Trainer inFolder(Trainer t, RunConfig c, LoraModel lm, Path runDir, boolean resume) {
+        return new RunFolderListeners(runDir, c, lm, BASE, resume, true, null).attach(t, resume);
     }
 
     /** The run's loss for {@code model}'s kind (null: a relative model). */
