@@ -28,7 +28,6 @@ import com.loratool.lora.AdapterCheckpoint;
 import com.loratool.model.Compute;
 import com.loratool.model.DepthPredictor;
 import com.loratool.model.MemoryCheck;
-import com.loratool.model.ModelConfig;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
@@ -189,6 +188,35 @@ public final class Evaluation {
 
     /** Evaluates, writes the reports, and returns them; one summary line per checkpoint goes to {@code log}. */
     public Report run() {
+        Inputs in = inputs();
+        List<String> names = new ArrayList<>();
+        List<EvalResult> results = new ArrayList<>();
+        // one eval writes a report folder at a time
+        try (FolderLock lock = FolderLock.acquire(in.out(), "lora eval");
+                NDManager root = NDManager.newBaseManager(Compute.device(device))) {
+            for (int k = 0; k < in.checkpoints().size(); k++) {
+                Path dir = k == 0 ? in.out() : in.out().resolve("compare").resolve(label(in.checkpoints().get(k), k));
+                EvalResult r = evaluateCheckpoint(in, k, dir, root);
+                names.add(label(in.checkpoints().get(k), k));
+                results.add(r);
+                log.println(summaryLine(in.checkpoints().get(k), r, dir.resolve("report.md")));
+            }
+        }
+        if (results.size() > 1) {
+            ReportFiles.writeString(in.out().resolve("compare.md"), EvalReport.compareMarkdown(names, results));
+            ReportFiles.writeString(in.out().resolve("compare.csv"), EvalReport.compareCsv(names, results));
+            log.println("comparison: " + in.out().resolve("compare.md"));
+        }
+        log.flush();
+        return new Report(in.out(), Collections.unmodifiableList(names), Collections.unmodifiableList(results));
+    }
+
+    /** What every checkpoint of one eval shares: the images (paired and split as the run's), their preparation, the report folder. */
+    private record Inputs(List<Path> checkpoints, RunFolder run, DataConfig data, List<Pair> pairs, Path out,
+                          SamplePreparer preparer) {}
+
+    /** The options checked, the checkpoints opened (all, before any work), the images paired. */
+    private Inputs inputs() {
         if (!split.equals("val") && !split.equals("train") && !split.equals("all")) {
             throw new LoraException("--split " + split + ": expected val, train or all");
         }
@@ -200,7 +228,7 @@ public final class Evaluation {
         for (Path p : compare) {
             checkpoints.add(Files.isDirectory(p.resolve("best")) ? p.resolve("best") : p);
         }
-        List<AdapterCheckpoint> cks = checkpoints.stream().map(AdapterCheckpoint::load).toList();
+        checkpoints.forEach(AdapterCheckpoint::load); // every checkpoint readable before any work
         RunFolder run = RunFolder.of(checkpoint);
         DataConfig dc = CheckpointData.of(run, data, sets, inputSize);
         Pairing.Result pairing = Pairing.pair(dc);
@@ -212,83 +240,64 @@ public final class Evaluation {
                 .resolve(alphaScale == 1 ? "eval" : "eval-alpha" + fmt(alphaScale));
         Compute.setThreads(threads);
         DepthPredictor.loadOpenCv();
-        SamplePreparer preparer = new SamplePreparer(dc);
+        return new Inputs(List.copyOf(checkpoints), run, dc, pairs, out, new SamplePreparer(dc));
+    }
+
+    /** Checkpoint {@code k} against its original model on the images; its report in {@code dir}. */
+    private EvalResult evaluateCheckpoint(Inputs in, int k, Path dir, NDManager root) {
+        Path path = in.checkpoints().get(k);
+        ResolvedModel model = ModelResolver.resolve(new ModelSource.Checkpoint(path, weights, modelConfig),
+                new ModelResolver.Options(null, in.data()));
+        AdapterCheckpoint ck = model.adapters().orElseThrow();
+        Preprocessing prep = model.preprocessing();
+        // before any image is decoded: each image's network size from its header
+        MemoryCheck.require("eval", prep.sizeRule(), in.pairs().stream().map(Pair::image).toList(),
+                MemoryCheck.inference(model.architecture(), 1), memoryCheck);
+        SamplePreparer preparer = in.preparer();
         Function<Pair, EvalSample> loader = p -> {
             FullSample f = preparer.readFull(p);
             try {
-                return new EvalSample(p.stem(), p.image(), ImageReader.toBgr8(f.rgb()), f.z(),
-                        preparer.networkInput(f.rgb()));
+                return new EvalSample(p.stem(), p.image(), ImageReader.toBgr8(f.rgb()), f.z(), preparer.networkInput(f.rgb()));
             } finally {
                 f.rgb().release();
             }
         };
-        Preprocessing prep = preparer.preprocessing();
+        try (LazyModel original = new LazyModel(root, model, 0);
+                LazyModel adapted = new LazyModel(root, model, alphaScale)) {
+            DepthModel cachedOriginal = !cache ? original
+                    : new PredictionCache(original, cacheDir != null ? cacheDir : PredictionCache.defaultRoot(),
+                    model.provenance().cacheKey(), prep.key());
+            DepthModel lora = alphaScale == 0 ? cachedOriginal : adapted;
+            String title = alphaScale == 1 ? "LoRA" : "LoRA x" + fmt(alphaScale);
+            Path panels = !pictures ? null : dir.resolve("panels");
+            EvalResult r = evaluate(new Evaluator(lora, cachedOriginal, title, errorMaps, model.isMetric()), in.pairs(),
+                    loader, panels);
+            Map<String, String> settings = new LinkedHashMap<>();
+            settings.put("checkpoint", path.toString());
+            settings.put("base weights", model.provenance().description());
+            settings.put("adapters", ck.adapters().layers().size() + " modules, r " + ck.r() + ", alpha "
+                    + fmt(ck.alpha()) + (ck.rslora() ? " (rslora)" : "") + ", scaling " + fmt(ck.scaling().value()));
+            settings.put("alpha scale", fmt(alphaScale));
+            settings.put("data", in.data().root() + " (" + in.data().imagesDir() + "/, " + in.data().depthDir()
+                    + "/; split " + split + ")");
+            settings.put("network size", prep.description());
+            new EvalReport(r, settings, model.run().lossPlot()).write(dir, panels);
+            return r;
+        }
+    }
 
-        List<String> names = new ArrayList<>();
-        List<EvalResult> results = new ArrayList<>();
-        List<Path> images = pairs.stream().map(Pair::image).toList();
-        // one eval writes a report folder at a time
-        try (FolderLock lock = FolderLock.acquire(out, "lora eval");
-                NDManager root = NDManager.newBaseManager(Compute.device(device))) {
-            for (int k = 0; k < cks.size(); k++) {
-                AdapterCheckpoint ck = cks.get(k);
-                RunFolder ckRun = k == 0 ? run : RunFolder.of(checkpoints.get(k));
-                ResolvedModel model = ModelResolver.resolve(new ModelSource.Checkpoint(checkpoints.get(k), weights,
-                        modelConfig), new ModelResolver.Options(null, dc));
-                ModelConfig cfg = model.architecture();
-                // before any image is decoded: each image's network size from its header
-                MemoryCheck.require("eval", prep.sizeRule(), images, MemoryCheck.inference(cfg, 1), memoryCheck);
-                LazyModel original = new LazyModel(root, model, 0);
-                DepthModel cachedOriginal = !cache ? original
-                        : new PredictionCache(original, cacheDir != null ? cacheDir : PredictionCache.defaultRoot(),
-                        model.provenance().cacheKey(), prep.key());
-                DepthModel lora;
-                LazyModel adapted = null;
-                if (alphaScale == 0) {
-                    lora = cachedOriginal;
-                } else {
-                    adapted = new LazyModel(root, model, alphaScale);
-                    lora = adapted;
-                }
-                String title = alphaScale == 1 ? "LoRA" : "LoRA x" + fmt(alphaScale);
-                Path dir = k == 0 ? out : out.resolve("compare").resolve(label(checkpoints.get(k), k));
-                Path panels = !pictures ? null : dir.resolve("panels");
-                EvalResult r = evaluate(new Evaluator(lora, cachedOriginal, title, errorMaps, cfg.isMetric()), pairs, loader, panels);
-                Map<String, String> settings = new LinkedHashMap<>();
-                settings.put("checkpoint", checkpoints.get(k).toString());
-                settings.put("base weights", model.provenance().description());
-                settings.put("adapters", ck.adapters().layers().size() + " modules, r " + ck.r() + ", alpha "
-                        + fmt(ck.alpha()) + (ck.rslora() ? " (rslora)" : "") + ", scaling " + fmt(ck.scaling().value()));
-                settings.put("alpha scale", fmt(alphaScale));
-                settings.put("data", dc.root() + " (" + dc.imagesDir() + "/, " + dc.depthDir() + "/; split " + split + ")");
-                settings.put("network size", prep.description());
-                new EvalReport(r, settings, ckRun.lossPlot()).write(dir, panels);
-                names.add(label(checkpoints.get(k), k));
-                results.add(r);
-                original.close();
-                if (adapted != null) {
-                    adapted.close();
-                }
-                if (r.absolute()) {
-                    log.printf(Locale.ROOT, "%s: %d images, absolute AbsRel %.4f (original %.4f), delta1 %.4f "
-                            + "(original %.4f), RMSE %.1f mm (original %.1f mm); aligned AbsRel %.4f (original %.4f) -> %s%n",
-                            checkpoints.get(k), r.images().size(), r.loraAbsolute().absRel(), r.originalAbsolute().absRel(),
-                            r.loraAbsolute().delta1(), r.originalAbsolute().delta1(), r.loraAbsolute().rmse(),
-                            r.originalAbsolute().rmse(), r.lora().absRel(), r.original().absRel(), dir.resolve("report.md"));
-                } else {
-                    log.printf(Locale.ROOT, "%s: %d images, AbsRel %.4f (original %.4f), delta1 %.4f (original %.4f) -> %s%n",
-                            checkpoints.get(k), r.images().size(), r.lora().absRel(), r.original().absRel(),
-                            r.lora().delta1(), r.original().delta1(), dir.resolve("report.md"));
-                }
-            }
+    /** The one line per checkpoint: metric models' absolute figures first, then the aligned ones. */
+    private static String summaryLine(Path checkpoint, EvalResult r, Path report) {
+        if (r.absolute()) {
+            return String.format(Locale.ROOT, "%s: %d images, absolute AbsRel %.4f (original %.4f), delta1 %.4f "
+                    + "(original %.4f), RMSE %.1f mm (original %.1f mm); aligned AbsRel %.4f (original %.4f) -> %s",
+                    checkpoint, r.images().size(), r.loraAbsolute().absRel(), r.originalAbsolute().absRel(),
+                    r.loraAbsolute().delta1(), r.originalAbsolute().delta1(), r.loraAbsolute().rmse(),
+                    r.originalAbsolute().rmse(), r.lora().absRel(), r.original().absRel(), report);
         }
-        if (cks.size() > 1) {
-            ReportFiles.writeString(out.resolve("compare.md"), EvalReport.compareMarkdown(names, results));
-            ReportFiles.writeString(out.resolve("compare.csv"), EvalReport.compareCsv(names, results));
-            log.println("comparison: " + out.resolve("compare.md"));
-        }
-        log.flush();
-        return new Report(out, Collections.unmodifiableList(names), Collections.unmodifiableList(results));
+        return String.format(Locale.ROOT, "%s: %d images, AbsRel %.4f (original %.4f), delta1 %.4f (original %.4f) -> %s",
+                checkpoint, r.images().size(), r.lora().absRel(), r.original().absRel(), r.lora().delta1(),
+                r.original().delta1(), report);
     }
 
     /**

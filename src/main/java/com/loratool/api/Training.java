@@ -91,14 +91,8 @@ public final class Training {
         new TrainRun(run, log).summary(out);
     }
 
-    private TrainRun newRun() {
-        TrainRun r = new TrainRun(run, log).memoryCheck(memoryCheck);
-        listeners.forEach(r::listener);
-        return r;
-    }
-
     public Result run() {
-        Trainer.Result r = newRun().train(resume, force, quiet);
+        Trainer.Result r = new TrainRun(run, log).train(new TrainRun.Settings(resume, force, quiet, memoryCheck, listeners));
         Path dir = run.runDir();
         return new Result(dir, dir.resolve("best"), r.epochsRun(), r.bestEpoch(), r.bestValue(), r.stoppedEarly());
     }

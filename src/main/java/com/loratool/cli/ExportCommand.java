@@ -1,16 +1,8 @@
 package com.loratool.cli;
 
 import com.loratool.LoraException;
-import com.loratool.checkpoint.ModelResolver;
-import com.loratool.config.ModelSection;
-import com.loratool.io.HostTensor;
-import com.loratool.io.Safetensors;
-import com.loratool.lora.AdapterCheckpoint;
-import com.loratool.lora.export.PeftAdapter;
-import com.loratool.model.weights.PthWriter;
+import com.loratool.api.Export;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -48,32 +40,16 @@ public final class ExportCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Path checkpoint = model.checkpoint("lora export");
-        AdapterCheckpoint ck = AdapterCheckpoint.load(checkpoint);
+        Export.Written w;
         if (format == Format.peft) {
             if (alphaScale != 1) {
                 throw new LoraException("--alpha-scale: only with --format merged (PEFT users scale with set_adapter weights)");
             }
-            String base = ck.randomBase() ? ModelSection.RANDOM : ck.basePath();
-            PeftAdapter.export(ck.adapters(), ck::scaling, ck.scaling(), ck.config().dropout, base).write(output);
-            spec.commandLine().getOut().println("wrote " + output.resolve("adapter_config.json") + " and "
-                    + output.resolve("adapter_model.safetensors") + " (" + ck.adapters().layers().size()
-                    + " adapted modules, r " + ck.r() + ", alpha " + ck.alpha() + ")");
-            return 0;
-        }
-        String name = output.getFileName().toString();
-        boolean pth = name.endsWith(".pth") || name.endsWith(".pt");
-        if (!pth && !name.endsWith(".safetensors")) {
-            throw LoraException.file(output, "--format merged writes .pth or .safetensors");
-        }
-        LinkedHashMap<String, HostTensor> merged = ModelResolver.resolve(
-                model.checkpointSource("lora export")).weights(alphaScale);
-        if (pth) {
-            PthWriter.write(output, merged);
+            w = Export.peft(checkpoint, output);
         } else {
-            Safetensors.write(output, merged, Map.of("format", "pt"));
+            w = Export.merged(model.checkpointSource("lora export"), output, alphaScale);
         }
-        spec.commandLine().getOut().println("wrote " + output + " (" + merged.size() + " tensors, " + ck.adapters().layers().size()
-                + " merged modules, scaling " + alphaScale * ck.scaling().value() + ")");
+        spec.commandLine().getOut().println(w.summary());
         return 0;
     }
 }

@@ -1,13 +1,6 @@
 package com.loratool.cli;
 
-import com.loratool.LoraException;
-import com.loratool.checkpoint.ModelResolver;
-import com.loratool.checkpoint.ModelSource;
-import com.loratool.checkpoint.ResolvedModel;
-import com.loratool.lora.AdapterCheckpoint;
-import com.loratool.lora.export.AdaptedWeights;
-import com.loratool.lora.export.PeftAdapter;
-import java.nio.file.Files;
+import com.loratool.api.Export;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -38,18 +31,7 @@ public final class ImportCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (Files.exists(output.resolve(AdapterCheckpoint.WEIGHTS))) {
-            throw LoraException.file(output, "already holds a checkpoint (choose another --output)");
-        }
-        PeftAdapter.Imported imp = PeftAdapter.read(peft).toProject(peft);
-        if (!Files.isRegularFile(weights)) {
-            throw LoraException.file(weights, "file not found");
-        }
-        ResolvedModel base = ModelResolver.resolve(new ModelSource.Weights(weights, null));
-        AdaptedWeights.checkShapes(base.baseWeights(), imp.adapters(), weights);
-        AdapterCheckpoint.save(output, imp.adapters(), imp.scaling(), weights, base.provenance().sha256(), null);
-        spec.commandLine().getOut().println("wrote " + output + " (" + imp.adapters().layers().size() + " adapted modules, r "
-                + imp.scaling().r() + ", alpha " + imp.scaling().alpha() + ")");
+        spec.commandLine().getOut().println(Export.importPeft(peft, weights, output).summary());
         return 0;
     }
 }

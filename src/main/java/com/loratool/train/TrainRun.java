@@ -28,7 +28,6 @@ import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 
@@ -75,20 +74,24 @@ public final class TrainRun {
         }
     }
 
-    /** Whether {@link #train} checks the training step's memory before starting (the CLI's --no-memory-check). */
-    private boolean memoryCheck = true;
+    /**
+     * How to run ({@code lora train}'s flags; the API's {@code Training} builds one).
+     *
+     * @param resume continue from the newest epoch checkpoint
+     * @param force start over in a folder that holds checkpoints
+     * @param quiet no progress bars
+     * @param memoryCheck refuse a step that would not fit in the available memory
+     * @param listeners told about the run after the run folder's own listeners
+     */
+    public record Settings(boolean resume, boolean force, boolean quiet, boolean memoryCheck,
+                           List<TrainingListener> listeners) {
+        public Settings {
+            listeners = List.copyOf(listeners);
+        }
 
-    private final List<TrainingListener> listeners = new ArrayList<>();
-
-    /** Also tells {@code l} about the run (after the run's own listeners: files, progress, early stopping). */
-    public TrainRun listener(TrainingListener l) {
-        listeners.add(l);
-        return this;
-    }
-
-    public TrainRun memoryCheck(boolean on) {
-        this.memoryCheck = on;
-        return this;
+        public static Settings defaults() {
+            return new Settings(false, false, false, true, List.of());
+        }
     }
 
     /**
@@ -97,7 +100,10 @@ public final class TrainRun {
      * --resume continues matches, the step fits in memory, the data opens); nothing in the run
      * folder changes until then: config.yaml, split.json and the --force clean-up come after.
      */
-    public Trainer.Result train(boolean resume, boolean force, boolean quiet) {
+    public Trainer.Result train(Settings settings) {
+        boolean resume = settings.resume();
+        boolean force = settings.force();
+        boolean quiet = settings.quiet();
         ResolvedModel resolved = ModelResolver.resolve(new ModelSource.Run(cfg));
         cfg.checkLossFor(resolved.isMetric(), resolved.architectureFrom()); // once, before anything is written
         Path runDir = cfg.runDir();
@@ -126,7 +132,9 @@ public final class TrainRun {
                 if (resume) {
                     ResumeCheck.check(cfg, runDir, last, AdapterCheckpoint.load(last).config(), sha, mc);
                 }
-                checkMemory(base.config());
+                if (settings.memoryCheck()) {
+                    checkMemory(base.config());
+                }
                 try (LoraModel lora = inject(base.model(), manager)) {
                     TrainingDataLoader.Opened data = TrainingDataLoader.open(cfg);
                     // accepted: from here on the run folder is this run's
@@ -143,7 +151,7 @@ public final class TrainRun {
                     try (RunFolderListeners folder = new RunFolderListeners(runDir, cfg, lora,
                             new Trainer.BaseWeights(cfg.model.weights, sha, mc), resume, quiet, console)) {
                         folder.attach(trainer, resume);
-                        listeners.forEach(trainer::addListener);
+                        settings.listeners().forEach(trainer::addListener);
                         Trainer.Result r = trainer.run();
                         folder.log().info("adapters in " + ckpts.bestDir());
                         return r;
@@ -172,9 +180,6 @@ public final class TrainRun {
 
     /** A training step at the largest network size the run's images get, against the available memory. */
     private void checkMemory(ModelConfig mc) {
-        if (!memoryCheck) {
-            return;
-        }
         List<Path> images = Files.isDirectory(cfg.data.rootPath())
                 ? Pairing.pair(cfg.data).pairs().stream().map(Pair::image).toList() : List.of();
         MemoryCheck.require("train batch " + cfg.train.batchSize, cfg.data.sizeRule(), images,

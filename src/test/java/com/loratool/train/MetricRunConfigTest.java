@@ -33,7 +33,7 @@ class MetricRunConfigTest {
     }
 
     static LoraException refused(RunConfig cfg) {
-        return assertThrows(LoraException.class, () -> new TrainRun(cfg, null).train(false, false, true));
+        return assertThrows(LoraException.class, () -> new TrainRun(cfg, null).train(new TrainRun.Settings(false, false, true, true, List.of())));
     }
 
     @Test
