@@ -117,9 +117,8 @@ public final class DataCommand implements Runnable {
         @Option(names = "--input-size", description = "Official lower-bound rule (default 518 if no size option).")
         Integer inputSize;
 
-        @Option(names = "--no-memory-check",
-                description = "Skip the check that preparing each sample at the size fits in the available memory.")
-        boolean noMemoryCheck;
+        @Mixin
+        MemoryCheckOption memory;
 
         @Override
         public Integer call() {
@@ -129,7 +128,7 @@ public final class DataCommand implements Runnable {
             DataConfig dc = opts.config(size, scale, inputSize);
             // before anything is decoded: each image's prepared sample at the size its header gives
             MemoryCheck.require("data preview", dc.sizeRule(), Pairing.pair(dc).pairs().stream().map(Pair::image).toList(),
-                    MemoryCheck.preview(), !noMemoryCheck);
+                    MemoryCheck.preview(), memory.enabled());
             int n = Preview.write(dc, output, npy);
             spec.commandLine().getOut().printf("wrote previews of %d sample(s) to %s%n", n, output);
             return 0;

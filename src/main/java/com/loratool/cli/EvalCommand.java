@@ -58,10 +58,8 @@ public final class EvalCommand implements Callable<Integer> {
             description = "Where the original's predictions are cached. Default: $LORA_CACHE or ~/.cache/lora/predictions.")
     Path cacheDir;
 
-    @Option(names = "--no-memory-check",
-            description = "Skip the check that each image's prediction fits in the available memory (estimated from "
-                    + "its header and the network size before decoding).")
-    boolean noMemoryCheck;
+    @Mixin
+    MemoryCheckOption memory;
 
     @Mixin
     ModelOptions model;
@@ -80,7 +78,7 @@ public final class EvalCommand implements Callable<Integer> {
         Evaluation.of(model.checkpoint("lora eval")).compare(compare).data(data).set(sets).split(split).output(output)
                 .alphaScale(alphaScale).weights(model.weights()).modelConfig(model.modelConfig())
                 .inputSize(inputSize.value())
-                .errorMaps(errorMaps).pictures(!noPictures).memoryCheck(!noMemoryCheck).cache(!noCache).cacheDir(cacheDir)
+                .errorMaps(errorMaps).pictures(!noPictures).memoryCheck(memory.enabled()).cache(!noCache).cacheDir(cacheDir)
                 .device(common.device.name()).threads(common.threads).log(spec.commandLine().getOut())
                 .run();
         return 0;

@@ -43,15 +43,12 @@ public final class PredictCommand implements Callable<Integer> {
     @Option(names = "--output", required = true, paramLabel = "DIR", description = "Folder for the results (created).")
     Path output;
 
-
     @Option(names = "--batch-size", defaultValue = "1",
             description = "Images of the same size predicted together. Default: ${DEFAULT-VALUE}.")
     int batchSize;
 
-    @Option(names = "--no-memory-check",
-            description = "Skip the check that each image's prediction fits in the available memory (estimated from "
-                    + "its header and the network size before decoding; docs/model.md).")
-    boolean noMemoryCheck;
+    @Mixin
+    MemoryCheckOption memory;
 
     @Mixin
     ModelOptions model;
@@ -85,7 +82,7 @@ public final class PredictCommand implements Callable<Integer> {
                 ModelResolver.Options.inputSize(inputSize.value())), common.device.name())) {
             // before any image is decoded: the network size each image gets, from its header
             MemoryCheck.require("predict", estimator.sizeRule(), images,
-                    MemoryCheck.inference(estimator.config(), batchSize), !noMemoryCheck);
+                    MemoryCheck.inference(estimator.config(), batchSize), memory.enabled());
             writer = DepthWriter.of(estimator.config());
             geometryOutputs = geometry.outputs(images, estimator.config().isMetric()); // checks before writing
             Files.createDirectories(output);

@@ -48,9 +48,8 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = {"-q", "--quiet"}, description = "No progress bars; one log line per epoch.")
     boolean quiet;
 
-    @Option(names = "--no-memory-check",
-            description = "Skip the check that a training step at the run's size and batch fits in the available memory.")
-    boolean noMemoryCheck;
+    @Mixin
+    MemoryCheckOption memory;
 
     @Option(names = "--dry-run", description = "Build the model and adapters, print the summary, do not train.")
     boolean dryRun;
@@ -72,7 +71,7 @@ public final class TrainCommand implements Callable<Integer> {
         cfg = cfg.withTrain(t.build());
         cfg.validate(); // the command line's overrides obey the config's rules too
 
-        Training training = Training.of(cfg).resume(resume).force(force).quiet(quiet).memoryCheck(!noMemoryCheck)
+        Training training = Training.of(cfg).resume(resume).force(force).quiet(quiet).memoryCheck(memory.enabled())
                 .log(System.err);
         if (dryRun) {
             training.summary(spec.commandLine().getOut());
