@@ -57,7 +57,7 @@ public final class ExportCommand implements Callable<Integer> {
                 throw new LoraException("--alpha-scale: only with --format merged (PEFT users scale with set_adapter weights)");
             }
             String base = ck.randomBase() ? "random" : ck.basePath();
-            PeftAdapter.export(ck.adapters(), ck::scaling, ck.scaling(), ck.config().dropout, base).write(output);
+            PeftAdapter.export(ck.adapters(), ck::scaling, ck.scaling(), ck.config().lora().dropout(), base).write(output);
             System.out.println("wrote " + output.resolve("adapter_config.json") + " and "
                     + output.resolve("adapter_model.safetensors") + " (" + ck.adapters().layers().size()
                     + " adapted modules, r " + ck.r() + ", alpha " + ck.alpha() + ")");

@@ -52,11 +52,11 @@ public final class BaseModel {
         if (explicit != null) {
             return explicit;
         }
-        if (model != null && model.preset != null) {
-            return ModelConfig.preset(model.preset);
+        if (model != null && model.preset() != null) {
+            return ModelConfig.preset(model.preset());
         }
-        if (model != null && model.config != null) {
-            return ModelConfig.fromYaml(Path.of(model.config));
+        if (model != null && model.config() != null) {
+            return ModelConfig.fromYaml(Path.of(model.config()));
         }
         return stateDict == null ? null : ModelConfig.forWeights(file, stateDict);
     }
@@ -69,10 +69,10 @@ public final class BaseModel {
      */
     public static ModelConfig declared(ModelSection model) {
         ModelConfig c = architecture(null, model, null);
-        if (c != null || model.weights == null || model.randomWeights()) {
+        if (c != null || model.weights() == null || model.randomWeights()) {
             return c;
         }
-        Path file = Path.of(model.weights);
+        Path file = Path.of(model.weights());
         if (Files.exists(file)) {
             Optional<Path> hf = HfConfig.besides(file);
             if (hf.isPresent()) {
@@ -84,13 +84,13 @@ public final class BaseModel {
 
     /** The key that decides the model's architecture, for messages: "model.preset vits-metric-indoor". */
     public static String decidingKey(ModelSection model) {
-        if (model.preset != null) {
-            return "model.preset " + model.preset;
+        if (model.preset() != null) {
+            return "model.preset " + model.preset();
         }
-        if (model.config != null) {
-            return "model.config " + model.config;
+        if (model.config() != null) {
+            return "model.config " + model.config();
         }
-        return "model.weights " + model.weights;
+        return "model.weights " + model.weights();
     }
 
     /** Refuses a train.loss of the other kind than the model {@code mc} (RunConfig#checkLossFor); null mc: relative. */
@@ -122,7 +122,7 @@ public final class BaseModel {
 
     /** {@link #load} with the section's own weights path ({@code random} or a file). */
     public static Weights load(ModelSection model, long seed, String where) {
-        return load(model, model.randomWeights() ? null : Path.of(model.weights), seed, null, where);
+        return load(model, model.randomWeights() ? null : Path.of(model.weights()), seed, null, where);
     }
 
     /** Seeded random weights for every parameter of the architecture ({@link RandomWeights}). */

@@ -3,8 +3,6 @@ package com.loratool.train;
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.loratool.LoraException;
 import com.loratool.config.ConfigLoader;
 import com.loratool.config.ModelSection;
@@ -14,6 +12,7 @@ import com.loratool.data.Pair;
 import com.loratool.data.Pairing;
 import com.loratool.io.Checksums;
 import com.loratool.io.FolderLock;
+import com.loratool.io.Json;
 import com.loratool.lora.AdapterCheckpoint;
 import com.loratool.lora.LoraInjector;
 import com.loratool.lora.LoraModel;
@@ -51,16 +50,16 @@ public final class TrainRun {
 
     /** The run's base model ({@link BaseModel}: weights file or seeded random weights), frozen, in {@code manager}. */
     public static Base loadBase(RunConfig cfg, NDManager manager) {
-        BaseModel.Weights w = BaseModel.load(cfg.model, cfg.train.seed, cfg.source == null ? "" : cfg.source + ": ");
+        BaseModel.Weights w = BaseModel.load(cfg.model, cfg.train.seed(), cfg.source == null ? "" : cfg.source + ": ");
         BaseModel.checkLoss(cfg, w.config());
         return new Base(BaseModel.frozen(w, manager), w.config(), w.file());
     }
 
     /** Prints the adapter summary and adapted layers without training ({@code --dry-run}, {@code lora info --config}). */
     public void summary(PrintWriter out) {
-        try (NDManager manager = NDManager.newBaseManager(Compute.device(cfg.train.device))) {
+        try (NDManager manager = NDManager.newBaseManager(Compute.device(cfg.train.device().name()))) {
             Base base = loadBase(cfg, manager);
-            try (LoraModel lora = LoraInjector.inject(base.model(), cfg.lora, cfg.train.seed, manager)) {
+            try (LoraModel lora = LoraInjector.inject(base.model(), cfg.lora, cfg.train.seed(), manager)) {
                 out.println(lora.summary());
                 out.println("adapted layers (" + lora.adaptedNames().size() + "):");
                 for (String n : lora.adaptedNames()) {
@@ -100,7 +99,7 @@ public final class TrainRun {
         boolean accepted = false;
         FolderLock lock = FolderLock.acquire(runDir, "lora train");
         try {
-            Checkpoints ckpts = new Checkpoints(runDir, cfg.train.keepLast);
+            Checkpoints ckpts = new Checkpoints(runDir, cfg.train.keepLast());
             Path last = ckpts.latest();
             if (!resume && last != null && !force) {
                 throw LoraException.file(runDir, "already holds a run; --resume continues it, --force starts over,"
@@ -110,14 +109,13 @@ public final class TrainRun {
                 throw LoraException.file(runDir, "--resume: no complete checkpoint in this run folder (a run stopped"
                         + " before its first epoch ended leaves none); start it again without --resume");
             }
-            Compute.setThreads(cfg.train.threads);
+            Compute.setThreads(cfg.train.threads());
             List<Device> devices = Replicas.devices(cfg.train);
             try (NDManager manager = NDManager.newBaseManager(devices.get(0));
                     Replicas more = Replicas.on(devices.subList(1, devices.size()), cfg)) {
                 Base base = loadBase(cfg, manager);
                 String sha = base.weights() == null ? RANDOM : Checksums.sha256(base.weights());
-                JsonNode mc = new ObjectMapper().setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
-                        .valueToTree(base.config());
+                JsonNode mc = Json.SNAKE.valueToTree(base.config());
                 if (resume) {
                     ResumeCheck.check(cfg, runDir, last, AdapterCheckpoint.load(last).config(), sha, mc);
                 }
@@ -134,7 +132,7 @@ public final class TrainRun {
                     ConfigLoader.save(cfg, runDir.resolve(RunFolder.CONFIG_FILE));
                     data.dataset().writeSplit(runDir);
                     Trainer trainer = more.addTo(new Trainer(cfg, lora, base.model()::forward, manager, data.data(),
-                            new Trainer.BaseWeights(cfg.model.weights, sha, mc),
+                            new Trainer.BaseWeights(cfg.model.weights(), sha, mc),
                             new Trainer.Options(runDir, resume, quiet, console)));
                     listeners.forEach(trainer::addListener);
                     return trainer.run();
@@ -151,7 +149,7 @@ public final class TrainRun {
     /** The adapters; a target matching nothing is an error naming the config file. */
     private LoraModel inject(DepthAnythingV2 model, NDManager manager) {
         try {
-            return LoraInjector.inject(model, cfg.lora, cfg.train.seed, manager);
+            return LoraInjector.inject(model, cfg.lora, cfg.train.seed(), manager);
         } catch (LoraException e) {
             if (cfg.source != null && e.getMessage().startsWith("lora.")) {
                 throw new LoraException(cfg.source + ": " + e.getMessage(), e);
@@ -167,8 +165,8 @@ public final class TrainRun {
         }
         List<Path> images = Files.isDirectory(cfg.data.rootPath())
                 ? Pairing.pair(cfg.data).pairs().stream().map(Pair::image).toList() : List.of();
-        MemoryCheck.require("train batch " + cfg.train.batchSize, cfg.data, images,
-                MemoryCheck.training(mc, cfg.train.batchSize), true);
+        MemoryCheck.require("train batch " + cfg.train.batchSize(), cfg.data, images,
+                MemoryCheck.training(mc, cfg.train.batchSize()), true);
     }
 
     private static void removeIfEmpty(Path dir) {

@@ -29,8 +29,8 @@ public final class CheckpointBase {
     /** With {@code needConfig} false (export) a file base's architecture is not resolved (config null). */
     public static Base load(AdapterCheckpoint ck, RunFolder run, Path weightsOverride, Path modelConfigOption,
                      boolean needConfig) {
-        ModelSection section = run.config() != null ? run.config().model : new ModelSection();
-        long seed = run.config() != null ? run.config().train.seed : new TrainSection().seed;
+        ModelSection section = run.config() != null ? run.config().model : ModelSection.defaults();
+        long seed = run.config() != null ? run.config().train.seed() : TrainSection.defaults().seed();
         ModelConfig explicit = modelConfigOption != null ? ModelConfig.fromYaml(modelConfigOption)
                 : ck.modelConfig() != null
                 ? ModelConfig.fromTree(ck.modelConfig(), ck.dir().resolve(AdapterCheckpoint.CONFIG)) : null;
