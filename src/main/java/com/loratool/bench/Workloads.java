@@ -47,8 +47,10 @@ public final class Workloads {
         } else {
             cfg = ConfigLoader.load(config, List.of());
             if (synthetic) {
-                cfg = cfg.with(Map.of("model.weights", ModelSection.RANDOM, "model.preset",
-                        cfg.model.preset() == null && cfg.model.config() == null ? "vits" : cfg.model.preset()));
+                cfg = cfg.with("model.weights", ModelSection.RANDOM);
+                if (cfg.model.preset() == null && cfg.model.config() == null) {
+                    cfg = cfg.with("model.preset", "vits");
+                }
             }
             String arch = cfg.model.preset() != null ? cfg.model.preset() : CONFIG_ARCH;
             int[] hw = sizeOf(cfg.data, base);

@@ -105,10 +105,8 @@ public final class ConfigLoader {
         String msg = firstLine(e.getOriginalMessage());
         int line = e.getLocation() != null ? e.getLocation().getLineNr() : -1;
         if (msg.startsWith("Duplicate field") && e.getProcessor() instanceof JsonParser p) {
-            String section = ConfigOrigins.dotted(p.getParsingContext());
-            String key = msg.replaceFirst("^Duplicate field '(.*)'$", "$1");
-            return file + (line > 0 ? ":" + line : "") + ": " + (section.isEmpty() ? key : section + "." + key)
-                    + ": duplicate key (each key once; remove one of them)";
+            String key = ConfigOrigins.dotted(p.getParsingContext()); // the context is at the repeated key
+            return file + (line > 0 ? ":" + line : "") + ": " + key + ": duplicate key (each key once; remove one of them)";
         }
         return file + ": not valid YAML: " + msg + (line > 0 ? " (line " + line + ")" : "");
     }

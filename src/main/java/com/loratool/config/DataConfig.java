@@ -62,8 +62,12 @@ public record DataConfig(
     /** Names of {@code image_interpolation}; data.Interpolation maps them to OpenCV's modes. */
     public static final List<String> IMAGE_INTERPOLATIONS = List.of("nearest", "linear", "cubic", "area", "lanczos");
 
-    /** Largest {@code scale} (and {@code input_size} in patches of 14): 14,000 pixels. */
-    public static final int MAX_PATCHES = 1000;
+    /**
+     * Largest {@code scale} (and {@code input_size}, {@code size} in patches of 14): 1.4 million
+     * pixels a side, far beyond any real image and within int arithmetic; the memory estimate of each
+     * command refuses far smaller sizes first.
+     */
+    public static final int MAX_PATCHES = 100_000;
 
     public static final List<String> DEFAULT_SUFFIXES = List.of(
             "_Zivid_acquisition_color", "_Zivid_acquisition_rawDepth", "_color", "_rgb", "_image",

@@ -122,7 +122,7 @@ class LoraTest {
             try (LoraModel lm = LoraInjector.inject(model, cfg(2, "re:pretrained\\.blocks\\.(2|3)\\.attn\\.qkv"), 1, m)) {
                 assertEquals(List.of("pretrained.blocks.2.attn.qkv", "pretrained.blocks.3.attn.qkv"), lm.adaptedNames());
             }
-            LoraConfig head = cfg(2).with(Map.of("targets", List.of(), "head_convs", true));
+            LoraConfig head = LoraConfig.defaults().with(Map.of("r", 2, "alpha", 4, "targets", List.of(), "head_convs", true));
             try (LoraModel lm = LoraInjector.inject(model, head, 1, m)) {
                 assertTrue(lm.adaptedNames().size() > 5);
                 assertTrue(lm.adaptedNames().stream().allMatch(n -> n.startsWith("depth_head.")));
