@@ -137,23 +137,24 @@ public final class RunConfig {
     }
 
     /**
-     * The one loss/model-kind rule: refuses a loss of the other kind than the model, a relative
-     * loss (ssi, silog, l1, mse: on disparity up to scale and shift) on a metric model, or a metric
-     * loss (metric_silog) on a relative one. {@code metricModel}: the resolved architecture's head;
+     * The loss/model-kind check (the rule itself is {@link TrainSection.Loss#suits}): refuses a loss
+     * of the other kind than the model, a relative loss (ssi, silog, l1, mse: on disparity up to
+     * scale and shift) on a metric model, or a metric loss (metric_silog) on a relative one. {@code metricModel}: the resolved architecture's head;
      * {@code modelKey} names what made it so (e.g. "model.preset vits-metric-indoor").
      */
     public void checkLossFor(boolean metricModel, String modelKey) {
         String w = source == null ? "" : source + ": ";
         TrainSection.Loss loss = train.loss();
-        if (metricModel && !loss.metric()) {
+        if (loss.suits(metricModel)) {
+            return;
+        }
+        if (metricModel) {
             throw new LoraException(w + "train.loss " + loss + " is a relative-depth loss (up to scale and shift)"
                     + " but " + modelKey + " is a metric model (depth in metres); use train.loss: metric_silog");
         }
-        if (!metricModel && loss.metric()) {
-            throw new LoraException(w + "train.loss " + loss + " is a metric-depth loss but " + modelKey
-                    + " is a relative model (inverse depth without unit); use ssi, silog, l1 or mse, or a metric base"
-                    + " (model.preset vits-metric-indoor, ...)");
-        }
+        throw new LoraException(w + "train.loss " + loss + " is a metric-depth loss but " + modelKey
+                + " is a relative model (inverse depth without unit); use ssi, silog, l1 or mse, or a metric base"
+                + " (model.preset vits-metric-indoor, ...)");
     }
 
     /** The run's name: train.run_name, or the config file's name without extension. */

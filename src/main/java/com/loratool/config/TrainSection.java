@@ -90,6 +90,11 @@ public record TrainSection(
         public boolean metric() {
             return this == metric_silog;
         }
+
+        /** The loss/model-kind rule: a metric loss for a metric model, a relative one for a relative model. */
+        public boolean suits(boolean metricModel) {
+            return metric() == metricModel;
+        }
     }
 
     /** Upper bounds: far beyond any sensible run, low enough that no size computed from them overflows. */

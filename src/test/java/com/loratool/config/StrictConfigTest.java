@@ -116,6 +116,21 @@ class StrictConfigTest {
                 assertThrows(LoraException.class, () -> ConfigLoader.load(f, List.of())).getMessage());
     }
 
+    /**
+     * A runs/<name>/config.yaml as the toolkit wrote it before the sections became records (every
+     * key, nulls included): it still loads, and writing it again gives the same bytes.
+     */
+    @Test
+    void aSavedRunConfigOfTheFormerFormatLoadsAndSavesIdentically() throws Exception {
+        Path saved = Path.of("src/test/resources/com/loratool/config/saved-run-config.yaml");
+        RunConfig c = ConfigLoader.load(saved, List.of());
+        assertEquals(TrainSection.Loss.ssi, c.train.loss());
+        assertEquals(10, c.data.scale());
+        Path again = dir.resolve("again.yaml");
+        ConfigLoader.save(c, again);
+        assertEquals(Files.readString(saved), Files.readString(again));
+    }
+
     @Test
     void everyShippedConfigStillLoads() throws Exception {
         try (var files = Files.list(Path.of("configs"))) {

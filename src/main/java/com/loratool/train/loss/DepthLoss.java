@@ -30,7 +30,7 @@ public interface DepthLoss {
      */
     static DepthLoss fromConfig(TrainSection t, ModelConfig model) {
         boolean metricModel = model != null && model.isMetric();
-        if (metricModel != t.loss().metric()) {
+        if (!t.loss().suits(metricModel)) {
             throw new IllegalArgumentException("loss " + t.loss() + " is not for a " + (metricModel ? "metric" : "relative")
                     + " model");
         }
