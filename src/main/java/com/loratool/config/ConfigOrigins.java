@@ -64,7 +64,7 @@ final class ConfigOrigins {
                 return file + ":" + line;
             }
         }
-        return String.valueOf(file);
+        return file == null ? "--set" : file.toString();
     }
 
     private static String parent(String key) {

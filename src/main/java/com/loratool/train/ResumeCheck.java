@@ -49,7 +49,7 @@ final class ResumeCheck {
             throw LoraException.file(file, "missing: cannot check what --resume continues (start over with --force)");
         }
         RunConfig before = ConfigLoader.load(file, List.of());
-        if (now.model.randomWeights() && before.train.seed() != now.train.seed()) {
+        if (now.model.randomWeights() && !before.train.seed().equals(now.train.seed())) {
             throw new LoraException(where + "train.seed differs: " + before.train.seed() + " in the run, " + now.train.seed()
                     + " now (with model.weights: random the seed builds the base model)" + tail);
         }
