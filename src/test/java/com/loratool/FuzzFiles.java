@@ -40,7 +40,7 @@ public final class FuzzFiles {
             reader.accept(f);
         } catch (LoraException e) {
             String m = e.getMessage();
-            if (m == null || !(m.startsWith(f + ": ") || m.startsWith(f + "["))) {
+            if (m == null || !(m.startsWith(f + ": ") || m.startsWith(f + "[") || m.matches("\\Q" + f + "\\E:\\d+: .*"))) {
                 throw new AssertionError("error does not name the file: " + m, e);
             }
             if (m.indexOf('\n') >= 0 || m.indexOf('\r') >= 0) {

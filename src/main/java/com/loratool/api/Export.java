@@ -57,7 +57,7 @@ public final class Export {
     public static Written peft(Path checkpoint, Path output) {
         AdapterCheckpoint ck = AdapterCheckpoint.load(checkpoint);
         String base = ck.randomBase() ? ModelSection.RANDOM : ck.basePath();
-        PeftAdapter.export(ck.adapters(), ck::scaling, ck.scaling(), ck.config().dropout, base).write(output);
+        PeftAdapter.export(ck.adapters(), ck::scaling, ck.scaling(), ck.config().lora().dropout(), base).write(output);
         return new Written(output, "wrote " + output.resolve("adapter_config.json") + " and "
                 + output.resolve("adapter_model.safetensors") + " (" + ck.adapters().layers().size()
                 + " adapted modules, r " + ck.r() + ", alpha " + ck.alpha() + ")");

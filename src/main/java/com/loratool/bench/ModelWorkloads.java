@@ -6,10 +6,8 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
 import com.loratool.LoraException;
-import com.loratool.config.LoraConfig;
 import com.loratool.config.ModelSection;
 import com.loratool.config.RunConfig;
-import com.loratool.config.TrainSection;
 import com.loratool.lora.LoraInjector;
 import com.loratool.lora.LoraModel;
 import com.loratool.model.Compute;
@@ -76,7 +74,7 @@ public final class ModelWorkloads implements Workloads.Setup {
         return models.computeIfAbsent(arch, a -> {
             RunConfig c = cfg;
             if (!a.equals(Workloads.CONFIG_ARCH)) {
-                c = cfg.withModel(ModelSection.of(cfg.model.weights, a));
+                c = cfg.with("model", ModelSection.of(cfg.model.weights(), a));
             }
             return TrainRun.loadBase(c, root).model();
         });
@@ -105,19 +103,16 @@ public final class ModelWorkloads implements Workloads.Setup {
         ModelWorkload(DepthAnythingV2 model, BenchSettings s) {
             this.model = model;
             this.s = s;
-            this.data = new SyntheticData(s, cfg.train.seed);
+            this.data = new SyntheticData(s, cfg.train.seed());
             for (int i = 0; i < s.images(); i++) {
                 samples.add(new Sample("synthetic-" + i, data.pixels(i, 1), data.depth(i, 1), data.measured(1),
                         s.height(), s.width()));
             }
             this.manager = root.newSubManager();
-            LoraConfig.Builder comboLora = cfg.lora.toBuilder();
-            comboLora.r = s.rank();
-            comboLora.targets = s.targets();
-            this.combo = cfg.withLora(comboLora.build());
+            this.combo = cfg.with(Map.of("lora.r", s.rank(), "lora.targets", s.targets()));
             LoraModel l = null;
             try {
-                l = LoraInjector.inject(model, combo.lora, combo.train.seed, manager);
+                l = LoraInjector.inject(model, combo.lora, combo.train.seed(), manager);
             } finally {
                 if (l == null) {
                     manager.close();
@@ -143,14 +138,11 @@ public final class ModelWorkloads implements Workloads.Setup {
 
         @Override
         public List<Double> trainEpochs(int epochs) {
-            TrainSection.Builder t = combo.train.toBuilder();
-            t.epochs = epochs;
-            t.batchSize = s.batch();
-            t.earlyStopping = 0;
-            RunConfig c = combo.withTrain(t.build());
+            RunConfig c = combo.with(Map.of("train.epochs", epochs, "train.batch_size", s.batch(),
+                    "train.early_stopping", 0));
             // no listeners: the loop writes nothing, the figures come from its result
             Trainer.Result r = new Trainer(c.train, lora, model::forward, manager,
-                    new TrainingData(samples, List.of(), c.train.seed), DepthLoss.fromConfig(c.train, model.config())).run();
+                    new TrainingData(samples, List.of(), c.train.seed()), DepthLoss.fromConfig(c.train, model.config())).run();
             List<Double> secs = new ArrayList<>();
             r.rows().forEach(row -> secs.add(row.seconds()));
             return secs;

@@ -3,6 +3,7 @@ package com.loratool.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.loratool.LoraException;
+import com.loratool.io.Json;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,7 +32,7 @@ public final class PeerBaseline {
         if (!Files.isRegularFile(file)) {
             throw LoraException.file(file, "baseline file not found");
         }
-        ObjectMapper json = new ObjectMapper();
+        ObjectMapper json = Json.JSON;
         List<Line> lines = new ArrayList<>();
         List<String> text;
         try {

@@ -1,8 +1,8 @@
 package com.loratool.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.loratool.LoraException;
+import com.loratool.io.Json;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
@@ -35,7 +35,7 @@ public final class ProfileSummary {
     public static ProfileSummary read(Path trace) {
         JsonNode root;
         try {
-            root = new ObjectMapper().readTree(trace.toFile());
+            root = Json.JSON.readTree(trace.toFile());
         } catch (IOException e) {
             throw LoraException.file(trace, "not a profiler trace: " + e.getMessage(), e);
         }

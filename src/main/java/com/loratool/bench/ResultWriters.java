@@ -1,10 +1,10 @@
 package com.loratool.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.loratool.LoraException;
+import com.loratool.io.Json;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -86,7 +86,7 @@ public final class ResultWriters {
     }
 
     public static String json(BenchReport report) {
-        ObjectMapper m = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        ObjectMapper m = Json.JSON;
         ObjectNode root = m.createObjectNode();
         root.put("machine", report.machine());
         root.put("device", report.device());
@@ -156,7 +156,7 @@ public final class ResultWriters {
             }
         }
         try {
-            return m.writeValueAsString(root) + "\n";
+            return Json.pretty(m).writeValueAsString(root) + "\n";
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

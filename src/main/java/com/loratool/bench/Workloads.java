@@ -2,12 +2,11 @@ package com.loratool.bench;
 
 import com.loratool.config.ConfigLoader;
 import com.loratool.config.DataConfig;
-import com.loratool.config.LoraConfig;
 import com.loratool.config.ModelSection;
 import com.loratool.config.RunConfig;
-import com.loratool.config.TrainSection;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Builds the benchmark's workloads from a run config (or the study's defaults): the model once
@@ -43,28 +42,24 @@ public final class Workloads {
         RunConfig cfg;
         BenchSettings base = BenchGrid.studyBaseline();
         if (config == null) {
-            LoraConfig.Builder l = new LoraConfig.Builder();
-            l.r = base.rank();
-            l.targets = base.targets();
-            cfg = new RunConfig().withModel(ModelSection.of(ModelSection.RANDOM, base.arch())).withLora(l.build());
+            cfg = new RunConfig().with("model", ModelSection.of(ModelSection.RANDOM, base.arch()))
+                    .with(Map.of("lora.r", base.rank(), "lora.targets", base.targets()));
         } else {
             cfg = ConfigLoader.load(config, List.of());
             if (synthetic) {
-                ModelSection.Builder m = cfg.model.toBuilder();
-                m.weights = ModelSection.RANDOM;
-                m.preset = cfg.model.preset == null && cfg.model.config == null ? "vits" : cfg.model.preset;
-                cfg = cfg.withModel(m.build());
+                cfg = cfg.with("model.weights", ModelSection.RANDOM);
+                if (cfg.model.preset() == null && cfg.model.config() == null) {
+                    cfg = cfg.with("model.preset", "vits");
+                }
             }
-            String arch = cfg.model.preset != null ? cfg.model.preset : CONFIG_ARCH;
+            String arch = cfg.model.preset() != null ? cfg.model.preset() : CONFIG_ARCH;
             int[] hw = sizeOf(cfg.data, base);
-            base = new BenchSettings(arch, cfg.train.batchSize, hw[0], hw[1], hw[2], base.images(), cfg.lora.targets,
-                    cfg.lora.r);
+            base = new BenchSettings(arch, cfg.train.batchSize(), hw[0], hw[1], hw[2], base.images(), cfg.lora.targets(),
+                    cfg.lora.r());
         }
         // the benchmark times training alone: no per-epoch validation, no early stopping
-        TrainSection.Builder t = cfg.train.toBuilder();
-        t.earlyStopping = 0;
-        cfg = cfg.withTrain(t.build());
-        return new ModelWorkloads(cfg, device, threads > 0 ? threads : cfg.train.threads, base);
+        cfg = cfg.with("train.early_stopping", 0);
+        return new ModelWorkloads(cfg, device, threads > 0 ? threads : cfg.train.threads(), base);
     }
 
     /**

@@ -82,10 +82,10 @@ public final class ModelResolver {
      */
     public static ModelConfig declared(ModelSection model) {
         ModelConfig c = fromSection(model);
-        if (c != null || model.weights == null || model.randomWeights()) {
+        if (c != null || model.weights() == null || model.randomWeights()) {
             return c;
         }
-        Path file = Path.of(model.weights);
+        Path file = Path.of(model.weights());
         if (Files.exists(file)) {
             Optional<Path> hf = HfConfig.besides(file);
             if (hf.isPresent()) {
@@ -120,8 +120,8 @@ public final class ModelResolver {
     private static ResolvedModel checkpoint(ModelSource.Checkpoint c, Options o) {
         AdapterCheckpoint ck = AdapterCheckpoint.load(c.dir());
         RunFolder run = RunFolder.of(c.dir());
-        ModelSection section = run.config() != null ? run.config().model : new ModelSection();
-        long seed = run.config() != null ? run.config().train.seed : new TrainSection().seed;
+        ModelSection section = run.config() != null ? run.config().model : ModelSection.defaults();
+        long seed = run.config() != null ? run.config().train.seed() : TrainSection.defaults().seed();
         ModelConfig explicit = null;
         String from = null;
         if (c.modelConfig() != null) {
@@ -134,7 +134,7 @@ public final class ModelResolver {
         }
         Preprocessing prep = o.data() != null ? Preprocessing.of(o.data())
                 : run.config() == null ? official(o)
-                : Preprocessing.of(o.inputSize() != null ? run.config().data.withInputSize(o.inputSize()) : run.config().data);
+                : Preprocessing.of(o.inputSize() != null ? run.config().data.with("input_size", o.inputSize()) : run.config().data);
         boolean random = c.weightsOverride() == null && (ck.randomBase() || section.randomWeights());
         if (random) {
             if (explicit == null && fromSection(section) == null) {
@@ -160,17 +160,17 @@ public final class ModelResolver {
     private static ResolvedModel run(RunConfig cfg, Options o) {
         ModelSection model = cfg.model;
         String where = cfg.source == null ? "" : cfg.source + ": ";
-        Preprocessing prep = Preprocessing.of(o.inputSize() != null ? cfg.data.withInputSize(o.inputSize()) : cfg.data);
+        Preprocessing prep = Preprocessing.of(o.inputSize() != null ? cfg.data.with("input_size", o.inputSize()) : cfg.data);
         if (model.randomWeights()) {
             ModelConfig mc = fromSection(model);
             if (mc == null) {
                 throw new LoraException(where + "model.weights: random needs model.preset or model.config (the "
                         + "architecture)");
             }
-            return new ResolvedModel(() -> mc, sectionKey(model), randomWeights(mc, cfg.train.seed),
-                    Provenance.random(cfg.train.seed, Integer.toHexString(mc.hashCode())), prep, null, null);
+            return new ResolvedModel(() -> mc, sectionKey(model), randomWeights(mc, cfg.train.seed()),
+                    Provenance.random(cfg.train.seed(), Integer.toHexString(mc.hashCode())), prep, null, null);
         }
-        Path file = Path.of(model.weights);
+        Path file = Path.of(model.weights());
         if (!Files.exists(file)) {
             throw LoraException.file(file, "base weights not found (model.weights" + (where.isEmpty() ? "" : " in "
                     + where.replaceAll(": $", "")) + "; configs/README.md says where to get them)");
@@ -196,23 +196,23 @@ public final class ModelResolver {
 
     /** The section's own architecture choice: {@code model.preset}, else {@code model.config}; null if neither. */
     private static ModelConfig fromSection(ModelSection model) {
-        if (model != null && model.preset != null) {
-            return ModelConfig.preset(model.preset);
+        if (model != null && model.preset() != null) {
+            return ModelConfig.preset(model.preset());
         }
-        if (model != null && model.config != null) {
-            return ModelConfig.fromYaml(Path.of(model.config));
+        if (model != null && model.config() != null) {
+            return ModelConfig.fromYaml(Path.of(model.config()));
         }
         return null;
     }
 
     /** The key that decides a section's architecture, for messages: "model.preset vits-metric-indoor". */
     public static String sectionKey(ModelSection model) {
-        if (model.preset != null) {
-            return "model.preset " + model.preset;
+        if (model.preset() != null) {
+            return "model.preset " + model.preset();
         }
-        if (model.config != null) {
-            return "model.config " + model.config;
+        if (model.config() != null) {
+            return "model.config " + model.config();
         }
-        return "model.weights " + model.weights;
+        return "model.weights " + model.weights();
     }
 }

@@ -1,13 +1,12 @@
 package com.loratool.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.loratool.LoraException;
 import com.loratool.config.DataConfig;
 import com.loratool.data.CameraIntrinsics;
 import com.loratool.data.IntrinsicsFit;
 import com.loratool.data.PointCloud;
 import com.loratool.io.AtomicFiles;
+import com.loratool.io.Json;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -76,8 +75,7 @@ final class IntrinsicsCommand implements Callable<Integer> {
         if (json != null) {
             Map<String, Object> m = new LinkedHashMap<>(result.toJson());
             m.put("files", files.stream().map(Path::toString).toList());
-            AtomicFiles.writeString(json, new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
-                    .writeValueAsString(m) + "\n");
+            AtomicFiles.writeString(json, Json.pretty(m) + "\n");
             out.println("wrote " + json);
         }
         return 0;

@@ -1,13 +1,14 @@
 package com.loratool.cli;
 
+import com.loratool.LoraException;
 import com.loratool.api.Training;
 import com.loratool.config.ConfigLoader;
 import com.loratool.config.RunConfig;
-import com.loratool.config.TrainSection;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -58,18 +59,17 @@ public final class TrainCommand implements Callable<Integer> {
     public Integer call() {
         RunConfig cfg = ConfigLoader.load(config, sets);
         var pr = spec.commandLine().getParseResult();
-        TrainSection.Builder t = cfg.train.toBuilder();
+        // the command line's overrides obey the config's rules too (the section checks each copy)
         if (pr.hasMatchedOption("--device")) {
-            t.device = common.device.name();
+            cfg = option("--device " + common.device.name(), cfg, "train.device", common.device.name());
         }
         if (pr.hasMatchedOption("--threads")) {
-            t.threads = common.threads;
+            cfg = option("--threads " + common.threads, cfg, "train.threads", common.threads);
         }
         if (devices != null) {
-            t.devices = devices;
+            cfg = option("--devices " + devices.stream().map(String::valueOf).collect(Collectors.joining(",")), cfg,
+                    "train.devices", devices);
         }
-        cfg = cfg.withTrain(t.build());
-        cfg.validate(); // the command line's overrides obey the config's rules too
 
         Training training = Training.of(cfg).resume(resume).force(force).quiet(quiet).memoryCheck(memory.enabled())
                 .log(System.err);
@@ -79,5 +79,14 @@ public final class TrainCommand implements Callable<Integer> {
         }
         training.run();
         return 0;
+    }
+
+    /** {@code cfg} with {@code key} set from a command-line option; a refused value names the option. */
+    private static RunConfig option(String shown, RunConfig cfg, String key, Object value) {
+        try {
+            return cfg.with(key, value);
+        } catch (LoraException e) {
+            throw new LoraException(shown + ": " + e.getMessage());
+        }
     }
 }

@@ -21,7 +21,7 @@ public final class CheckpointData {
         checkInputSize(inputSize);
         DataConfig dc = run.config() != null ? run.config().data : null;
         if (dataOption != null) {
-            dc = dc != null ? dc.withRoot(dataOption) : DataConfig.defaults(dataOption);
+            dc = dc != null ? dc.with("root", dataOption) : DataConfig.defaults(dataOption);
         }
         if (dc == null) {
             dc = sizeOnly(run);
@@ -33,14 +33,14 @@ public final class CheckpointData {
         } else {
             dc = ConfigLoader.overrideData(dc, sets);
         }
-        return inputSize != null ? dc.withInputSize(inputSize) : dc;
+        return inputSize != null ? dc.with("input_size", inputSize) : dc;
     }
 
     /** The size rule alone (predict): the run's, or input size 518; {@code --input-size} wins. */
     public static DataConfig sizeRule(RunFolder run, Integer inputSize) {
         checkInputSize(inputSize);
         DataConfig dc = sizeOnly(run);
-        return inputSize != null ? dc.withInputSize(inputSize) : dc;
+        return inputSize != null ? dc.with("input_size", inputSize) : dc;
     }
 
     private static void checkInputSize(Integer inputSize) {

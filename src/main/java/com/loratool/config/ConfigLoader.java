@@ -1,66 +1,58 @@
 package com.loratool.config;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JavaType;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.PropertyNamingStrategies;
-import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
-import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
 import com.fasterxml.jackson.databind.introspect.BeanPropertyDefinition;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
 import com.loratool.KeySuggester;
 import com.loratool.LoraException;
 import com.loratool.io.AtomicFiles;
+import com.loratool.io.Json;
 import java.io.IOException;
+import java.io.InputStream;
 import java.math.BigDecimal;
 import java.math.BigInteger;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
  * Reads a run config from YAML, applies {@code --set key=value} overrides, binds it to
- * {@link RunConfig} rejecting unknown keys (with the closest valid name) and validates it.
+ * {@link RunConfig} rejecting unknown keys (with the closest valid name) and validates it. Strict:
+ * the file must be a regular file of at most {@link #MAX_BYTES}, a key may appear once per mapping
+ * (a second {@code lr:} or {@code train:} is an error), every number is checked against its range by
+ * its section; each error names where the value came from: {@code <file>:<line>} or the
+ * {@code --set key=value} ({@link ConfigOrigins}).
  */
 public final class ConfigLoader {
     private ConfigLoader() {}
 
-    /** YAML mapper with snake_case keys; unknown keys are errors. */
-    public static ObjectMapper yaml() {
-        YAMLFactory f = YAMLFactory.builder()
-                .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
-                .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
-                .build();
-        return new ObjectMapper(f)
-                .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
-                .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-                .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
-                .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS);
-    }
+    /** Largest config file read: far above any real config, far below what could exhaust memory. */
+    public static final int MAX_BYTES = 1 << 20;
 
     public static RunConfig load(Path file, List<String> overrides) {
-        ObjectMapper m = yaml();
+        ObjectMapper m = Json.YAML;
+        String text = read(file);
         JsonNode root;
         try {
-            root = m.readTree(Files.readString(file));
-        } catch (NoSuchFileException e) {
-            throw LoraException.file(file, "no such config file");
+            root = m.readTree(text);
         } catch (JsonProcessingException e) {
-            throw LoraException.file(file, "not valid YAML: " + firstLine(e.getOriginalMessage())
-                    + (e.getLocation() != null ? " (line " + e.getLocation().getLineNr() + ")" : ""));
-        } catch (IOException e) {
-            throw LoraException.file(file, "cannot read: " + firstLine(e.getMessage()));
+            throw new LoraException(parseError(file, e));
         }
         if (root == null || root.isMissingNode() || root.isNull()) {
             root = m.createObjectNode();
@@ -69,13 +61,54 @@ public final class ConfigLoader {
             throw LoraException.file(file, "expected a mapping with sections model, data, lora, train");
         }
         ObjectNode tree = (ObjectNode) root;
-        List<String> setKeys = new ArrayList<>();
+        ConfigOrigins origins = ConfigOrigins.of(file, text);
         for (String o : overrides == null ? List.<String>of() : overrides) {
-            setKeys.add(applyOverride(m, tree, o));
+            origins.set(applyOverride(m, tree, o), o);
         }
-        RunConfig c = bind(m, tree, file, setKeys).withSource(file);
+        RunConfig c = bind(tree, RunConfig.class, "", origins).withSource(file);
         c.validate();
         return c;
+    }
+
+    /** The file's text: a regular file (no FIFO or device), at most {@link #MAX_BYTES}, UTF-8. */
+    static String read(Path file) {
+        if (!Files.exists(file)) {
+            throw LoraException.file(file, "no such config file");
+        }
+        if (Files.isDirectory(file)) {
+            throw LoraException.file(file, "is a folder, not a config file");
+        }
+        if (!Files.isRegularFile(file)) {
+            throw LoraException.file(file, "not a regular file (a device, FIFO or socket); give a YAML config file");
+        }
+        byte[] bytes;
+        try (InputStream in = Files.newInputStream(file)) {
+            bytes = in.readNBytes(MAX_BYTES + 1);
+        } catch (NoSuchFileException e) {
+            throw LoraException.file(file, "no such config file");
+        } catch (IOException e) {
+            throw LoraException.file(file, "cannot read: " + firstLine(e.getMessage()));
+        }
+        if (bytes.length > MAX_BYTES) {
+            throw LoraException.file(file, "larger than " + MAX_BYTES / 1024 + " KiB; not a run config");
+        }
+        try {
+            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();
+        } catch (CharacterCodingException e) {
+            throw LoraException.file(file, "not UTF-8 text");
+        }
+    }
+
+    /** "file:line: train.lr: duplicate key ..." or "file: not valid YAML: ... (line n)". */
+    private static String parseError(Path file, JsonProcessingException e) {
+        String msg = firstLine(e.getOriginalMessage());
+        int line = e.getLocation() != null ? e.getLocation().getLineNr() : -1;
+        if (msg.startsWith("Duplicate field") && e.getProcessor() instanceof JsonParser p) {
+            String key = ConfigOrigins.dotted(p.getParsingContext()); // the context is at the repeated key
+            return file + (line > 0 ? ":" + line : "") + ": " + key + ": duplicate key (each key once; remove one of them)";
+        }
+        return file + ": not valid YAML: " + msg + (line > 0 ? " (line " + line + ")" : "");
     }
 
     /** Applies "a.b.c=value" (value parsed as YAML, so lists like [qkv,proj] work); returns the key. */
@@ -108,34 +141,53 @@ public final class ConfigLoader {
         return key;
     }
 
-    private static RunConfig bind(ObjectMapper m, ObjectNode tree, Path file, List<String> setKeys) {
-        checkIntegers(m, tree, m.constructType(RunConfig.class), "",
-                path -> setKeys.contains(path) ? "--set " + path : file + ": " + path);
+    /**
+     * Binds {@code tree} (the value at dotted {@code prefix}) to {@code type}; every error names the
+     * key and where its value came from.
+     */
+    private static <T> T bind(JsonNode tree, Class<T> type, String prefix, ConfigOrigins origins) {
+        ObjectMapper m = Json.YAML;
+        Function<String, String> full = p -> prefix.isEmpty() ? p : p.isEmpty() ? prefix : prefix + "." + p;
+        checkIntegers(m, tree, m.constructType(type), prefix, path -> origins.of(path) + ": " + path);
         try {
-            return m.treeToValue(tree, RunConfig.class);
+            return m.treeToValue(tree, type);
         } catch (UnrecognizedPropertyException e) {
-            String path = dotted(e);
+            String path = full.apply(dotted(e));
             List<String> known = e.getKnownPropertyIds() == null ? List.of()
                     : e.getKnownPropertyIds().stream().map(Object::toString).sorted().collect(Collectors.toList());
-            String where = setKeys.contains(path) ? "--set " + path : file + ": " + path;
-            throw new LoraException(where + ": " + KeySuggester.unknownKeyMessage(e.getPropertyName(), known));
-        } catch (ValueInstantiationException e) {
-            Throwable c = e.getCause();
-            while (c != null && !(c instanceof LoraException)) {
-                c = c.getCause();
+            throw new LoraException(origins.of(path) + ": " + path + ": "
+                    + KeySuggester.unknownKeyMessage(e.getPropertyName(), known));
+        } catch (InvalidFormatException e) {
+            String path = full.apply(dotted(e));
+            if (e.getTargetType() != null && e.getTargetType().isEnum()) {
+                List<String> allowed = Arrays.stream(e.getTargetType().getEnumConstants()).map(Object::toString).toList();
+                String got = String.valueOf(e.getValue());
+                String hint = KeySuggester.closest(got, allowed);
+                throw new LoraException(origins.of(path) + ": " + path + ": must be one of " + allowed + ", got " + got
+                        + (hint != null ? " (did you mean " + hint + "?)" : ""));
             }
-            if (c != null) {
-                throw LoraException.file(file, c.getMessage());
-            }
-            throw LoraException.file(file, dotted(e) + ": " + e.getOriginalMessage());
+            throw wrongType(origins, path, e);
         } catch (MismatchedInputException e) {
-            String path = dotted(e);
-            String type = e.getTargetType() == null ? "another type" : e.getTargetType().getSimpleName();
-            String where = setKeys.contains(path) ? "--set " + path : file + ": " + path;
-            throw new LoraException(where + ": wrong type of value (expected " + friendly(type) + ")");
+            throw wrongType(origins, full.apply(dotted(e)), e);
         } catch (JsonProcessingException e) {
-            throw LoraException.file(file, firstLine(e.getOriginalMessage()));
+            for (Throwable c = e; c != null; c = c.getCause()) {
+                if (c instanceof ConfigError ce) {
+                    throw new LoraException(origins.of(ce.key()) + ": " + ce.getMessage());
+                }
+                if (c instanceof LoraException le) {
+                    String path = full.apply(dotted((JsonMappingException) e));
+                    throw new LoraException(origins.of(path) + ": " + le.getMessage());
+                }
+            }
+            String path = e instanceof JsonMappingException j ? full.apply(dotted(j)) : prefix;
+            throw new LoraException(origins.of(path) + ": " + (path.isEmpty() ? "" : path + ": ")
+                    + firstLine(e.getOriginalMessage()));
         }
+    }
+
+    private static LoraException wrongType(ConfigOrigins origins, String path, MismatchedInputException e) {
+        String type = e.getTargetType() == null ? "another type" : e.getTargetType().getSimpleName();
+        return new LoraException(origins.of(path) + ": " + path + ": wrong type of value (expected " + friendly(type) + ")");
     }
 
     /** Parser messages may quote the offending text over several lines; errors are one line. */
@@ -214,56 +266,32 @@ public final class ConfigLoader {
 
     /**
      * {@code data} with {@code --set data.key=value} overrides (eval, predict); other keys are
-     * errors. Bound and checked like the data section of a config file.
+     * errors. Bound and checked like the data section of a config file; setting one key of the size
+     * rule unsets the other two ({@link DataConfig#clearedBy}).
      */
     public static DataConfig overrideData(DataConfig data, List<String> overrides) {
         if (overrides == null || overrides.isEmpty()) {
             return data;
         }
-        ObjectMapper m = yaml();
+        ObjectMapper m = Json.YAML;
         ObjectNode tree = m.createObjectNode();
         tree.set("data", m.valueToTree(data));
-        List<String> keys = new ArrayList<>();
+        ConfigOrigins origins = ConfigOrigins.of(null, "");
         for (String o : overrides) {
             String key = applyOverride(m, tree, o);
             if (!key.startsWith("data.")) {
-                throw new LoraException("--set " + key + ": only data.* keys can be changed here");
+                throw new LoraException("--set " + o + ": only data.* keys can be changed here");
             }
-            keys.add(key);
+            for (String other : data.clearedBy(key.substring("data.".length()))) {
+                ((ObjectNode) tree.get("data")).putNull(other);
+            }
+            origins.set(key, o);
         }
-        checkIntegers(m, tree.get("data"), m.constructType(DataConfig.class), "data", path -> "--set " + path);
-        try {
-            return m.treeToValue(tree.get("data"), DataConfig.class);
-        } catch (UnrecognizedPropertyException e) {
-            List<String> known = e.getKnownPropertyIds() == null ? List.of()
-                    : e.getKnownPropertyIds().stream().map(Object::toString).sorted().collect(Collectors.toList());
-            throw new LoraException("--set data." + dotted(e) + ": "
-                    + KeySuggester.unknownKeyMessage(e.getPropertyName(), known));
-        } catch (ValueInstantiationException e) {
-            Throwable c = e.getCause();
-            throw new LoraException("--set: " + (c instanceof LoraException ? c.getMessage() : e.getOriginalMessage()));
-        } catch (JsonProcessingException e) {
-            throw new LoraException("--set data." + (e instanceof JsonMappingException j ? dotted(j) : "")
-                    + ": wrong type of value");
-        }
-    }
-
-    /** The resolved config as a tree (every key with its effective value, unset ones as null). */
-    static JsonNode tree(RunConfig c) {
-        return yaml().valueToTree(c);
-    }
-
-    /** The resolved config as YAML (every key with its effective value). */
-    public static String toYaml(RunConfig c) {
-        try {
-            return yaml().writeValueAsString(c);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
+        return bind(tree.get("data"), DataConfig.class, "data", origins);
     }
 
     /** Writes the resolved config atomically. */
     public static void save(RunConfig c, Path file) {
-        AtomicFiles.writeString(file, toYaml(c));
+        AtomicFiles.writeString(file, c.toYaml());
     }
 }

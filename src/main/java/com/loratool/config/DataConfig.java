@@ -7,8 +7,9 @@ import java.util.List;
 
 /**
  * The {@code data:} section of a run config (snake_case YAML keys). Every field has a documented
- * default; a missing or null key takes it. Bind with Jackson, or build with {@link #defaults(Path)}
- * and the {@code with...} methods.
+ * default; a missing or null key takes it; the compact constructor is the one place the section is
+ * checked. Bind with Jackson, or build with {@link #defaults(Path)} and change copies with
+ * {@link Section#with} ({@code d.with("scale", 10)}, {@code d.with("augment.hflip", true)}).
  *
  * @param root data folder holding {@code images_dir} and {@code depth_dir}. No default (required).
  * @param imagesDir sub-folder of colour images. Default {@code images}.
@@ -56,10 +57,17 @@ public record DataConfig(
         @JsonProperty("strict") Boolean strict,
         @JsonProperty("depth_units") String depthUnits,
         @JsonProperty("depth_scale") Double depthScale,
-        @JsonProperty("npz_key") String npzKey) {
+        @JsonProperty("npz_key") String npzKey) implements Section<DataConfig> {
 
     /** Names of {@code image_interpolation}; data.Interpolation maps them to OpenCV's modes. */
     public static final List<String> IMAGE_INTERPOLATIONS = List.of("nearest", "linear", "cubic", "area", "lanczos");
+
+    /**
+     * Largest {@code scale} (and {@code input_size}, {@code size} in patches of 14): 1.4 million
+     * pixels a side, far beyond any real image and within int arithmetic; the memory estimate of each
+     * command refuses far smaller sizes first.
+     */
+    public static final int MAX_PATCHES = 100_000;
 
     public static final List<String> DEFAULT_SUFFIXES = List.of(
             "_Zivid_acquisition_color", "_Zivid_acquisition_rawDepth", "_color", "_rgb", "_image",
@@ -77,17 +85,11 @@ public record DataConfig(
     public record Augment(
             @JsonProperty("hflip") Boolean hflip,
             @JsonProperty("rotate_degrees") Double rotateDegrees,
-            @JsonProperty("color_jitter") Double colorJitter) {
+            @JsonProperty("color_jitter") Double colorJitter) implements Section<Augment> {
         public Augment {
             hflip = hflip != null && hflip;
-            rotateDegrees = rotateDegrees == null ? 0.0 : rotateDegrees;
-            colorJitter = colorJitter == null ? 0.0 : colorJitter;
-            if (rotateDegrees < 0 || rotateDegrees > 45) {
-                throw new LoraException("data.augment.rotate_degrees: must be in [0, 45], got " + rotateDegrees);
-            }
-            if (colorJitter < 0 || colorJitter >= 1) {
-                throw new LoraException("data.augment.color_jitter: must be in [0, 1), got " + colorJitter);
-            }
+            rotateDegrees = Check.in("data.augment.rotate_degrees", rotateDegrees == null ? 0.0 : rotateDegrees, 0, 45);
+            colorJitter = Check.fraction("data.augment.color_jitter", colorJitter == null ? 0.0 : colorJitter);
         }
 
         public static Augment off() {
@@ -106,7 +108,8 @@ public record DataConfig(
      * @param diskDir optional folder for an on-disk cache keyed by file size, mtime and the
      *     preprocessing settings. Default unset (no disk cache).
      */
-    public record Cache(@JsonProperty("memory") Boolean memory, @JsonProperty("disk_dir") String diskDir) {
+    public record Cache(@JsonProperty("memory") Boolean memory, @JsonProperty("disk_dir") String diskDir)
+            implements Section<Cache> {
         public Cache {
             memory = memory == null || memory;
         }
@@ -122,45 +125,46 @@ public record DataConfig(
         stripSuffixes = stripSuffixes == null ? DEFAULT_SUFFIXES : List.copyOf(stripSuffixes);
         int given = (size != null ? 1 : 0) + (scale != null ? 1 : 0) + (inputSize != null ? 1 : 0);
         if (given > 1) {
-            throw new LoraException("data: set only one of size, scale and input_size");
+            throw new ConfigError("data", "set only one of size, scale and input_size");
         }
         if (size != null && size.size() != 2) {
-            throw new LoraException("data.size: expected [H, W], got " + size);
+            throw new ConfigError("data.size", "expected [H, W], got " + size);
         }
         if (size != null) {
+            Check.that(size.stream().allMatch(v -> v != null && v <= Sizing.MULTIPLE * MAX_PATCHES), "data.size",
+                    "must be two numbers of at most " + Sizing.MULTIPLE * MAX_PATCHES, size);
+            Sizing.explicit(size.get(0), size.get(1));
             size = List.copyOf(size);
+        }
+        if (scale != null) {
+            Check.in("data.scale", scale, 1, MAX_PATCHES);
         }
         if (given == 0) {
             inputSize = SizeRule.DEFAULT_INPUT_SIZE;
         }
+        if (inputSize != null) {
+            Check.in("data.input_size", inputSize, 1, Sizing.MULTIPLE * MAX_PATCHES);
+        }
         rule(size, scale, inputSize); // validates the rule
         imageInterpolation = imageInterpolation == null ? "cubic" : imageInterpolation.toLowerCase();
         if (!IMAGE_INTERPOLATIONS.contains(imageInterpolation)) {
-            throw new LoraException("data.image_interpolation: expected nearest, linear, cubic, area or lanczos, got "
+            throw new ConfigError("data.image_interpolation", "expected nearest, linear, cubic, area or lanczos, got "
                     + imageInterpolation);
         }
         depthResize = depthResize == null ? "nearest" : depthResize.toLowerCase();
         if (!depthResize.equals("nearest") && !depthResize.equals("area")) {
-            throw new LoraException("data.depth_resize: expected nearest or area, got " + depthResize);
+            throw new ConfigError("data.depth_resize", "expected nearest or area, got " + depthResize);
         }
-        valFraction = valFraction == null ? 0.2 : valFraction;
-        if (valFraction < 0 || valFraction >= 1) {
-            throw new LoraException("data.val_fraction: must be in [0, 1), got " + valFraction);
-        }
-        maxTrainImages = maxTrainImages == null ? 0 : maxTrainImages;
-        if (maxTrainImages < 0) {
-            throw new LoraException("data.max_train_images: must be >= 0, got " + maxTrainImages);
-        }
+        valFraction = Check.fraction("data.val_fraction", valFraction == null ? 0.2 : valFraction);
+        maxTrainImages = Check.in("data.max_train_images", maxTrainImages == null ? 0 : maxTrainImages, 0,
+                Integer.MAX_VALUE);
         seed = seed == null ? 0L : seed;
         augment = augment == null ? Augment.off() : augment;
         cache = cache == null ? Cache.memoryOnly() : cache;
         strict = strict != null && strict;
         depthUnits = depthUnits == null ? "mm" : depthUnits.toLowerCase();
         unitsToMm(depthUnits);
-        depthScale = depthScale == null ? 1.0 : depthScale;
-        if (!(depthScale > 0) || Double.isInfinite(depthScale)) {
-            throw new LoraException("data.depth_scale: must be positive, got " + depthScale);
-        }
+        depthScale = Check.positive("data.depth_scale", depthScale == null ? 1.0 : depthScale, 1e9);
     }
 
     /** All defaults for a data folder. */
@@ -169,56 +173,14 @@ public record DataConfig(
                 null, null, null, null, null, null, null, null);
     }
 
-    public DataConfig withRoot(Path r) {
-        return new DataConfig(r.toString(), imagesDir, depthDir, stripSuffixes, size, scale, inputSize,
-                imageInterpolation, depthResize, valFraction, maxTrainImages, seed, augment, cache, strict,
-                depthUnits, depthScale, npzKey);
+    /** The size rule is one of size, scale and input_size: setting one (by {@link #with}) unsets the others. */
+    @Override
+    public List<String> clearedBy(String key) {
+        return SIZE_KEYS.contains(key) ? SIZE_KEYS.stream().filter(k -> !k.equals(key)).toList() : List.of();
     }
 
-    /** A copy with {@code scale: n} (clearing size and input_size). */
-    public DataConfig withScale(int n) {
-        return new DataConfig(root, imagesDir, depthDir, stripSuffixes, null, n, null,
-                imageInterpolation, depthResize, valFraction, maxTrainImages, seed, augment, cache, strict,
-                depthUnits, depthScale, npzKey);
-    }
-
-    /** A copy with {@code size: [h, w]} (clearing scale and input_size). */
-    public DataConfig withSize(int h, int w) {
-        return new DataConfig(root, imagesDir, depthDir, stripSuffixes, List.of(h, w), null, null,
-                imageInterpolation, depthResize, valFraction, maxTrainImages, seed, augment, cache, strict,
-                depthUnits, depthScale, npzKey);
-    }
-
-    public DataConfig withSplit(double valFrac, int maxTrain, long newSeed) {
-        return new DataConfig(root, imagesDir, depthDir, stripSuffixes, size, scale, inputSize,
-                imageInterpolation, depthResize, valFrac, maxTrain, newSeed, augment, cache, strict,
-                depthUnits, depthScale, npzKey);
-    }
-
-    public DataConfig withAugment(Augment a) {
-        return new DataConfig(root, imagesDir, depthDir, stripSuffixes, size, scale, inputSize,
-                imageInterpolation, depthResize, valFraction, maxTrainImages, seed, a, cache, strict,
-                depthUnits, depthScale, npzKey);
-    }
-
-    public DataConfig withCache(Cache c) {
-        return new DataConfig(root, imagesDir, depthDir, stripSuffixes, size, scale, inputSize,
-                imageInterpolation, depthResize, valFraction, maxTrainImages, seed, augment, c, strict,
-                depthUnits, depthScale, npzKey);
-    }
-
-    public DataConfig withStrict(boolean s) {
-        return new DataConfig(root, imagesDir, depthDir, stripSuffixes, size, scale, inputSize,
-                imageInterpolation, depthResize, valFraction, maxTrainImages, seed, augment, cache, s,
-                depthUnits, depthScale, npzKey);
-    }
-
-    /** A copy with {@code input_size: n} (clearing size and scale). */
-    public DataConfig withInputSize(int n) {
-        return new DataConfig(root, imagesDir, depthDir, stripSuffixes, null, null, n,
-                imageInterpolation, depthResize, valFraction, maxTrainImages, seed, augment, cache, strict,
-                depthUnits, depthScale, npzKey);
-    }
+    /** The three mutually exclusive keys of the size rule. */
+    public static final List<String> SIZE_KEYS = List.of("size", "scale", "input_size");
 
     /** The network-size rule this section sets ({@code size}, {@code scale} or {@code input_size}). */
     public SizeRule sizeRule() {
@@ -235,7 +197,7 @@ public record DataConfig(
         try {
             return SizeRule.lowerBound(inputSize);
         } catch (LoraException e) {
-            throw new LoraException("data.input_size: " + e.getMessage());
+            throw new ConfigError("data.input_size", e.getMessage());
         }
     }
 
@@ -249,7 +211,7 @@ public record DataConfig(
             case "mm" -> 1.0;
             case "cm" -> 10.0;
             case "m" -> 1000.0;
-            default -> throw new LoraException("data.depth_units: expected mm, cm or m, got " + units);
+            default -> throw new ConfigError("data.depth_units", "expected mm, cm or m, got " + units);
         };
     }
 

@@ -1,74 +1,44 @@
 package com.loratool.config;
 
-import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
-import com.fasterxml.jackson.databind.annotation.JsonPOJOBuilder;
+import com.fasterxml.jackson.annotation.JsonProperty;
 
 /**
- * The {@code model:} section: which Depth Anything V2 to fine-tune.
+ * The {@code model:} section: which Depth Anything V2 to fine-tune. Change a copy with
+ * {@link Section#with}.
  *
  * <p>{@code weights} is the official checkpoint (.pth or .safetensors). The architecture comes
  * from {@code preset} (vits|vitb|vitl|vitg) or {@code config} (a model.yaml like the fixtures'),
  * or, when both are empty, is inferred from the weights' tensor shapes.
  *
- * <p>Immutable: Jackson binds it through {@link Builder}; make one with {@link #of} or change a
- * copy with {@code m.toBuilder()} ... {@code build()} (and {@link RunConfig#withModel}).
+ * @param weights path of the base weights (.pth / .safetensors); relative paths resolve from the
+ *     working directory; {@link #RANDOM} for seeded random weights. Required in a run config.
+ * @param preset architecture preset: vits, vitb, vitl or vitg (or a metric one).
+ * @param config path of a model.yaml describing the architecture (alternative to preset).
  */
-@JsonDeserialize(builder = ModelSection.Builder.class)
-public final class ModelSection {
+public record ModelSection(
+        @JsonProperty("weights") String weights,
+        @JsonProperty("preset") String preset,
+        @JsonProperty("config") String config) implements Section<ModelSection> {
     /** {@code weights: random}: seeded random initialisation from {@code train.seed} (smoke tests, benchmarks). */
     public static final String RANDOM = "random";
 
-    /** Path of the base weights (.pth / .safetensors); relative paths resolve from the working directory. */
-    public final String weights;
-    /** Architecture preset: vits, vitb, vitl or vitg. */
-    public final String preset;
-    /** Path of a model.yaml describing the architecture (alternative to preset). */
-    public final String config;
-
-    /** All defaults (nothing set). */
-    public ModelSection() {
-        this(new Builder());
+    public ModelSection {
+        if (preset != null && config != null) {
+            throw new ConfigError("model", "give preset or config, not both");
+        }
     }
 
-    private ModelSection(Builder b) {
-        this.weights = b.weights;
-        this.preset = b.preset;
-        this.config = b.config;
+    /** Nothing set. */
+    public static ModelSection defaults() {
+        return new ModelSection(null, null, null);
     }
 
     /** A section with these weights and architecture preset (no model.yaml). */
     public static ModelSection of(String weights, String preset) {
-        Builder b = new Builder();
-        b.weights = weights;
-        b.preset = preset;
-        return b.build();
-    }
-
-    /** A builder holding this section's values. */
-    public Builder toBuilder() {
-        Builder b = new Builder();
-        b.weights = weights;
-        b.preset = preset;
-        b.config = config;
-        return b;
+        return new ModelSection(weights, preset, null);
     }
 
     public boolean randomWeights() {
         return RANDOM.equals(weights);
-    }
-
-    /**
-     * The mutable twin of {@link ModelSection} (same fields; the YAML binder fills it key by key,
-     * unknown keys are errors).
-     */
-    @JsonPOJOBuilder(withPrefix = "")
-    public static final class Builder {
-        public String weights;
-        public String preset;
-        public String config;
-
-        public ModelSection build() {
-            return new ModelSection(this);
-        }
     }
 }

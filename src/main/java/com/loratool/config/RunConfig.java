@@ -4,26 +4,25 @@ import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
-import com.loratool.KeySuggester;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.loratool.LoraException;
+import com.loratool.io.Json;
 import java.nio.file.Path;
-import java.util.HashSet;
-import java.util.List;
-import java.util.Set;
-import java.util.TreeSet;
+import java.util.Map;
 
 /**
  * The typed description of a run, as read from YAML by {@link ConfigLoader}: sections
- * {@code model}, {@code data} (the typed {@link DataConfig}), {@code lora}, {@code train}, each
- * with every default resolved. Training writes it whole to {@code runs/<name>/config.yaml}
+ * {@code model}, {@code data} ({@link DataConfig}), {@code lora} ({@link LoraConfig}), {@code train}
+ * ({@link TrainSection}), each an immutable record with every default resolved and checked by its
+ * own constructor. Training writes it whole to {@code runs/<name>/config.yaml}
  * ({@link ConfigLoader#save}); eval, predict, export and benchmark read it back with the same
  * binder ({@link RunFolder}), so a run is described once. Every key is documented in
  * configs/README.md.
  *
- * <p>Immutable throughout: every field of every section is final and every list or map is an
- * unmodifiable copy, so a run's description cannot change after it is loaded. Changed copies come
- * from the {@code with...} methods and each section's {@code toBuilder()} (the benchmark builds one
- * per combination; the CLI applies --device/--threads/--devices this way).
+ * <p>Immutable throughout. Changed copies come from {@link #with} by dotted YAML key
+ * ({@code cfg.with("train.batch_size", 1)}, {@code cfg.with("lora", otherLora)}), through each
+ * section's {@link Section#with}: the one copy mechanism.
  */
 @JsonPropertyOrder({"model", "data", "lora", "train"})
 public final class RunConfig {
@@ -48,10 +47,10 @@ public final class RunConfig {
     }
 
     private RunConfig(ModelSection model, DataConfig data, LoraConfig lora, TrainSection train, Path source) {
-        this.model = model == null ? new ModelSection() : model;
+        this.model = model == null ? ModelSection.defaults() : model;
         this.data = data;
-        this.lora = lora == null ? new LoraConfig() : lora;
-        this.train = train == null ? new TrainSection() : train;
+        this.lora = lora == null ? LoraConfig.defaults() : lora;
+        this.train = train == null ? TrainSection.defaults() : train;
         this.source = source;
     }
 
@@ -60,89 +59,74 @@ public final class RunConfig {
         return new RunConfig(model, data, lora, train, file);
     }
 
-    /** A copy with another model section. */
-    public RunConfig withModel(ModelSection m) {
-        return new RunConfig(m, data, lora, train, source);
+    /**
+     * A copy with the dotted YAML {@code key} set to {@code value}: a whole section
+     * ({@code "lora"}, a {@link LoraConfig}) or a key of one ({@code "train.epochs"}, 3).
+     */
+    public RunConfig with(String key, Object value) {
+        int dot = key.indexOf('.');
+        String section = dot < 0 ? key : key.substring(0, dot);
+        String rest = dot < 0 ? null : key.substring(dot + 1);
+        return switch (section) {
+            case "model" -> new RunConfig(rest == null ? (ModelSection) value : model.with(rest, value), data, lora, train,
+                    source);
+            case "data" -> new RunConfig(model, rest == null ? (DataConfig) value : data.with(rest, value), lora, train,
+                    source);
+            case "lora" -> new RunConfig(model, data, rest == null ? (LoraConfig) value : lora.with(rest, value), train,
+                    source);
+            case "train" -> new RunConfig(model, data, lora, rest == null ? (TrainSection) value : train.with(rest, value),
+                    source);
+            default -> throw new IllegalArgumentException(key + ": no such section (model, data, lora, train)");
+        };
     }
 
-    /** A copy with another data section. */
-    public RunConfig withData(DataConfig d) {
-        return new RunConfig(model, d, lora, train, source);
-    }
-
-    /** A copy with another lora section. */
-    public RunConfig withLora(LoraConfig l) {
-        return new RunConfig(model, data, l, train, source);
-    }
-
-    /** A copy with another train section. */
-    public RunConfig withTrain(TrainSection t) {
-        return new RunConfig(model, data, lora, t, source);
+    /** A copy with several dotted keys changed, in order. */
+    public RunConfig with(Map<String, ?> changes) {
+        RunConfig c = this;
+        for (Map.Entry<String, ?> e : changes.entrySet()) {
+            c = c.with(e.getKey(), e.getValue());
+        }
+        return c;
     }
 
     /** Equal runs: every section's every key has the same value (the source file does not count). */
     @Override
     public boolean equals(Object o) {
-        return o instanceof RunConfig r && ConfigLoader.tree(this).equals(ConfigLoader.tree(r));
+        return o instanceof RunConfig r && tree().equals(r.tree());
     }
 
     @Override
     public int hashCode() {
-        return ConfigLoader.tree(this).hashCode();
+        return tree().hashCode();
+    }
+
+    /** The resolved config as a tree (every key with its effective value, unset ones as null). */
+    JsonNode tree() {
+        return Json.YAML.valueToTree(this);
+    }
+
+    /** The resolved config as YAML (every key with its effective value). */
+    public String toYaml() {
+        try {
+            return Json.YAML.writeValueAsString(this);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     @Override
     public String toString() {
-        return ConfigLoader.toYaml(this);
+        return toYaml();
     }
 
-    private static final Set<String> OPTIMIZERS = Set.of("adam", "adamw");
-    private static final Set<String> SCHEDULES = Set.of("constant", "cosine");
-    private static final Set<String> LOSSES = union(TrainSection.RELATIVE_LOSSES, TrainSection.METRIC_LOSSES);
-    private static final Set<String> METRICS = Set.of("val_loss", "abs_rel", "delta1");
-    private static final Set<String> DEVICES = Set.of("auto", "cpu", "gpu");
-
-    /** Checks every value's range; errors read "<file>: train.lr: must be > 0, got -1". */
+    /**
+     * Checks what a run needs beyond each section's own rules (those are checked when a section is
+     * made): base weights and a data folder. Errors read "<file>: model.weights: missing ...".
+     */
     public void validate() {
         String w = source == null ? "" : source + ": ";
-        lora.validate(w);
-        TrainSection t = train;
-        oneOf(w, "train.optimizer", t.optimizer, OPTIMIZERS);
-        oneOf(w, "train.schedule", t.schedule, SCHEDULES);
-        oneOf(w, "train.loss", t.loss, LOSSES);
-        oneOf(w, "train.val_metric", t.valMetric, METRICS);
-        oneOf(w, "train.device", t.device, DEVICES);
-        check(w, "train.lr", t.lr > 0 && Double.isFinite(t.lr), "must be > 0", t.lr);
-        check(w, "train.betas", t.betas != null && t.betas.size() == 2
-                && t.betas.get(0) >= 0 && t.betas.get(0) < 1 && t.betas.get(1) >= 0 && t.betas.get(1) < 1,
-                "must be two numbers in [0, 1)", t.betas);
-        check(w, "train.eps", t.eps > 0, "must be > 0", t.eps);
-        check(w, "train.weight_decay", t.weightDecay >= 0, "must be >= 0", t.weightDecay);
-        check(w, "train.warmup_steps", t.warmupSteps >= 0, "must be >= 0", t.warmupSteps);
-        check(w, "train.min_lr", t.minLr >= 0 && t.minLr <= t.lr, "must be in [0, lr]", t.minLr);
-        check(w, "train.clip_grad_norm", t.clipGradNorm >= 0, "must be >= 0 (0 = off)", t.clipGradNorm);
-        check(w, "train.grad_accum", t.gradAccum >= 1, "must be >= 1", t.gradAccum);
-        check(w, "train.epochs", t.epochs >= 1, "must be >= 1", t.epochs);
-        check(w, "train.batch_size", t.batchSize >= 1, "must be >= 1", t.batchSize);
-        check(w, "train.devices", t.devices != null && t.devices.stream().allMatch(d -> d != null && d >= 0)
-                && t.devices.stream().distinct().count() == t.devices.size(), "must be distinct GPU indices >= 0",
-                t.devices);
-        if (!t.devices.isEmpty() && "cpu".equals(t.device)) {
-            throw new LoraException(w + "train.devices: GPU indices " + t.devices + " with train.device cpu;"
-                    + " drop one of them");
-        }
-        check(w, "train.threads", t.threads >= 0, "must be >= 0 (0 = all cores)", t.threads);
-        check(w, "train.grad_match_weight", t.gradMatchWeight >= 0, "must be >= 0", t.gradMatchWeight);
-        check(w, "train.grad_match_scales", t.gradMatchScales >= 1, "must be >= 1", t.gradMatchScales);
-        check(w, "train.silog_lambda", t.silogLambda >= 0 && t.silogLambda <= 1, "must be in [0, 1]", t.silogLambda);
-        check(w, "train.min_depth", t.minDepth > 0 && Double.isFinite(t.minDepth), "must be > 0 (metres)", t.minDepth);
-        check(w, "train.early_stopping", t.earlyStopping >= 0, "must be >= 0 (0 = off)", t.earlyStopping);
-        check(w, "train.keep_last", t.keepLast >= 1, "must be >= 1", t.keepLast);
-        if (model.weights == null || model.weights.isBlank()) {
+        if (model.weights() == null || model.weights().isBlank()) {
             throw new LoraException(w + "model.weights: missing (path of the base Depth Anything V2 weights)");
-        }
-        if (model.preset != null && model.config != null) {
-            throw new LoraException(w + "model: give preset or config, not both");
         }
         if (data == null) {
             throw new LoraException(w + "data: missing section (at least data.root)");
@@ -153,48 +137,30 @@ public final class RunConfig {
     }
 
     /**
-     * Refuses a loss of the other kind than the model: a relative loss (ssi, silog, l1, mse: on
-     * disparity up to scale and shift) on a metric model, or a metric loss (metric_silog) on a
-     * relative one. {@code metricModel}: the resolved architecture's head; {@code modelKey} names
-     * what made it so (e.g. "model.preset vits-metric-indoor").
+     * The loss/model-kind check (the rule itself is {@link TrainSection.Loss#suits}): refuses a loss
+     * of the other kind than the model, a relative loss (ssi, silog, l1, mse: on disparity up to
+     * scale and shift) on a metric model, or a metric loss (metric_silog) on a relative one. {@code metricModel}: the resolved architecture's head;
+     * {@code modelKey} names what made it so (e.g. "model.preset vits-metric-indoor").
      */
     public void checkLossFor(boolean metricModel, String modelKey) {
         String w = source == null ? "" : source + ": ";
-        if (metricModel && !TrainSection.METRIC_LOSSES.contains(train.loss)) {
-            throw new LoraException(w + "train.loss " + train.loss + " is a relative-depth loss (up to scale and shift)"
+        TrainSection.Loss loss = train.loss();
+        if (loss.suits(metricModel)) {
+            return;
+        }
+        if (metricModel) {
+            throw new LoraException(w + "train.loss " + loss + " is a relative-depth loss (up to scale and shift)"
                     + " but " + modelKey + " is a metric model (depth in metres); use train.loss: metric_silog");
         }
-        if (!metricModel && TrainSection.METRIC_LOSSES.contains(train.loss)) {
-            throw new LoraException(w + "train.loss " + train.loss + " is a metric-depth loss but " + modelKey
-                    + " is a relative model (inverse depth without unit); use ssi, silog, l1 or mse, or a metric base"
-                    + " (model.preset vits-metric-indoor, ...)");
-        }
-    }
-
-    private static Set<String> union(Set<String> a, Set<String> b) {
-        Set<String> u = new HashSet<>(a);
-        u.addAll(b);
-        return Set.copyOf(u);
-    }
-
-    private static void oneOf(String w, String key, String value, Set<String> allowed) {
-        if (value == null || !allowed.contains(value)) {
-            String hint = value == null ? null : KeySuggester.closest(value, allowed);
-            throw new LoraException(w + key + ": must be one of " + List.copyOf(new TreeSet<>(allowed))
-                    + ", got " + value + (hint != null ? " (did you mean " + hint + "?)" : ""));
-        }
-    }
-
-    private static void check(String w, String key, boolean ok, String rule, Object value) {
-        if (!ok) {
-            throw new LoraException(w + key + ": " + rule + ", got " + value);
-        }
+        throw new LoraException(w + "train.loss " + loss + " is a metric-depth loss but " + modelKey
+                + " is a relative model (inverse depth without unit); use ssi, silog, l1 or mse, or a metric base"
+                + " (model.preset vits-metric-indoor, ...)");
     }
 
     /** The run's name: train.run_name, or the config file's name without extension. */
     public String runName() {
-        if (train.runName != null && !train.runName.isBlank()) {
-            return train.runName;
+        if (train.runName() != null && !train.runName().isBlank()) {
+            return train.runName();
         }
         if (source == null) {
             return "run";
@@ -205,6 +171,6 @@ public final class RunConfig {
     }
 
     public Path runDir() {
-        return Path.of(train.outputDir).resolve(runName());
+        return Path.of(train.outputDir()).resolve(runName());
     }
 }

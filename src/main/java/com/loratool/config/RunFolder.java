@@ -48,11 +48,10 @@ public record RunFolder(Path dir, RunConfig config) {
     }
 
     private static RunConfig located(RunConfig c, Path dir) {
-        ModelSection.Builder m = c.model.toBuilder();
-        m.weights = c.model.randomWeights() ? c.model.weights : str(locate(c.model.weights, dir));
-        m.config = str(locate(c.model.config, dir));
-        DataConfig d = c.data.root() == null ? c.data : c.data.withRoot(locate(c.data.root(), dir));
-        return c.withModel(m.build()).withData(d);
+        ModelSection m = new ModelSection(c.model.randomWeights() ? c.model.weights() : str(locate(c.model.weights(), dir)),
+                c.model.preset(), str(locate(c.model.config(), dir)));
+        DataConfig d = c.data.root() == null ? c.data : c.data.with("root", locate(c.data.root(), dir));
+        return c.with("model", m).with("data", d);
     }
 
     private static String str(Path p) {

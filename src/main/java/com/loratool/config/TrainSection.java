@@ -1,183 +1,145 @@
 package com.loratool.config;
 
-import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
-import com.fasterxml.jackson.databind.annotation.JsonPOJOBuilder;
-import java.util.ArrayList;
-import java.util.Collections;
+import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.List;
-import java.util.Set;
 
 /**
- * The {@code train:} section: optimiser, schedule, loss, validation, checkpoints. Documented in
- * configs/README.md. Immutable: Jackson binds it through {@link Builder}; change a copy with
- * {@code t.toBuilder()}, set the builder's fields, {@code build()} (and {@link RunConfig#withTrain}).
+ * The {@code train:} section: optimiser, schedule, loss, validation, checkpoints. Every key is
+ * documented in configs/README.md. A missing or null key takes its default (set in the compact
+ * constructor, next to the range it must lie in); the constructor is the one place the section is
+ * checked. Change a copy with {@link Section#with} ({@code t.with("epochs", 3)}).
+ *
+ * @param optimizer adam | adamw. Default adam.
+ * @param lr peak learning rate. Default 1e-4.
+ * @param betas Adam's beta1, beta2. Default [0.9, 0.999].
+ * @param eps Adam's epsilon. Default 1e-8.
+ * @param weightDecay Adam: L2 added to the gradient (PyTorch Adam); AdamW: decoupled decay. Default 0.
+ * @param schedule constant | cosine (both after the linear warm-up). Default constant.
+ * @param warmupSteps optimiser steps of linear warm-up from 0 to lr. Default 0.
+ * @param minLr the cosine schedule's final learning rate. Default 0.
+ * @param clipGradNorm global-norm gradient clipping; 0 = off. Default 0.
+ * @param gradAccum micro-batches accumulated per optimiser step. Default 1.
+ * @param epochs passes over the training set. Default 25.
+ * @param batchSize images per micro-batch. Default 4.
+ * @param seed adapter initialisation, shuffling, dropout. Default 42.
+ * @param device auto | cpu | gpu (the CLI's --device overrides). Default auto.
+ * @param devices GPU indices for data-parallel training, one model replica per GPU, each batch
+ *     split across them (the CLI's --devices overrides); empty = the one device of {@code device}.
+ * @param threads PyTorch CPU threads, 0 = all cores (the CLI's --threads overrides). Default 0.
+ * @param loss ssi | silog | l1 | mse (relative models: on disparity, up to scale and shift) |
+ *     metric_silog (metric models: the official SiLog on depth in metres, no alignment). Default ssi.
+ * @param gradMatchWeight weight of the multi-scale gradient-matching term added to the ssi loss
+ *     (MiDaS uses 0.5); 0 = off.
+ * @param gradMatchScales scales of the gradient-matching term. Default 4.
+ * @param silogLambda SILog's lambda (silog and metric_silog). Default 0.5.
+ * @param minDepth metric_silog: pixels whose true depth is below this many metres do not count
+ *     (the upper bound is the model's max_depth). Default 0.001.
+ * @param useFilled also use pixels whose depth was filled from a neighbour. Default false.
+ * @param valMetric metric that picks best/ and drives early stopping: val_loss | abs_rel | delta1.
+ * @param earlyStopping stop after this many epochs without improvement of val_metric; 0 = never.
+ * @param keepLast epoch checkpoints kept (older ones deleted); best/ is kept apart. Default 3.
+ * @param outputDir folder holding run directories. Default runs.
+ * @param runName run directory name under output_dir; empty = the config file's name.
  */
-@JsonDeserialize(builder = TrainSection.Builder.class)
-public final class TrainSection {
-    /** Losses on relative depth (disparity up to scale and shift): for relative models only. */
-    public static final Set<String> RELATIVE_LOSSES = Set.of("ssi", "silog", "l1", "mse");
-    /** Losses on metric depth (metres, no alignment): for metric models only. */
-    public static final Set<String> METRIC_LOSSES = Set.of("metric_silog");
+public record TrainSection(
+        @JsonProperty("optimizer") Optimizer optimizer,
+        @JsonProperty("lr") Double lr,
+        @JsonProperty("betas") List<Double> betas,
+        @JsonProperty("eps") Double eps,
+        @JsonProperty("weight_decay") Double weightDecay,
+        @JsonProperty("schedule") Schedule schedule,
+        @JsonProperty("warmup_steps") Integer warmupSteps,
+        @JsonProperty("min_lr") Double minLr,
+        @JsonProperty("clip_grad_norm") Double clipGradNorm,
+        @JsonProperty("grad_accum") Integer gradAccum,
+        @JsonProperty("epochs") Integer epochs,
+        @JsonProperty("batch_size") Integer batchSize,
+        @JsonProperty("seed") Long seed,
+        @JsonProperty("device") Device device,
+        @JsonProperty("devices") List<Integer> devices,
+        @JsonProperty("threads") Integer threads,
+        @JsonProperty("loss") Loss loss,
+        @JsonProperty("grad_match_weight") Double gradMatchWeight,
+        @JsonProperty("grad_match_scales") Integer gradMatchScales,
+        @JsonProperty("silog_lambda") Double silogLambda,
+        @JsonProperty("min_depth") Double minDepth,
+        @JsonProperty("use_filled") Boolean useFilled,
+        @JsonProperty("val_metric") ValMetric valMetric,
+        @JsonProperty("early_stopping") Integer earlyStopping,
+        @JsonProperty("keep_last") Integer keepLast,
+        @JsonProperty("output_dir") String outputDir,
+        @JsonProperty("run_name") String runName) implements Section<TrainSection> {
 
-    /** adam | adamw. */
-    public final String optimizer;
-    public final double lr;
-    public final List<Double> betas;
-    public final double eps;
-    /** Adam: L2 added to the gradient (PyTorch Adam); AdamW: decoupled decay. */
-    public final double weightDecay;
-    /** constant | cosine (both after the linear warm-up). */
-    public final String schedule;
-    /** Optimiser steps of linear warm-up from 0 to lr. */
-    public final int warmupSteps;
-    /** Cosine schedule's final learning rate. */
-    public final double minLr;
-    /** Global-norm gradient clipping; 0 = off. */
-    public final double clipGradNorm;
-    /** Micro-batches accumulated per optimiser step. */
-    public final int gradAccum;
-    public final int epochs;
-    public final int batchSize;
-    public final long seed;
-    /** auto | cpu | gpu (the CLI's --device overrides). */
-    public final String device;
-    /**
-     * GPU indices for data-parallel training, one model replica per GPU, each batch split across
-     * them (the CLI's --devices overrides); empty = the one device of {@code device}.
-     */
-    public final List<Integer> devices;
-    /** PyTorch CPU threads, 0 = all cores (the CLI's --threads overrides). */
-    public final int threads;
-    /**
-     * ssi | silog | l1 | mse (relative models: on disparity, up to scale and shift) |
-     * metric_silog (metric models: the official SiLog on depth in metres, no alignment).
-     */
-    public final String loss;
-    /** Weight of the multi-scale gradient-matching term added to the ssi loss (MiDaS uses 0.5); 0 = off. */
-    public final double gradMatchWeight;
-    /** Scales of the gradient-matching term. */
-    public final int gradMatchScales;
-    /** SILog's lambda (silog and metric_silog). */
-    public final double silogLambda;
-    /** metric_silog: pixels whose true depth is below this many metres do not count (the upper bound is the model's max_depth). */
-    public final double minDepth;
-    /** Also use pixels whose depth was filled from a neighbour (default: only measured pixels). */
-    public final boolean useFilled;
-    /** Metric that picks best/ and drives early stopping: val_loss | abs_rel | delta1. */
-    public final String valMetric;
-    /** Stop after this many epochs without improvement of val_metric; 0 = never. */
-    public final int earlyStopping;
-    /** Epoch checkpoints kept (older ones deleted); best/ is kept apart. */
-    public final int keepLast;
-    /** Folder holding run directories. */
-    public final String outputDir;
-    /** Run directory name under output_dir; empty = the config file's name. */
-    public final String runName;
+    /** The optimiser (YAML spelling). */
+    public enum Optimizer { adam, adamw }
+
+    /** The learning-rate schedule after the warm-up. */
+    public enum Schedule { constant, cosine }
+
+    /** Where training runs. */
+    public enum Device { auto, cpu, gpu }
+
+    /** The metric that picks best/: lower is better except for delta1. */
+    public enum ValMetric { val_loss, abs_rel, delta1 }
+
+    /** The training loss; {@link #metric} ones are for metric models only, the others for relative ones. */
+    public enum Loss {
+        ssi, silog, l1, mse, metric_silog;
+
+        /** A loss on metric depth (metres, no alignment), for metric models; else on relative depth. */
+        public boolean metric() {
+            return this == metric_silog;
+        }
+
+        /** The loss/model-kind rule: a metric loss for a metric model, a relative one for a relative model. */
+        public boolean suits(boolean metricModel) {
+            return metric() == metricModel;
+        }
+    }
+
+    /** Upper bounds: far beyond any sensible run, low enough that no size computed from them overflows. */
+    static final int MAX_COUNT = 1_000_000;
+
+    public TrainSection {
+        optimizer = optimizer == null ? Optimizer.adam : optimizer;
+        lr = Check.positive("train.lr", lr == null ? 1e-4 : lr, 10);
+        betas = Check.list(betas, List.of(0.9, 0.999));
+        Check.that(betas.size() == 2 && betas.stream().allMatch(b -> b != null && b >= 0 && b < 1),
+                "train.betas", "must be two numbers in [0, 1)", betas);
+        eps = Check.positive("train.eps", eps == null ? 1e-8 : eps, 1);
+        weightDecay = Check.in("train.weight_decay", weightDecay == null ? 0.0 : weightDecay, 0, 1e3);
+        schedule = schedule == null ? Schedule.constant : schedule;
+        warmupSteps = Check.in("train.warmup_steps", warmupSteps == null ? 0 : warmupSteps, 0, 1_000_000_000);
+        minLr = Check.in("train.min_lr", minLr == null ? 0.0 : minLr, 0, lr);
+        clipGradNorm = Check.in("train.clip_grad_norm", clipGradNorm == null ? 0.0 : clipGradNorm, 0, 1e9);
+        gradAccum = Check.in("train.grad_accum", gradAccum == null ? 1 : gradAccum, 1, 65536);
+        epochs = Check.in("train.epochs", epochs == null ? 25 : epochs, 1, MAX_COUNT);
+        batchSize = Check.in("train.batch_size", batchSize == null ? 4 : batchSize, 1, 65536);
+        seed = seed == null ? 42L : seed;
+        device = device == null ? Device.auto : device;
+        devices = Check.list(devices, List.of());
+        Check.that(devices.stream().allMatch(d -> d != null && d >= 0 && d < 65536)
+                && devices.stream().distinct().count() == devices.size(),
+                "train.devices", "must be distinct GPU indices >= 0", devices);
+        if (!devices.isEmpty() && device == Device.cpu) {
+            throw new ConfigError("train.devices", "GPU indices " + devices + " with train.device cpu; drop one of them");
+        }
+        threads = Check.in("train.threads", threads == null ? 0 : threads, 0, 65536);
+        loss = loss == null ? Loss.ssi : loss;
+        gradMatchWeight = Check.in("train.grad_match_weight", gradMatchWeight == null ? 0.0 : gradMatchWeight, 0, 1e6);
+        gradMatchScales = Check.in("train.grad_match_scales", gradMatchScales == null ? 4 : gradMatchScales, 1, 16);
+        silogLambda = Check.in("train.silog_lambda", silogLambda == null ? 0.5 : silogLambda, 0, 1);
+        minDepth = Check.positive("train.min_depth", minDepth == null ? 0.001 : minDepth, 1e6);
+        useFilled = useFilled != null && useFilled;
+        valMetric = valMetric == null ? ValMetric.val_loss : valMetric;
+        earlyStopping = Check.in("train.early_stopping", earlyStopping == null ? 0 : earlyStopping, 0, MAX_COUNT);
+        keepLast = Check.in("train.keep_last", keepLast == null ? 3 : keepLast, 1, MAX_COUNT);
+        outputDir = outputDir == null ? "runs" : outputDir;
+    }
 
     /** All defaults. */
-    public TrainSection() {
-        this(new Builder());
-    }
-
-    private TrainSection(Builder b) {
-        this.optimizer = b.optimizer;
-        this.lr = b.lr;
-        this.betas = b.betas == null ? null : Collections.unmodifiableList(new ArrayList<>(b.betas));
-        this.eps = b.eps;
-        this.weightDecay = b.weightDecay;
-        this.schedule = b.schedule;
-        this.warmupSteps = b.warmupSteps;
-        this.minLr = b.minLr;
-        this.clipGradNorm = b.clipGradNorm;
-        this.gradAccum = b.gradAccum;
-        this.epochs = b.epochs;
-        this.batchSize = b.batchSize;
-        this.seed = b.seed;
-        this.device = b.device;
-        this.devices = b.devices == null ? null : Collections.unmodifiableList(new ArrayList<>(b.devices));
-        this.threads = b.threads;
-        this.loss = b.loss;
-        this.gradMatchWeight = b.gradMatchWeight;
-        this.gradMatchScales = b.gradMatchScales;
-        this.silogLambda = b.silogLambda;
-        this.minDepth = b.minDepth;
-        this.useFilled = b.useFilled;
-        this.valMetric = b.valMetric;
-        this.earlyStopping = b.earlyStopping;
-        this.keepLast = b.keepLast;
-        this.outputDir = b.outputDir;
-        this.runName = b.runName;
-    }
-
-    /** A builder holding this section's values. */
-    public Builder toBuilder() {
-        Builder b = new Builder();
-        b.optimizer = optimizer;
-        b.lr = lr;
-        b.betas = betas;
-        b.eps = eps;
-        b.weightDecay = weightDecay;
-        b.schedule = schedule;
-        b.warmupSteps = warmupSteps;
-        b.minLr = minLr;
-        b.clipGradNorm = clipGradNorm;
-        b.gradAccum = gradAccum;
-        b.epochs = epochs;
-        b.batchSize = batchSize;
-        b.seed = seed;
-        b.device = device;
-        b.devices = devices;
-        b.threads = threads;
-        b.loss = loss;
-        b.gradMatchWeight = gradMatchWeight;
-        b.gradMatchScales = gradMatchScales;
-        b.silogLambda = silogLambda;
-        b.minDepth = minDepth;
-        b.useFilled = useFilled;
-        b.valMetric = valMetric;
-        b.earlyStopping = earlyStopping;
-        b.keepLast = keepLast;
-        b.outputDir = outputDir;
-        b.runName = runName;
-        return b;
-    }
-
-    /**
-     * The mutable twin of {@link TrainSection} (same fields, the defaults as initial values; the
-     * YAML binder fills it key by key, unknown keys are errors).
-     */
-    @JsonPOJOBuilder(withPrefix = "")
-    public static final class Builder {
-        public String optimizer = "adam";
-        public double lr = 1e-4;
-        public List<Double> betas = List.of(0.9, 0.999);
-        public double eps = 1e-8;
-        public double weightDecay = 0.0;
-        public String schedule = "constant";
-        public int warmupSteps = 0;
-        public double minLr = 0.0;
-        public double clipGradNorm = 0.0;
-        public int gradAccum = 1;
-        public int epochs = 25;
-        public int batchSize = 4;
-        public long seed = 42;
-        public String device = "auto";
-        public List<Integer> devices = List.of();
-        public int threads = 0;
-        public String loss = "ssi";
-        public double gradMatchWeight = 0.0;
-        public int gradMatchScales = 4;
-        public double silogLambda = 0.5;
-        public double minDepth = 0.001;
-        public boolean useFilled = false;
-        public String valMetric = "val_loss";
-        public int earlyStopping = 0;
-        public int keepLast = 3;
-        public String outputDir = "runs";
-        public String runName;
-
-        public TrainSection build() {
-            return new TrainSection(this);
-        }
+    public static TrainSection defaults() {
+        return new TrainSection(null, null, null, null, null, null, null, null, null, null, null, null, null, null,
+                null, null, null, null, null, null, null, null, null, null, null, null, null);
     }
 }

@@ -1,8 +1,8 @@
 package com.loratool.data;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.loratool.LoraException;
+import com.loratool.io.Json;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -48,7 +48,7 @@ public record CameraIntrinsics(double fx, double fy, double cx, double cy, int w
         }
         Path file = Path.of(text);
         try {
-            JsonNode n = new ObjectMapper().readTree(Files.readString(file));
+            JsonNode n = Json.JSON.readTree(Files.readString(file));
             for (String key : new String[] {"fx", "fy", "cx", "cy"}) {
                 if (n == null || !n.path(key).isNumber()) {
                     throw LoraException.file(file, "intrinsics need a number '" + key + "'");

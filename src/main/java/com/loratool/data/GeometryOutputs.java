@@ -1,11 +1,9 @@
 package com.loratool.data;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.loratool.LoraException;
 import com.loratool.config.DataConfig;
 import com.loratool.io.AtomicFiles;
+import com.loratool.io.Json;
 import com.loratool.io.Npy;
 import com.loratool.io.Ply;
 import com.loratool.metrics.DisparityAlignment;
@@ -164,12 +162,7 @@ public final class GeometryOutputs {
             info.put("intrinsics", k.toJson());
         }
         Path json = dir.resolve(stem + "_align.json");
-        try {
-            AtomicFiles.writeString(json, new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
-                    .writeValueAsString(info) + "\n");
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
+        AtomicFiles.writeString(json, Json.pretty(info) + "\n");
         written.add(json);
         return new Written(written, a, k);
     }

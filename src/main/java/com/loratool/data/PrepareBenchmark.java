@@ -53,7 +53,7 @@ public final class PrepareBenchmark {
             xyz[3 * i + 2] = miss ? Float.NaN : 900 + (i % 997) * 0.5f;
         }
         Npy.write(f, new long[] {h, w, 3}, xyz);
-        DataConfig cfg = DataConfig.defaults(tmp).withScale(10);
+        DataConfig cfg = DataConfig.defaults(tmp).with("scale", 10);
         int n = 15;
         double[] ms = new double[n];
         double[] cpu = new double[n];

@@ -1,10 +1,9 @@
 package com.loratool.data;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.loratool.LoraException;
 import com.loratool.io.AtomicFiles;
+import com.loratool.io.Json;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -58,7 +57,7 @@ public record Split(List<Pair> train, List<Pair> val, long seed, double valFract
         Path f = runDir.resolve("split.json");
         try {
             Files.createDirectories(runDir);
-            String json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(root);
+            String json = Json.pretty(root);
             AtomicFiles.writeString(f, json + "\n");
         } catch (IOException e) {
             throw LoraException.file(f, "cannot write (" + e.getMessage() + ")", e);
@@ -92,7 +91,7 @@ public record Split(List<Pair> train, List<Pair> val, long seed, double valFract
         }
         JsonNode root;
         try {
-            root = new ObjectMapper().readTree(splitJson.toFile());
+            root = Json.JSON.readTree(splitJson.toFile());
         } catch (IOException e) {
             throw LoraException.file(splitJson, "not valid JSON: " + e.getMessage(), e);
         }

@@ -2,8 +2,8 @@ package com.loratool.eval;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.loratool.io.Json;
 import com.loratool.metrics.DepthMetrics;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,7 +21,7 @@ import java.util.Map;
  * @param lossPlot the run's loss.png, or null
  */
 public record EvalReport(EvalResult result, Map<String, String> settings, Path lossPlot) {
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    private static final ObjectMapper JSON = Json.JSON;
 
     public void write(Path outDir, Path panelDir) {
         ReportFiles.writeString(outDir.resolve("metrics.json"), json());
@@ -67,7 +67,7 @@ public record EvalReport(EvalResult result, Map<String, String> settings, Path l
             }
         }
         try {
-            return JSON.writeValueAsString(root) + "\n";
+            return Json.pretty(JSON).writeValueAsString(root) + "\n";
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }

@@ -27,7 +27,7 @@ import java.util.TreeMap;
  * writing emits F32 with sorted keys and a header padded to 8 bytes.
  */
 public final class Safetensors {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = Json.JSON;
     private static final long MAX_HEADER = 100L * 1024 * 1024;
 
     private Safetensors() {}

@@ -1,16 +1,14 @@
 package com.loratool.lora;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.PropertyNamingStrategies;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.loratool.LoraException;
 import com.loratool.config.ModelSection;
+import com.loratool.config.LoraConfig;
 import com.loratool.io.AtomicFiles;
 import com.loratool.io.Checksums;
 import com.loratool.io.HostTensor;
+import com.loratool.io.Json;
 import com.loratool.io.Safetensors;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -34,13 +32,6 @@ public record AdapterCheckpoint(Path dir, AdapterConfig config, AdapterSet adapt
     public static final String WEIGHTS = "adapter.safetensors";
     public static final String CONFIG = "adapter_config.json";
 
-    static ObjectMapper json() {
-        return new ObjectMapper()
-                .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
-                .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-                .enable(SerializationFeature.INDENT_OUTPUT);
-    }
-
     /** Reads a checkpoint folder; one-line errors for a missing or malformed file. */
     public static AdapterCheckpoint load(Path dir) {
         Path cfgFile = dir.resolve(CONFIG);
@@ -56,28 +47,25 @@ public record AdapterCheckpoint(Path dir, AdapterConfig config, AdapterSet adapt
         }
         AdapterConfig cfg;
         try {
-            cfg = json().readValue(Files.readString(cfgFile), AdapterConfig.class);
+            cfg = AdapterConfig.fromJson(Json.SNAKE.readTree(Files.readString(cfgFile)));
         } catch (JsonProcessingException e) {
             throw LoraException.file(cfgFile, "not a valid adapter config: " + e.getOriginalMessage());
         } catch (IOException e) {
             throw LoraException.file(cfgFile, "cannot read: " + e.getMessage());
-        }
-        if (cfg.adaptedModules == null || cfg.adaptedModules.isEmpty() || cfg.r < 1) {
-            throw LoraException.file(cfgFile, "no adapted_modules or no rank r");
-        }
-        try {
-            cfg.toLoraConfig().validate(cfgFile + ": ");
         } catch (LoraException e) {
-            throw new LoraException(e.getMessage());
+            throw LoraException.file(cfgFile, e.getMessage());
+        }
+        if (cfg.adaptedModules().isEmpty()) {
+            throw LoraException.file(cfgFile, "no adapted_modules");
         }
         AdapterCheckpoint ck = new AdapterCheckpoint(dir, cfg, AdapterSet.fromTensors(Safetensors.read(weights), weights));
-        if (!ck.adapters.layers().keySet().equals(new LinkedHashSet<>(cfg.adaptedModules))) {
+        if (!ck.adapters.layers().keySet().equals(new LinkedHashSet<>(cfg.adaptedModules()))) {
             throw LoraException.file(weights, "holds adapters for " + ck.adapters.layers().size() + " modules, but "
-                    + CONFIG + " lists " + cfg.adaptedModules.size() + " different or other adapted_modules");
+                    + CONFIG + " lists " + cfg.adaptedModules().size() + " different or other adapted_modules");
         }
         for (Map.Entry<String, LoraPair> e : ck.adapters.layers().entrySet()) {
-            if (e.getValue().dora() != cfg.dora) {
-                throw LoraException.file(weights, e.getKey() + (cfg.dora ? " has no lora_magnitude_vector but "
+            if (e.getValue().dora() != cfg.lora().dora()) {
+                throw LoraException.file(weights, e.getKey() + (cfg.lora().dora() ? " has no lora_magnitude_vector but "
                         + CONFIG + " says dora: true" : " has a lora_magnitude_vector but " + CONFIG + " says dora: false"));
             }
             int want = ck.scaling(e.getKey()).r();
@@ -98,10 +86,10 @@ public record AdapterCheckpoint(Path dir, AdapterConfig config, AdapterSet adapt
         }
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("format", "pt");
-        meta.put("lora_tool", cfg.format);
+        meta.put("lora_tool", cfg.format());
         Safetensors.write(dir.resolve(WEIGHTS), tensors, meta);
         try {
-            AtomicFiles.writeString(dir.resolve(CONFIG), json().writeValueAsString(cfg) + "\n");
+            AtomicFiles.writeString(dir.resolve(CONFIG), Json.pretty(Json.SNAKE).writeValueAsString(cfg.toJson()) + "\n");
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
@@ -113,18 +101,12 @@ public record AdapterCheckpoint(Path dir, AdapterConfig config, AdapterSet adapt
      */
     public static void save(Path dir, AdapterSet set, LoraScaling scaling, Path base, String sha256,
                             JsonNode modelConfig) {
-        AdapterConfig c = new AdapterConfig();
-        c.baseWeights = base.toString();
-        c.baseWeightsSha256 = sha256;
-        c.modelConfig = modelConfig;
-        c.r = scaling.r();
-        c.alpha = scaling.alpha();
-        c.rslora = scaling.rslora();
-        c.init = "kaiming";
-        c.dora = set.dora();
-        c.targets = new ArrayList<>(List.of("re:^(" + String.join("|", set.layers().keySet().stream()
-                .map(m -> m.replace(".", "\\.")).toList()) + ")$"));
-        c.adaptedModules = new ArrayList<>(set.layers().keySet());
+        LoraConfig lora = LoraConfig.defaults().with(Map.of("r", scaling.r(), "alpha", scaling.alpha(),
+                "rslora", scaling.rslora(), "dora", set.dora(),
+                "targets", List.of("re:^(" + String.join("|", set.layers().keySet().stream()
+                        .map(m -> m.replace(".", "\\.")).toList()) + ")$")));
+        AdapterConfig c = new AdapterConfig(null, null, base.toString(), sha256, modelConfig, lora,
+                new ArrayList<>(set.layers().keySet()), 0);
         save(dir, c, set.toTensors());
     }
 
@@ -134,33 +116,33 @@ public record AdapterCheckpoint(Path dir, AdapterConfig config, AdapterSet adapt
     }
 
     public int r() {
-        return config.r;
+        return config.lora().r();
     }
 
     public double alpha() {
-        return config.alpha;
+        return config.lora().alpha();
     }
 
     public boolean rslora() {
-        return config.rslora;
+        return config.lora().rslora();
     }
 
     /** The (r, alpha, rslora) and scaling of one adapted module. */
     public LoraScaling scaling(String module) {
-        return LoraScaling.of(config.toLoraConfig(), module);
+        return LoraScaling.of(config.lora(), module);
     }
 
     /** The checkpoint's own (r, alpha, rslora), what its modules share unless given their own. */
     public LoraScaling scaling() {
-        return new LoraScaling(config.r, config.alpha, config.rslora);
+        return new LoraScaling(config.lora().r(), config.lora().alpha(), config.lora().rslora());
     }
 
     public String basePath() {
-        return config.baseWeights;
+        return config.baseWeights();
     }
 
     public String baseSha256() {
-        return config.baseWeightsSha256;
+        return config.baseWeightsSha256();
     }
 
     public boolean randomBase() {
@@ -169,7 +151,7 @@ public record AdapterCheckpoint(Path dir, AdapterConfig config, AdapterSet adapt
 
     /** The recorded architecture ({@code model_config}: an object with the model.yaml keys), or null. */
     public JsonNode modelConfig() {
-        return config.modelConfig != null && config.modelConfig.isObject() ? config.modelConfig : null;
+        return config.modelConfig() != null && config.modelConfig().isObject() ? config.modelConfig() : null;
     }
 
     /**

@@ -1,72 +1,73 @@
 package com.loratool.lora;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.loratool.LoraException;
 import com.loratool.config.LoraConfig;
+import com.loratool.io.Json;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
- * adapter_config.json: what an adapter checkpoint needs to be applied again. Keys (snake_case):
- * format, peft_type, base_weights (path as given in the run config), base_weights_sha256, model_config
- * (the architecture), r, alpha, rslora, dropout, init, targets, head_convs, dora, rank_pattern,
- * alpha_pattern (the run config's, official module names), adapted_modules (full official names;
- * a qkv slice is {@code <block>.attn.qkv.q}), epoch.
+ * adapter_config.json: what an adapter checkpoint needs to be applied again. The LoRA settings are
+ * the run's own {@link LoraConfig} (embedded, written flat: one record, no copies); the rest says
+ * which base and which modules. Keys (snake_case): format, peft_type, base_weights (path as given
+ * in the run config), base_weights_sha256, model_config (the architecture), the {@code lora:} keys
+ * (r, alpha, dropout, targets, rslora, init, head_convs, dora, rank_pattern, alpha_pattern),
+ * adapted_modules (full official names; a qkv slice is {@code <block>.attn.qkv.q}), epoch.
+ *
+ * @param epoch the epoch the adapters were saved after (1-based; 0 = untrained)
  */
-public class AdapterConfig {
-    public String format = "lora-tool-adapter/1";
-    public String peftType = "LORA";
-    public String baseWeights;
-    public String baseWeightsSha256;
-    public JsonNode modelConfig;
-    public int r;
-    public double alpha;
-    public boolean rslora;
-    public double dropout;
-    public String init;
-    public List<String> targets = new ArrayList<>();
-    public boolean headConvs;
-    public boolean dora;
-    public Map<String, Integer> rankPattern = new LinkedHashMap<>();
-    public Map<String, Double> alphaPattern = new LinkedHashMap<>();
-    public List<String> adaptedModules = new ArrayList<>();
-    /** Epoch the adapters were saved after (1-based; 0 = untrained). */
-    public int epoch;
+public record AdapterConfig(String format, String peftType, String baseWeights, String baseWeightsSha256,
+                            JsonNode modelConfig, LoraConfig lora, List<String> adaptedModules, int epoch) {
+    public static final String FORMAT = "lora-tool-adapter/1";
+    private static final List<String> OWN_KEYS = List.of("format", "peft_type", "base_weights", "base_weights_sha256",
+            "model_config", "adapted_modules", "epoch");
 
-    public static AdapterConfig of(LoraModel model, String baseWeights, String sha256, JsonNode modelConfig, int epoch) {
-        AdapterConfig c = new AdapterConfig();
-        LoraConfig l = model.config();
-        c.baseWeights = baseWeights;
-        c.baseWeightsSha256 = sha256;
-        c.modelConfig = modelConfig;
-        c.r = l.r;
-        c.alpha = l.alpha;
-        c.rslora = l.rslora;
-        c.dropout = l.dropout;
-        c.init = l.init;
-        c.targets = new ArrayList<>(l.targets);
-        c.headConvs = l.headConvs;
-        c.dora = l.dora;
-        c.rankPattern = new LinkedHashMap<>(l.rankPattern);
-        c.alphaPattern = new LinkedHashMap<>(l.alphaPattern);
-        c.adaptedModules = model.adaptedNames();
-        c.epoch = epoch;
-        return c;
+    public AdapterConfig {
+        format = format == null ? FORMAT : format;
+        peftType = peftType == null ? "LORA" : peftType;
+        lora = lora == null ? LoraConfig.defaults() : lora;
+        adaptedModules = adaptedModules == null ? List.of() : List.copyOf(adaptedModules);
     }
 
-    public LoraConfig toLoraConfig() {
-        LoraConfig.Builder l = new LoraConfig.Builder();
-        l.r = r;
-        l.alpha = alpha;
-        l.rslora = rslora;
-        l.dropout = dropout;
-        l.init = init == null ? "kaiming" : init;
-        l.targets = targets;
-        l.headConvs = headConvs;
-        l.dora = dora;
-        l.rankPattern = rankPattern;
-        l.alphaPattern = alphaPattern;
-        return l.build();
+    public static AdapterConfig of(LoraModel model, String baseWeights, String sha256, JsonNode modelConfig, int epoch) {
+        return new AdapterConfig(FORMAT, "LORA", baseWeights, sha256, modelConfig, model.config(), model.adaptedNames(),
+                epoch);
+    }
+
+    /** Reads the JSON object of an adapter_config.json; a refused LoRA value is a LoraException. */
+    public static AdapterConfig fromJson(JsonNode n) throws JsonProcessingException {
+        if (n == null || !n.isObject()) {
+            throw new LoraException("not a JSON object");
+        }
+        ObjectNode lora = ((ObjectNode) n).deepCopy();
+        lora.remove(OWN_KEYS);
+        List<String> modules = new ArrayList<>();
+        n.path("adapted_modules").forEach(m -> modules.add(m.asText()));
+        JsonNode mc = n.get("model_config");
+        return new AdapterConfig(text(n, "format"), text(n, "peft_type"), text(n, "base_weights"),
+                text(n, "base_weights_sha256"), mc == null || mc.isNull() ? null : mc,
+                Json.SNAKE.treeToValue(lora, LoraConfig.class), modules, n.path("epoch").asInt(0));
+    }
+
+    /** The JSON object written to adapter_config.json (the LoRA keys flat, as PEFT writes them). */
+    public ObjectNode toJson() {
+        ObjectNode n = Json.SNAKE.createObjectNode();
+        n.put("format", format);
+        n.put("peft_type", peftType);
+        n.put("base_weights", baseWeights);
+        n.put("base_weights_sha256", baseWeightsSha256);
+        n.set("model_config", modelConfig);
+        n.setAll((ObjectNode) Json.SNAKE.valueToTree(lora));
+        n.set("adapted_modules", Json.SNAKE.valueToTree(adaptedModules));
+        n.put("epoch", epoch);
+        return n;
+    }
+
+    private static String text(JsonNode n, String key) {
+        JsonNode v = n.get(key);
+        return v == null || v.isNull() ? null : v.asText();
     }
 }

@@ -33,7 +33,7 @@ public final class LoraConv2d extends LoraLayer {
         this.stride = new Shape(base.stride(), base.stride());
         this.padding = new Shape(base.padding(), base.padding());
         int fanIn = in * k * k;
-        this.a = leaf(manager, initA(r * fanIn, fanIn, r, cfg.init, rngFor(seed, name)), new Shape(r, in, k, k));
+        this.a = leaf(manager, initA(r * fanIn, fanIn, r, cfg.init().name(), rngFor(seed, name)), new Shape(r, in, k, k));
         this.b = leaf(manager, new float[out * r], new Shape(out, r, 1, 1));
     }
 

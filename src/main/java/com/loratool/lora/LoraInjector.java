@@ -1,9 +1,9 @@
 package com.loratool.lora;
 
 import ai.djl.ndarray.NDManager;
-import com.loratool.KeySuggester;
 import com.loratool.LoraException;
 import com.loratool.config.LoraConfig;
+import com.loratool.config.TargetSpec;
 import com.loratool.model.nn.Conv2d;
 import com.loratool.model.nn.Linear;
 import com.loratool.model.nn.Module;
@@ -13,12 +13,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 import java.util.function.BiPredicate;
-import java.util.regex.Pattern;
-import java.util.regex.PatternSyntaxException;
 
 /**
  * Finds the layers a {@link LoraConfig} targets by their official module names and attaches
- * adapters to them (PEFT's injection). Target words: {@code qkv}, {@code proj}, {@code fc1},
+ * adapters to them (PEFT's injection); the targets come parsed ({@link TargetSpec}, the one parser of
+ * the grammar), this class maps each to layers. Target words: {@code qkv}, {@code proj}, {@code fc1},
  * {@code fc2}; {@code attention} (qkv + proj), {@code mlp} (fc1 + fc2), {@code linear} (every
  * linear layer of the encoder); {@code re:<regex>} matched against whole module names (linear or
  * conv layers); {@code qkv:q,v} (any non-empty subset of q, k, v) adapts those slices of every
@@ -27,8 +26,6 @@ import java.util.regex.PatternSyntaxException;
  */
 public final class LoraInjector {
     private LoraInjector() {}
-
-    static final List<String> WORDS = LoraConfig.TARGET_WORDS;
 
     /** Attaches fresh adapters (B = 0, A seeded) to the targeted layers; arrays live in {@code manager}. */
     public static LoraModel inject(Module model, LoraConfig cfg, long seed, NDManager manager) {
@@ -40,7 +37,7 @@ public final class LoraInjector {
             boolean sliced = !slices.isEmpty() && e.getValue() instanceof Linear && e.getKey().endsWith(".attn.qkv");
             if (whole && sliced) {
                 throw new LoraException("lora.targets: " + e.getKey() + " is targeted both whole and as q/k/v slices "
-                        + cfg.targets);
+                        + cfg.targets());
             }
             if (whole) {
                 names.add(e.getKey());
@@ -51,15 +48,14 @@ public final class LoraInjector {
             }
         }
         if (names.isEmpty()) {
-            throw new LoraException("lora.targets: " + cfg.targets + (cfg.headConvs ? " + head_convs" : "")
+            throw new LoraException("lora.targets: " + cfg.targets() + (cfg.headConvs() ? " + head_convs" : "")
                     + " match no layer of the model");
         }
         // each target must match something: [re:typo] with head_convs would otherwise train the head alone
-        for (String t : cfg.targets == null ? List.<String>of() : cfg.targets) {
-            String tt = t.trim();
-            BiPredicate<String, Module> one = tt.startsWith(SLICE_PREFIX) ? linearEndingWith(".attn.qkv") : target(tt);
+        for (TargetSpec t : cfg.targetSpecs()) {
+            BiPredicate<String, Module> one = target(t);
             if (model.namedModules().entrySet().stream().noneMatch(e -> one.test(e.getKey(), e.getValue()))) {
-                throw new LoraException("lora.targets: " + t + " matches no layer of the model (" + names.size()
+                throw new LoraException("lora.targets: " + t.text() + " matches no layer of the model (" + names.size()
                         + " layers matched by the other targets; remove it or fix the pattern)");
             }
         }
@@ -68,8 +64,8 @@ public final class LoraInjector {
 
     /** Attaches the adapters of a saved checkpoint (exactly its adapted modules) and loads its tensors. */
     public static LoraModel apply(Module model, AdapterCheckpoint checkpoint, NDManager manager) {
-        LoraConfig cfg = checkpoint.config().toLoraConfig();
-        LoraModel lm = attach(model, cfg, checkpoint.config().adaptedModules, 0, manager);
+        LoraConfig cfg = checkpoint.config().lora();
+        LoraModel lm = attach(model, cfg, checkpoint.config().adaptedModules(), 0, manager);
         lm.loadAdapterTensors(checkpoint.tensors(), checkpoint.dir() + "/" + AdapterCheckpoint.WEIGHTS);
         return lm;
     }
@@ -106,7 +102,7 @@ public final class LoraInjector {
                 lin.setAdapter(l);
                 layers.put(name, l);
             } else if (m instanceof Conv2d conv) {
-                if (cfg.dora) {
+                if (cfg.dora()) {
                     throw new LoraException(name + ": lora.dora adapts linear layers only, not convolutions");
                 }
                 if (conv.adapter() != null) {
@@ -123,66 +119,44 @@ public final class LoraInjector {
         return new LoraModel(model, cfg, layers);
     }
 
-    /** The predicate over (full name, module) that a config's targets describe. */
+    /** The predicate over (full name, module) that a config's targets describe (slices apart). */
     static BiPredicate<String, Module> matcher(LoraConfig cfg) {
         List<BiPredicate<String, Module>> parts = new ArrayList<>();
-        for (String t : cfg.targets == null ? List.<String>of() : cfg.targets) {
-            if (!t.trim().startsWith(SLICE_PREFIX)) {
-                parts.add(target(t.trim()));
+        for (TargetSpec t : cfg.targetSpecs()) {
+            if (t.kind() != TargetSpec.Kind.SLICES) {
+                parts.add(target(t));
             }
         }
-        if (cfg.headConvs) {
+        if (cfg.headConvs()) {
             parts.add((n, m) -> m instanceof Conv2d && n.startsWith("depth_head."));
         }
         return (n, m) -> parts.stream().anyMatch(p -> p.test(n, m));
     }
 
-    static final String SLICE_PREFIX = "qkv:";
-
     /** The q/k/v parts (0, 1, 2, in that order) named by {@code qkv:...} targets; empty if none. */
     static List<Integer> sliceParts(LoraConfig cfg) {
         TreeSet<Integer> parts = new TreeSet<>();
-        for (String t : cfg.targets == null ? List.<String>of() : cfg.targets) {
-            t = t.trim();
-            if (!t.startsWith(SLICE_PREFIX)) {
-                continue;
-            }
-            String[] names = t.substring(SLICE_PREFIX.length()).split(",", -1);
-            for (String n : names) {
-                int p = QkvSlice.PARTS.indexOf(n.trim());
-                if (p < 0 || !parts.add(p)) {
-                    throw new LoraException("lora.targets: '" + t + "': " + (p < 0 ? "'" + n.trim() + "' is not q, k or v"
-                            : n.trim() + " named twice") + " (write e.g. qkv:q,v)");
-                }
-            }
+        for (TargetSpec t : cfg.targetSpecs()) {
+            parts.addAll(t.parts());
         }
         return new ArrayList<>(parts);
     }
 
-    private static BiPredicate<String, Module> target(String t) {
-        if (t.startsWith("re:")) {
-            Pattern p;
-            try {
-                p = Pattern.compile(t.substring(3));
-            } catch (PatternSyntaxException e) {
-                throw new LoraException("lora.targets: bad regular expression " + t + ": " + e.getDescription());
-            }
-            return (n, m) -> (m instanceof Linear || m instanceof Conv2d) && p.matcher(n).matches();
-        }
-        return switch (t) {
-            case "qkv" -> linearEndingWith(".attn.qkv");
-            case "proj" -> linearEndingWith(".attn.proj");
-            case "fc1" -> linearEndingWith(".mlp.fc1");
-            case "fc2" -> linearEndingWith(".mlp.fc2");
-            case "attention" -> linearEndingWith(".attn.qkv").or(linearEndingWith(".attn.proj"));
-            case "mlp" -> linearEndingWith(".mlp.fc1").or(linearEndingWith(".mlp.fc2"));
-            case "linear" -> (n, m) -> m instanceof Linear && n.startsWith("pretrained.");
-            default -> {
-                String hint = KeySuggester.closest(t, WORDS);
-                throw new LoraException("lora.targets: unknown target '" + t + "'"
-                        + (hint != null ? ", did you mean " + hint + "?" : "")
-                        + " (valid: " + String.join(", ", WORDS) + ", re:<regex>, qkv:q,v)");
-            }
+    /** The layers one target names: a slice target names the fused qkv layers it slices. */
+    static BiPredicate<String, Module> target(TargetSpec t) {
+        return switch (t.kind()) {
+            case REGEX -> (n, m) -> (m instanceof Linear || m instanceof Conv2d) && t.matches(n);
+            case SLICES -> linearEndingWith(".attn.qkv");
+            case WORD -> switch (t.text()) {
+                case "qkv" -> linearEndingWith(".attn.qkv");
+                case "proj" -> linearEndingWith(".attn.proj");
+                case "fc1" -> linearEndingWith(".mlp.fc1");
+                case "fc2" -> linearEndingWith(".mlp.fc2");
+                case "attention" -> linearEndingWith(".attn.qkv").or(linearEndingWith(".attn.proj"));
+                case "mlp" -> linearEndingWith(".mlp.fc1").or(linearEndingWith(".mlp.fc2"));
+                case "linear" -> (n, m) -> m instanceof Linear && n.startsWith("pretrained.");
+                default -> throw new IllegalStateException("target word without layers: " + t.text());
+            };
         };
     }
 

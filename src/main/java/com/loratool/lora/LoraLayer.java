@@ -31,7 +31,7 @@ public abstract class LoraLayer implements LayerAdapter, AutoCloseable {
         this.name = name;
         this.r = scaling.r();
         this.scaling = scaling;
-        this.dropout = cfg.dropout;
+        this.dropout = cfg.dropout();
     }
 
     /** Full official module name, e.g. pretrained.blocks.3.attn.qkv. */

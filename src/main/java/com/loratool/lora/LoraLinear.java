@@ -37,10 +37,10 @@ public final class LoraLinear extends LoraLayer {
         super(name, scaling, cfg);
         this.in = (int) base.inFeatures();
         this.out = slice == null ? (int) base.outFeatures() : (int) base.outFeatures() / 3;
-        float[] a = initA(r * in, in, r, cfg.init, rngFor(seed, name)); // (r, in)
+        float[] a = initA(r * in, in, r, cfg.init().name(), rngFor(seed, name)); // (r, in)
         this.aT = leaf(manager, transpose(a, r, in), new Shape(in, r));
         this.bT = leaf(manager, new float[r * out], new Shape(r, out));
-        if (cfg.dora) {
+        if (cfg.dora()) {
             NDArray w = base.weight().array();
             HostTensor full = new HostTensor(w.getShape().getShape(), w.toFloatArray());
             HostTensor block = slice == null ? full : slice.rows(full);

@@ -22,9 +22,9 @@ public record LoraScaling(int r, double alpha, boolean rslora) {
      * {@link LoraConfig#lookup}).
      */
     public static LoraScaling of(LoraConfig cfg, String module) {
-        Integer r = LoraConfig.lookup(cfg.rankPattern, module);
-        Double alpha = LoraConfig.lookup(cfg.alphaPattern, module);
-        return new LoraScaling(r != null ? r : cfg.r, alpha != null ? alpha : cfg.alpha, cfg.rslora);
+        Integer r = LoraConfig.lookup(cfg.rankPattern(), module);
+        Double alpha = LoraConfig.lookup(cfg.alphaPattern(), module);
+        return new LoraScaling(r != null ? r : cfg.r(), alpha != null ? alpha : cfg.alpha(), cfg.rslora());
     }
 
     /** scaling = alpha / r, or alpha / sqrt(r) with rslora. */

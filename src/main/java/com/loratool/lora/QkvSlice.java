@@ -1,5 +1,6 @@
 package com.loratool.lora;
 
+import com.loratool.config.TargetSpec;
 import com.loratool.io.HostTensor;
 import java.util.Arrays;
 import java.util.List;
@@ -14,7 +15,7 @@ import java.util.regex.Pattern;
  * module and rows.
  */
 public record QkvSlice(String module, int part) {
-    public static final List<String> PARTS = List.of("q", "k", "v");
+    public static final List<String> PARTS = TargetSpec.SLICE_PARTS;
     private static final Pattern NAME = Pattern.compile("(.*\\.attn\\.qkv)\\.([qkv])");
 
     /** The slice an adapter name stands for, or null for a whole module. */

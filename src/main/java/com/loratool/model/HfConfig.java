@@ -1,8 +1,8 @@
 package com.loratool.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.loratool.LoraException;
+import com.loratool.io.Json;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,7 +43,7 @@ public final class HfConfig {
             return Optional.empty();
         }
         try {
-            JsonNode root = new ObjectMapper().readTree(c.toFile());
+            JsonNode root = Json.JSON.readTree(c.toFile());
             return root != null && "depth_anything".equals(root.path("model_type").asText()) ? Optional.of(c)
                     : Optional.empty();
         } catch (IOException e) {
@@ -55,7 +55,7 @@ public final class HfConfig {
     public static ModelConfig read(Path file) {
         JsonNode root;
         try {
-            root = new ObjectMapper().readTree(file.toFile());
+            root = Json.JSON.readTree(file.toFile());
         } catch (IOException e) {
             throw LoraException.file(file, "not valid JSON: " + e.getMessage().lines().findFirst().orElse(""), e);
         }

@@ -1,10 +1,9 @@
 package com.loratool.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.loratool.LoraException;
 import com.loratool.io.HostTensor;
+import com.loratool.io.Json;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -227,7 +226,7 @@ public record ModelConfig(
         }
         JsonNode root;
         try {
-            root = new ObjectMapper(new YAMLFactory()).readTree(file.toFile());
+            root = Json.YAML.readTree(file.toFile());
         } catch (IOException e) {
             throw LoraException.file(file, "not valid YAML: " + e.getMessage().lines().findFirst().orElse(""), e);
         }

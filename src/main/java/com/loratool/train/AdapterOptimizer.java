@@ -52,10 +52,10 @@ final class AdapterOptimizer implements AutoCloseable {
             names.add(n + ".lora_B");
         }
         long size = params.stream().mapToLong(NDArray::size).sum();
-        this.adam = new Adam("adamw".equals(t.optimizer), t.betas.get(0), t.betas.get(1), t.eps, t.weightDecay,
+        this.adam = new Adam(t.optimizer() == TrainSection.Optimizer.adamw, t.betas().get(0), t.betas().get(1), t.eps(), t.weightDecay(),
                 manager, size);
-        this.schedule = new LrSchedule(t.lr, t.schedule, t.warmupSteps, totalSteps, t.minLr);
-        this.clipNorm = t.clipGradNorm;
+        this.schedule = new LrSchedule(t.lr(), t.schedule().name(), t.warmupSteps(), totalSteps, t.minLr());
+        this.clipNorm = t.clipGradNorm();
         this.host = host;
         try (NDManager scratch = manager.newSubManager()) {
             broadcast(scratch);

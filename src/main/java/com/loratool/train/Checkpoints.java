@@ -1,11 +1,11 @@
 package com.loratool.train;
 
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.PropertyNamingStrategies;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.loratool.LoraException;
 import com.loratool.io.AtomicFiles;
 import com.loratool.io.HostTensor;
+import com.loratool.io.Json;
 import com.loratool.io.Safetensors;
 import com.loratool.lora.AdapterCheckpoint;
 import com.loratool.lora.AdapterConfig;
@@ -29,9 +29,7 @@ import java.util.stream.Stream;
 public final class Checkpoints {
     public static final String STATE = "trainer_state.json";
     public static final String OPTIMIZER = "optimizer.safetensors";
-    private static final ObjectMapper JSON = new ObjectMapper()
-            .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
-            .enable(SerializationFeature.INDENT_OUTPUT);
+    private static final ObjectMapper JSON = Json.SNAKE;
 
     private final Path root;
     private final Path best;
@@ -128,7 +126,7 @@ public final class Checkpoints {
         Path stateFile = dir.resolve(STATE);
         TrainerState st;
         try {
-            st = JSON.readValue(stateFile.toFile(), TrainerState.class);
+            st = JSON.readerFor(TrainerState.class).with(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).readValue(stateFile.toFile());
         } catch (IOException e) {
             throw LoraException.file(stateFile, "cannot read trainer state: " + e.getMessage());
         }
@@ -165,7 +163,7 @@ public final class Checkpoints {
 
     private static void writeJson(Path file, Object value) {
         try {
-            AtomicFiles.writeString(file, JSON.writeValueAsString(value) + "\n");
+            AtomicFiles.writeString(file, Json.pretty(JSON).writeValueAsString(value) + "\n");
         } catch (IOException e) {
             throw LoraException.file(file, "cannot write: " + e.getMessage());
         }

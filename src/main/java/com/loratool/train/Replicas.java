@@ -24,19 +24,19 @@ final class Replicas implements AutoCloseable {
 
     /** train.devices as GPUs (checked against the GPUs PyTorch sees), or the one train.device. */
     static List<Device> devices(TrainSection t) {
-        if (t.devices.isEmpty()) {
-            return List.of(Compute.device(t.device));
+        if (t.devices().isEmpty()) {
+            return List.of(Compute.device(t.device().name()));
         }
         try {
             Compute.device("gpu");
         } catch (LoraException e) { // no GPU: the same diagnosis as --device gpu, under this key
-            throw new LoraException("train.devices " + t.devices + ": " + e.getMessage().replaceFirst("^--device gpu: ", ""));
+            throw new LoraException("train.devices " + t.devices() + ": " + e.getMessage().replaceFirst("^--device gpu: ", ""));
         }
         int visible = Engine.getEngine("PyTorch").getGpuCount();
         List<Device> out = new ArrayList<>();
-        for (int d : t.devices) {
+        for (int d : t.devices()) {
             if (d >= visible) {
-                throw new LoraException("train.devices " + t.devices + ": GPU " + d + " not visible to PyTorch ("
+                throw new LoraException("train.devices " + t.devices() + ": GPU " + d + " not visible to PyTorch ("
                         + visible + " GPU" + (visible == 1 ? "" : "s") + ": 0.." + (visible - 1) + ")");
             }
             out.add(Device.gpu(d));
@@ -52,7 +52,7 @@ final class Replicas implements AutoCloseable {
                 NDManager m = NDManager.newBaseManager(d);
                 r.managers.add(m);
                 TrainRun.Base base = TrainRun.base(resolved, m);
-                LoraModel lora = LoraInjector.inject(base.model(), cfg.lora, cfg.train.seed, m);
+                LoraModel lora = LoraInjector.inject(base.model(), cfg.lora, cfg.train.seed(), m);
                 r.replicas.add(new Trainer.Replica(lora, base.model()::forward, m));
             }
             return r;

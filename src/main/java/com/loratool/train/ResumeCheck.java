@@ -7,6 +7,7 @@ import com.loratool.config.ModelSection;
 import com.loratool.config.ConfigLoader;
 import com.loratool.config.RunConfig;
 import com.loratool.config.RunFolder;
+import com.loratool.io.Json;
 import com.loratool.lora.AdapterConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,26 +40,26 @@ final class ResumeCheck {
             JsonNode modelConfig) {
         String where = runDir + ": --resume: ";
         String tail = "; resume with the run's settings, or start a new run (--force, or another train.run_name)";
-        if (!Objects.equals(saved.baseWeightsSha256, sha256)) {
+        if (!Objects.equals(saved.baseWeightsSha256(), sha256)) {
             throw new LoraException(where + "model.weights differs: the run's adapters were trained on "
-                    + describe(saved.baseWeights, saved.baseWeightsSha256) + ", this run's base is "
-                    + describe(now.model.weights, sha256) + tail);
+                    + describe(saved.baseWeights(), saved.baseWeightsSha256()) + ", this run's base is "
+                    + describe(now.model.weights(), sha256) + tail);
         }
         Path file = runDir.resolve(RunFolder.CONFIG_FILE);
         if (!Files.isRegularFile(file)) {
             throw LoraException.file(file, "missing: cannot check what --resume continues (start over with --force)");
         }
         RunConfig before = ConfigLoader.load(file, List.of());
-        if (now.model.randomWeights() && before.train.seed != now.train.seed) {
-            throw new LoraException(where + "train.seed differs: " + before.train.seed + " in the run, " + now.train.seed
+        if (now.model.randomWeights() && !before.train.seed().equals(now.train.seed())) {
+            throw new LoraException(where + "train.seed differs: " + before.train.seed() + " in the run, " + now.train.seed()
                     + " now (with model.weights: random the seed builds the base model)" + tail);
         }
-        String arch = firstDifference(saved.modelConfig, modelConfig, "");
+        String arch = firstDifference(saved.modelConfig(), modelConfig, "");
         if (arch != null) {
             throw new LoraException(where + "the architecture differs: " + arch + tail);
         }
-        ObjectMapper m = ConfigLoader.yaml();
-        String lora = firstDifference(m.valueToTree(saved.toLoraConfig()), m.valueToTree(now.lora), "lora.");
+        ObjectMapper m = Json.YAML;
+        String lora = firstDifference(m.valueToTree(saved.lora()), m.valueToTree(now.lora), "lora.");
         if (lora != null) {
             throw new LoraException(where + lora + tail);
         }

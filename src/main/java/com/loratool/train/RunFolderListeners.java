@@ -26,10 +26,10 @@ public final class RunFolderListeners implements AutoCloseable {
     public RunFolderListeners(Path runDir, RunConfig cfg, LoraModel lora, Trainer.BaseWeights base, boolean resume,
                               boolean quiet, PrintStream console) {
         this.log = new RunLog(runDir.resolve("train.log"), console, resume);
-        this.checkpoints = new Checkpoints(runDir, cfg.train.keepLast);
+        this.checkpoints = new Checkpoints(runDir, cfg.train.keepLast());
         this.listeners = List.of(new MetricsFiles(runDir, cfg.runName()), new CheckpointWriter(checkpoints, lora, base),
                 new ProgressReporter(log, quiet ? null : console), new MemoryLog(log),
-                new EarlyStopping(cfg.train.earlyStopping, log));
+                new EarlyStopping(cfg.train.earlyStopping(), log));
     }
 
     /** {@code trainer} with this folder's log and listeners, resumed from its newest checkpoint if {@code resume}. */

@@ -3,8 +3,6 @@ package com.loratool.train;
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.loratool.LoraException;
 import com.loratool.config.ConfigLoader;
 import com.loratool.config.RunConfig;
@@ -15,6 +13,7 @@ import com.loratool.io.FolderLock;
 import com.loratool.checkpoint.ModelResolver;
 import com.loratool.checkpoint.ModelSource;
 import com.loratool.checkpoint.ResolvedModel;
+import com.loratool.io.Json;
 import com.loratool.lora.AdapterCheckpoint;
 import com.loratool.lora.LoraInjector;
 import com.loratool.lora.LoraModel;
@@ -61,9 +60,9 @@ public final class TrainRun {
 
     /** Prints the adapter summary and adapted layers without training ({@code --dry-run}, {@code lora info --config}). */
     public void summary(PrintWriter out) {
-        try (NDManager manager = NDManager.newBaseManager(Compute.device(cfg.train.device))) {
+        try (NDManager manager = NDManager.newBaseManager(Compute.device(cfg.train.device().name()))) {
             Base base = loadBase(cfg, manager);
-            try (LoraModel lora = LoraInjector.inject(base.model(), cfg.lora, cfg.train.seed, manager)) {
+            try (LoraModel lora = LoraInjector.inject(base.model(), cfg.lora, cfg.train.seed(), manager)) {
                 out.println(lora.summary());
                 out.println("adapted layers (" + lora.adaptedNames().size() + "):");
                 for (String n : lora.adaptedNames()) {
@@ -111,7 +110,7 @@ public final class TrainRun {
         boolean accepted = false;
         FolderLock lock = FolderLock.acquire(runDir, "lora train");
         try {
-            Checkpoints ckpts = new Checkpoints(runDir, cfg.train.keepLast);
+            Checkpoints ckpts = new Checkpoints(runDir, cfg.train.keepLast());
             Path last = ckpts.latest();
             if (!resume && last != null && !force) {
                 throw LoraException.file(runDir, "already holds a run; --resume continues it, --force starts over,"
@@ -121,14 +120,13 @@ public final class TrainRun {
                 throw LoraException.file(runDir, "--resume: no complete checkpoint in this run folder (a run stopped"
                         + " before its first epoch ended leaves none); start it again without --resume");
             }
-            Compute.setThreads(cfg.train.threads);
+            Compute.setThreads(cfg.train.threads());
             List<Device> devices = Replicas.devices(cfg.train);
             try (NDManager manager = NDManager.newBaseManager(devices.get(0));
                     Replicas more = Replicas.on(devices.subList(1, devices.size()), cfg, resolved)) {
                 Base base = base(resolved, manager);
                 String sha = resolved.provenance().sha256();
-                JsonNode mc = new ObjectMapper().setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
-                        .valueToTree(base.config());
+                JsonNode mc = Json.SNAKE.valueToTree(base.config());
                 if (resume) {
                     ResumeCheck.check(cfg, runDir, last, AdapterCheckpoint.load(last).config(), sha, mc);
                 }
@@ -149,7 +147,7 @@ public final class TrainRun {
                     Trainer trainer = more.addTo(new Trainer(cfg.train, lora, base.model()::forward, manager, data.data(),
                             DepthLoss.fromConfig(cfg.train, resolved.architecture())));
                     try (RunFolderListeners folder = new RunFolderListeners(runDir, cfg, lora,
-                            new Trainer.BaseWeights(cfg.model.weights, sha, mc), resume, quiet, console)) {
+                            new Trainer.BaseWeights(cfg.model.weights(), sha, mc), resume, quiet, console)) {
                         folder.attach(trainer, resume);
                         settings.listeners().forEach(trainer::addListener);
                         Trainer.Result r = trainer.run();
@@ -169,7 +167,7 @@ public final class TrainRun {
     /** The adapters; a target matching nothing is an error naming the config file. */
     private LoraModel inject(DepthAnythingV2 model, NDManager manager) {
         try {
-            return LoraInjector.inject(model, cfg.lora, cfg.train.seed, manager);
+            return LoraInjector.inject(model, cfg.lora, cfg.train.seed(), manager);
         } catch (LoraException e) {
             if (cfg.source != null && e.getMessage().startsWith("lora.")) {
                 throw new LoraException(cfg.source + ": " + e.getMessage(), e);
@@ -182,8 +180,8 @@ public final class TrainRun {
     private void checkMemory(ModelConfig mc) {
         List<Path> images = Files.isDirectory(cfg.data.rootPath())
                 ? Pairing.pair(cfg.data).pairs().stream().map(Pair::image).toList() : List.of();
-        MemoryCheck.require("train batch " + cfg.train.batchSize, cfg.data.sizeRule(), images,
-                MemoryCheck.training(mc, cfg.train.batchSize), true);
+        MemoryCheck.require("train batch " + cfg.train.batchSize(), cfg.data.sizeRule(), images,
+                MemoryCheck.training(mc, cfg.train.batchSize()), true);
     }
 
     private static void removeIfEmpty(Path dir) {

@@ -114,20 +114,20 @@ public final class Trainer {
     }
 
     public Result run() {
-        int firstBatch = Math.min(t.batchSize, data.train().size());
+        int firstBatch = Math.min(t.batchSize(), data.train().size());
         if (replicas.size() > firstBatch) {
             // every replica needs images in the first step (its gradients exist from then on)
             throw new LoraException("train.devices: " + replicas.size() + " replicas need batches of at least "
-                    + replicas.size() + " images; train.batch_size is " + t.batchSize + ", " + data.train().size()
+                    + replicas.size() + " images; train.batch_size is " + t.batchSize() + ", " + data.train().size()
                     + " training images");
         }
-        int batchesPerEpoch = (data.train().size() + t.batchSize - 1) / t.batchSize;
-        int stepsPerEpoch = (batchesPerEpoch + t.gradAccum - 1) / t.gradAccum;
+        int batchesPerEpoch = (data.train().size() + t.batchSize() - 1) / t.batchSize();
+        int stepsPerEpoch = (batchesPerEpoch + t.gradAccum() - 1) / t.gradAccum();
         TrainerState state = new TrainerState();
-        state.seed = t.seed;
+        state.seed = t.seed();
         List<List<NDArray>> adapters = replicas.stream().map(r -> r.lora().trainable()).toList();
         AdapterOptimizer optimizer = new AdapterOptimizer(adapters, lora.adaptedNames(), manager, t,
-                (long) stepsPerEpoch * t.epochs, hostReads);
+                (long) stepsPerEpoch * t.epochs(), hostReads);
         DataParallel parallel = new DataParallel(replicas);
         if (resumed != null) {
             state = resumed.state();
@@ -138,22 +138,22 @@ public final class Trainer {
             }
         }
         // no validation images: best/ and early stopping follow the training loss, and say so
-        String metricName = data.val().isEmpty() ? "train_loss" : t.valMetric;
+        String metricName = data.val().isEmpty() ? "train_loss" : t.valMetric().name();
         if (data.val().isEmpty()) {
             log.info("warning: no validation images: best/ and early stopping use the training loss");
         }
-        TrainingListener.RunStart runStart = new TrainingListener.RunStart(state, optimizer, metricName, t.epochs);
+        TrainingListener.RunStart runStart = new TrainingListener.RunStart(state, optimizer, metricName, t.epochs());
         listeners.forEach(l -> l.onRunStart(runStart));
         log.info(lora.summary());
         log.fileOnly("adapted layers: " + String.join(", ", lora.adaptedNames()));
         log.info(String.format(Locale.ROOT, "%d training / %d validation images, %dx%d, batch %d, %d steps/epoch",
                 data.train().size(), data.val().size(), data.train().get(0).w(), data.train().get(0).h(),
-                t.batchSize, stepsPerEpoch));
+                t.batchSize(), stepsPerEpoch));
         Validation validation = new Validation(data.val(), net, manager, loss, t);
         List<MetricsCsv.Row> rows = new ArrayList<>();
         int epochsRun = 0;
         try {
-            for (int epoch = state.epoch + 1; epoch <= t.epochs; epoch++) {
+            for (int epoch = state.epoch + 1; epoch <= t.epochs(); epoch++) {
                 long start = System.nanoTime();
                 double trainLoss = trainEpoch(epoch, optimizer, parallel, state);
                 int finished = epoch;
@@ -192,21 +192,21 @@ public final class Trainer {
     /** One pass over the shuffled training set; returns the mean training loss per image. */
     private double trainEpoch(int epoch, AdapterOptimizer optimizer, DataParallel parallel, TrainerState state) {
         // Random state is a function of (seed, epoch): resuming at an epoch boundary replays it exactly.
-        Engine.getInstance().setRandomSeed((int) (t.seed * 1_000_003L + epoch));
+        Engine.getInstance().setRandomSeed((int) (t.seed() * 1_000_003L + epoch));
         List<Sample> order = data.epochSamples().apply(epoch); // shuffled (and augmented) by the data stage
         int n = order.size();
         listeners.forEach(l -> l.onEpochStart(epoch, n));
         replicas.forEach(r -> r.lora().setTraining(true));
         double lossSum = 0;
         int seen = 0;
-        for (int first = 0; first < n; first += t.batchSize * t.gradAccum) {
+        for (int first = 0; first < n; first += t.batchSize() * t.gradAccum()) {
             // one optimiser step: up to grad_accum micro-batches, gradients adding up in .grad
-            int end = Math.min(n, first + t.batchSize * t.gradAccum);
+            int end = Math.min(n, first + t.batchSize() * t.gradAccum());
             try (NDManager step = manager.newSubManager()) {
                 List<NDArray> losses = new ArrayList<>();
-                for (int i = first; i < end; i += t.batchSize) {
-                    losses.add(parallel.forwardBackward(Batch.of(order.subList(i, Math.min(end, i + t.batchSize)),
-                            t.useFilled), loss, t.gradAccum, step));
+                for (int i = first; i < end; i += t.batchSize()) {
+                    losses.add(parallel.forwardBackward(Batch.of(order.subList(i, Math.min(end, i + t.batchSize())),
+                            t.useFilled()), loss, t.gradAccum(), step));
                 }
                 NDArray stepLoss = losses.size() == 1 ? losses.get(0) : NDArrays.stack(new NDList(losses)).sum();
                 float[] read = optimizer.gather(stepLoss, step);
@@ -215,8 +215,8 @@ public final class Trainer {
                 if (!Float.isFinite(read[0])) {
                     // name the first micro-batch whose loss is not finite (read only now the run stops)
                     for (int k = 0; k < losses.size(); k++) {
-                        int from = first + k * t.batchSize;
-                        int images = Math.min(end, from + t.batchSize) - from;
+                        int from = first + k * t.batchSize();
+                        int images = Math.min(end, from + t.batchSize()) - from;
                         float value = hostReads.read(losses.get(k))[0] / images;
                         if (!Float.isFinite(value)) {
                             throw stopped(String.format(Locale.ROOT, "epoch %d, step %d, images %d-%d: loss is %s",

@@ -46,9 +46,9 @@ final class Validation {
         double rmse = 0;
         int images = 0;
         int scored = 0;
-        for (int i = 0; i < val.size(); i += t.batchSize) {
-            List<Sample> part = val.subList(i, Math.min(val.size(), i + t.batchSize));
-            Batch b = Batch.of(part, t.useFilled);
+        for (int i = 0; i < val.size(); i += t.batchSize()) {
+            List<Sample> part = val.subList(i, Math.min(val.size(), i + t.batchSize()));
+            Batch b = Batch.of(part, t.useFilled());
             float[] pred;
             try (NDManager step = manager.newSubManager()) {
                 NDArray p = net.forward(b.images(step));
@@ -86,14 +86,14 @@ final class Validation {
         if (val.isEmpty()) {
             return trainLoss;
         }
-        return switch (t.valMetric) {
-            case "abs_rel" -> s.absRel();
-            case "delta1" -> s.delta1();
-            default -> s.loss();
+        return switch (t.valMetric()) {
+            case abs_rel -> s.absRel();
+            case delta1 -> s.delta1();
+            case val_loss -> s.loss();
         };
     }
 
     boolean higherIsBetter() {
-        return !val.isEmpty() && "delta1".equals(t.valMetric);
+        return !val.isEmpty() && t.valMetric() == TrainSection.ValMetric.delta1;
     }
 }

@@ -8,6 +8,7 @@ import com.loratool.LoraException;
 import com.loratool.config.DataConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -36,8 +37,8 @@ class WorkloadsTest {
     void sizeFromTheTypedSection() {
         BenchSettings base = BenchGrid.studyBaseline();
         DataConfig d = DataConfig.defaults(Path.of("x"));
-        assertArrayEquals(new int[] {98, 140, 0}, Workloads.sizeOf(d.withSize(98, 140), base));
-        assertArrayEquals(new int[] {84, 140, 10}, Workloads.sizeOf(d.withScale(10), base));
+        assertArrayEquals(new int[] {98, 140, 0}, Workloads.sizeOf(d.with("size", List.of(98, 140)), base));
+        assertArrayEquals(new int[] {84, 140, 10}, Workloads.sizeOf(d.with("scale", 10), base));
         assertArrayEquals(new int[] {base.height(), base.width(), base.scale()}, Workloads.sizeOf(d, base));
     }
 }

@@ -90,7 +90,7 @@ class TrainCommandTest {
     void userErrorsAreOneLine() {
         Run r = run("train", "--config", "configs/smoke.yaml", "--set", "train.lrr=1");
         assertEquals(2, r.code());
-        assertEquals("error: --set train.lrr: unknown key, did you mean lr?", r.err().trim());
+        assertEquals("error: --set train.lrr=1: train.lrr: unknown key, did you mean lr?", r.err().trim());
         r = run("train", "--config", "configs/qkv-r8.yaml", "--set", "model.weights=" + out.resolve("missing.pth"));
         assertEquals(2, r.code());
         assertTrue(r.err().trim().startsWith("error: " + out.resolve("missing.pth") + ": base weights not found"), r.err());
@@ -99,7 +99,7 @@ class TrainCommandTest {
         assertTrue(r.err().contains("data.scael: unknown key, did you mean scale?"), r.err());
         r = run("train", "--config", "configs/smoke.yaml", "--devices", "1,1", "--set", "train.output_dir=" + out);
         assertEquals(2, r.code());
-        assertEquals("error: configs/smoke.yaml: train.devices: must be distinct GPU indices >= 0, got [1, 1]",
+        assertEquals("error: --devices 1,1: train.devices: must be distinct GPU indices >= 0, got [1, 1]",
                 r.err().trim());
         r = run("train", "--config", "configs/smoke.yaml", "--devices", "0,1", "--device", "cpu");
         assertEquals(2, r.code());

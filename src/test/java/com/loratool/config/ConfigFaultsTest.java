@@ -40,13 +40,14 @@ class ConfigFaultsTest {
 
     @Test
     void fractionalEpochsAreRefusedNotTruncated() throws Exception {
-        assertEquals("--set train.epochs: expected an integer, got 1.5", error(List.of("train.epochs=1.5")));
+        assertEquals("--set train.epochs=1.5: train.epochs: expected an integer, got 1.5", error(List.of("train.epochs=1.5")));
     }
 
     @Test
     void integerOutOfRangeNamesTheKey() throws Exception {
-        assertEquals("--set lora.r: 10000000000 is out of range (at most 2147483647)", error(List.of("lora.r=1e10")));
-        assertEquals("--set lora.r: 10000000000 is out of range (at most 2147483647)",
+        assertEquals("--set lora.r=1e10: lora.r: 10000000000 is out of range (at most 2147483647)",
+                error(List.of("lora.r=1e10")));
+        assertEquals("--set lora.r=10000000000: lora.r: 10000000000 is out of range (at most 2147483647)",
                 error(List.of("lora.r=10000000000")));
     }
 
@@ -54,14 +55,14 @@ class ConfigFaultsTest {
     void wholeNumberWrittenAsFloatIsStillAnInteger() throws Exception {
         // 2.0 is exactly an integer: accepted (only fractions and out-of-range values are refused)
         RunConfig c = ConfigLoader.load(write(BASE), List.of("train.epochs=2.0"));
-        assertEquals(2, c.train.epochs);
+        assertEquals(2, c.train.epochs());
     }
 
     @Test
     void intOutOfRangeInTheFileNamesFileAndKey() throws Exception {
         Path f = write(BASE.replace("r: 4", "r: 99999999999"));
         String m = assertThrows(LoraException.class, () -> ConfigLoader.load(f, List.of())).getMessage();
-        assertEquals(f + ": lora.r: 99999999999 is out of range (at most 2147483647)", m);
+        assertEquals(f + ":7: lora.r: 99999999999 is out of range (at most 2147483647)", m);
     }
 
     @Test
@@ -75,13 +76,13 @@ class ConfigFaultsTest {
     void unknownTargetNamesTheConfigFile() throws Exception {
         Path f = write(BASE.replace("[qkv]", "[qvk]"));
         String m = assertThrows(LoraException.class, () -> ConfigLoader.load(f, List.of())).getMessage();
-        assertTrue(m.startsWith(f + ": lora.targets: unknown target 'qvk', did you mean qkv?"), m);
+        assertTrue(m.startsWith(f + ":8: lora.targets: unknown target 'qvk', did you mean qkv?"), m);
     }
 
     @Test
     void badRegexTargetNamesTheConfigFile() throws Exception {
         Path f = write(BASE.replace("[qkv]", "['re:(']"));
         String m = assertThrows(LoraException.class, () -> ConfigLoader.load(f, List.of())).getMessage();
-        assertTrue(m.startsWith(f + ": lora.targets: bad regular expression re:("), m);
+        assertTrue(m.startsWith(f + ":8: lora.targets: bad regular expression re:("), m);
     }
 }

@@ -39,12 +39,12 @@ class ConfigLoaderTest {
     @Test
     void readsSectionsAndKeepsDefaults() throws Exception {
         RunConfig c = ConfigLoader.load(write(BASE), List.of());
-        assertEquals(4, c.lora.r);
-        assertEquals(List.of("qkv", "proj"), c.lora.targets);
-        assertEquals(3e-4, c.train.lr, 0);
-        assertEquals(0.8, c.train.betas.get(0), 0);
-        assertEquals(4, c.train.batchSize); // default
-        assertEquals("ssi", c.train.loss);
+        assertEquals(4, c.lora.r());
+        assertEquals(List.of("qkv", "proj"), c.lora.targets());
+        assertEquals(3e-4, c.train.lr(), 0);
+        assertEquals(0.8, c.train.betas().get(0), 0);
+        assertEquals(4, c.train.batchSize()); // default
+        assertEquals(TrainSection.Loss.ssi, c.train.loss());
         assertEquals("data-samples", c.data.root());
         assertEquals("c", c.runName());
     }
@@ -62,12 +62,12 @@ class ConfigLoaderTest {
     @Test
     void setOverridesValuesAndChecksKeys() throws Exception {
         RunConfig c = ConfigLoader.load(write(BASE), List.of("train.lr=1e-3", "lora.targets=[mlp]", "train.run_name=x"));
-        assertEquals(1e-3, c.train.lr, 0);
-        assertEquals(List.of("mlp"), c.lora.targets);
+        assertEquals(1e-3, c.train.lr(), 0);
+        assertEquals(List.of("mlp"), c.lora.targets());
         assertEquals("x", c.runName());
         LoraException e = assertThrows(LoraException.class,
                 () -> ConfigLoader.load(write(BASE), List.of("train.epoch=3")));
-        assertEquals("--set train.epoch: unknown key, did you mean epochs?", e.getMessage());
+        assertEquals("--set train.epoch=3: train.epoch: unknown key, did you mean epochs?", e.getMessage());
         e = assertThrows(LoraException.class, () -> ConfigLoader.load(write(BASE), List.of("train.epochs=many")));
         assertTrue(e.getMessage().contains("train.epochs: wrong type of value (expected an integer)"), e.getMessage());
     }
@@ -91,7 +91,7 @@ class ConfigLoaderTest {
         String text = Files.readString(out);
         assertTrue(text.contains("weight_decay: 0.0"), text);
         RunConfig again = ConfigLoader.load(out, List.of());
-        assertEquals(7, again.train.seed);
-        assertEquals(ConfigLoader.toYaml(c), ConfigLoader.toYaml(again));
+        assertEquals(7, again.train.seed());
+        assertEquals(c.toYaml(), again.toYaml());
     }
 }

@@ -18,7 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The run description cannot change once loaded: every field of RunConfig and of every section
  * (model, data and its nested records, lora, train) is final, and every list or map it holds
- * refuses changes. Changed copies come only from the builders and {@code with...} methods.
+ * refuses changes. Changed copies come only from {@code with(key, value)} ({@link Section#with}),
+ * which binds and checks the copy as the loader does.
  */
 class ImmutableRunConfigTest {
     @TempDir
@@ -58,38 +59,48 @@ class ImmutableRunConfigTest {
                 "train.devices", "train.lr")) {
             assertTrue(checked.contains(key), key + " not reached: " + checked);
         }
-        assertEquals(List.of(8), List.copyOf(c.lora.rankPattern.values()));
+        assertEquals(List.of(8), List.copyOf(c.lora.rankPattern().values()));
     }
 
     @Test
-    void theDefaultsAndBuiltSectionsAreImmutableToo() throws Exception {
+    void theDefaultsAndCopiedSectionsAreImmutableToo() throws Exception {
         walk(new RunConfig(), "", new ArrayList<>());
-        LoraConfig.Builder b = new LoraConfig.Builder();
         List<String> targets = new ArrayList<>(List.of("qkv"));
-        b.targets = targets;
-        LoraConfig l = b.build();
+        LoraConfig l = LoraConfig.defaults().with("targets", targets);
         targets.add("proj"); // the caller's list is not the section's
-        b.r = 2; // nor is the builder
-        assertEquals(List.of("qkv"), l.targets);
-        assertEquals(8, l.r);
-        walk(new RunConfig().withLora(l), "", new ArrayList<>());
+        assertEquals(List.of("qkv"), l.targets());
+        assertEquals(8, l.r());
+        walk(new RunConfig().with("lora", l), "", new ArrayList<>());
+        walk(new RunConfig().with("data", DataConfig.defaults(dir).with("augment.hflip", true)), "", new ArrayList<>());
     }
 
     @Test
     void aCopyChangesOnlyItself() throws Exception {
         RunConfig c = loaded();
-        TrainSection.Builder t = c.train.toBuilder();
-        t.batchSize = 1;
-        t.devices = List.of();
-        RunConfig d = c.withTrain(t.build());
-        assertEquals(1, d.train.batchSize);
-        assertEquals(4, c.train.batchSize);
-        assertEquals(List.of(0, 1), c.train.devices);
+        RunConfig d = c.with(Map.of("train.batch_size", 1, "train.devices", List.of()));
+        assertEquals(1, d.train.batchSize());
+        assertEquals(4, c.train.batchSize());
+        assertEquals(List.of(0, 1), c.train.devices());
         assertEquals(c.lora, d.lora);
         assertEquals(c.source, d.source);
         assertFalse(c.equals(d));
-        assertEquals(c, c.withTrain(c.train.toBuilder().build()).withModel(c.model.toBuilder().build())
-                .withLora(c.lora.toBuilder().build()));
+        assertEquals(c, c.with("train", c.train.with("seed", c.train.seed())).with("model", c.model.with("weights",
+                c.model.weights())).with("lora", c.lora.with("r", c.lora.r())));
+    }
+
+    /** A copy goes through the section's own checks: there is no way around them. */
+    @Test
+    void aCopyIsCheckedAsAFileIs() throws Exception {
+        RunConfig c = loaded();
+        ConfigError e = assertThrows(ConfigError.class, () -> c.with("lora.alpha", Double.POSITIVE_INFINITY));
+        assertEquals("lora.alpha", e.key());
+        assertThrows(ConfigError.class, () -> c.with("train.lrr", 1.0));
+        assertThrows(ConfigError.class, () -> c.with("data.augment.rotate_degrees", Double.NaN));
+        // the size rule is one choice: setting one of size, scale, input_size unsets the others
+        DataConfig scaled = c.data.with("scale", 10);
+        assertEquals(null, scaled.size());
+        assertEquals(10, scaled.scale());
+        assertEquals(518, scaled.with("input_size", 518).inputSize());
     }
 
     /** Checks {@code o}'s instance fields, recursing into config types; {@code checked} gets each dotted key. */

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.loratool.LoraException;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class SizingTest {
@@ -38,14 +39,14 @@ class SizingTest {
         assertEquals(new Sizing.Size(84, 140), Sizing.explicit(84, 140));
         LoraException e = assertThrows(LoraException.class, () -> Sizing.explicit(85, 140));
         assertTrue(e.getMessage().contains("multiples of 14"), e.getMessage());
-        assertThrows(LoraException.class, () -> DataConfig.defaults(Path.of("x")).withSize(84, 141));
+        assertThrows(LoraException.class, () -> DataConfig.defaults(Path.of("x")).with("size", List.of(84, 141)));
     }
 
     @Test
     void configPicksTheRule() {
         DataConfig d = DataConfig.defaults(Path.of("x"));
         assertEquals(new Sizing.Size(518, 840), d.sizeRule().size(1200, 1944)); // default input_size 518
-        assertEquals(new Sizing.Size(84, 140), d.withScale(10).sizeRule().size(1200, 1944));
-        assertEquals(new Sizing.Size(28, 42), d.withSize(28, 42).sizeRule().size(1200, 1944));
+        assertEquals(new Sizing.Size(84, 140), d.with("scale", 10).sizeRule().size(1200, 1944));
+        assertEquals(new Sizing.Size(28, 42), d.with("size", List.of(28, 42)).sizeRule().size(1200, 1944));
     }
 }

@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -74,7 +75,7 @@ class DatasetTest {
     @Test
     void preparedSampleHasNormalisedChwImageFilledDepthAndMask() {
         makeData(1);
-        Dataset ds = Dataset.open(DataConfig.defaults(dir).withSize(28, 42).withSplit(0, 0, 1));
+        Dataset ds = Dataset.open(DataConfig.defaults(dir).with("size", List.of(28, 42)).with(Map.of("val_fraction", 0, "max_train_images", 0, "seed", 1)));
         Sample s = ds.train().get(0);
         assertEquals(28, s.h());
         assertEquals(42, s.w());
@@ -96,7 +97,7 @@ class DatasetTest {
         // 42 -> 14 wide (factor 3), 28 -> 14 high (factor 2): output pixel x covers source 3x..3x+2,
         // centre 3x+1. Cubic on the blue ramp 5*x gives 5*(3x+1) exactly; depth 1000 + 10*x must
         // come from the same centre column.
-        Sample s = Dataset.open(DataConfig.defaults(dir).withSize(14, 14).withSplit(0, 0, 1)).train().get(0);
+        Sample s = Dataset.open(DataConfig.defaults(dir).with("size", List.of(14, 14)).with(Map.of("val_fraction", 0, "max_train_images", 0, "seed", 1))).train().get(0);
         int plane = 14 * 14;
         for (int x = 1; x < 13; x++) {
             int i = 8 * 14 + x;
@@ -111,7 +112,7 @@ class DatasetTest {
     @Test
     void splitIsDeterministicAndWritten() throws Exception {
         makeData(10);
-        DataConfig cfg = DataConfig.defaults(dir).withSize(28, 42);
+        DataConfig cfg = DataConfig.defaults(dir).with("size", List.of(28, 42));
         Split a = Dataset.open(cfg).split();
         Split b = Dataset.open(cfg).split();
         assertEquals(a, b);
@@ -126,7 +127,7 @@ class DatasetTest {
             vals.add(Split.of(Dataset.open(cfg).pairing().pairs(), 0.2, 0, seed).val().stream().map(Pair::stem).toList());
         }
         assertTrue(new HashSet<>(vals).size() > 1, "different seeds give different splits");
-        Split capped = Dataset.open(cfg.withSplit(0.2, 3, 0)).split();
+        Split capped = Dataset.open(cfg.with(Map.of("val_fraction", 0.2, "max_train_images", 3, "seed", 0))).split();
         assertEquals(3, capped.train().size());
         assertEquals(a.val(), capped.val());
 
@@ -139,8 +140,8 @@ class DatasetTest {
     @Test
     void secondEpochDecodesNothingAndDiskCacheIsReused() {
         makeData(4);
-        DataConfig cfg = DataConfig.defaults(dir).withSize(28, 42).withSplit(0.25, 0, 0)
-                .withCache(new DataConfig.Cache(true, dir.resolve("cache").toString()));
+        DataConfig cfg = DataConfig.defaults(dir).with("size", List.of(28, 42)).with(Map.of("val_fraction", 0.25, "max_train_images", 0, "seed", 0))
+                .with("cache", new DataConfig.Cache(true, dir.resolve("cache").toString()));
         Dataset ds = Dataset.open(cfg);
         ds.trainEpoch(0);
         ds.val();
@@ -156,7 +157,7 @@ class DatasetTest {
         assertArrayEquals(ds.train().get(0).depth(), t.get(0).depth());
         assertArrayEquals(ds.train().get(0).image(), t.get(0).image());
 
-        Dataset other = Dataset.open(cfg.withSize(14, 28)); // other settings: cache miss
+        Dataset other = Dataset.open(cfg.with("size", List.of(14, 28))); // other settings: cache miss
         other.train();
         assertEquals(3, other.decodeCount());
     }
@@ -220,8 +221,8 @@ class DatasetTest {
     @Test
     void augmentedEpochsAreDeterministic() {
         makeData(3);
-        DataConfig cfg = DataConfig.defaults(dir).withSize(28, 42).withSplit(0, 0, 3)
-                .withAugment(new DataConfig.Augment(true, 5.0, 0.1));
+        DataConfig cfg = DataConfig.defaults(dir).with("size", List.of(28, 42)).with(Map.of("val_fraction", 0, "max_train_images", 0, "seed", 3))
+                .with("augment", new DataConfig.Augment(true, 5.0, 0.1));
         List<Sample> a = Dataset.open(cfg).trainEpoch(2);
         List<Sample> b = Dataset.open(cfg).trainEpoch(2);
         for (int k = 0; k < a.size(); k++) {

@@ -37,7 +37,7 @@ class PairingTest {
         assertEquals(dir.resolve("depth/t1_Zivid_acquisition_rawDepth.npy"), r.pairs().get(1).depth());
         assertEquals(2, r.unpaired().size());
         assertTrue(r.problems().contains("lonely.png") && r.problems().contains("orphan.npy"), r.problems());
-        LoraException e = assertThrows(LoraException.class, () -> Pairing.pair(cfg.withStrict(true)));
+        LoraException e = assertThrows(LoraException.class, () -> Pairing.pair(cfg.with("strict", true)));
         assertTrue(e.getMessage().contains("lonely.png"), e.getMessage());
     }
 

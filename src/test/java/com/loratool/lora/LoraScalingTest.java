@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import com.loratool.config.LoraConfig;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** The one scaling, by hand: alpha / r, or alpha / sqrt(r) with rslora. */
@@ -32,11 +33,8 @@ class LoraScalingTest {
 
     @Test
     void layersOfAConfigGetItsRankAndAlpha() {
-        LoraConfig.Builder c = new LoraConfig.Builder();
-        c.r = 2;
-        c.alpha = 2;
-        c.rslora = true;
-        assertEquals(new LoraScaling(2, 2, true), LoraScaling.of(c.build(), "pretrained.blocks.0.attn.qkv"));
+        LoraConfig c = LoraConfig.defaults().with(Map.of("r", 2, "alpha", 2, "rslora", true));
+        assertEquals(new LoraScaling(2, 2, true), LoraScaling.of(c, "pretrained.blocks.0.attn.qkv"));
     }
 
     @Test

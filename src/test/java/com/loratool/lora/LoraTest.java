@@ -31,18 +31,12 @@ class LoraTest {
     Path dir;
 
     static LoraConfig cfg(int r, String... targets) {
-        LoraConfig.Builder c = new LoraConfig.Builder();
-        c.r = r;
-        c.alpha = 2 * r;
-        c.targets = List.of(targets);
-        return c.build();
+        return LoraConfig.defaults().with(Map.of("r", r, "alpha", 2 * r, "targets", List.of(targets)));
     }
 
     /** {@code c} also adapting the DPT head's convolutions. */
     static LoraConfig withHeadConvs(LoraConfig c) {
-        LoraConfig.Builder b = c.toBuilder();
-        b.headConvs = true;
-        return b.build();
+        return c.with("head_convs", true);
     }
 
     static NDArray input(NDManager m) {
@@ -128,10 +122,7 @@ class LoraTest {
             try (LoraModel lm = LoraInjector.inject(model, cfg(2, "re:pretrained\\.blocks\\.(2|3)\\.attn\\.qkv"), 1, m)) {
                 assertEquals(List.of("pretrained.blocks.2.attn.qkv", "pretrained.blocks.3.attn.qkv"), lm.adaptedNames());
             }
-            LoraConfig.Builder hb = cfg(2).toBuilder();
-            hb.targets = List.of();
-            hb.headConvs = true;
-            LoraConfig head = hb.build();
+            LoraConfig head = LoraConfig.defaults().with(Map.of("r", 2, "alpha", 4, "targets", List.of(), "head_convs", true));
             try (LoraModel lm = LoraInjector.inject(model, head, 1, m)) {
                 assertTrue(lm.adaptedNames().size() > 5);
                 assertTrue(lm.adaptedNames().stream().allMatch(n -> n.startsWith("depth_head.")));
@@ -199,8 +190,8 @@ class LoraTest {
             assertTrue(ck.tensors().containsKey("pretrained.blocks.0.attn.qkv.lora_A.weight"));
             assertArrayEquals(new long[] {4, 48}, ck.tensors().get("pretrained.blocks.0.attn.qkv.lora_A.weight").shape());
             assertArrayEquals(new long[] {144, 4}, ck.tensors().get("pretrained.blocks.0.attn.qkv.lora_B.weight").shape());
-            assertEquals(64, ck.config().baseWeightsSha256.length());
-            assertEquals(3, ck.config().epoch);
+            assertEquals(64, ck.config().baseWeightsSha256().length());
+            assertEquals(3, ck.config().epoch());
             DepthAnythingV2 fresh = TinyModels.load("da2-tiny", m);
             try (LoraModel lm = LoraInjector.apply(fresh, ck, m)) {
                 assertArrayEquals(expected, fresh.forward(x).toFloatArray());

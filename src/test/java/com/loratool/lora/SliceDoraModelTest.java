@@ -34,14 +34,8 @@ class SliceDoraModelTest {
     Path dir;
 
     static LoraConfig cfg() {
-        LoraConfig.Builder c = new LoraConfig.Builder();
-        c.r = 4;
-        c.alpha = 4;
-        c.targets = List.of("qkv:q,v");
-        c.dora = true;
-        c.rankPattern = Map.of("blocks.0.attn.qkv.q", 2);
-        c.alphaPattern = Map.of("qkv.v", 6.0);
-        return c.build();
+        return LoraConfig.defaults().with(Map.of("r", 4, "alpha", 4, "targets", List.of("qkv:q,v"), "dora", true,
+                "rank_pattern", Map.of("blocks.0.attn.qkv.q", 2), "alpha_pattern", Map.of("qkv.v", 6.0)));
     }
 
     /** Random A and B; magnitudes moved about 30% away from ||W||. */
@@ -113,7 +107,7 @@ class SliceDoraModelTest {
             }
             // checkpoint round trip
             AdapterCheckpoint ck = AdapterCheckpoint.load(dir.resolve("ck"));
-            assertTrue(ck.config().dora);
+            assertTrue(ck.config().lora().dora());
             assertEquals(2, ck.scaling("pretrained.blocks.0.attn.qkv.q").r());
             DepthAnythingV2 fresh = TinyModels.load("da2-tiny", m);
             try (LoraModel lm = LoraInjector.apply(fresh, ck, m)) {
@@ -134,7 +128,7 @@ class SliceDoraModelTest {
             assertEquals(ck.adapters().layers().keySet(), imp.adapters().layers().keySet());
             AdapterCheckpoint.save(dir.resolve("imported"), imp.adapters(), imp.scaling(), w, Checksums.sha256(w), null);
             AdapterCheckpoint back = AdapterCheckpoint.load(dir.resolve("imported"));
-            assertTrue(back.config().dora);
+            assertTrue(back.config().lora().dora());
             LinkedHashMap<String, HostTensor> viaPeft = MergedWeights.merge(sd, back.adapters(), n -> back.scaling(n).value());
             for (int b = 0; b < 4; b++) {
                 String k = "pretrained.blocks." + b + ".attn.qkv.weight";
@@ -154,11 +148,8 @@ class SliceDoraModelTest {
     void doraOnFusedQkvSplitsAndFusesTheMagnitude() {
         try (NDManager m = NDManager.newBaseManager()) {
             DepthAnythingV2 model = TinyModels.load("da2-tiny", m);
-            LoraConfig.Builder c = new LoraConfig.Builder();
-            c.r = 2;
-            c.targets = List.of("qkv");
-            c.dora = true;
-            try (LoraModel lm = LoraInjector.inject(model, c.build(), 1, m)) {
+            LoraConfig c = LoraConfig.defaults().with(Map.of("r", 2, "targets", List.of("qkv"), "dora", true));
+            try (LoraModel lm = LoraInjector.inject(model, c, 1, m)) {
                 randomise(lm, 8);
                 AdapterSet set = lm.adapters();
                 PeftAdapter peft = PeftAdapter.export(set, lm.layers().get("pretrained.blocks.0.attn.qkv").scaling(), 0, "w");
@@ -169,7 +160,7 @@ class SliceDoraModelTest {
                 assertEquals(set.layers().keySet(), imp.adapters().layers().keySet());
                 assertArrayEquals(full.data(), imp.adapters().layers().get("pretrained.blocks.1.attn.qkv").magnitude().data());
                 Map<String, HostTensor> sd = TinyModels.stateDict("da2-tiny");
-                HostTensor a = set.layers().get("pretrained.blocks.1.attn.qkv").mergeInto(sd.get("pretrained.blocks.1.attn.qkv.weight"), c.alpha / c.r);
+                HostTensor a = set.layers().get("pretrained.blocks.1.attn.qkv").mergeInto(sd.get("pretrained.blocks.1.attn.qkv.weight"), c.alpha() / c.r());
                 HostTensor b = imp.adapters().layers().get("pretrained.blocks.1.attn.qkv")
                         .mergeInto(sd.get("pretrained.blocks.1.attn.qkv.weight"), imp.scaling().value());
                 assertTrue(maxDiff(a.data(), b.data()) < 1e-6, "" + maxDiff(a.data(), b.data()));

@@ -17,6 +17,7 @@ import com.loratool.io.HostTensor;
 import com.loratool.model.nn.Linear;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -95,11 +96,7 @@ class SliceDoraPatternTest {
      */
     @Test
     void doraForwardAndItsGradientWithTheNormDetached() {
-        LoraConfig.Builder b = new LoraConfig.Builder();
-        b.r = 1;
-        b.alpha = 0.5;
-        b.dora = true;
-        LoraConfig cfg = b.build();
+        LoraConfig cfg = LoraConfig.defaults().with(Map.of("r", 1, "alpha", 0.5, "dora", true));
         try (NDManager m = NDManager.newBaseManager()) {
             Linear lin = new Linear(m, 4, 6);
             QkvSlice q = new QkvSlice(QKV, 0);
@@ -127,40 +124,34 @@ class SliceDoraPatternTest {
     /** PEFT's get_pattern_key: (.*\.)?(key) over the whole name, first key wins, dots as segment boundaries. */
     @Test
     void rankAndAlphaPatternsFollowPeft() {
-        LoraConfig.Builder b = new LoraConfig.Builder();
-        b.r = 8;
-        b.alpha = 8;
-        b.rankPattern = new LinkedHashMap<>();
-        b.rankPattern.put("blocks\\.[01]\\.attn\\.qkv\\.[qv]", 16);
-        b.rankPattern.put("blocks.3.attn.qkv.q", 4);
-        b.rankPattern.put("pretrained.blocks.3.attn.qkv.q", 2); // never reached: the key above matches first
-        b.alphaPattern = new LinkedHashMap<>();
-        b.alphaPattern.put("v", 32.0);
-        LoraConfig c = b.build();
+        Map<String, Integer> rankPattern = new LinkedHashMap<>();
+        rankPattern.put("blocks\\.[01]\\.attn\\.qkv\\.[qv]", 16);
+        rankPattern.put("blocks.3.attn.qkv.q", 4);
+        rankPattern.put("pretrained.blocks.3.attn.qkv.q", 2); // never reached: the key above matches first
+        LoraConfig c = LoraConfig.defaults().with(Map.of("r", 8, "alpha", 8, "rank_pattern", rankPattern,
+                "alpha_pattern", Map.of("v", 32.0)));
         assertEquals(new LoraScaling(16, 8, false), LoraScaling.of(c, "pretrained.blocks.1.attn.qkv.q"));
         assertEquals(new LoraScaling(16, 32, false), LoraScaling.of(c, "pretrained.blocks.0.attn.qkv.v"));
         assertEquals(new LoraScaling(4, 8, false), LoraScaling.of(c, "pretrained.blocks.3.attn.qkv.q"));
         assertEquals(new LoraScaling(8, 8, false), LoraScaling.of(c, "pretrained.blocks.2.attn.qkv.q"));
         assertEquals(new LoraScaling(8, 8, false), LoraScaling.of(c, "pretrained.blocks.13.attn.qkv.q"));
         assertEquals(new LoraScaling(8, 8, false), LoraScaling.of(c, "pretrained.blocks.2.attn.qkv")); // "v" is not a segment
-        b.rankPattern.put("blocks.(", 3);
-        LoraConfig bad = b.build();
-        LoraException e = assertThrows(LoraException.class, () -> bad.validate("run.yaml: "));
-        assertTrue(e.getMessage().startsWith("run.yaml: lora.rank_pattern: bad regular expression 'blocks.('"), e.getMessage());
+        rankPattern.put("blocks.(", 3);
+        LoraException e = assertThrows(LoraException.class, () -> c.with("rank_pattern", rankPattern));
+        assertTrue(e.getMessage().startsWith("lora.rank_pattern: bad regular expression 'blocks.('"), e.getMessage());
     }
 
     @Test
     void sliceTargetsAreCheckedOneLine() {
-        LoraException e = assertThrows(LoraException.class, () -> LoraInjector.sliceParts(targets("qkv:q,x")));
+        LoraException e = assertThrows(LoraException.class, () -> targets("qkv:q,x"));
         assertEquals("lora.targets: 'qkv:q,x': 'x' is not q, k or v (write e.g. qkv:q,v)", e.getMessage());
         assertEquals(List.of(0, 2), LoraInjector.sliceParts(targets("qkv:v,q")));
-        assertThrows(LoraException.class, () -> LoraInjector.sliceParts(targets("qkv:")));
-        assertThrows(LoraException.class, () -> LoraInjector.sliceParts(targets("qkv:q,q")));
+        assertThrows(LoraException.class, () -> targets("qkv:"));
+        assertThrows(LoraException.class, () -> targets("qkv:q,q"));
+        assertThrows(LoraException.class, () -> targets("qkv:q", "qkv:q"));
     }
 
     private static LoraConfig targets(String... targets) {
-        LoraConfig.Builder b = new LoraConfig.Builder();
-        b.targets = List.of(targets);
-        return b.build();
+        return LoraConfig.defaults().with("targets", List.of(targets));
     }
 }

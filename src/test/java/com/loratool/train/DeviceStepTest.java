@@ -71,13 +71,10 @@ class DeviceStepTest {
 
     @Test
     void aTrainingPassReadsTwoValuesPerOptimiserStepAndNothingElse() {
-        TrainSection.Builder t = TrainerTest.cfg(2).train.toBuilder();
-        t.optimizer = "adamw";
-        t.weightDecay = 0.01;
-        RunConfig c = TrainerTest.cfg(2).withTrain(t.build());
+        RunConfig c = TrainerTest.cfg(2).with(Map.of("train.optimizer", "adamw", "train.weight_decay", 0.01));
         try (NDManager m = NDManager.newBaseManager()) {
             DepthAnythingV2 model = TinyModels.load("da2-tiny", m);
-            try (LoraModel lm = LoraInjector.inject(model, c.lora, c.train.seed, m)) {
+            try (LoraModel lm = LoraInjector.inject(model, c.lora, c.train.seed(), m)) {
                 Trainer tr = TrainerTest.trainer(c, lm, model::forward, m, dir, false);
                 Residency res = new Residency(tr, lm, m);
                 tr.addListener(res).run();
@@ -106,7 +103,7 @@ class DeviceStepTest {
                 managers.add(m);
                 DepthAnythingV2 model = TinyModels.load("da2-tiny", m);
                 // a different seed per replica: the optimiser must copy the primary's initial adapters
-                LoraModel lm = LoraInjector.inject(model, c.lora, c.train.seed + r, m);
+                LoraModel lm = LoraInjector.inject(model, c.lora, c.train.seed() + r, m);
                 loras.add(lm);
                 if (r == 0) {
                     tr = TrainerTest.trainer(c, lm, model::forward, m, runDir, false);
@@ -132,12 +129,10 @@ class DeviceStepTest {
     @Test
     void twoReplicasGiveTheAdaptersOfOneWithTheWholeBatch() {
         RunConfig base = TrainerTest.cfg(2);
-        LoraConfig.Builder l = base.lora.toBuilder();
-        l.dropout = 0; // dropout masks are drawn per replica
-        TrainSection.Builder t = base.train.toBuilder();
-        t.batchSize = 3; // splits 2 + 1: unequal parts, unequal pixel counts
-        t.gradMatchWeight = 0.5; // a different pixel count per scale: no single weight per part is exact
-        RunConfig c = base.withLora(l.build()).withTrain(t.build());
+        RunConfig c = base
+                .with("lora.dropout", 0) // dropout masks are drawn per replica
+                .with("train.batch_size", 3) // splits 2 + 1: unequal parts, unequal pixel counts
+                .with("train.grad_match_weight", 0.5); // a different pixel count per scale: no single weight per part is exact
         Map<String, HostTensor> one = train(c, 1, dir.resolve("one"));
         Map<String, HostTensor> two = train(c, 2, dir.resolve("two"));
         double worst = 0;

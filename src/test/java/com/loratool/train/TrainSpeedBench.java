@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
@@ -25,17 +26,11 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 class TrainSpeedBench {
     @Test
     void secondsPerEpoch() throws Exception {
-        LoraConfig.Builder l = new LoraConfig.Builder();
-        l.r = 8;
-        l.alpha = 8;
-        l.targets = Arrays.asList(System.getProperty("bench.train").split(","));
-        TrainSection.Builder t = new TrainSection.Builder();
-        t.epochs = Integer.getInteger("bench.epochs", 3);
-        t.batchSize = 4;
-        t.lr = 1e-4;
-        t.loss = System.getProperty("bench.loss", "mse");
         RunConfig c = new RunConfig(ModelSection.of(ModelSection.RANDOM, System.getProperty("bench.arch", "vits")), null,
-                l.build(), t.build());
+                null, null).with(Map.of("lora.r", 8, "lora.alpha", 8,
+                "lora.targets", Arrays.asList(System.getProperty("bench.train").split(",")),
+                "train.epochs", Integer.getInteger("bench.epochs", 3), "train.batch_size", 4, "train.lr", 1e-4,
+                "train.loss", System.getProperty("bench.loss", "mse")));
         Compute.setThreads(Integer.getInteger("bench.threads", 2));
         TrainingData data = new TrainingData(TinyModels.samples(11, 84, 140, 1), List.of(), 1);
         Path dir = Files.createTempDirectory("bench");
@@ -48,7 +43,7 @@ class TrainSpeedBench {
                 double[] later = Arrays.copyOfRange(secs, secs.length > 1 ? 1 : 0, secs.length);
                 Arrays.sort(later);
                 System.out.printf("BENCH targets=%s trainable=%d epoch_s=%s median_after_first=%.3f images/s=%.3f%n",
-                        c.lora.targets, lm.trainableCount(), Arrays.toString(secs), later[later.length / 2],
+                        c.lora.targets(), lm.trainableCount(), Arrays.toString(secs), later[later.length / 2],
                         11 / later[later.length / 2]);
             }
         }

@@ -52,9 +52,7 @@ class TrainerFaultsTest {
 
     @Test
     void withoutValidationImagesBestIsChosenByTheTrainingLossAndSaysSo() throws Exception {
-        TrainSection.Builder t = TrainerTest.cfg(2).train.toBuilder();
-        t.valMetric = "delta1";
-        RunConfig c = TrainerTest.cfg(2).withTrain(t.build());
+        RunConfig c = TrainerTest.cfg(2).with("train.val_metric", "delta1");
         TrainingData noVal = new TrainingData(TrainerTest.DATA.train(), List.of(), 1);
         Trainer.Result r;
         try (NDManager m = NDManager.newBaseManager()) {
@@ -77,7 +75,7 @@ class TrainerFaultsTest {
     @Test
     void aFailedBestSaveLeavesNoBestTmp() {
         Checkpoints ck = new Checkpoints(dir, 2);
-        AdapterConfig cfg = new AdapterConfig();
+        AdapterConfig cfg = new AdapterConfig(null, null, null, null, null, null, null, 0);
         Map<String, HostTensor> none = Map.of();
         // an unserialisable value makes best.json fail after the adapter files were written (as a full disk would)
         assertThrows(LoraException.class, () -> ck.saveBest(cfg, none, Map.of("value", new Object())));

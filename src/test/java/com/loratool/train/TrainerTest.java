@@ -33,21 +33,11 @@ class TrainerTest {
     Path dir;
 
     static RunConfig cfg(int epochs) {
-        LoraConfig.Builder l = new LoraConfig.Builder();
-        l.r = 4;
-        l.targets = List.of("qkv", "fc2");
-        l.dropout = 0.1;
-        TrainSection.Builder t = new TrainSection.Builder();
-        t.epochs = epochs;
-        t.batchSize = 2;
-        t.lr = 5e-3;
-        t.gradAccum = 2;
-        t.schedule = "cosine";
-        t.warmupSteps = 1;
-        t.clipGradNorm = 1.0;
-        t.keepLast = 2;
-        t.gradMatchWeight = 0.5;
-        return new RunConfig(ModelSection.of("tiny", null), null, l.build(), t.build());
+        LoraConfig l = LoraConfig.defaults().with(Map.of("r", 4, "targets", List.of("qkv", "fc2"), "dropout", 0.1));
+        TrainSection t = TrainSection.defaults().with(Map.of("epochs", epochs, "batch_size", 2, "lr", 5e-3,
+                "grad_accum", 2, "schedule", "cosine", "warmup_steps", 1, "clip_grad_norm", 1.0, "keep_last", 2,
+                "grad_match_weight", 0.5));
+        return new RunConfig(ModelSection.of("tiny", null), null, l, t);
     }
 
     static final TrainingData DATA = new TrainingData(TinyModels.samples(5, 28, 42, 1), TinyModels.samples(2, 28, 42, 2), 1);
@@ -137,11 +127,11 @@ class TrainerTest {
     static Map<String, HostTensor> train(RunConfig c, Path runDir, boolean resume, int stopAfter) {
         try (NDManager m = NDManager.newBaseManager()) {
             DepthAnythingV2 model = TinyModels.load("da2-tiny", m);
-            try (LoraModel lm = LoraInjector.inject(model, c.lora, c.train.seed, m)) {
+            try (LoraModel lm = LoraInjector.inject(model, c.lora, c.train.seed(), m)) {
                 ArrayCounts counts = new ArrayCounts(m);
                 trainer(c, lm, model::forward, m, runDir, resume).addListener(counts).addListener(new StopAfter(stopAfter))
                         .run();
-                if (c.train.epochs - (resume ? 1 : 0) >= 2 && stopAfter == 0) {
+                if (c.train.epochs() - (resume ? 1 : 0) >= 2 && stopAfter == 0) {
                     counts.assertNoGrowth();
                 }
                 return lm.adapterTensors();
@@ -154,7 +144,7 @@ class TrainerTest {
         RunConfig c = cfg(3);
         try (NDManager m = NDManager.newBaseManager()) {
             DepthAnythingV2 model = TinyModels.load("da2-tiny", m);
-            try (LoraModel lm = LoraInjector.inject(model, c.lora, c.train.seed, m)) {
+            try (LoraModel lm = LoraInjector.inject(model, c.lora, c.train.seed(), m)) {
                 ArrayCounts counts = new ArrayCounts(m);
                 // a test double that leaves one array in the model's manager per forward pass
                 Trainer.DepthNetwork leaking = x -> {

@@ -9,6 +9,7 @@ import com.loratool.LoraException;
 import com.loratool.config.LoraConfig;
 import com.loratool.io.AtomicFiles;
 import com.loratool.io.HostTensor;
+import com.loratool.io.Json;
 import com.loratool.io.Safetensors;
 import com.loratool.lora.AdapterSet;
 import com.loratool.lora.LoraPair;
@@ -41,7 +42,7 @@ import java.util.function.Function;
  */
 public record PeftAdapter(LinkedHashMap<String, HostTensor> tensors, ObjectNode config) {
     public static final String PREFIX = "base_model.model.";
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = Json.JSON;
 
     /** Adapters in the project's form: official names, one (r, alpha, rslora) for all. */
     public record Imported(AdapterSet adapters, LoraScaling scaling) {}

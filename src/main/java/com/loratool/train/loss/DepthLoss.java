@@ -30,17 +30,16 @@ public interface DepthLoss {
      */
     public static DepthLoss fromConfig(TrainSection t, ModelConfig model) {
         boolean metricModel = model != null && model.isMetric();
-        if (metricModel != TrainSection.METRIC_LOSSES.contains(t.loss)) {
-            throw new IllegalArgumentException("loss " + t.loss + " is not for a " + (metricModel ? "metric" : "relative")
+        if (!t.loss().suits(metricModel)) {
+            throw new IllegalArgumentException("loss " + t.loss() + " is not for a " + (metricModel ? "metric" : "relative")
                     + " model");
         }
-        return switch (t.loss) {
-            case "metric_silog" -> new MetricSiLogLoss(t.silogLambda, t.minDepth, model.maxDepth());
-            case "ssi" -> new SsiLoss(t.gradMatchWeight, t.gradMatchScales);
-            case "silog" -> new SiLogLoss(t.silogLambda);
-            case "l1" -> new NormalisedTargetLoss(false);
-            case "mse" -> new NormalisedTargetLoss(true);
-            default -> throw new IllegalArgumentException("unknown loss " + t.loss);
+        return switch (t.loss()) {
+            case metric_silog -> new MetricSiLogLoss(t.silogLambda(), t.minDepth(), model.maxDepth());
+            case ssi -> new SsiLoss(t.gradMatchWeight(), t.gradMatchScales());
+            case silog -> new SiLogLoss(t.silogLambda());
+            case l1 -> new NormalisedTargetLoss(false);
+            case mse -> new NormalisedTargetLoss(true);
         };
     }
 }

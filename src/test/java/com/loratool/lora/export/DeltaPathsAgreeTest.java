@@ -46,13 +46,8 @@ class DeltaPathsAgreeTest {
 
     @Test
     void mergeCheckpointExportAndPeftRoundTripAgreeWithTheDeltaFunction() {
-        LoraConfig.Builder b = new LoraConfig.Builder();
-        b.r = 2;
-        b.alpha = 2;
-        b.rslora = true;
-        b.targets = List.of("qkv", "fc2");
-        b.headConvs = true;
-        LoraConfig c = b.build();
+        LoraConfig c = LoraConfig.defaults().with(Map.of("r", 2, "alpha", 2, "rslora", true,
+                "targets", List.of("qkv", "fc2"), "head_convs", true));
         Map<String, HostTensor> base = TinyModels.stateDict("da2-tiny");
         try (NDManager m = NDManager.newBaseManager(Device.cpu())) {
             DepthAnythingV2 model = TinyModels.load("da2-tiny", m);

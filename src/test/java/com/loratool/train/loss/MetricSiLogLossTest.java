@@ -118,15 +118,12 @@ class MetricSiLogLossTest {
 
     @Test
     void fromConfigPicksTheLossForTheModelKind() {
-        TrainSection.Builder b = new TrainSection.Builder();
         ModelConfig metric = ModelConfig.preset("vits-metric-indoor");
-        b.loss = "metric_silog";
-        TrainSection t = b.build();
+        TrainSection t = TrainSection.defaults().with("loss", "metric_silog");
         DepthLoss l = DepthLoss.fromConfig(t, metric);
         assertTrue(l instanceof MetricSiLogLoss && l.metric());
         assertThrows(IllegalArgumentException.class, () -> DepthLoss.fromConfig(t, ModelConfig.preset("vits")));
-        b.loss = "silog";
-        TrainSection relative = b.build();
+        TrainSection relative = t.with("loss", "silog");
         assertFalse(DepthLoss.fromConfig(relative, ModelConfig.preset("vits")).metric());
         assertThrows(IllegalArgumentException.class, () -> DepthLoss.fromConfig(relative, metric));
     }
