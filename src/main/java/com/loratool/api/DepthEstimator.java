@@ -10,6 +10,7 @@ import com.loratool.data.Cv;
 import com.loratool.data.ImageReader;
 import com.loratool.data.SamplePreparer;
 import com.loratool.lora.export.CheckpointModel;
+import com.loratool.deploy.OnnxPredictor;
 import com.loratool.model.Compute;
 import com.loratool.model.DepthAnythingV2;
 import com.loratool.model.DepthPredictor;
@@ -47,8 +48,33 @@ public final class DepthEstimator implements AutoCloseable {
     /** Non-null for checkpoints: the run's preprocessing. */
     private final SamplePreparer preparer;
     private final DataConfig sizeRule;
+    /** Non-null for an exported .onnx file (ONNX Runtime; no libtorch model then). */
+    private final OnnxPredictor onnx;
+
+    private DepthEstimator(OnnxPredictor onnx) {
+        this.onnx = onnx;
+        this.manager = null;
+        this.model = null;
+        this.predictor = null;
+        this.preparer = null;
+        this.sizeRule = null;
+    }
+
+    /**
+     * An exported model ({@code lora export --format onnx}) in ONNX Runtime, as {@code infer_image}
+     * (its metadata's input size, or its fixed size); no libtorch involved.
+     */
+    public static DepthEstimator fromOnnx(Path file) {
+        return fromOnnx(file, null, 0);
+    }
+
+    /** {@code inputSize} null: the file's own; {@code threads} 0: ONNX Runtime's default. */
+    public static DepthEstimator fromOnnx(Path file, Integer inputSize, int threads) {
+        return new DepthEstimator(OnnxPredictor.open(file, inputSize, threads));
+    }
 
     private DepthEstimator(NDManager manager, DepthAnythingV2 model, DataConfig sizeRule, SamplePreparer preparer) {
+        this.onnx = null;
         this.manager = manager;
         this.sizeRule = sizeRule;
         this.model = model;
@@ -143,13 +169,19 @@ public final class DepthEstimator implements AutoCloseable {
         return sizeRule;
     }
 
+    /** The architecture; null for an ONNX file (see {@link #isMetric}). */
     public ModelConfig config() {
-        return model.config();
+        return model == null ? null : model.config();
+    }
+
+    /** Metric depth (metres) or relative disparity. */
+    public boolean isMetric() {
+        return onnx != null ? onnx.isMetric() : model.config().isMetric();
     }
 
     /** Depth for an image file (PNG, JPEG, TIFF, ... as OpenCV reads them). */
     public Prediction predict(Path image) {
-        if (preparer != null) {
+        if (preparer != null && onnx == null) {
             Mat rgb = ImageReader.readRgb(image);
             try {
                 return wrap(predictor.predict(preparer.networkInput(rgb), rgb.rows(), rgb.cols()), rgb.rows(), rgb.cols());
@@ -170,6 +202,9 @@ public final class DepthEstimator implements AutoCloseable {
     public Prediction predict(Mat bgr) {
         if (bgr.empty() || bgr.depth() != CvType.CV_8U) {
             throw new LoraException("predict: expected a non-empty 8-bit BGR or grey image, got " + bgr);
+        }
+        if (onnx != null) {
+            return wrap(onnx.predict(List.of(bgr)).get(0), bgr.rows(), bgr.cols());
         }
         if (preparer != null) {
             Mat rgb = new Mat();
@@ -198,7 +233,7 @@ public final class DepthEstimator implements AutoCloseable {
             }
             return out;
         }
-        List<float[]> d = predictor.predictBatch(bgr);
+        List<float[]> d = onnx != null ? onnx.predict(bgr) : predictor.predictBatch(bgr);
         List<Prediction> out = new ArrayList<>();
         for (int i = 0; i < d.size(); i++) {
             out.add(wrap(d.get(i), bgr.get(i).rows(), bgr.get(i).cols()));
@@ -230,11 +265,15 @@ public final class DepthEstimator implements AutoCloseable {
     }
 
     private Prediction wrap(float[] values, int h, int w) {
-        return new Prediction(h, w, values, model.config().isMetric() ? Prediction.METRES : Prediction.RELATIVE);
+        return new Prediction(h, w, values, isMetric() ? Prediction.METRES : Prediction.RELATIVE);
     }
 
     @Override
     public void close() {
+        if (onnx != null) {
+            onnx.close();
+            return;
+        }
         manager.close();
     }
 }

@@ -52,6 +52,10 @@ public final class PredictCommand implements Callable<Integer> {
                     + "the official ones.")
     Path modelConfig;
 
+    @Option(names = "--onnx", paramLabel = "FILE",
+            description = "An exported model (lora export --format onnx), run in ONNX Runtime instead of libtorch.")
+    Path onnx;
+
     @Option(names = "--input", required = true, paramLabel = "IMAGE|DIR", description = "An image or a folder of images.")
     Path input;
 
@@ -84,8 +88,11 @@ public final class PredictCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        if (weights == null && checkpoint == null) {
-            throw new LoraException("give --weights FILE or --checkpoint DIR");
+        if (weights == null && checkpoint == null && onnx == null) {
+            throw new LoraException("give --weights FILE, --checkpoint DIR or --onnx FILE");
+        }
+        if (onnx != null && (weights != null || checkpoint != null || modelConfig != null)) {
+            throw new LoraException("--onnx: the file is the whole model; drop --weights/--checkpoint/--model-config");
         }
         if (batchSize < 1) {
             throw new LoraException("--batch-size " + batchSize + ": must be at least 1");
@@ -97,13 +104,16 @@ public final class PredictCommand implements Callable<Integer> {
         geometry.check();
         Compute.setThreads(common.threads);
         DepthPredictor.loadOpenCv();
-        try (DepthEstimator estimator = DepthEstimator.builder().weights(weights).checkpoint(checkpoint)
+        try (DepthEstimator estimator = onnx != null ? DepthEstimator.fromOnnx(onnx, inputSize, common.threads)
+                : DepthEstimator.builder().weights(weights).checkpoint(checkpoint)
                 .modelConfig(modelConfig).inputSize(inputSize).device(common.device.name()).build()) {
             // before any image is decoded: the network size each image gets, from its header
-            MemoryCheck.require("predict", estimator.sizeRule(), images,
-                    MemoryCheck.inference(estimator.config(), batchSize), !noMemoryCheck);
-            writer = DepthWriter.of(estimator.config());
-            geometryOutputs = geometry.outputs(images, estimator.config().isMetric()); // checks before writing
+            if (estimator.config() != null) {
+                MemoryCheck.require("predict", estimator.sizeRule(), images,
+                        MemoryCheck.inference(estimator.config(), batchSize), !noMemoryCheck);
+            }
+            writer = DepthWriter.of(estimator.isMetric());
+            geometryOutputs = geometry.outputs(images, estimator.isMetric()); // checks before writing
             Files.createDirectories(output);
             try (ProgressBar bar = new ProgressBarBuilder().setTaskName("predict").setInitialMax(images.size())
                     .setStyle(ProgressBarStyle.ASCII).setConsumer(new ConsoleProgressBarConsumer(System.err))
