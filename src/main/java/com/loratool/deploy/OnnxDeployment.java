@@ -115,6 +115,12 @@ public final class OnnxDeployment {
      */
     public static ParityCertificate export(Source s, OnnxOptions o, Map<String, String> metadata, Path output,
                                            Path image) {
+        return export(s, o, metadata, output, image, s.stateDict());
+    }
+
+    /** {@code graphWeights}: what the graph is built from (tests: a deliberately wrong constant). */
+    static ParityCertificate export(Source s, OnnxOptions o, Map<String, String> metadata, Path output, Path image,
+                                    Map<String, HostTensor> graphWeights) {
         Path abs = output.toAbsolutePath();
         if (abs.getParent() == null || !Files.isDirectory(abs.getParent())) {
             throw LoraException.file(output, "--output: the folder " + abs.getParent() + " does not exist");
@@ -123,7 +129,7 @@ public final class OnnxDeployment {
             refuseBf16(s);
         }
         Mat bgr = certificateImage(image);
-        byte[] bytes = OnnxExport.export(s.config(), s.stateDict(), o, metadata);
+        byte[] bytes = OnnxExport.export(s.config(), graphWeights, o, metadata);
         Path tmp = abs.resolveSibling(abs.getFileName() + ".tmp");
         try {
             Files.write(tmp, bytes);

@@ -72,4 +72,47 @@ class OnnxExportTest {
         assertParity(certify(tiny(), new OnnxOptions(56, 84, true, 17, true)));
         assertParity(certify(metric(), new OnnxOptions(70, 70, false, 17, true)));
     }
+
+    @Test
+    void aWrongConstantFailsTheCertificateAndLeavesNoFile() {
+        OnnxDeployment.Source s = tiny();
+        LinkedHashMap<String, HostTensor> wrong = new LinkedHashMap<>(s.stateDict());
+        String key = "pretrained.blocks.1.ls1.gamma";
+        float[] g = wrong.get(key).data().clone();
+        for (int i = 0; i < g.length; i++) {
+            g[i] *= 1.02f; // 2% off in one LayerScale: far above 1e-4, and what a drifted graph looks like
+        }
+        wrong.put(key, new HostTensor(wrong.get(key).shape(), g));
+        OnnxOptions o = new OnnxOptions(56, 56, false, 17, false);
+        Path out = dir.resolve("m.onnx");
+        LoraException e = assertThrows(LoraException.class,
+                () -> OnnxDeployment.export(s, o, Map.of(), out, null, wrong));
+        assertTrue(e.getMessage().contains("parity check failed"), e.getMessage());
+        assertFalse(Files.exists(out));
+        assertFalse(Files.exists(OnnxDeployment.certificatePath(out)));
+        assertFalse(Files.exists(dir.resolve("m.onnx.tmp")));
+        // the same export with the right weights passes and writes both files
+        ParityCertificate c = OnnxDeployment.export(s, o, Map.of(), out, null);
+        assertTrue(c.passed());
+        assertTrue(Files.exists(out) && Files.exists(OnnxDeployment.certificatePath(out)));
+    }
+
+    @Test
+    void badOptionsAreOneLine() {
+        assertTrue(assertThrows(LoraException.class, () -> new OnnxOptions(518, 518, false, 13, false)).getMessage()
+                .contains("--opset 13"));
+        assertTrue(assertThrows(LoraException.class, () -> new OnnxOptions(75, 75, false, 17, false).checkPatch(14))
+                .getMessage().contains("multiple of the patch size 14"));
+    }
+
+    @Test
+    void halfPrecisionRoundsToNearestEven() {
+        assertEquals(0x3c00, Half.fromFloat(1f));
+        assertEquals((short) 0xc000, Half.fromFloat(-2f));
+        assertEquals(0x7bff, Half.fromFloat(65504f));
+        assertEquals(0x7c00, Half.fromFloat(65520f)); // rounds up to infinity
+        assertEquals(0x0001, Half.fromFloat(5.9604645e-8f)); // smallest subnormal
+        assertEquals(0x3c00, Half.fromFloat(1f + 1f / 2048)); // halfway: to even (1.0)
+        assertEquals(0x3c02, Half.fromFloat(1f + 3f / 2048)); // halfway: to even (1 + 2/1024)
+    }
 }
