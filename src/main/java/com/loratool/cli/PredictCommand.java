@@ -89,7 +89,7 @@ public final class PredictCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         if (weights == null && checkpoint == null && onnx == null) {
-            throw new LoraException("give --weights FILE, --checkpoint DIR or --onnx FILE");
+            throw new LoraException("give --weights FILE or --checkpoint DIR (or --onnx FILE, an exported model)");
         }
         if (onnx != null && (weights != null || checkpoint != null || modelConfig != null)) {
             throw new LoraException("--onnx: the file is the whole model; drop --weights/--checkpoint/--model-config");
