@@ -102,7 +102,9 @@ public final class PredictCommand implements Callable<Integer> {
         }
         List<Path> images = listImages(input);
         geometry.check();
-        Compute.setThreads(common.threads);
+        if (onnx == null) {
+            Compute.setThreads(common.threads); // libtorch; ONNX Runtime gets --threads per session
+        }
         DepthPredictor.loadOpenCv();
         try (DepthEstimator estimator = onnx != null ? DepthEstimator.fromOnnx(onnx, inputSize, common.threads)
                 : DepthEstimator.builder().weights(weights).checkpoint(checkpoint)
