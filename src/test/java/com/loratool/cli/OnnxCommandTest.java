@@ -12,7 +12,9 @@ import com.loratool.io.Npy;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -86,8 +88,18 @@ class OnnxCommandTest {
                 FIX.resolve("weights-bf16.pth").toString(), "--model-config", YAML, "--fp16", "--input-size", "70",
                 "--output", out.toString()));
         assertTrue(err.toString().contains("bfloat16"), err.toString());
+        // a checkpoint whose base weights changed since training (SHA-256)
+        Path copy = dir.resolve("base/w.pth");
+        Files.createDirectories(copy.getParent());
+        Files.copy(ExportImportCommandTest.WEIGHTS, copy);
+        Path ck = ExportImportCommandTest.checkpoint(dir.resolve("base"), copy, Checksums.sha256(copy));
+        Files.write(copy, new byte[] {1}, StandardOpenOption.APPEND);
+        err = new StringWriter();
+        assertEquals(2, ExportImportCommandTest.run(err, "export", "--format", "onnx", "--checkpoint", ck.toString(),
+                "--model-config", YAML, "--input-size", "70", "--output", out.toString()));
+        assertTrue(err.toString().startsWith("error: " + copy + ": differs from the base weights"), err.toString());
         assertFalse(Files.exists(out));
-        assertEquals(0, OnnxCommandTestFiles.names(dir).length);
+        assertEquals(List.of("base"), List.of(OnnxCommandTestFiles.names(dir)));
 
         // predict --onnx: not ONNX, truncated, another interface
         Path junk = dir.resolve("junk.onnx");
