@@ -7,6 +7,7 @@ import com.loratool.checkpoint.ModelSource;
 import com.loratool.checkpoint.ResolvedModel;
 import com.loratool.config.SizeRule;
 import com.loratool.data.Cv;
+import com.loratool.deploy.OnnxPredictor;
 import com.loratool.data.ImageReader;
 import com.loratool.model.Compute;
 import com.loratool.model.DepthPredictor;
@@ -41,10 +42,34 @@ public final class DepthEstimator implements AutoCloseable {
     private final ResolvedModel resolved;
     private final DepthPredictor predictor;
 
+    /** Non-null for an exported .onnx file (ONNX Runtime; no libtorch model then). */
+    private final OnnxPredictor onnx;
+
     private DepthEstimator(NDManager manager, ResolvedModel resolved) {
         this.manager = manager;
         this.resolved = resolved;
         this.predictor = new DepthPredictor(resolved.instantiate(manager), resolved.preprocessing());
+        this.onnx = null;
+    }
+
+    private DepthEstimator(OnnxPredictor onnx) {
+        this.onnx = onnx;
+        this.manager = null;
+        this.resolved = null;
+        this.predictor = null;
+    }
+
+    /**
+     * An exported model ({@code lora export --format onnx}) in ONNX Runtime, as {@code infer_image}
+     * (its metadata's input size, or its fixed size); no libtorch involved.
+     */
+    public static DepthEstimator fromOnnx(Path file) {
+        return fromOnnx(file, null, 0);
+    }
+
+    /** {@code inputSize} null: the file's own; {@code threads} 0: ONNX Runtime's default. */
+    public static DepthEstimator fromOnnx(Path file, Integer inputSize, int threads) {
+        return new DepthEstimator(OnnxPredictor.open(file, inputSize, threads));
     }
 
     /** A resolved model ({@link ModelResolver}) on {@code device} (auto, cpu or gpu). */
@@ -123,23 +148,30 @@ public final class DepthEstimator implements AutoCloseable {
         }
     }
 
-    /** The model as resolved: architecture, provenance, preprocessing, adapters. */
+    /** Metric depth (metres) or relative disparity. */
+    public boolean isMetric() {
+        return onnx != null ? onnx.isMetric() : resolved.isMetric();
+    }
+
+    /** The model as resolved: architecture, provenance, preprocessing, adapters; null for an .onnx file. */
     public ResolvedModel model() {
         return resolved;
     }
 
     /** The network-size rule (the run's, or infer_image's) this model predicts with. */
     public SizeRule sizeRule() {
-        return resolved.preprocessing().sizeRule();
+        return onnx != null ? onnx.sizeRule() : resolved.preprocessing().sizeRule();
     }
 
+    /** The architecture; null for an ONNX file (see {@link #isMetric}). */
+    /** The architecture; null for an .onnx file. */
     public ModelConfig config() {
-        return resolved.architecture();
+        return resolved == null ? null : resolved.architecture();
     }
 
     /** Depth for an image file (PNG, JPEG, TIFF, ... as OpenCV reads them). */
     public Prediction predict(Path image) {
-        if (!resolved.preprocessing().official()) { // a run's checkpoint: read as its data stage reads images
+        if (onnx == null && !resolved.preprocessing().official()) { // a run's checkpoint: read as its data stage reads images
             Mat rgb = ImageReader.readRgb(image);
             try {
                 return wrap(predictor.predict(resolved.preprocessing().fromRgb(rgb), rgb.rows(), rgb.cols()),
@@ -176,7 +208,7 @@ public final class DepthEstimator implements AutoCloseable {
             while (j < bgr.size() && bgr.get(j).rows() == bgr.get(i).rows() && bgr.get(j).cols() == bgr.get(i).cols()) {
                 j++;
             }
-            List<float[]> d = predictor.predictBatch(bgr.subList(i, j));
+            List<float[]> d = onnx != null ? onnx.predict(bgr.subList(i, j)) : predictor.predictBatch(bgr.subList(i, j));
             for (int k = 0; k < d.size(); k++) {
                 out.add(wrap(d.get(k), bgr.get(i + k).rows(), bgr.get(i + k).cols()));
             }
@@ -209,11 +241,15 @@ public final class DepthEstimator implements AutoCloseable {
     }
 
     private Prediction wrap(float[] values, int h, int w) {
-        return new Prediction(h, w, values, resolved.isMetric() ? Prediction.METRES : Prediction.RELATIVE);
+        return new Prediction(h, w, values, isMetric() ? Prediction.METRES : Prediction.RELATIVE);
     }
 
     @Override
     public void close() {
+        if (onnx != null) {
+            onnx.close();
+            return;
+        }
         manager.close();
     }
 }

@@ -33,6 +33,8 @@ public final class BenchRunner {
     private Device device = Device.cpu();
     private double peakGflops = Double.NaN;
     private final StringBuilder profileMd = new StringBuilder();
+    private List<String> engines = List.of("libtorch");
+    private final List<String> engineRows = new ArrayList<>();
 
     public BenchRunner(Workload.Factory factory, int epochs, int measureEpochs, boolean measureInference,
                        PeerBaseline baseline, PrintStream progress) {
@@ -67,6 +69,31 @@ public final class BenchRunner {
         String digits = name.replaceAll("\\D", "");
         this.device = name.startsWith("gpu") ? Device.gpu(digits.isEmpty() ? 0 : Integer.parseInt(digits)) : Device.cpu();
         return this;
+    }
+
+    /**
+     * The engines whose inference is timed, in order; the first one's figure is the results'
+     * inference column, every one's is in {@link #engineRows()}.
+     */
+    public BenchRunner engines(List<String> names) {
+        for (String e : names) {
+            if (!Workload.ENGINES.contains(e)) {
+                throw new LoraException("--engine " + e + ": expected one of " + String.join(", ", Workload.ENGINES));
+            }
+        }
+        if (names.isEmpty()) {
+            throw new LoraException("--engine: give libtorch, onnxruntime or both (comma-separated)");
+        }
+        this.engines = List.copyOf(names);
+        return this;
+    }
+
+    /**
+     * CSV rows (combination index, arch, batch, size, targets, engine, images/s, % of peak,
+     * merge seconds) of every timed engine, for inference-engines.csv.
+     */
+    public List<String> engineRows() {
+        return engineRows;
     }
 
     /** The machine's measured matmul peak ({@link PeakProbe}): results then carry % of peak. */
@@ -121,11 +148,29 @@ public final class BenchRunner {
             warmups = warmUp(w);
             times.addAll(w.trainEpochs(measureEpochs));
             if (measureInference) {
-                w.inferAll(); // warm-up (merge, caches)
-                long t = System.nanoTime();
-                int n = w.inferAll();
-                double sec = (System.nanoTime() - t) / 1e9;
-                inferPerS = n > 0 && sec > 0 ? n / sec : 0;
+                // the deployed model: adapters merged once, outside the timing (docs/benchmark.md)
+                double mergeS = w.beginInference();
+                try {
+                    for (String engine : engines) {
+                        w.inferAll(engine); // warm-up (caches; onnxruntime: the export and session)
+                        long t = System.nanoTime();
+                        int n = w.inferAll(engine);
+                        double sec = (System.nanoTime() - t) / 1e9;
+                        double perS = n > 0 && sec > 0 ? n / sec : 0;
+                        if (engine.equals(engines.get(0))) {
+                            inferPerS = perS;
+                        }
+                        double pct = 100 * inferGflop * perS / peakGflops;
+                        engineRows.add(String.format(Locale.ROOT, "%d,%s,%d,%s,%s,%s,%.3f,%.1f,%.4f", index, s.arch(),
+                                s.batch(), s.size(), s.targetsLabel().replace(',', ' '), engine, perS, pct, mergeS));
+                        if (progress != null && !engines.equals(List.of("libtorch"))) {
+                            progress.printf(Locale.ROOT, "  inference %s: %.2f images/s (%.1f%% of peak; merge %.3f s, "
+                                    + "untimed)%n", engine, perS, pct, mergeS);
+                        }
+                    }
+                } finally {
+                    w.endInference();
+                }
             }
             if (profileDir != null) {
                 profile(w, s, index);
@@ -168,7 +213,12 @@ public final class BenchRunner {
         profileMd.append(ProfileSummary.read(train).markdown("[" + index + "] training epoch: " + label, 20));
         if (measureInference) {
             Path infer = profileDir.resolve("profile-" + index + "-infer.json");
-            TorchProfiler.profile(w::inferAll, infer);
+            w.beginInference();
+            try {
+                TorchProfiler.profile(w::inferAll, infer);
+            } finally {
+                w.endInference();
+            }
             profileMd.append(ProfileSummary.read(infer).markdown("[" + index + "] inference: " + label, 12));
         }
         ResultWriters.writeString(profileDir.resolve("profile.md"), "# Profile (PyTorch profiler, self time per op)\n\n" + profileMd);

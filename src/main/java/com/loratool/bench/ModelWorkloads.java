@@ -8,6 +8,10 @@ import ai.djl.pytorch.jni.JniUtils;
 import com.loratool.LoraException;
 import com.loratool.config.ModelSection;
 import com.loratool.config.RunConfig;
+import com.loratool.deploy.OnnxExport;
+import com.loratool.deploy.OnnxOptions;
+import com.loratool.deploy.OnnxRuntimeModel;
+import com.loratool.io.HostTensor;
 import com.loratool.lora.LoraInjector;
 import com.loratool.lora.LoraModel;
 import com.loratool.model.Compute;
@@ -18,8 +22,10 @@ import com.loratool.data.Sample;
 import com.loratool.train.Trainer;
 import com.loratool.train.loss.DepthLoss;
 import com.loratool.train.TrainingData;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -99,6 +105,8 @@ public final class ModelWorkloads implements Workloads.Setup {
         private final LoraModel lora;
         /** This combination's own run description (a copy of the benchmark's, with its rank and targets). */
         private final RunConfig combo;
+        private int run;
+        private OnnxRuntimeModel onnx;
 
         ModelWorkload(DepthAnythingV2 model, BenchSettings s) {
             this.model = model;
@@ -149,19 +157,50 @@ public final class ModelWorkloads implements Workloads.Setup {
         }
 
         @Override
-        public int inferAll() {
+        public double beginInference() {
             lora.setTraining(false);
-            lora.merge(); // adapters folded into the weights: the deployed model's cost
-            try {
-                for (int i = 0; i < s.images(); i += s.batch()) {
-                    int n = Math.min(s.batch(), s.images() - i);
-                    try (NDManager step = manager.newSubManager()) {
-                        NDArray x = step.create(data.pixels(i, n), new Shape(n, 3, s.height(), s.width()));
-                        model.forward(x).toFloatArray(); // to the host, as a caller would
-                    }
+            long t = System.nanoTime();
+            lora.merge(); // adapters folded into the weights: the deployed model
+            return (System.nanoTime() - t) / 1e9;
+        }
+
+        @Override
+        public void endInference() {
+            if (onnx != null) {
+                onnx.close();
+                onnx = null;
+            }
+            lora.unmerge();
+        }
+
+        @Override
+        public int inferAll() {
+            for (int i = 0; i < s.images(); i += s.batch()) {
+                int n = Math.min(s.batch(), s.images() - i);
+                try (NDManager step = manager.newSubManager()) {
+                    NDArray x = step.create(data.pixels(i, n), new Shape(n, 3, s.height(), s.width()));
+                    model.forward(x).toFloatArray(); // to the host, as a caller would
                 }
-            } finally {
-                lora.unmerge();
+            }
+            return s.images();
+        }
+
+        @Override
+        public int inferAll(String engine) {
+            if (!engine.equals("onnxruntime")) {
+                return Workload.super.inferAll(engine);
+            }
+            if (onnx == null) { // the merged weights as an ONNX graph (built once, untimed warm-up call)
+                LinkedHashMap<String, HostTensor> sd = new LinkedHashMap<>();
+                model.namedParameters().forEach((k, p) -> sd.put(k, new HostTensor(p.shape().getShape(),
+                        p.array().toFloatArray())));
+                byte[] bytes = OnnxExport.export(model.config(), sd,
+                        new OnnxOptions(s.height(), s.width(), false, OnnxOptions.DEFAULT_OPSET, false), Map.of());
+                onnx = OnnxRuntimeModel.open(Path.of("benchmark.onnx"), bytes, threads);
+            }
+            for (int i = 0; i < s.images(); i += s.batch()) {
+                int n = Math.min(s.batch(), s.images() - i);
+                onnx.run(data.pixels(i, n), n, s.height(), s.width());
             }
             return s.images();
         }
@@ -169,6 +208,9 @@ public final class ModelWorkloads implements Workloads.Setup {
         @Override
         public void close() {
             try {
+                if (onnx != null) {
+                    onnx.close();
+                }
                 lora.close();
             } finally {
                 manager.close();

@@ -1,5 +1,6 @@
 package com.loratool.bench;
 
+import com.loratool.LoraException;
 import java.util.List;
 
 /**
@@ -18,10 +19,30 @@ public interface Workload extends AutoCloseable {
     List<Double> trainEpochs(int epochs);
 
     /**
-     * Inference over every image with the adapters merged, in batches of the training batch
-     * size. Returns the number of images predicted (0 if inference is not measured).
+     * Inference over every image with the adapters merged (between {@link #beginInference} and
+     * {@link #endInference}), in batches of the training batch size. Returns the number of images
+     * predicted (0 if inference is not measured).
      */
     int inferAll();
+
+    /** As {@link #inferAll()} on an engine: "libtorch" or "onnxruntime" (the merged model exported to ONNX). */
+    default int inferAll(String engine) {
+        if (!engine.equals(ENGINES.get(0))) {
+            throw new LoraException("--engine " + engine + ": this workload runs only " + ENGINES.get(0));
+        }
+        return inferAll();
+    }
+
+    /** The inference engines a benchmark can time. */
+    List<String> ENGINES = List.of("libtorch", "onnxruntime");
+
+    /** Folds the adapters into the weights, once, outside any timing (the deployed model); returns its seconds. */
+    default double beginInference() {
+        return 0;
+    }
+
+    /** Takes the adapters back out (training goes on after inference). */
+    default void endInference() {}
 
     /** GFLOP of one training step per image ({@code model.FlopCount}); NaN when unknown. */
     default double trainGflopPerImage() {

@@ -10,6 +10,7 @@ import com.loratool.bench.MachineInfo;
 import com.loratool.bench.PeerBaseline;
 import com.loratool.bench.ResultWriters;
 import com.loratool.bench.Workloads;
+import com.loratool.io.AtomicFiles;
 import com.loratool.train.ProcessMemory;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -59,6 +60,12 @@ public final class BenchmarkCommand implements Callable<Integer> {
     @Option(names = "--profile", description = "Also profile one training epoch and one inference pass per combination (PyTorch profiler): profile.md and Chrome traces in --output.")
     boolean profile;
 
+    @Option(names = "--engine", defaultValue = "libtorch", split = ",", paramLabel = "ENGINE",
+            description = "Inference engine(s) timed: libtorch, onnxruntime (the merged model exported to ONNX, fixed "
+                    + "size, fp32), or both comma-separated; the first fills the inference column, all go to "
+                    + "inference-engines.csv. Default: ${DEFAULT-VALUE}.")
+    List<String> engine;
+
     @Option(names = "--output", required = true, paramLabel = "DIR", description = "Folder for the results files.")
     Path output;
 
@@ -85,7 +92,7 @@ public final class BenchmarkCommand implements Callable<Integer> {
             System.gc();
             double rssStart = ProcessMemory.currentMb();
             BenchRunner runner = new BenchRunner(setup, epochs, measureEpochs, !noInference, peers, System.err)
-                    .onDevice(setup.device());
+                    .onDevice(setup.device()).engines(engine);
             if (profile) {
                 runner.profileTo(output);
             }
@@ -95,6 +102,10 @@ public final class BenchmarkCommand implements Callable<Integer> {
             BenchReport report = new BenchReport(results, MachineInfo.describe(), setup.device(), setup.threads(), synthetic,
                     loadAvg, Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(), rssStart, rssEnd);
             ResultWriters.writeAll(report, output);
+            if (!noInference) {
+                AtomicFiles.writeString(output.resolve("inference-engines.csv"), "combination,arch,batch,size,targets,"
+                        + "engine,infer_images_per_s,infer_pct_of_peak,merge_s\n" + String.join("\n", runner.engineRows()) + "\n");
+            }
             spec.commandLine().getOut().print(ResultWriters.markdown(report));
             spec.commandLine().getOut().flush();
             System.err.println("benchmark: wrote " + String.join(", ", ResultWriters.FILES) + " to " + output);

@@ -18,9 +18,9 @@ import picocli.CommandLine.Option;
             "peft: adapter_config.json + adapter_model.safetensors for Hugging Face "
                 + "DepthAnythingForDepthEstimation (a fused qkv adapter becomes query/key/value adapters sharing A)."})
 public final class ExportCommand implements Callable<Integer> {
-    public enum Format { merged, peft }
+    public enum Format { merged, peft, onnx }
 
-    @Option(names = "--format", required = true, description = "merged or peft.")
+    @Option(names = "--format", required = true, description = "merged, peft or onnx.")
     Format format;
 
     @Option(names = "--output", required = true, paramLabel = "PATH",
@@ -31,6 +31,24 @@ public final class ExportCommand implements Callable<Integer> {
             description = "Scale the adapters' strength (merged only; 0 = the original weights). Default: ${DEFAULT-VALUE}.")
     double alphaScale;
 
+    @Option(names = "--input-size", paramLabel = "N|HxW",
+            description = "onnx: the fixed input size, a multiple of 14 (default 518); with --dynamic the size the "
+                    + "certificate checks first and predict's default shorter side.")
+    String inputSize;
+
+    @Option(names = "--dynamic", description = "onnx: batch, height and width symbolic (multiples of 14).")
+    boolean dynamic;
+
+    @Option(names = "--opset", defaultValue = "17", description = "onnx: the ONNX opset (17..21). Default: ${DEFAULT-VALUE}.")
+    int opset;
+
+    @Option(names = "--fp16", description = "onnx: fp16 weights and activations (LayerNorm, Softmax, last activation in fp32).")
+    boolean fp16;
+
+    @Option(names = "--parity-image", paramLabel = "FILE",
+            description = "onnx: the image the parity certificate runs (default: the reference fixture's photograph).")
+    Path parityImage;
+
     @Mixin
     ModelOptions model;
 
@@ -39,7 +57,11 @@ public final class ExportCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Path checkpoint = model.checkpoint("lora export");
+        if (format == Format.onnx) {
+            return OnnxExportCli.run(model.checkpointOrNull(), model.weights(), model.modelConfig(), output, inputSize,
+                    dynamic, opset, fp16, parityImage, spec.commandLine().getOut());
+        }
+        Path checkpoint = model.checkpoint("lora export --format " + format);
         Export.Written w;
         if (format == Format.peft) {
             if (alphaScale != 1) {

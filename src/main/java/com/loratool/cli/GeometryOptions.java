@@ -75,7 +75,7 @@ final class GeometryOptions {
             }
             boolean ascii = plyAscii;
             return (dir, stem, image, pred, h, w) -> GeometryOutputs.writeCloud(dir, stem, MetricDepth.toMm(pred), h, w,
-                    k.resizedTo(w, h), true, ascii);
+                    k.resizedTo(w, h), true, ascii, image);
         }
         GeometryOutputs g = new GeometryOutputs(new GeometryOutputs.Settings(alignTo, align.equals("robust"), complete,
                 pointCloud, plyAscii, intrinsics()), images);

@@ -48,6 +48,11 @@ public final class ModelOptions {
         return checkpoint;
     }
 
+    /** {@code --checkpoint}, or null. */
+    public Path checkpointOrNull() {
+        return checkpoint;
+    }
+
     public boolean given() {
         return weights != null || checkpoint != null;
     }

@@ -37,6 +37,10 @@ import picocli.CommandLine.Option;
                 + "<stem>.png (colour-mapped, colour bar in mm)."})
 public final class PredictCommand implements Callable<Integer> {
 
+    @Option(names = "--onnx", paramLabel = "FILE",
+            description = "An exported model (lora export --format onnx), run in ONNX Runtime instead of libtorch.")
+    Path onnx;
+
     @Option(names = "--input", required = true, paramLabel = "IMAGE|DIR", description = "An image or a folder of images.")
     Path input;
 
@@ -67,7 +71,10 @@ public final class PredictCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        ModelSource source = model.source(); // --weights or --checkpoint, checked before any file is read
+        if (onnx != null && model.given()) {
+            throw new LoraException("--onnx: the file is the whole model; drop --weights/--checkpoint/--model-config");
+        }
+        ModelSource source = onnx != null ? null : model.source(); // --weights or --checkpoint, before any file is read
         if (batchSize < 1) {
             throw new LoraException("--batch-size " + batchSize + ": must be at least 1");
         }
@@ -76,15 +83,20 @@ public final class PredictCommand implements Callable<Integer> {
         }
         List<Path> images = listImages(input);
         geometry.check();
-        Compute.setThreads(common.threads);
+        if (onnx == null) {
+            Compute.setThreads(common.threads); // libtorch; ONNX Runtime gets --threads per session
+        }
         DepthPredictor.loadOpenCv();
-        try (DepthEstimator estimator = DepthEstimator.of(ModelResolver.resolve(source,
-                ModelResolver.Options.inputSize(inputSize.value())), common.device.name())) {
+        try (DepthEstimator estimator = onnx != null ? DepthEstimator.fromOnnx(onnx, inputSize.value(), common.threads)
+                : DepthEstimator.of(ModelResolver.resolve(source, ModelResolver.Options.inputSize(inputSize.value())),
+                common.device.name())) {
             // before any image is decoded: the network size each image gets, from its header
-            MemoryCheck.require("predict", estimator.sizeRule(), images,
-                    MemoryCheck.inference(estimator.config(), batchSize), memory.enabled());
-            writer = DepthWriter.of(estimator.config());
-            geometryOutputs = geometry.outputs(images, estimator.config().isMetric()); // checks before writing
+            if (estimator.config() != null) {
+                MemoryCheck.require("predict", estimator.sizeRule(), images,
+                        MemoryCheck.inference(estimator.config(), batchSize), memory.enabled());
+            }
+            writer = DepthWriter.of(estimator.isMetric());
+            geometryOutputs = geometry.outputs(images, estimator.isMetric()); // checks before writing
             Files.createDirectories(output);
             try (ProgressBar bar = new ProgressBarBuilder().setTaskName("predict").setInitialMax(images.size())
                     .setStyle(ProgressBarStyle.ASCII).setConsumer(new ConsoleProgressBarConsumer(System.err))

@@ -16,6 +16,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import org.opencv.core.Mat;
+import org.opencv.imgcodecs.Imgcodecs;
 
 /**
  * The metric outputs of {@code lora predict} for a relative model next to a depth sensor:
@@ -144,10 +146,11 @@ public final class GeometryOutputs {
             float[] fin = completed != null ? completed : aligned;
             if (xyz && completed != null) {
                 Path ply = dir.resolve(stem + ".ply");
-                Ply.write(ply, keepMeasured(PointCloud.fromDepth(fin, h, w, k), cloud).xyz(), settings.asciiPly());
+                Ply.write(ply, keepMeasured(PointCloud.fromDepth(fin, h, w, k), cloud).xyz(), colours(image, h, w),
+                        settings.asciiPly());
                 written.add(ply);
             } else {
-                written.addAll(writeCloud(dir, stem, fin, h, w, k, !xyz, settings.asciiPly()));
+                written.addAll(writeCloud(dir, stem, fin, h, w, k, !xyz, settings.asciiPly(), image));
             }
         }
         Map<String, Object> info = new LinkedHashMap<>();
@@ -196,6 +199,12 @@ public final class GeometryOutputs {
      */
     public static List<Path> writeCloud(Path dir, String stem, float[] z, int h, int w, CameraIntrinsics k,
             boolean npy, boolean ascii) {
+        return writeCloud(dir, stem, z, h, w, k, npy, ascii, null);
+    }
+
+    /** As above, each vertex coloured with its pixel of {@code image} (null: no colour). */
+    public static List<Path> writeCloud(Path dir, String stem, float[] z, int h, int w, CameraIntrinsics k,
+            boolean npy, boolean ascii, Path image) {
         PointCloud c = PointCloud.fromDepth(z, h, w, k);
         List<Path> out = new ArrayList<>();
         if (npy) {
@@ -204,8 +213,31 @@ public final class GeometryOutputs {
             out.add(f);
         }
         Path ply = dir.resolve(stem + ".ply");
-        Ply.write(ply, c.xyz(), ascii);
+        Ply.write(ply, c.xyz(), image != null ? colours(image, h, w) : null, ascii);
         out.add(ply);
         return out;
+    }
+
+    /**
+     * The image's 8-bit RGB per pixel (r0 g0 b0 r1 ..., row-major), for coloured point clouds as
+     * the official depth_to_pointcloud.py writes them; the image must be h x w (the depth's grid).
+     */
+    static byte[] colours(Path image, int h, int w) {
+        Mat bgr = Cv.imread(image, Imgcodecs.IMREAD_COLOR, "image");
+        try {
+            if (bgr.rows() != h || bgr.cols() != w) {
+                throw LoraException.file(image, "is " + bgr.rows() + "x" + bgr.cols() + " but its depth is " + h + "x" + w);
+            }
+            byte[] px = new byte[h * w * 3]; // IMREAD_COLOR: 8-bit BGR whatever the file's depth
+            bgr.get(0, 0, px);
+            for (int i = 0; i < px.length; i += 3) {
+                byte b = px[i];
+                px[i] = px[i + 2];
+                px[i + 2] = b;
+            }
+            return px;
+        } finally {
+            bgr.release();
+        }
     }
 }

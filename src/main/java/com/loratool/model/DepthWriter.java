@@ -43,6 +43,11 @@ public final class DepthWriter {
         return new DepthWriter(config.isMetric());
     }
 
+    /** The writer for metric (mm) or relative output (an ONNX file's metadata). */
+    public static DepthWriter of(boolean metric) {
+        return new DepthWriter(metric);
+    }
+
     public boolean metric() {
         return metric;
     }

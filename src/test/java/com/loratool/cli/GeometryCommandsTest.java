@@ -11,11 +11,13 @@ import com.loratool.data.PointCloud;
 import com.loratool.io.Npy;
 import com.loratool.io.NpyArray;
 import com.loratool.model.Fixtures;
+import java.awt.image.BufferedImage;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -84,11 +86,21 @@ class GeometryCommandsTest {
             }
         }
         byte[] ply = Files.readAllBytes(out.resolve(o + ".ply"));
-        String head = new String(ply, 0, 200, StandardCharsets.US_ASCII);
+        String head = new String(ply, 0, 300, StandardCharsets.US_ASCII);
         assertTrue(head.startsWith("ply\nformat binary_little_endian 1.0\n"), head);
         assertTrue(head.contains("element vertex " + (108 * 176) + "\n"), head);
         int body = head.indexOf("end_header\n") + "end_header\n".length();
-        assertEquals(108 * 176 * 12, ply.length - body);
+        // x, y, z float + red, green, blue uchar: each vertex coloured with its pixel (depth_to_pointcloud.py)
+        assertTrue(head.contains("property float z\nproperty uchar red\nproperty uchar green\nproperty uchar blue\n"), head);
+        assertEquals(108 * 176 * 15, ply.length - body);
+        BufferedImage rgb = ImageIO.read(images.resolve(STEM + "_color.png").toFile());
+        for (int v : new int[] {0, 176 * 50 + 77, 108 * 176 - 1}) {
+            int px = rgb.getRGB(v % 176, v / 176);
+            int at = body + v * 15 + 12;
+            assertEquals((px >> 16) & 0xff, ply[at] & 0xff, "red of vertex " + v);
+            assertEquals((px >> 8) & 0xff, ply[at + 1] & 0xff, "green of vertex " + v);
+            assertEquals(px & 0xff, ply[at + 2] & 0xff, "blue of vertex " + v);
+        }
         assertTrue(Files.exists(out.resolve(o + "_align.json")));
         assertTrue(Files.exists(out.resolve(o + ".npy")), "the relative prediction is still written");
     }

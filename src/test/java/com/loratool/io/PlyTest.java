@@ -41,4 +41,21 @@ class PlyTest {
         assertEquals("ply\nformat ascii 1.0\ncomment written by lora\nelement vertex 2\n"
                 + "property float x\nproperty float y\nproperty float z\nend_header\n1.0 2.0 3.0\n-4.5 0.25 1000.125\n", text);
     }
+
+    @Test
+    void coloursAreUcharRedGreenBluePerWrittenVertex(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("c.ply");
+        byte[] rgb = {10, 20, 30, 1, 2, 3, (byte) 200, (byte) 255, 0, 4, 5, 6};
+        Ply.write(f, XYZ, rgb, true);
+        assertEquals("ply\nformat ascii 1.0\ncomment written by lora\nelement vertex 2\n"
+                + "property float x\nproperty float y\nproperty float z\n"
+                + "property uchar red\nproperty uchar green\nproperty uchar blue\nend_header\n"
+                + "1.0 2.0 3.0 10 20 30\n-4.5 0.25 1000.125 200 255 0\n", Files.readString(f));
+        Ply.write(f, XYZ, rgb, false);
+        byte[] b = Files.readAllBytes(f);
+        int body = new String(b, StandardCharsets.US_ASCII).indexOf(HEADER_END) + HEADER_END.length();
+        assertEquals(2 * 15, b.length - body);
+        assertEquals((byte) 200, b[body + 15 + 12]);
+        assertEquals((byte) 255, b[body + 15 + 13]);
+    }
 }

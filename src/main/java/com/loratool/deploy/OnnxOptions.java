@@ -1,0 +1,45 @@
+package com.loratool.deploy;
+
+import com.loratool.LoraException;
+
+/**
+ * What an ONNX export looks like: fixed {@code height x width} (batch symbolic) or fully
+ * {@code dynamic} (batch, height, width symbolic; multiples of the patch size), the opset, and
+ * fp16 weights/activations.
+ */
+public record OnnxOptions(int height, int width, boolean dynamic, int opset, boolean fp16) {
+    /** LayerNormalization is an ONNX op from 17 on; ONNX Runtime 1.22 reads opsets up to 21 safely. */
+    public static final int MIN_OPSET = 17;
+    public static final int MAX_OPSET = 21;
+    public static final int DEFAULT_OPSET = 17;
+
+    public OnnxOptions {
+        if (opset < MIN_OPSET || opset > MAX_OPSET) {
+            throw new LoraException("--opset " + opset + ": the graph needs opset " + MIN_OPSET
+                    + " or later (LayerNormalization) and ONNX Runtime 1.22 runs up to " + MAX_OPSET
+                    + "; give " + MIN_OPSET + ".." + MAX_OPSET);
+        }
+        if (height <= 0 || width <= 0) {
+            throw new LoraException("--input-size " + height + "x" + width + ": must be positive");
+        }
+    }
+
+    /** Checks the size against the patch size (multiples of it). */
+    public void checkPatch(int patch) {
+        if (height % patch != 0 || width % patch != 0) {
+            throw new LoraException("--input-size " + (height == width ? String.valueOf(height) : height + "x" + width)
+                    + ": must be a multiple of the patch size " + patch + " (e.g. " + (height / patch) * patch + " or "
+                    + (height / patch + 1) * patch + ")");
+        }
+    }
+
+    /** The ONNX IR version that goes with the opset. */
+    long irVersion() {
+        return opset <= 18 ? 8 : opset <= 20 ? 9 : 10;
+    }
+
+    /** The tolerance on relative L2 the parity certificate holds the file to. */
+    public double tolerance() {
+        return fp16 ? 5e-3 : 1e-4;
+    }
+}

@@ -1,0 +1,147 @@
+package com.loratool.deploy;
+
+import com.loratool.LoraException;
+import com.loratool.config.SizeRule;
+import com.loratool.config.Sizing;
+import com.loratool.data.Preprocessing;
+import com.loratool.model.DepthPredictor;
+import com.loratool.model.nn.Interpolation;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.opencv.core.Mat;
+
+/**
+ * {@code infer_image} on an exported file, without libtorch: the official preprocessing
+ * (keep-aspect bicubic resize to the model's size rule, mean/std), ONNX Runtime, and the depth
+ * resized back to the image's size with the toolkit's bilinear align_corners weights
+ * ({@link Interpolation#bilinearAlignCorners}), in Java.
+ */
+public final class OnnxPredictor implements AutoCloseable {
+    private final OnnxRuntimeModel model;
+    private final Preprocessing preprocessing;
+
+    private OnnxPredictor(OnnxRuntimeModel model, int inputSize) {
+        this.model = model;
+        int[] fixed = model.fixedSize();
+        // the official infer_image preprocessing at the file's size rule (the one Preprocessing)
+        this.preprocessing = Preprocessing.official(fixed != null ? new SizeRule.Explicit(fixed[0], fixed[1])
+                : SizeRule.lowerBound(inputSize));
+        DepthPredictor.loadOpenCv();
+    }
+
+    /** {@code inputSize} null: the file's metadata input_size (518 if absent); a fixed model uses its size. */
+    public static OnnxPredictor open(Path file, Integer inputSize, int threads) {
+        OnnxRuntimeModel m = OnnxRuntimeModel.open(file, threads);
+        int n;
+        try {
+            n = inputSize != null ? inputSize : Integer.parseInt(m.metadata().getOrDefault("input_size", "518"));
+        } catch (NumberFormatException e) {
+            m.close();
+            throw LoraException.file(file, "metadata input_size '" + m.metadata().get("input_size") + "' is not a number");
+        }
+        if (n < 14) {
+            m.close();
+            throw new LoraException("--input-size " + n + ": must be at least 14");
+        }
+        return new OnnxPredictor(m, n);
+    }
+
+    public OnnxRuntimeModel model() {
+        return model;
+    }
+
+    public boolean isMetric() {
+        return model.isMetric();
+    }
+
+    /** The network size for an image: the file's fixed size, or the official keep-aspect rule. */
+    public SizeRule sizeRule() {
+        return preprocessing.sizeRule();
+    }
+
+    /** 8-bit BGR images of one size → depth at that size, row-major, one per image. */
+    public List<float[]> predict(List<Mat> bgr) {
+        int h = bgr.get(0).rows();
+        int w = bgr.get(0).cols();
+        Sizing.Size sz = preprocessing.sizeRule().size(h, w);
+        int[] size = {sz.height(), sz.width()};
+        int n = bgr.size();
+        int plane = 3 * size[0] * size[1];
+        float[] x = new float[n * plane];
+        for (int i = 0; i < n; i++) {
+            if (bgr.get(i).rows() != h || bgr.get(i).cols() != w) {
+                throw new IllegalArgumentException("predict needs images of one size");
+            }
+            System.arraycopy(preprocessing.fromBgr8(bgr.get(i)).chw(), 0, x, i * plane, plane);
+        }
+        float[] d = model.run(x, n, size[0], size[1]);
+        List<float[]> out = new ArrayList<>(n);
+        int sp = size[0] * size[1];
+        for (int i = 0; i < n; i++) {
+            float[] one = new float[sp];
+            System.arraycopy(d, i * sp, one, 0, sp);
+            out.add(resize(one, size[0], size[1], h, w));
+        }
+        return out;
+    }
+
+    /** Bilinear align_corners=True, (h, w) → (oh, ow), as the toolkit's Resampler (two taps per axis). */
+    static float[] resize(float[] x, int h, int w, int oh, int ow) {
+        if (h == oh && w == ow) {
+            return x;
+        }
+        int[][] ri = new int[oh][];
+        float[][] rw = new float[oh][];
+        taps(Interpolation.bilinearAlignCorners(h, oh), h, oh, ri, rw);
+        int[][] ci = new int[ow][];
+        float[][] cw = new float[ow][];
+        taps(Interpolation.bilinearAlignCorners(w, ow), w, ow, ci, cw);
+        float[] tmp = new float[h * ow]; // x · Mw^T
+        for (int r = 0; r < h; r++) {
+            for (int j = 0; j < ow; j++) {
+                float s = 0;
+                for (int t = 0; t < ci[j].length; t++) {
+                    s += x[r * w + ci[j][t]] * cw[j][t];
+                }
+                tmp[r * ow + j] = s;
+            }
+        }
+        float[] out = new float[oh * ow]; // Mh · tmp
+        for (int i = 0; i < oh; i++) {
+            for (int j = 0; j < ow; j++) {
+                float s = 0;
+                for (int t = 0; t < ri[i].length; t++) {
+                    s += rw[i][t] * tmp[ri[i][t] * ow + j];
+                }
+                out[i * ow + j] = s;
+            }
+        }
+        return out;
+    }
+
+    private static void taps(float[] m, int in, int out, int[][] idx, float[][] wt) {
+        for (int i = 0; i < out; i++) {
+            int c = 0;
+            for (int j = 0; j < in; j++) {
+                if (m[i * in + j] != 0) {
+                    c++;
+                }
+            }
+            idx[i] = new int[c];
+            wt[i] = new float[c];
+            c = 0;
+            for (int j = 0; j < in; j++) {
+                if (m[i * in + j] != 0) {
+                    idx[i][c] = j;
+                    wt[i][c++] = m[i * in + j];
+                }
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        model.close();
+    }
+}
