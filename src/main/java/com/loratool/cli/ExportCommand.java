@@ -2,7 +2,9 @@ package com.loratool.cli;
 
 import com.loratool.LoraException;
 import com.loratool.config.RunFolder;
+import com.loratool.io.Finite;
 import com.loratool.io.HostTensor;
+import com.loratool.io.OutputGuard;
 import com.loratool.io.Safetensors;
 import com.loratool.lora.AdapterCheckpoint;
 import com.loratool.lora.export.AdaptedWeights;
@@ -51,7 +53,10 @@ public final class ExportCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        Finite.option("--alpha-scale", alphaScale);
         AdapterCheckpoint ck = AdapterCheckpoint.load(checkpoint);
+        OutputGuard.of("--output", output).input("--checkpoint", checkpoint).input("--model-config", modelConfig)
+                .input("--weights", weights != null ? weights : ck.randomBase() ? null : Path.of(ck.basePath())).check();
         if (format == Format.peft) {
             if (alphaScale != 1) {
                 throw new LoraException("--alpha-scale: only with --format merged (PEFT users scale with set_adapter weights)");

@@ -2,6 +2,7 @@ package com.loratool.cli;
 
 import com.loratool.LoraException;
 import com.loratool.io.Checksums;
+import com.loratool.io.OutputGuard;
 import com.loratool.lora.AdapterCheckpoint;
 import com.loratool.lora.export.AdaptedWeights;
 import com.loratool.lora.export.PeftAdapter;
@@ -32,6 +33,7 @@ public final class ImportCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        OutputGuard.ofFolder("--output", output).input("--peft", peft).input("--weights", weights).check();
         if (Files.exists(output.resolve(AdapterCheckpoint.WEIGHTS))) {
             throw LoraException.file(output, "already holds a checkpoint (choose another --output)");
         }

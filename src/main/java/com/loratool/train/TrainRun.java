@@ -14,6 +14,7 @@ import com.loratool.data.Pair;
 import com.loratool.data.Pairing;
 import com.loratool.io.Checksums;
 import com.loratool.io.FolderLock;
+import com.loratool.io.Interrupts;
 import com.loratool.lora.AdapterCheckpoint;
 import com.loratool.lora.LoraInjector;
 import com.loratool.lora.LoraModel;
@@ -137,7 +138,9 @@ public final class TrainRun {
                             new Trainer.BaseWeights(cfg.model.weights, sha, mc),
                             new Trainer.Options(runDir, resume, quiet, console)));
                     listeners.forEach(trainer::addListener);
-                    return trainer.run();
+                    try (Interrupts.Scope coop = Interrupts.cooperate()) { // SIGTERM: stop at the next step
+                        return trainer.run();
+                    }
                 }
             }
         } finally {
