@@ -24,6 +24,8 @@ import com.loratool.eval.PredictionCache;
 import com.loratool.eval.ReportFiles;
 import com.loratool.io.AtomicFiles;
 import com.loratool.io.FolderLock;
+import com.loratool.io.Interrupts;
+import com.loratool.io.OutputGuard;
 import com.loratool.lora.AdapterCheckpoint;
 import com.loratool.model.Compute;
 import com.loratool.model.DepthPredictor;
@@ -231,13 +233,15 @@ public final class Evaluation {
         checkpoints.forEach(AdapterCheckpoint::load); // every checkpoint readable before any work
         RunFolder run = RunFolder.of(checkpoint);
         DataConfig dc = CheckpointData.of(run, data, sets, inputSize);
+        Path out = output != null ? output : (run.dir() != null ? run.dir() : checkpoint.toAbsolutePath().getParent())
+                .resolve(alphaScale == 1 ? "eval" : "eval-alpha" + fmt(alphaScale));
+        OutputGuard.ofFolder("--output", out).inputs("--checkpoint", checkpoints).input("--data", dc.root() == null ? null : Path.of(dc.root()))
+                .input("--weights", weights).input("--model-config", modelConfig).check();
         Pairing.Result pairing = Pairing.pair(dc);
         if (!pairing.problems().isEmpty()) {
             log.println("warning: " + dc.root() + ": " + pairing.problems());
         }
         List<Pair> pairs = Split.side(pairing.pairs(), run.splitJson(), split, dc.stripSuffixes());
-        Path out = output != null ? output : (run.dir() != null ? run.dir() : checkpoint.toAbsolutePath().getParent())
-                .resolve(alphaScale == 1 ? "eval" : "eval-alpha" + fmt(alphaScale));
         Compute.setThreads(threads);
         DepthPredictor.loadOpenCv();
         return new Inputs(List.copyOf(checkpoints), run, dc, pairs, out, new SamplePreparer(dc));
@@ -311,12 +315,15 @@ public final class Evaluation {
         }
         Path staging = panels.resolveSibling(panels.getFileName() + ".tmp");
         AtomicFiles.deleteTree(staging);
+        Interrupts.Scope cleanup = Interrupts.onInterrupt(() -> AtomicFiles.deleteTree(staging));
         EvalResult r;
         try {
             r = ev.run(pairs, loader, staging);
         } catch (RuntimeException e) {
             AtomicFiles.deleteTree(staging);
             throw e;
+        } finally {
+            cleanup.close();
         }
         AtomicFiles.deleteTree(panels);
         if (Files.exists(staging)) {

@@ -1,6 +1,7 @@
 package com.loratool.cli;
 
 import com.loratool.LoraException;
+import com.loratool.io.OutputGuard;
 import com.loratool.bench.BenchGrid;
 import com.loratool.bench.BenchReport;
 import com.loratool.bench.BenchResult;
@@ -77,6 +78,7 @@ public final class BenchmarkCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        OutputGuard.ofFolder("--output", output).input("--config", config).input("--baseline", baseline).check();
         BenchGrid g = BenchGrid.parse(grid);
         if (config == null && !synthetic) {
             throw new LoraException("benchmark: give --config FILE, or --synthetic to run without data and weights");

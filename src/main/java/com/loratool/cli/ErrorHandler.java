@@ -1,6 +1,7 @@
 package com.loratool.cli;
 
 import com.loratool.LoraException;
+import com.loratool.io.Interrupts;
 import picocli.CommandLine;
 
 /** Turns known errors into one line on stderr and an exit code; stack traces only with --verbose. */
@@ -14,6 +15,10 @@ final class ErrorHandler implements CommandLine.IExecutionExceptionHandler {
         Throwable user = ex;
         while (user != null && !(user instanceof LoraException)) {
             user = user.getCause();
+        }
+        if (user instanceof Interrupts.Interrupted stop) {
+            cl.getErr().println(stop.getMessage());
+            return stop.exitCode();
         }
         if (user != null) {
             cl.getErr().println("error: " + user.getMessage());

@@ -2,6 +2,9 @@ package com.loratool.cli;
 
 import com.loratool.LoraException;
 import com.loratool.api.Export;
+import com.loratool.io.Finite;
+import com.loratool.io.OutputGuard;
+import com.loratool.lora.AdapterCheckpoint;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -57,6 +60,13 @@ public final class ExportCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        Finite.option("--alpha-scale", alphaScale);
+        Path given = model.checkpointOrNull();
+        AdapterCheckpoint ck = given != null ? AdapterCheckpoint.load(given) : null;
+        Path base = model.weights() != null ? model.weights() : ck == null || ck.randomBase() || ck.basePath() == null
+                ? null : Path.of(ck.basePath());
+        OutputGuard.of("--output", output).input("--checkpoint", given).input("--model-config", model.modelConfig())
+                .input("--weights", base).check(); // before any work
         if (format == Format.onnx) {
             return OnnxExportCli.run(model.checkpointOrNull(), model.weights(), model.modelConfig(), output, inputSize,
                     dynamic, opset, fp16, parityImage, spec.commandLine().getOut());

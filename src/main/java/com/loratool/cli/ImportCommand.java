@@ -1,6 +1,7 @@
 package com.loratool.cli;
 
 import com.loratool.api.Export;
+import com.loratool.io.OutputGuard;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -31,6 +32,7 @@ public final class ImportCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        OutputGuard.ofFolder("--output", output).input("--peft", peft).input("--weights", weights).check();
         spec.commandLine().getOut().println(Export.importPeft(peft, weights, output).summary());
         return 0;
     }

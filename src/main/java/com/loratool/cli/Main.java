@@ -1,6 +1,8 @@
 package com.loratool.cli;
 
 import com.loratool.LoraException;
+import com.loratool.io.Interrupts;
+import java.io.PrintStream;
 import picocli.AutoComplete;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -61,7 +63,17 @@ public final class Main implements Runnable {
         return commandLine().execute(args);
     }
 
+    /** The exit code once {@code out} is flushed: a failed write to it (e.g. {@code > /dev/full}) is an error. */
+    static int finish(int code, PrintStream out, PrintStream err) {
+        if (out.checkError()) {
+            err.println("error: cannot write to standard output (disk full or closed?)");
+            return code == 0 ? EXIT_USER_ERROR : code;
+        }
+        return code;
+    }
+
     public static void main(String[] args) {
-        System.exit(execute(args));
+        Interrupts.install();
+        System.exit(finish(execute(args), System.out, System.err));
     }
 }

@@ -7,6 +7,8 @@ import com.loratool.api.DepthEstimator;
 import com.loratool.api.Prediction;
 import com.loratool.data.Cv;
 import com.loratool.data.Pairing;
+import com.loratool.io.BatchFailures;
+import com.loratool.io.OutputGuard;
 import com.loratool.model.Compute;
 import com.loratool.model.DepthPredictor;
 import com.loratool.model.DepthWriter;
@@ -27,7 +29,9 @@ import org.opencv.core.Mat;
 import org.opencv.imgcodecs.Imgcodecs;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code lora predict}: relative or metric depth for an image or a folder of images. */
 @Command(name = "predict", mixinStandardHelpOptions = true,
@@ -60,6 +64,14 @@ public final class PredictCommand implements Callable<Integer> {
     @Mixin
     ModelOptions.InputSize inputSize;
 
+    @Option(names = "--fail-fast",
+            description = "Stop at the first image that cannot be read, predicted or written (default: go on, list the "
+                    + "failures at the end, exit 1).")
+    boolean failFast;
+
+    @Spec
+    CommandSpec spec;
+
     @Mixin
     CommonOptions common;
 
@@ -68,6 +80,7 @@ public final class PredictCommand implements Callable<Integer> {
 
     private DepthWriter writer;
     private GeometryOptions.Outputs geometryOutputs;
+    private BatchFailures failures;
 
     @Override
     public Integer call() throws IOException {
@@ -78,9 +91,9 @@ public final class PredictCommand implements Callable<Integer> {
         if (batchSize < 1) {
             throw new LoraException("--batch-size " + batchSize + ": must be at least 1");
         }
-        if (Files.exists(output) && !Files.isDirectory(output)) {
-            throw LoraException.file(output, "--output: exists and is not a folder (give a folder for the results)");
-        }
+        OutputGuard.ofFolder("--output", output).input("--input", input).input("--weights", model.weights())
+                .input("--checkpoint", model.checkpointOrNull()).input("--model-config", model.modelConfig())
+                .input("--onnx", onnx).check();
         List<Path> images = listImages(input);
         geometry.check();
         if (onnx == null) {
@@ -103,8 +116,14 @@ public final class PredictCommand implements Callable<Integer> {
                     .build()) {
                 List<Mat> pending = new ArrayList<>();
                 List<Path> names = new ArrayList<>();
+                failures = new BatchFailures(failFast || images.size() == 1);
                 for (Path p : images) {
-                    Mat m = Cv.imread(p, Imgcodecs.IMREAD_COLOR, "image");
+                    Mat[] read = new Mat[1];
+                    if (!failures.attempt(p, () -> read[0] = Cv.imread(p, Imgcodecs.IMREAD_COLOR, "image"))) {
+                        bar.step();
+                        continue;
+                    }
+                    Mat m = read[0];
                     if (!pending.isEmpty() && (pending.size() == batchSize || m.rows() != pending.get(0).rows()
                             || m.cols() != pending.get(0).cols())) {
                         flush(estimator, pending, names, bar);
@@ -115,21 +134,36 @@ public final class PredictCommand implements Callable<Integer> {
                 flush(estimator, pending, names, bar);
             }
         }
-        return 0;
+        return failures.finish("predict", images.size(), spec.commandLine().getErr());
     }
 
     private void flush(DepthEstimator estimator, List<Mat> pending, List<Path> names, ProgressBar bar) {
         if (pending.isEmpty()) {
             return;
         }
-        List<Prediction> depths = estimator.predict(pending);
+        List<Prediction> depths;
+        try {
+            depths = estimator.predict(pending);
+        } catch (RuntimeException e) {
+            for (int i = 0; i < pending.size(); i++) {
+                pending.get(i).release();
+                failures.fail(names.get(i), e);
+                bar.step();
+            }
+            pending.clear();
+            names.clear();
+            return;
+        }
         for (int i = 0; i < pending.size(); i++) {
             Prediction d = depths.get(i);
             String stem = stem(names.get(i));
-            writer.write(output, stem, d.values(), d.height(), d.width());
-            if (geometryOutputs != null) {
-                geometryOutputs.write(output, stem, names.get(i), d.values(), d.height(), d.width());
-            }
+            Path name = names.get(i);
+            failures.attempt(name, () -> {
+                writer.write(output, stem, d.values(), d.height(), d.width());
+                if (geometryOutputs != null) {
+                    geometryOutputs.write(output, stem, name, d.values(), d.height(), d.width());
+                }
+            });
             pending.get(i).release();
             bar.step();
         }

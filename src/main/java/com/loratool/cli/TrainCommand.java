@@ -4,6 +4,8 @@ import com.loratool.LoraException;
 import com.loratool.api.Training;
 import com.loratool.config.ConfigLoader;
 import com.loratool.config.RunConfig;
+import com.loratool.io.FolderLock;
+import com.loratool.io.Interrupts;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -46,6 +48,10 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--force", description = "Start over even if the run directory already has checkpoints.")
     boolean force;
 
+    @Option(names = "--force-unlock",
+            description = "Take over the run folder's lock even if another process (on any host) seems to hold it.")
+    boolean forceUnlock;
+
     @Option(names = {"-q", "--quiet"}, description = "No progress bars; one log line per epoch.")
     boolean quiet;
 
@@ -57,6 +63,7 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        FolderLock.forceUnlock(forceUnlock);
         RunConfig cfg = ConfigLoader.load(config, sets);
         var pr = spec.commandLine().getParseResult();
         // the command line's overrides obey the config's rules too (the section checks each copy)
@@ -77,7 +84,12 @@ public final class TrainCommand implements Callable<Integer> {
             training.summary(spec.commandLine().getOut());
             return 0;
         }
-        training.run();
+        try {
+            training.run();
+        } catch (Interrupts.Interrupted stop) {
+            throw stop.withMessage(stop.getMessage() + "; continue with: lora train --config " + config
+                    + sets.stream().map(s -> " --set " + s).reduce("", String::concat) + " --resume");
+        }
         return 0;
     }
 

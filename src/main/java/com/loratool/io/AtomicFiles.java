@@ -32,7 +32,7 @@ public final class AtomicFiles {
         Path abs = file.toAbsolutePath();
         Path dir = abs.getParent();
         Path tmp = dir.resolve(abs.getFileName() + ".tmp");
-        try {
+        try (Interrupts.Scope cleanup = Interrupts.onInterrupt(() -> deleteQuietly(tmp))) {
             Files.createDirectories(dir);
             try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 16)) {
                 body.accept(out);

@@ -2,6 +2,7 @@ package com.loratool.io;
 
 import com.loratool.LoraException;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
@@ -12,6 +13,8 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
 
@@ -21,13 +24,22 @@ import java.util.Optional;
  * of two processes only one gets it. A second process is refused with one line naming the folder
  * and the owner. A lock whose owner is gone (same host, no such pid, or the pid now belongs to a
  * process started after the lock) is stale and taken over; one from another host cannot be
- * checked from here and is reported with the way out (delete the file).
+ * checked from here: its owner touches the file every {@link #HEARTBEAT} while it runs, so a
+ * foreign lock not touched for {@link #FOREIGN_STALE} (a run moved to another node, a shared file
+ * system) is taken over with a warning; {@link #forceUnlock} (the {@code --force-unlock} option)
+ * takes over any lock, with a warning. A lock is released on exit and on SIGINT/SIGTERM.
  *
  * <p>Not {@code FileChannel.lock}: those locks vanish with the process but say nothing about who
  * holds them, and the owner's pid and host are what a user needs to see.
  */
 public final class FolderLock implements AutoCloseable {
     public static final String FILE = ".lock";
+    /** How often the owner touches its lock file. */
+    public static final Duration HEARTBEAT = Duration.ofSeconds(60);
+    /** A lock from another host untouched for this long belongs to a gone run (documented in docs/reliability.md). */
+    public static final Duration FOREIGN_STALE = Duration.ofMinutes(10);
+    private static volatile boolean force;
+    private static volatile PrintStream warnings = System.err;
 
     /** What a lock file says. */
     public record Owner(long pid, String host, Instant started) {
@@ -56,6 +68,17 @@ public final class FolderLock implements AutoCloseable {
     private final Path file;
     private final Owner me;
     private boolean released;
+    private Interrupts.Scope onSignal;
+    private Thread heartbeat;
+
+    /** {@code --force-unlock}: the next locks are taken over whoever holds them (with a warning). */
+    public static void forceUnlock(boolean on) {
+        force = on;
+    }
+
+    static void warningsTo(PrintStream out) {
+        warnings = out;
+    }
 
     private FolderLock(Path file, Owner me) {
         this.file = file;
@@ -76,12 +99,28 @@ public final class FolderLock implements AutoCloseable {
             try {
                 Files.writeString(file, me.line() + "\n", StandardCharsets.UTF_8,
                         StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-                return new FolderLock(file, me);
+                FolderLock lock = new FolderLock(file, me);
+                lock.onSignal = Interrupts.onInterrupt(lock::close);
+                lock.startHeartbeat();
+                return lock;
             } catch (FileAlreadyExistsException e) {
                 Optional<Owner> owner = read(file);
                 if (owner.isPresent() && !isStale(owner.get(), me.host())) {
+                    String why = force ? "--force-unlock" : foreignAndSilent(owner.get(), file, me.host())
+                            ? "its host has not touched it for " + FOREIGN_STALE.toMinutes() + " minutes" : null;
+                    if (why != null) {
+                        warnings.println("warning: " + dir + ": taking over the lock of " + owner.get() + " (" + why
+                                + ")");
+                        try {
+                            breakStale(file);
+                        } catch (IOException io) {
+                            throw LoraException.file(file, "cannot remove the lock (" + io.getMessage() + ")", io);
+                        }
+                        continue;
+                    }
                     throw LoraException.file(dir, "in use by another " + purpose + " (" + owner.get() + "); wait for it"
-                            + " to finish, or pick another folder (if that process is gone, delete " + file + ")");
+                            + " to finish, or pick another folder (if that process is gone: --force-unlock, or delete "
+                            + file + ")");
                 }
                 if (owner.isEmpty() && !Files.exists(file)) {
                     continue; // released between our two looks
@@ -101,6 +140,33 @@ public final class FolderLock implements AutoCloseable {
             }
         }
         throw LoraException.file(dir, "could not take the folder's lock " + file + " (it keeps changing hands)");
+    }
+
+    /** A lock of another host whose owner has not touched it for {@link #FOREIGN_STALE}. */
+    static boolean foreignAndSilent(Owner owner, Path file, String thisHost) {
+        if (owner.host().equals(thisHost)) {
+            return false;
+        }
+        try {
+            return Files.getLastModifiedTime(file).toInstant().isBefore(Instant.now().minus(FOREIGN_STALE));
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private void startHeartbeat() {
+        heartbeat = new Thread(() -> {
+            try {
+                while (true) {
+                    Thread.sleep(HEARTBEAT.toMillis());
+                    Files.setLastModifiedTime(file, FileTime.from(Instant.now()));
+                }
+            } catch (InterruptedException | IOException e) {
+                // released, or the file is gone: nothing more to touch
+            }
+        }, "lock-heartbeat");
+        heartbeat.setDaemon(true);
+        heartbeat.start();
     }
 
     /** The owner named in {@code dir}'s lock file, if any. */
@@ -182,6 +248,12 @@ public final class FolderLock implements AutoCloseable {
             return;
         }
         released = true;
+        if (heartbeat != null) {
+            heartbeat.interrupt();
+        }
+        if (onSignal != null) {
+            onSignal.close();
+        }
         Optional<Owner> now = read(file);
         if (now.isPresent() && now.get().equals(me)) {
             try {

@@ -1,5 +1,6 @@
 package com.loratool.io;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -27,7 +28,8 @@ import java.util.TreeMap;
  * writing emits F32 with sorted keys and a header padded to 8 bytes.
  */
 public final class Safetensors {
-    private static final ObjectMapper JSON = Json.JSON;
+    private static final ObjectMapper JSON = Json.JSON.copy()
+            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION); // a tensor named twice is refused
     private static final long MAX_HEADER = 100L * 1024 * 1024;
 
     private Safetensors() {}
@@ -42,6 +44,7 @@ public final class Safetensors {
 
     /** Reads only the {@code __metadata__} map (cheap: the header alone). */
     public static Map<String, String> readMetadata(Path file) {
+        InputFiles.regularFile(file);
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             return metadataOf(header(file, ch));
         } catch (NoSuchFileException e) {
@@ -53,12 +56,15 @@ public final class Safetensors {
 
     /** Reads tensors and metadata. */
     public static Contents readWithMetadata(Path file) {
+        InputFiles.regularFile(file);
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             JsonNode header = header(file, ch);
             long headerLen = readHeaderLength(file, ch);
             long dataStart = 8 + headerLen;
             long dataLen = ch.size() - dataStart;
             LinkedHashMap<String, HostTensor> tensors = new LinkedHashMap<>();
+            TreeMap<Long, long[]> spans = new TreeMap<>(); // begin -> {end}, for the layout rules
+            Map<Long, String> spanNames = new LinkedHashMap<>();
             Iterator<Map.Entry<String, JsonNode>> it = header.fields();
             while (it.hasNext()) {
                 Map.Entry<String, JsonNode> f = it.next();
@@ -101,6 +107,14 @@ public final class Safetensors {
                     throw LoraException.file(file, "safetensors entry '" + shown + "' has "
                             + (end - begin) + " bytes for " + n + " values of " + dt);
                 }
+                if (n > 0) {
+                    String clash = spanNames.putIfAbsent(begin, shown);
+                    if (clash != null) {
+                        throw LoraException.file(file, "safetensors entries '" + clash + "' and '" + shown
+                                + "' overlap (both start at byte " + begin + ")");
+                    }
+                    spans.put(begin, new long[] {end});
+                }
                 if (n > Integer.MAX_VALUE - 8) {
                     throw LoraException.file(file, "tensor '" + shown + "' too large (" + n + " values)");
                 }
@@ -110,13 +124,41 @@ public final class Safetensors {
                     m.order(ByteOrder.LITTLE_ENDIAN);
                     dt.decodeContiguous(m, 0, data);
                 }
+                if (dt != DType.BOOL && dt != DType.U8) {
+                    Finite.require(file, "tensor '" + shown + "'", data);
+                }
                 tensors.put(name, new HostTensor(shape, data));
             }
+            checkLayout(file, spans, spanNames, dataLen);
             return new Contents(tensors, metadataOf(header));
         } catch (NoSuchFileException e) {
             throw LoraException.file(file, "file not found");
         } catch (IOException e) {
             throw LoraException.file(file, "cannot read (" + e.getMessage() + ")", e);
+        }
+    }
+
+    /**
+     * The reference reader's layout rules: the non-empty tensors' byte ranges, in offset order, are
+     * contiguous from 0 (no gap, no overlap) and end exactly at the end of the file.
+     */
+    private static void checkLayout(Path file, TreeMap<Long, long[]> spans, Map<Long, String> names, long dataLen) {
+        long expected = 0;
+        for (Map.Entry<Long, long[]> s : spans.entrySet()) {
+            String name = names.get(s.getKey());
+            if (s.getKey() < expected) {
+                throw LoraException.file(file, "safetensors entry '" + name + "' overlaps the one before it (starts at"
+                        + " byte " + s.getKey() + ", the previous ends at " + expected + ")");
+            }
+            if (s.getKey() > expected) {
+                throw LoraException.file(file, "safetensors entry '" + name + "' starts at byte " + s.getKey()
+                        + " but the data before it ends at " + expected + " (a gap: not contiguous)");
+            }
+            expected = s.getValue()[0];
+        }
+        if (expected != dataLen) {
+            throw LoraException.file(file, "safetensors tensors cover " + expected + " of the " + dataLen
+                    + " data bytes (the data must end where the last tensor does)");
         }
     }
 
@@ -152,6 +194,10 @@ public final class Safetensors {
             }
             return h;
         } catch (JsonProcessingException e) {
+            if (e.getMessage() != null && e.getMessage().startsWith("Duplicate field")) {
+                throw LoraException.file(file, "safetensors header names a tensor twice ("
+                        + Printable.of(e.getOriginalMessage()) + ")");
+            }
             throw LoraException.file(file, "not a safetensors file (header is not JSON)");
         }
     }
@@ -186,6 +232,7 @@ public final class Safetensors {
 
     /** Writes tensors as F32 with sorted keys, 8-byte aligned header, atomically. */
     public static void write(Path file, Map<String, HostTensor> tensors, Map<String, String> metadata) {
+        tensors.forEach((k, t) -> Finite.require(file, "tensor '" + Printable.of(k) + "' to write", t.data()));
         TreeMap<String, HostTensor> sorted = new TreeMap<>(tensors);
         ObjectNode header = JSON.createObjectNode();
         if (metadata != null && !metadata.isEmpty()) {

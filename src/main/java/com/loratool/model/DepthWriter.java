@@ -2,6 +2,7 @@ package com.loratool.model;
 
 import com.loratool.LoraException;
 import com.loratool.io.AtomicFiles;
+import com.loratool.io.Finite;
 import com.loratool.io.Npy;
 import com.loratool.metrics.MetricDepth;
 import java.nio.file.Path;
@@ -59,6 +60,8 @@ public final class DepthWriter {
 
     /** Writes the files of one image's depth (row-major h x w, model units: metres or none). */
     public void write(Path dir, String stem, float[] depth, int h, int w) {
+        // a NaN map is never written: it would pass for a result (non-finite weights or adapters upstream)
+        Finite.require(dir.resolve(stem + ".npy"), "the predicted depth map (check the weights and adapters)", depth);
         DepthPredictor.loadOpenCv();
         if (!metric) {
             Npy.write(dir.resolve(stem + ".npy"), new long[] {h, w}, depth);

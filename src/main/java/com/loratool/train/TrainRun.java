@@ -14,6 +14,7 @@ import com.loratool.checkpoint.ModelResolver;
 import com.loratool.checkpoint.ModelSource;
 import com.loratool.checkpoint.ResolvedModel;
 import com.loratool.io.Json;
+import com.loratool.io.Interrupts;
 import com.loratool.lora.AdapterCheckpoint;
 import com.loratool.lora.LoraInjector;
 import com.loratool.lora.LoraModel;
@@ -150,7 +151,10 @@ public final class TrainRun {
                             new Trainer.BaseWeights(cfg.model.weights(), sha, mc), resume, quiet, console)) {
                         folder.attach(trainer, resume);
                         settings.listeners().forEach(trainer::addListener);
-                        Trainer.Result r = trainer.run();
+                        Trainer.Result r;
+                        try (Interrupts.Scope coop = Interrupts.cooperate()) { // SIGTERM: stop at the next step
+                            r = trainer.run();
+                        }
                         folder.log().info("adapters in " + ckpts.bestDir());
                         return r;
                     }

@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.loratool.LoraException;
+import com.loratool.io.Interrupts;
 import com.loratool.config.TrainSection;
 import com.loratool.data.Sample;
 import com.loratool.lora.LoraModel;
@@ -202,6 +203,8 @@ public final class Trainer {
         for (int first = 0; first < n; first += t.batchSize() * t.gradAccum()) {
             // one optimiser step: up to grad_accum micro-batches, gradients adding up in .grad
             int end = Math.min(n, first + t.batchSize() * t.gradAccum());
+            // safe point: no step half done; the last complete epoch checkpoint is what --resume continues
+            Interrupts.checkpoint(() -> "after epoch " + state.epoch + " of " + t.epochs());
             try (NDManager step = manager.newSubManager()) {
                 List<NDArray> losses = new ArrayList<>();
                 for (int i = first; i < end; i += t.batchSize()) {

@@ -1,6 +1,8 @@
 package com.loratool.model.weights;
 
 import com.loratool.LoraException;
+import com.loratool.io.Finite;
+import com.loratool.io.InputFiles;
 import com.loratool.io.DType;
 import com.loratool.io.HostTensor;
 import com.loratool.io.Printable;
@@ -52,6 +54,7 @@ public final class PthReader {
 
     /** Reads the state dict and the stored dtype of each tensor. */
     public static Contents readWithDtypes(Path file) {
+        InputFiles.regularFile(file);
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             if (!ZipIndex.isZip(ch)) {
                 throw LoraException.file(file, notZipReason(ch));
@@ -115,6 +118,7 @@ public final class PthReader {
                 out.put(name, materialize(file, shown, t, s, bytes));
                 dtypes.put(name, s.dtype());
             }
+            out.forEach((k, t) -> Finite.require(file, "tensor '" + Printable.of(k) + "'", t.data()));
             return new Contents(out, dtypes);
         } catch (NoSuchFileException e) {
             throw LoraException.file(file, "file not found");

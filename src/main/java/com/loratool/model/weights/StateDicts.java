@@ -1,6 +1,7 @@
 package com.loratool.model.weights;
 
 import com.loratool.LoraException;
+import com.loratool.io.InputFiles;
 import com.loratool.io.HostTensor;
 import com.loratool.io.Safetensors;
 import java.io.IOException;
@@ -60,10 +61,7 @@ public final class StateDicts {
             }
             throw LoraException.file(file, "is a folder without model.safetensors (expected a checkpoint file)");
         }
-        if (!Files.exists(file)) {
-            throw LoraException.file(file, "file not found");
-        }
-        return file;
+        return InputFiles.regularFile(file); // a FIFO is refused here, never opened
     }
 
     /** Detects the format from the first bytes. */
