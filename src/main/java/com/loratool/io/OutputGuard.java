@@ -83,6 +83,9 @@ public final class OutputGuard {
                         + " the results)");
             }
             for (Map.Entry<String, Path> i : inputs.entrySet()) {
+                if (!Files.exists(i.getValue())) {
+                    continue; // nothing there to destroy; the command names the missing input itself
+                }
                 Path in = real(i.getValue());
                 String inName = i.getKey() + " " + i.getValue();
                 if (out.equals(in) || sameFile(out, in)) {

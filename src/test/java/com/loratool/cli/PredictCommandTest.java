@@ -107,7 +107,7 @@ class PredictCommandTest {
         }
         Path dir = Fixtures.shared("da2-tiny");
         int rc = run(err, "predict", "--weights", dir.resolve("weights.pth").toString(), "--input",
-                dir.resolve("image.png").toString(), "--output", tmp.toString(), "--model-config", cfg.toString());
+                dir.resolve("image.png").toString(), "--output", tmp.resolve("out").toString(), "--model-config", cfg.toString());
         assertEquals(Main.EXIT_USER_ERROR, rc);
         assertTrue(err.toString().contains("weights.pth") && err.toString().contains("mis-shaped"), err.toString());
     }
