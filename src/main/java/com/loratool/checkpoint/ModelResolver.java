@@ -160,7 +160,9 @@ public final class ModelResolver {
     private static ResolvedModel run(RunConfig cfg, Options o) {
         ModelSection model = cfg.model;
         String where = cfg.source == null ? "" : cfg.source + ": ";
-        Preprocessing prep = Preprocessing.of(o.inputSize() != null ? cfg.data.with("input_size", o.inputSize()) : cfg.data);
+        // a run without data (the synthetic benchmark): the official preprocessing
+        Preprocessing prep = cfg.data == null ? official(o)
+                : Preprocessing.of(o.inputSize() != null ? cfg.data.with("input_size", o.inputSize()) : cfg.data);
         if (model.randomWeights()) {
             ModelConfig mc = fromSection(model);
             if (mc == null) {

@@ -1,7 +1,6 @@
 package com.loratool.cli;
 
 import com.loratool.LoraException;
-import com.loratool.io.OutputGuard;
 import com.loratool.bench.BenchGrid;
 import com.loratool.bench.BenchReport;
 import com.loratool.bench.BenchResult;
@@ -12,6 +11,11 @@ import com.loratool.bench.PeerBaseline;
 import com.loratool.bench.ResultWriters;
 import com.loratool.bench.Workloads;
 import com.loratool.io.AtomicFiles;
+import com.loratool.io.MemoryBudget;
+import com.loratool.io.OutputGuard;
+import com.loratool.model.MemoryCheck;
+import com.loratool.model.MemoryEstimate;
+import com.loratool.model.ModelConfig;
 import com.loratool.train.ProcessMemory;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -19,10 +23,10 @@ import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Spec;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code lora benchmark}: training and inference timings over a grid of settings. */
 @Command(name = "benchmark", mixinStandardHelpOptions = true,
@@ -76,6 +80,26 @@ public final class BenchmarkCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    @Mixin
+    MemoryCheckOption memory;
+
+    /** The memory estimate that guards predict and train, for each combination of an official architecture. */
+    private void checkMemory(List<BenchSettings> combos) {
+        if (!memory.enabled()) {
+            return;
+        }
+        for (BenchSettings c : combos) {
+            if (!ModelConfig.isPreset(c.arch())) {
+                continue; // the config's own architecture: known once loaded; its sizes come from its data
+            }
+            ModelConfig mc = ModelConfig.preset(c.arch());
+            long bytes = Math.max(MemoryEstimate.training(mc, c.height(), c.width(), c.batch()),
+                    MemoryEstimate.inference(mc, c.height(), c.width(), c.batch()));
+            MemoryBudget.require("benchmark " + c.arch() + " at " + c.width() + "x" + c.height() + ", batch " + c.batch(),
+                    bytes, MemoryCheck.OVERRIDE);
+        }
+    }
+
     @Override
     public Integer call() {
         OutputGuard.ofFolder("--output", output).input("--config", config).input("--baseline", baseline).check();
@@ -88,6 +112,7 @@ public final class BenchmarkCommand implements Callable<Integer> {
         try (Workloads.Setup setup = Workloads.create(config, synthetic, common.device.name(), common.threads)) {
             BenchSettings base = setup.baseSettings();
             List<BenchSettings> combos = g.combinations(base);
+            checkMemory(combos); // before any combination allocates its synthetic data or activations
             System.err.printf("benchmark: %d combination(s) on %s, %d thread(s)%s%n", combos.size(), setup.device(),
                     setup.threads(), synthetic ? ", synthetic data" : "");
             setup.prepare(combos);

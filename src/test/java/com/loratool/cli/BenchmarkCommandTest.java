@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -41,6 +42,16 @@ class BenchmarkCommandTest {
         String[] r = run("benchmark", "--synthetic", "--baseline", dir.resolve("nope.jsonl").toString(), "--output", dir.toString());
         assertEquals("2", r[0]);
         assertTrue(r[1].contains("nope.jsonl: baseline file not found"), r[1]);
+    }
+
+    @Test
+    void aSizeThatCannotFitIsRefusedBeforeAnythingIsAllocated() throws Exception {
+        Path out = dir.resolve("out");
+        // 69986 = 14 * 4999: a legal size whose activations no machine holds
+        String[] r = run("benchmark", "--synthetic", "--grid", "size=69986x69986", "--output", out.toString());
+        assertEquals("2", r[0], r[1]);
+        assertTrue(r[1].contains("benchmark vits at 69986x69986") && r[1].contains("--no-memory-check"), r[1]);
+        assertTrue(!Files.exists(out) || Files.list(out).findAny().isEmpty(), "nothing written");
     }
 
     @Test
