@@ -76,6 +76,7 @@ public final class ExportCommand implements Callable<Integer> {
         LinkedHashMap<String, HostTensor> merged = AdaptedWeights.merged(
                 CheckpointBase.load(ck, RunFolder.of(checkpoint), weights, modelConfig, false).stateDict(),
                 ck, alphaScale);
+        merged.forEach((k, t) -> Finite.require(output, "merged tensor '" + k + "'", t.data()));
         if (pth) {
             PthWriter.write(output, merged);
         } else {

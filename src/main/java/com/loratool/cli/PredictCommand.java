@@ -104,7 +104,8 @@ public final class PredictCommand implements Callable<Integer> {
             throw new LoraException("--batch-size " + batchSize + ": must be at least 1");
         }
         OutputGuard.ofFolder("--output", output).input("--input", input).input("--weights", weights)
-                .input("--checkpoint", checkpoint).input("--model-config", modelConfig).check();
+                .input("--checkpoint", checkpoint).input("--model-config", modelConfig)
+                .output("--output's file", Files.isRegularFile(input) ? output.resolve(stem(input) + ".png") : null).check();
         List<Path> images = listImages(input);
         geometry.check();
         Compute.setThreads(common.threads);
