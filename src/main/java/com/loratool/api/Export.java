@@ -5,6 +5,7 @@ import com.loratool.checkpoint.ModelResolver;
 import com.loratool.checkpoint.ModelSource;
 import com.loratool.checkpoint.ResolvedModel;
 import com.loratool.config.ModelSection;
+import com.loratool.io.Finite;
 import com.loratool.io.HostTensor;
 import com.loratool.io.Safetensors;
 import com.loratool.lora.AdapterCheckpoint;
@@ -44,6 +45,7 @@ public final class Export {
         ResolvedModel model = ModelResolver.resolve(source);
         AdapterCheckpoint ck = model.adapters().orElseThrow();
         LinkedHashMap<String, HostTensor> merged = model.weights(alphaScale);
+        merged.forEach((k, t) -> Finite.require(output, "merged tensor '" + k + "'", t.data())); // nothing non-finite written
         if (pth) {
             PthWriter.write(output, merged);
         } else {

@@ -93,7 +93,8 @@ public final class PredictCommand implements Callable<Integer> {
         }
         OutputGuard.ofFolder("--output", output).input("--input", input).input("--weights", model.weights())
                 .input("--checkpoint", model.checkpointOrNull()).input("--model-config", model.modelConfig())
-                .input("--onnx", onnx).check();
+                .input("--onnx", onnx)
+                .output("--output's file", Files.isRegularFile(input) ? output.resolve(stem(input) + ".png") : null).check();
         List<Path> images = listImages(input);
         geometry.check();
         if (onnx == null) {

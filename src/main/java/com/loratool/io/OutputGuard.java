@@ -15,7 +15,8 @@ import java.util.Objects;
  * The one check every command makes on its outputs before any work (docs/reliability.md): an output,
  * resolved to its real path (symlinks followed, the missing tail kept), may not be one of the
  * command's inputs (same path, or same file by file key: hard links), may not lie inside an input
- * folder and may not contain an input; and it may not be a training run folder (one holding
+ * folder and may not contain an input folder (a command that writes files into its output folder
+ * also names those files as outputs, so an input file there is caught by the same-file rule); and it may not be a training run folder (one holding
  * {@value #RUN_CONFIG} and {@value #RUN_METRICS}) unless the command owns that run.
  *
  * <p>Usage: {@code OutputGuard.of("--output", out).input("--checkpoint", ck).input("--weights", w).check()}.
@@ -96,7 +97,7 @@ public final class OutputGuard {
                     throw LoraException.file(o.getValue(), o.getKey() + " lies inside the input " + inName
                             + "; writing there could overwrite the input (choose a folder outside it)");
                 }
-                if (in.startsWith(out)) {
+                if (in.startsWith(out) && Files.isDirectory(in)) {
                     throw LoraException.file(o.getValue(), o.getKey() + " contains the input " + inName
                             + "; writing there could overwrite the input (choose another " + o.getKey() + ")");
                 }

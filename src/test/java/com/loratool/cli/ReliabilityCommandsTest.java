@@ -114,6 +114,12 @@ class ReliabilityCommandsTest {
         assertTrue(err.toString().contains("--output") && err.toString().contains("--input"), err.toString());
         assertArrayEquals(before, Files.readAllBytes(in.resolve("image.png")));
         assertEquals(1, Files.list(in).count());
+        // one image, output its own folder: image.png would be overwritten by the colour map
+        assertEquals(2, run(err = new StringWriter(), "predict", "--weights", WEIGHTS.toString(), "--model-config",
+                FIXTURE.resolve("model.yaml").toString(), "--input", in.resolve("image.png").toString(), "--output",
+                in.toString()));
+        assertTrue(err.toString().contains("is the input --input"), err.toString());
+        assertArrayEquals(before, Files.readAllBytes(in.resolve("image.png")));
     }
 
     @Test

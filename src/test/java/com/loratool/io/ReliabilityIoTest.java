@@ -50,7 +50,7 @@ class ReliabilityIoTest {
         assertTrue(refusal(() -> OutputGuard.of("--output", in).input("--input", in).check()).contains("is the input"));
         assertTrue(refusal(() -> OutputGuard.of("--output", in.resolve("sub/new")).input("--input", in).check())
                 .contains("lies inside the input"));
-        assertTrue(refusal(() -> OutputGuard.of("--output", tmp).input("--input", file).check())
+        assertTrue(refusal(() -> OutputGuard.of("--output", tmp).input("--input", in).check())
                 .contains("contains the input"));
         Path link = Files.createSymbolicLink(tmp.resolve("link"), in);
         assertTrue(refusal(() -> OutputGuard.of("--output", link.resolve("w.pth")).input("--weights", file).check())

@@ -1,8 +1,6 @@
 package com.loratool.model.weights;
 
 import com.loratool.io.AtomicFiles;
-import com.loratool.io.Finite;
-import com.loratool.io.Printable;
 import com.loratool.io.HostTensor;
 import java.io.ByteArrayOutputStream;
 import java.io.FilterOutputStream;
@@ -35,7 +33,6 @@ public final class PthWriter {
 
     /** Writes {@code tensors} (in map order) as float32, atomically. */
     public static void write(Path file, Map<String, HostTensor> tensors) {
-        tensors.forEach((k, t) -> Finite.require(file, "tensor '" + Printable.of(k) + "' to write", t.data()));
         byte[] pickle = pickle(tensors);
         AtomicFiles.write(file, raw -> {
             CountingOutputStream counted = new CountingOutputStream(raw);

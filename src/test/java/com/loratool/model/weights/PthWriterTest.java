@@ -72,7 +72,7 @@ class PthWriterTest {
         float[] wide = new float[70000]; // numel and stride need BININT (> 65535)
         wide[69999] = 1f;
         sd.put("wide", new HostTensor(new long[] {1, 70000}, wide));
-        sd.put("ünïcode.name", new HostTensor(new long[] {1}, new float[] {Float.MIN_VALUE})); // non-finite ones are refused (io.Finite)
+        sd.put("ünïcode.name", new HostTensor(new long[] {1}, new float[] {-0f}));
         Path out = tmp.resolve("odd.pth");
         PthWriter.write(out, sd);
         Map<String, HostTensor> back = PthReader.read(out);
@@ -81,6 +81,12 @@ class PthWriterTest {
             assertArrayEquals(sd.get(k).shape(), back.get(k).shape(), k);
             assertArrayEquals(sd.get(k).data(), back.get(k).data(), k);
         }
+        // a NaN is written as stored, but refused when read (docs/reliability.md: tensors entering are finite)
+        sd.put("ünïcode.name", new HostTensor(new long[] {1}, new float[] {Float.NaN}));
+        PthWriter.write(out, sd);
+        String msg = org.junit.jupiter.api.Assertions.assertThrows(com.loratool.LoraException.class,
+                () -> PthReader.read(out)).getMessage();
+        org.junit.jupiter.api.Assertions.assertTrue(msg.contains("'ünïcode.name' holds 1 non-finite"), msg);
     }
 
     @Test
