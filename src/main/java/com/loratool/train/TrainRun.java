@@ -10,6 +10,7 @@ import com.loratool.config.ConfigLoader;
 import com.loratool.config.ModelSection;
 import com.loratool.config.RunConfig;
 import com.loratool.config.RunFolder;
+import com.loratool.data.Dataset;
 import com.loratool.data.Pair;
 import com.loratool.data.Pairing;
 import com.loratool.io.Checksums;
@@ -82,6 +83,21 @@ public final class TrainRun {
         return this;
     }
 
+    /** Set by {@link #reuse}: an opened data set and the base's host weights, instead of opening cfg's. */
+    private Dataset dataset;
+    private BaseModel.Weights baseWeights;
+
+    /**
+     * Trains on {@code data} (opened for cfg.data, possibly with another split) from
+     * {@code weights} (read for cfg.model) instead of opening both again: {@code lora sweep}
+     * decodes its images and reads the base once per process. Either may be null.
+     */
+    public TrainRun reuse(Dataset data, BaseModel.Weights weights) {
+        this.dataset = data;
+        this.baseWeights = weights;
+        return this;
+    }
+
     public TrainRun memoryCheck(boolean on) {
         this.memoryCheck = on;
         return this;
@@ -114,7 +130,8 @@ public final class TrainRun {
             List<Device> devices = Replicas.devices(cfg.train);
             try (NDManager manager = NDManager.newBaseManager(devices.get(0));
                     Replicas more = Replicas.on(devices.subList(1, devices.size()), cfg)) {
-                Base base = loadBase(cfg, manager);
+                Base base = baseWeights == null ? loadBase(cfg, manager)
+                        : new Base(BaseModel.frozen(baseWeights, manager), baseWeights.config(), baseWeights.file());
                 String sha = base.weights() == null ? RANDOM : Checksums.sha256(base.weights());
                 JsonNode mc = new ObjectMapper().setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
                         .valueToTree(base.config());
@@ -123,7 +140,8 @@ public final class TrainRun {
                 }
                 checkMemory(base.config());
                 try (LoraModel lora = inject(base.model(), manager)) {
-                    TrainingDataLoader.Opened data = TrainingDataLoader.open(cfg);
+                    TrainingDataLoader.Opened data = dataset == null ? TrainingDataLoader.open(cfg)
+                            : TrainingDataLoader.of(dataset);
                     // accepted: from here on the run folder is this run's
                     accepted = true;
                     if (!resume && force) {
