@@ -160,13 +160,14 @@ public final class SweepReport {
                 continue;
             }
             String folds = r.failed() == 0 ? Integer.toString(r.done())
-                    : r.done() + " (" + r.failed() + " failed: " + shorten(r.reason()) + ")";
+                    : r.done() + " done, **" + r.failed() + " failed**: " + shorten(r.reason());
             String vs = r.vsBest() == null ? "-" : r.combination() == bestCombination() ? "best"
+                    : Double.isNaN(r.vsBest().mean()) ? "-"
                     : ci(r.vsBest(), 4) + (r.vsBest().excludesZero() ? " worse" : " (within noise)");
             s.append("| ").append(e[1]).append(" | ").append(r.label()).append(" | ").append(folds).append(" | ")
                     .append(ci(r.lora().get("abs_rel"), 4)).append(" | ").append(ci(r.lora().get("delta1"), 4))
                     .append(" | ").append(ci(r.lora().get("rmse"), 1)).append(" | ").append(ci(r.gain().get("abs_rel"), 4))
-                    .append(r.gain().get("abs_rel").excludesZero() ? "" : " (within noise)").append(" | ").append(vs)
+                    .append(noise(r.gain().get("abs_rel"))).append(" | ").append(vs)
                     .append(" |");
             if (retention) {
                 s.append(' ').append(ci(r.retentionAbsRel(), 4)).append(" | ").append(ci(r.retentionChange(), 4))
@@ -287,6 +288,10 @@ public final class SweepReport {
         String f = "%." + decimals + "f";
         return Double.isNaN(i.halfWidth()) ? String.format(Locale.ROOT, f, i.mean())
                 : String.format(Locale.ROOT, f + " +- " + f, i.mean(), i.halfWidth());
+    }
+
+    private static String noise(Interval gain) {
+        return Double.isNaN(gain.mean()) || Double.isNaN(gain.halfWidth()) || gain.excludesZero() ? "" : " (within noise)";
     }
 
     private static String shorten(String reason) {

@@ -344,7 +344,9 @@ public final class SweepRunner {
                     evalS);
         } catch (RuntimeException e) {
             String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-            o.log().println("sweep " + id + " failed: " + reason);
+            if (!o.quiet()) {
+                o.log().println("sweep " + id + " failed: " + reason);
+            }
             return new CellResult(c, f, combo.overrides(), CellResult.FAILED, reason, 0, false, null, null, null, null, 0,
                     0, 0, 0);
         }
