@@ -73,15 +73,39 @@ public record DataConfig(
      *     mask nearest; pixels rotated in from outside are unmeasured). Default 0 (off).
      * @param colorJitter brightness/contrast/saturation jitter strength in [0, 1) on the image
      *     only. Default 0 (off).
+     * @param cropScale random resized crop: the crop's area is a uniform fraction in
+     *     [crop_scale, 1] of the sample, resized back to the sample's size (the size rule's multiple
+     *     of 14). Default 1 (off).
+     * @param cropRatio [lo, hi]: the crop's aspect is the sample's times a log-uniform factor in
+     *     [lo, hi] (within [0.5, 2]). Default [1, 1] (aspect kept).
+     * @param cropInterpolation the image's resampling for the crop: cubic or area (depth and
+     *     mask always nearest). Default cubic.
      */
     public record Augment(
             @JsonProperty("hflip") Boolean hflip,
             @JsonProperty("rotate_degrees") Double rotateDegrees,
-            @JsonProperty("color_jitter") Double colorJitter) {
+            @JsonProperty("color_jitter") Double colorJitter,
+            @JsonProperty("crop_scale") Double cropScale,
+            @JsonProperty("crop_ratio") List<Double> cropRatio,
+            @JsonProperty("crop_interpolation") String cropInterpolation) {
         public Augment {
             hflip = hflip != null && hflip;
             rotateDegrees = rotateDegrees == null ? 0.0 : rotateDegrees;
             colorJitter = colorJitter == null ? 0.0 : colorJitter;
+            cropScale = cropScale == null ? 1.0 : cropScale;
+            cropRatio = cropRatio == null ? List.of(1.0, 1.0) : List.copyOf(cropRatio);
+            cropInterpolation = cropInterpolation == null ? "cubic" : cropInterpolation;
+            if (!(cropScale > 0 && cropScale <= 1)) {
+                throw new LoraException("data.augment.crop_scale: must be in (0, 1] (1 = off), got " + cropScale);
+            }
+            if (cropRatio.size() != 2 || !(cropRatio.get(0) >= 0.5 && cropRatio.get(0) <= cropRatio.get(1)
+                    && cropRatio.get(1) <= 2)) {
+                throw new LoraException("data.augment.crop_ratio: must be [lo, hi] with 0.5 <= lo <= hi <= 2, got "
+                        + cropRatio);
+            }
+            if (!cropInterpolation.equals("cubic") && !cropInterpolation.equals("area")) {
+                throw new LoraException("data.augment.crop_interpolation: must be cubic or area, got " + cropInterpolation);
+            }
             if (rotateDegrees < 0 || rotateDegrees > 45) {
                 throw new LoraException("data.augment.rotate_degrees: must be in [0, 45], got " + rotateDegrees);
             }
@@ -90,12 +114,22 @@ public record DataConfig(
             }
         }
 
+        /** Flip, rotation and jitter; no crop. */
+        public Augment(Boolean hflip, Double rotateDegrees, Double colorJitter) {
+            this(hflip, rotateDegrees, colorJitter, null, null, null);
+        }
+
         public static Augment off() {
             return new Augment(false, 0.0, 0.0);
         }
 
+        /** Whether the random resized crop is on (a crop smaller than the sample, or another aspect). */
+        public boolean crops() {
+            return cropScale < 1 || cropRatio.get(0) != 1.0 || cropRatio.get(1) != 1.0;
+        }
+
         public boolean enabled() {
-            return hflip || rotateDegrees > 0 || colorJitter > 0;
+            return hflip || rotateDegrees > 0 || colorJitter > 0 || crops();
         }
     }
 
