@@ -134,6 +134,13 @@ public final class RunConfig {
         check(w, "train.threads", t.threads >= 0, "must be >= 0 (0 = all cores)", t.threads);
         check(w, "train.grad_match_weight", t.gradMatchWeight >= 0, "must be >= 0", t.gradMatchWeight);
         check(w, "train.grad_match_scales", t.gradMatchScales >= 1, "must be >= 1", t.gradMatchScales);
+        check(w, "train.retain_weight", t.retainWeight >= 0 && Double.isFinite(t.retainWeight), "must be >= 0 (0 = off)",
+                t.retainWeight);
+        if (t.retainWeight > 0 && data != null && (data.augment().hflip() || data.augment().rotateDegrees() > 0
+                || data.augment().crops())) {
+            throw new LoraException(w + "train.retain_weight: needs data.augment without hflip, rotate_degrees and crop"
+                    + " (the base's predictions are computed once per unaugmented image); color_jitter is fine");
+        }
         check(w, "train.silog_lambda", t.silogLambda >= 0 && t.silogLambda <= 1, "must be in [0, 1]", t.silogLambda);
         check(w, "train.min_depth", t.minDepth > 0 && Double.isFinite(t.minDepth), "must be > 0 (metres)", t.minDepth);
         check(w, "train.early_stopping", t.earlyStopping >= 0, "must be >= 0 (0 = off)", t.earlyStopping);

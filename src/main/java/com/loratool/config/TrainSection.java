@@ -57,6 +57,12 @@ public final class TrainSection {
     public final double gradMatchWeight;
     /** Scales of the gradient-matching term. */
     public final int gradMatchScales;
+    /**
+     * Weight of the retention term: the scale-shift-invariant loss between the adapted prediction
+     * and the frozen base's on the same training image (base predictions computed once per image
+     * before training); 0 = off.
+     */
+    public final double retainWeight;
     /** SILog's lambda (silog and metric_silog). */
     public final double silogLambda;
     /** metric_silog: pixels whose true depth is below this many metres do not count (the upper bound is the model's max_depth). */
@@ -99,6 +105,7 @@ public final class TrainSection {
         this.loss = b.loss;
         this.gradMatchWeight = b.gradMatchWeight;
         this.gradMatchScales = b.gradMatchScales;
+        this.retainWeight = b.retainWeight;
         this.silogLambda = b.silogLambda;
         this.minDepth = b.minDepth;
         this.useFilled = b.useFilled;
@@ -131,6 +138,7 @@ public final class TrainSection {
         b.loss = loss;
         b.gradMatchWeight = gradMatchWeight;
         b.gradMatchScales = gradMatchScales;
+        b.retainWeight = retainWeight;
         b.silogLambda = silogLambda;
         b.minDepth = minDepth;
         b.useFilled = useFilled;
@@ -167,6 +175,7 @@ public final class TrainSection {
         public String loss = "ssi";
         public double gradMatchWeight = 0.0;
         public int gradMatchScales = 4;
+        public double retainWeight = 0.0;
         public double silogLambda = 0.5;
         public double minDepth = 0.001;
         public boolean useFilled = false;

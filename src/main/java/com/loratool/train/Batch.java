@@ -6,12 +6,21 @@ import ai.djl.ndarray.types.Shape;
 import com.loratool.LoraException;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.Function;
 
-/** Samples stacked into arrays: images (B,3,H,W), depth (B,H,W), mask (B,H,W) (float 0/1). */
-public record Batch(int size, int height, int width, float[] images, float[] depth, float[] mask) {
+/**
+ * Samples stacked into arrays: images (B,3,H,W), depth (B,H,W), mask (B,H,W) (float 0/1), and
+ * with {@code train.retain_weight} the frozen base's predictions (B,H,W) ({@code reference}, else null).
+ */
+public record Batch(int size, int height, int width, float[] images, float[] depth, float[] mask, float[] reference) {
 
     /** Stacks samples; {@code useFilled} counts every pixel with Z > 0, not only measured ones. */
     public static Batch of(List<TrainSample> samples, boolean useFilled) {
+        return of(samples, useFilled, null);
+    }
+
+    /** As {@link #of(List, boolean)}, with each sample's reference prediction by id ({@code references} null: none). */
+    public static Batch of(List<TrainSample> samples, boolean useFilled, Function<String, float[]> references) {
         TrainSample first = samples.get(0);
         int h = first.height();
         int w = first.width();
@@ -19,6 +28,7 @@ public record Batch(int size, int height, int width, float[] images, float[] dep
         float[] img = new float[samples.size() * 3 * hw];
         float[] z = new float[samples.size() * hw];
         float[] m = new float[samples.size() * hw];
+        float[] ref = references == null ? null : new float[samples.size() * hw];
         for (int i = 0; i < samples.size(); i++) {
             TrainSample s = samples.get(i);
             if (s.height() != h || s.width() != w) {
@@ -27,13 +37,16 @@ public record Batch(int size, int height, int width, float[] images, float[] dep
             }
             System.arraycopy(s.image(), 0, img, i * 3 * hw, 3 * hw);
             System.arraycopy(s.depth(), 0, z, i * hw, hw);
+            if (ref != null) {
+                System.arraycopy(references.apply(s.id()), 0, ref, i * hw, hw);
+            }
             for (int j = 0; j < hw; j++) {
                 float zj = s.depth()[j];
                 boolean ok = zj > 0 && Float.isFinite(zj) && (useFilled || s.mask()[j] > 0);
                 m[i * hw + j] = ok ? 1f : 0f;
             }
         }
-        return new Batch(samples.size(), h, w, img, z, m);
+        return new Batch(samples.size(), h, w, img, z, m, ref);
     }
 
     public NDArray images(NDManager m) {
@@ -52,6 +65,7 @@ public record Batch(int size, int height, int width, float[] images, float[] dep
     public Batch slice(int from, int to) {
         int hw = height * width;
         return new Batch(to - from, height, width, Arrays.copyOfRange(images, from * 3 * hw, to * 3 * hw),
-                Arrays.copyOfRange(depth, from * hw, to * hw), Arrays.copyOfRange(mask, from * hw, to * hw));
+                Arrays.copyOfRange(depth, from * hw, to * hw), Arrays.copyOfRange(mask, from * hw, to * hw),
+                reference == null ? null : Arrays.copyOfRange(reference, from * hw, to * hw));
     }
 }

@@ -130,8 +130,12 @@ public final class TrainRun {
             List<Device> devices = Replicas.devices(cfg.train);
             try (NDManager manager = NDManager.newBaseManager(devices.get(0));
                     Replicas more = Replicas.on(devices.subList(1, devices.size()), cfg)) {
-                Base base = baseWeights == null ? loadBase(cfg, manager)
-                        : new Base(BaseModel.frozen(baseWeights, manager), baseWeights.config(), baseWeights.file());
+                BaseModel.Weights w = baseWeights;
+                if (w == null) {
+                    w = BaseModel.load(cfg.model, cfg.train.seed, cfg.source == null ? "" : cfg.source + ": ");
+                }
+                BaseModel.checkLoss(cfg, w.config());
+                Base base = new Base(BaseModel.frozen(w, manager), w.config(), w.file());
                 String sha = base.weights() == null ? RANDOM : Checksums.sha256(base.weights());
                 JsonNode mc = new ObjectMapper().setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
                         .valueToTree(base.config());
@@ -155,6 +159,11 @@ public final class TrainRun {
                             new Trainer.BaseWeights(cfg.model.weights, sha, mc),
                             new Trainer.Options(runDir, resume, quiet, console)));
                     listeners.forEach(trainer::addListener);
+                    if (cfg.train.retainWeight > 0) {
+                        try (NDManager refs = manager.newSubManager()) {
+                            trainer.retain(RetainLoss.references(BaseModel.frozen(w, refs), data.data().train(), refs));
+                        }
+                    }
                     return trainer.run();
                 }
             }

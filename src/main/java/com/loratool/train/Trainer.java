@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Random;
 
 /**
@@ -80,6 +81,15 @@ public final class Trainer {
         if (data.train().isEmpty()) {
             throw new LoraException("data: no training samples");
         }
+    }
+
+    /** train.retain_weight: the frozen base's prediction of each training image, by id ({@link RetainLoss}). */
+    private Map<String, float[]> references;
+
+    /** Adds the retention term ({@code train.retain_weight}) with these base predictions of the training images. */
+    public Trainer retain(Map<String, float[]> baseReferences) {
+        this.references = baseReferences;
+        return this;
     }
 
     /** Adds a listener called after the run's own ones. */
@@ -227,8 +237,10 @@ public final class Trainer {
             try (NDManager step = manager.newSubManager()) {
                 List<NDArray> losses = new ArrayList<>();
                 for (int i = first; i < end; i += t.batchSize) {
-                    losses.add(parallel.forwardBackward(Batch.of(order.subList(i, Math.min(end, i + t.batchSize)),
-                            t.useFilled), loss, t.gradAccum, step));
+                    Batch batch = Batch.of(order.subList(i, Math.min(end, i + t.batchSize)), t.useFilled,
+                            references == null ? null : references::get);
+                    losses.add(parallel.forwardBackward(batch, references == null ? loss
+                            : RetainLoss.of(loss, batch, t.retainWeight), t.gradAccum, step));
                 }
                 NDArray stepLoss = losses.size() == 1 ? losses.get(0) : NDArrays.stack(new NDList(losses)).sum();
                 float[] read = optimizer.gather(stepLoss, step);
