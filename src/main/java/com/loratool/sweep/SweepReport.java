@@ -186,10 +186,11 @@ public final class SweepReport {
         double sum = cells.stream().mapToDouble(c -> c.trainSeconds() + c.evalSeconds()).sum();
         double epochs = cells.stream().mapToDouble(CellResult::epochSeconds).sum();
         s.append(String.format(Locale.ROOT, "Time: sweep %.1f s wall for %d cell%s trained in this run; the cells'"
-                + " training + evaluation %.1f s (training epochs alone %.1f s)", wallSeconds, trained,
-                trained == 1 ? "" : "s", sum, epochs));
+                + " training + evaluation %.1f s (training epochs alone %.1f s, evaluation %.1f s)", wallSeconds,
+                trained, trained == 1 ? "" : "s", sum, epochs, cells.stream().mapToDouble(CellResult::evalSeconds).sum()));
         if (trained == cells.size() && sum > 0) {
-            s.append(String.format(Locale.ROOT, "; wall / cells = %.2f", wallSeconds / sum));
+            s.append(String.format(Locale.ROOT, "; wall / cells = %.2f, wall / (epochs + evaluation) = %.2f",
+                    wallSeconds / sum, wallSeconds / (epochs + cells.stream().mapToDouble(CellResult::evalSeconds).sum())));
         }
         s.append(".\n");
         return s.toString();
@@ -285,7 +286,9 @@ public final class SweepReport {
         if (i == null || Double.isNaN(i.mean())) {
             return "-";
         }
-        String f = "%." + decimals + "f";
+        // a difference too small for the column's decimals is shown in scientific notation
+        boolean tiny = i.mean() != 0 && Math.abs(i.mean()) < 0.5 * Math.pow(10, -decimals);
+        String f = tiny ? "%.1e" : "%." + decimals + "f";
         return Double.isNaN(i.halfWidth()) ? String.format(Locale.ROOT, f, i.mean())
                 : String.format(Locale.ROOT, f + " +- " + f, i.mean(), i.halfWidth());
     }

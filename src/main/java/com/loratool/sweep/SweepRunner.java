@@ -275,6 +275,12 @@ public final class SweepRunner {
         if (b >= 0) {
             best = o.output().resolve("best.yaml");
             RunConfig winner = combos.get(b).config();
+            if (winner.train.runName == null || winner.train.runName.isBlank()) {
+                // runs/<sweep>-best/ rather than runs/best/ (the run name would come from best.yaml's name)
+                TrainSection.Builder tb = winner.train.toBuilder();
+                tb.runName = o.output().toAbsolutePath().normalize().getFileName() + "-best";
+                winner = winner.withTrain(tb.build());
+            }
             String header = "# lora sweep " + o.output() + ": the winning combination (" + combos.get(b).label()
                     + "),\n# mean held-out AbsRel over " + o.folds() + " folds; train it on all the data with\n"
                     + "#   lora train --config " + best + "\n";
