@@ -15,7 +15,7 @@ import picocli.CommandLine.Spec;
 /** {@code lora sweep}: choose a configuration by k-fold cross-validation over a grid. */
 @Command(name = "sweep", mixinStandardHelpOptions = true,
         description = {"Train and evaluate every combination of a grid under k-fold cross-validation.",
-            "Writes <output>/: results.md (ranked, 95% t-intervals), results.csv/json (every fold), sweep.png,",
+            "Writes <output>/: results.md (ranked, 95%% t-intervals), results.csv/json (every fold), sweep.png,",
             "best.yaml (the winner, for lora train), cells/ (finished cells, kept on a rerun), runs/."},
         footer = {"", "Grid: key=values axes joined by ';', alternatives by ',' (or '|' when values hold commas),",
             "grids joined by '+'. Example:",

@@ -7,6 +7,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import org.knowm.xchart.BitmapEncoder;
@@ -18,7 +19,7 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
 /**
  * sweep.png (XChart). With a retention set: held-out AbsRel (x) against retention AbsRel (y), one
  * point per combination with its 95 % intervals as bars in both directions, the frozen base as a
- * point of its own and the Pareto front (lower is better in both) as a line. Without: held-out
+ * point of its own and the Pareto front (lower is better in both; the frozen base takes part) as a line. Without: held-out
  * AbsRel per combination with interval bars and the frozen base as a line.
  */
 final class SweepPlot {
@@ -103,11 +104,16 @@ final class SweepPlot {
             s.setMarker(SeriesMarkers.DIAMOND);
             s.setMarkerColor(Color.BLACK);
         }
-        List<Integer> front = new ArrayList<>(Pareto.front(px, py));
+        // the frozen base is a choice too (no adaptation): it takes part in the front
+        double[] fx = Arrays.copyOf(px, n + 1);
+        double[] fy = Arrays.copyOf(py, n + 1);
+        fx[n] = b == null ? Double.NaN : b.base().get("abs_rel").mean();
+        fy[n] = b == null ? Double.NaN : b.retentionBaseAbsRel().mean();
+        List<Integer> front = new ArrayList<>(Pareto.front(fx, fy));
         if (!front.isEmpty()) {
-            front.sort(Comparator.comparingDouble(i -> px[i]));
-            XYSeries f = chart.addSeries("Pareto front", front.stream().mapToDouble(i -> px[i]).toArray(),
-                    front.stream().mapToDouble(i -> py[i]).toArray());
+            front.sort(Comparator.comparingDouble(i -> fx[i]));
+            XYSeries f = chart.addSeries("Pareto front", front.stream().mapToDouble(i -> fx[i]).toArray(),
+                    front.stream().mapToDouble(i -> fy[i]).toArray());
             f.setMarker(SeriesMarkers.NONE);
             f.setLineColor(Color.RED);
         }

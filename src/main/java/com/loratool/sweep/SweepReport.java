@@ -183,6 +183,10 @@ public final class SweepReport {
                     + " (positive: worse than the base).");
         }
         s.append("\n\n");
+        if (retention) {
+            s.append("Pareto front (held-out AbsRel against retention AbsRel, lower is better in both): ")
+                    .append(String.join("; ", paretoFront())).append(".\n\n");
+        }
         double sum = cells.stream().mapToDouble(c -> c.trainSeconds() + c.evalSeconds()).sum();
         double epochs = cells.stream().mapToDouble(CellResult::epochSeconds).sum();
         s.append(String.format(Locale.ROOT, "Time: sweep %.1f s wall for %d cell%s trained in this run; the cells'"
@@ -194,6 +198,26 @@ public final class SweepReport {
         }
         s.append(".\n");
         return s.toString();
+    }
+
+    /** Labels of the points on the Pareto front of (held-out, retention) mean AbsRel, the frozen base included. */
+    List<String> paretoFront() {
+        List<Row> rows = rows();
+        int n = rows.size();
+        double[] x = new double[n + 1];
+        double[] y = new double[n + 1];
+        for (Row r : rows) {
+            x[r.combination()] = r.lora().get("abs_rel").mean();
+            y[r.combination()] = r.retentionAbsRel() == null ? Double.NaN : r.retentionAbsRel().mean();
+        }
+        Row b = baseRow();
+        x[n] = b == null ? Double.NaN : b.base().get("abs_rel").mean();
+        y[n] = b == null || b.retentionBaseAbsRel() == null ? Double.NaN : b.retentionBaseAbsRel().mean();
+        List<String> out = new ArrayList<>();
+        for (int i : Pareto.front(x, y)) {
+            out.add(i == n ? "frozen base" : labels.get(i));
+        }
+        return out;
     }
 
     String csv() {
