@@ -57,10 +57,13 @@ public final class ExportCommand implements Callable<Integer> {
                 throw new LoraException("--alpha-scale: only with --format merged (PEFT users scale with set_adapter weights)");
             }
             String base = ck.randomBase() ? "random" : ck.basePath();
-            PeftAdapter.export(ck.adapters(), ck::scaling, ck.scaling(), ck.config().dropout, base).write(output);
+            PeftAdapter.export(ck.adapters(), ck::scaling, ck.scaling(), ck.config().dropout, base, ck.modules())
+                    .write(output);
             System.out.println("wrote " + output.resolve("adapter_config.json") + " and "
                     + output.resolve("adapter_model.safetensors") + " (" + ck.adapters().layers().size()
-                    + " adapted modules, r " + ck.r() + ", alpha " + ck.alpha() + ")");
+                    + " adapted modules, r " + ck.r() + ", alpha " + ck.alpha()
+                    + (ck.modules().isEmpty() ? "" : "; " + ck.modules().size() + " fully trained tensors as modules_to_save")
+                    + ")");
             return 0;
         }
         String name = output.getFileName().toString();

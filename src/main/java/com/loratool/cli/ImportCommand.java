@@ -41,7 +41,7 @@ public final class ImportCommand implements Callable<Integer> {
         }
         AdaptedWeights.checkShapes(StateDicts.read(weights), imp.adapters(), weights);
         AdapterCheckpoint.save(output, imp.adapters(), imp.scaling(), weights,
-                Checksums.sha256(weights), null);
+                Checksums.sha256(weights), null, imp.modules());
         System.out.println("wrote " + output + " (" + imp.adapters().layers().size() + " adapted modules, r "
                 + imp.scaling().r() + ", alpha " + imp.scaling().alpha() + ")");
         return 0;

@@ -60,6 +60,17 @@ public final class LoraConfig {
     public final Map<String, Integer> rankPattern;
     /** Per-layer alphas (PEFT's {@code alpha_pattern}), matched like {@link #rankPattern}. */
     public final Map<String, Double> alphaPattern;
+    /**
+     * Modules trained fully next to the adapters (PEFT's {@code modules_to_save}): a module name
+     * ({@code depth_head}: every parameter under it) or {@code re:<regex>} matched against whole
+     * module names. Empty: none.
+     */
+    public final List<String> trainModules;
+    /**
+     * How {@link #trainModules} start: {@code base} (the base weights' values) or {@code random}
+     * (seeded fresh initialisation, as the official metric script's new head). Default base.
+     */
+    public final String trainModulesInit;
 
     /** All defaults. */
     public LoraConfig() {
@@ -77,6 +88,8 @@ public final class LoraConfig {
         this.dora = b.dora;
         this.rankPattern = orderedCopy(b.rankPattern);
         this.alphaPattern = orderedCopy(b.alphaPattern);
+        this.trainModules = b.trainModules == null ? List.of() : List.copyOf(b.trainModules);
+        this.trainModulesInit = b.trainModulesInit;
     }
 
     /** An unmodifiable copy keeping the written order (first match wins); null reads as empty. */
@@ -97,6 +110,8 @@ public final class LoraConfig {
         b.dora = dora;
         b.rankPattern = rankPattern;
         b.alphaPattern = alphaPattern;
+        b.trainModules = trainModules;
+        b.trainModulesInit = trainModulesInit;
         return b;
     }
 
@@ -116,6 +131,8 @@ public final class LoraConfig {
         public boolean dora = false;
         public Map<String, Integer> rankPattern = new LinkedHashMap<>();
         public Map<String, Double> alphaPattern = new LinkedHashMap<>();
+        public List<String> trainModules = List.of();
+        public String trainModulesInit = "base";
 
         public LoraConfig build() {
             return new LoraConfig(this);
@@ -148,10 +165,27 @@ public final class LoraConfig {
                 throw new LoraException(where + "lora.alpha_pattern." + e.getKey() + ": must be > 0, got " + e.getValue());
             }
         }
+        if (!"base".equals(trainModulesInit) && !"random".equals(trainModulesInit)) {
+            throw new LoraException(where + "lora.train_modules_init: must be base or random, got " + trainModulesInit);
+        }
+        for (String m : trainModules) {
+            String s = m == null ? "" : m.trim();
+            if (s.isEmpty() || s.equals("re:")) {
+                throw new LoraException(where + "lora.train_modules: empty module name");
+            }
+            if (s.startsWith("re:")) {
+                try {
+                    Pattern.compile(s.substring(3));
+                } catch (PatternSyntaxException e) {
+                    throw new LoraException(where + "lora.train_modules: bad regular expression " + s + ": "
+                            + e.getDescription());
+                }
+            }
+        }
         if (dora && headConvs) {
             throw new LoraException(where + "lora.dora: DoRA adapts linear layers only; set head_convs: false");
         }
-        if ((targets == null || targets.isEmpty()) && !headConvs) {
+        if ((targets == null || targets.isEmpty()) && !headConvs && trainModules.isEmpty()) {
             throw new LoraException(where + "lora.targets: empty (name at least one layer, e.g. [qkv])");
         }
         for (String t : targets == null ? List.<String>of() : targets) {

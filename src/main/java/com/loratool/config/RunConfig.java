@@ -141,6 +141,14 @@ public final class RunConfig {
             throw new LoraException(w + "train.retain_weight: needs data.augment without hflip, rotate_degrees and crop"
                     + " (the base's predictions are computed once per unaugmented image); color_jitter is fine");
         }
+        for (var e : t.lrMultipliers.entrySet()) {
+            check(w, "train.lr_multipliers." + e.getKey(), e.getValue() != null && e.getValue() > 0
+                    && Double.isFinite(e.getValue()), "must be > 0", e.getValue());
+        }
+        if (!t.lrMultipliers.isEmpty() && lora.trainModules.isEmpty()) {
+            throw new LoraException(w + "train.lr_multipliers: scales the learning rate of lora.train_modules, which is"
+                    + " empty");
+        }
         check(w, "train.silog_lambda", t.silogLambda >= 0 && t.silogLambda <= 1, "must be in [0, 1]", t.silogLambda);
         check(w, "train.min_depth", t.minDepth > 0 && Double.isFinite(t.minDepth), "must be > 0 (metres)", t.minDepth);
         check(w, "train.early_stopping", t.earlyStopping >= 0, "must be >= 0 (0 = off)", t.earlyStopping);

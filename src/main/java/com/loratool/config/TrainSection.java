@@ -4,7 +4,9 @@ import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
 import com.fasterxml.jackson.databind.annotation.JsonPOJOBuilder;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -63,6 +65,12 @@ public final class TrainSection {
      * before training); 0 = off.
      */
     public final double retainWeight;
+    /**
+     * Learning-rate factors of fully trained modules ({@code lora.train_modules}) by module name
+     * (that module's parameters) or {@code re:<regex>} on parameter names; the first match wins,
+     * everything else 1 (the official metric script trains the head at 10x).
+     */
+    public final Map<String, Double> lrMultipliers;
     /** SILog's lambda (silog and metric_silog). */
     public final double silogLambda;
     /** metric_silog: pixels whose true depth is below this many metres do not count (the upper bound is the model's max_depth). */
@@ -106,6 +114,8 @@ public final class TrainSection {
         this.gradMatchWeight = b.gradMatchWeight;
         this.gradMatchScales = b.gradMatchScales;
         this.retainWeight = b.retainWeight;
+        this.lrMultipliers = Collections.unmodifiableMap(b.lrMultipliers == null ? new LinkedHashMap<>()
+                : new LinkedHashMap<>(b.lrMultipliers));
         this.silogLambda = b.silogLambda;
         this.minDepth = b.minDepth;
         this.useFilled = b.useFilled;
@@ -139,6 +149,7 @@ public final class TrainSection {
         b.gradMatchWeight = gradMatchWeight;
         b.gradMatchScales = gradMatchScales;
         b.retainWeight = retainWeight;
+        b.lrMultipliers = lrMultipliers;
         b.silogLambda = silogLambda;
         b.minDepth = minDepth;
         b.useFilled = useFilled;
@@ -176,6 +187,7 @@ public final class TrainSection {
         public double gradMatchWeight = 0.0;
         public int gradMatchScales = 4;
         public double retainWeight = 0.0;
+        public Map<String, Double> lrMultipliers = new LinkedHashMap<>();
         public double silogLambda = 0.5;
         public double minDepth = 0.001;
         public boolean useFilled = false;

@@ -28,8 +28,11 @@ import java.util.Map;
  * the tensors come paired per module ({@link AdapterSet}), each layer's scaling from
  * {@link #scaling(String)}, and {@link #baseWeights} refuses base weights that are missing or
  * differ from the recorded checksum. Apply to a model with {@link LoraInjector#apply}.
+ * {@code modules}: the parameters of {@code train_modules} (trained fully), by their official
+ * names, stored whole next to the adapters; empty without train_modules.
  */
-public record AdapterCheckpoint(Path dir, AdapterConfig config, AdapterSet adapters) {
+public record AdapterCheckpoint(Path dir, AdapterConfig config, AdapterSet adapters,
+                                LinkedHashMap<String, HostTensor> modules) {
     public static final String WEIGHTS = "adapter.safetensors";
     public static final String CONFIG = "adapter_config.json";
     /** Base "weights" that are seeded random numbers, not a file ({@code model.weights: random}). */
@@ -63,7 +66,8 @@ public record AdapterCheckpoint(Path dir, AdapterConfig config, AdapterSet adapt
         } catch (IOException e) {
             throw LoraException.file(cfgFile, "cannot read: " + e.getMessage());
         }
-        if (cfg.adaptedModules == null || cfg.adaptedModules.isEmpty() || cfg.r < 1) {
+        boolean fullOnly = cfg.trainModules != null && !cfg.trainModules.isEmpty();
+        if (cfg.adaptedModules == null || cfg.adaptedModules.isEmpty() && !fullOnly || cfg.r < 1) {
             throw LoraException.file(cfgFile, "no adapted_modules or no rank r");
         }
         try {
@@ -71,7 +75,24 @@ public record AdapterCheckpoint(Path dir, AdapterConfig config, AdapterSet adapt
         } catch (LoraException e) {
             throw new LoraException(e.getMessage());
         }
-        AdapterCheckpoint ck = new AdapterCheckpoint(dir, cfg, AdapterSet.fromTensors(Safetensors.read(weights), weights));
+        LinkedHashMap<String, HostTensor> all = new LinkedHashMap<>(Safetensors.read(weights));
+        LinkedHashMap<String, HostTensor> modules = new LinkedHashMap<>();
+        if (cfg.trainModules != null && !cfg.trainModules.isEmpty()) {
+            for (var it = all.entrySet().iterator(); it.hasNext(); ) {
+                var e = it.next();
+                if (!isAdapterKey(e.getKey())) {
+                    modules.put(e.getKey(), e.getValue());
+                    it.remove();
+                }
+            }
+            if (modules.isEmpty()) {
+                throw LoraException.file(weights, "holds no tensors of the train_modules " + cfg.trainModules
+                        + " that " + CONFIG + " lists");
+            }
+        }
+        AdapterSet set = all.isEmpty() && cfg.adaptedModules.isEmpty() ? new AdapterSet(new LinkedHashMap<>())
+                : AdapterSet.fromTensors(all, weights);
+        AdapterCheckpoint ck = new AdapterCheckpoint(dir, cfg, set, modules);
         if (!ck.adapters.layers().keySet().equals(new LinkedHashSet<>(cfg.adaptedModules))) {
             throw LoraException.file(weights, "holds adapters for " + ck.adapters.layers().size() + " modules, but "
                     + CONFIG + " lists " + cfg.adaptedModules.size() + " different or other adapted_modules");
@@ -114,6 +135,16 @@ public record AdapterCheckpoint(Path dir, AdapterConfig config, AdapterSet adapt
      */
     public static void save(Path dir, AdapterSet set, LoraScaling scaling, Path base, String sha256,
                             JsonNode modelConfig) {
+        save(dir, set, scaling, base, sha256, modelConfig, new LinkedHashMap<>());
+    }
+
+    /**
+     * As {@link #save(Path, AdapterSet, LoraScaling, Path, String, JsonNode)}, with fully trained
+     * parameters (official names, e.g. PEFT's modules_to_save): train_modules lists the modules that
+     * own them, and they are stored whole next to the adapters.
+     */
+    public static void save(Path dir, AdapterSet set, LoraScaling scaling, Path base, String sha256,
+                            JsonNode modelConfig, LinkedHashMap<String, HostTensor> modules) {
         AdapterConfig c = new AdapterConfig();
         c.baseWeights = base.toString();
         c.baseWeightsSha256 = sha256;
@@ -126,12 +157,24 @@ public record AdapterCheckpoint(Path dir, AdapterConfig config, AdapterSet adapt
         c.targets = new ArrayList<>(List.of("re:^(" + String.join("|", set.layers().keySet().stream()
                 .map(m -> m.replace(".", "\\.")).toList()) + ")$"));
         c.adaptedModules = new ArrayList<>(set.layers().keySet());
-        save(dir, c, set.toTensors());
+        LinkedHashSet<String> owners = new LinkedHashSet<>();
+        modules.keySet().forEach(k -> owners.add(k.substring(0, Math.max(0, k.lastIndexOf('.')))));
+        c.trainModules = new ArrayList<>(owners);
+        LinkedHashMap<String, HostTensor> all = set.toTensors();
+        all.putAll(modules);
+        save(dir, c, all);
     }
 
-    /** The flat tensor map of {@code adapter.safetensors}. */
+    /** The flat tensor map of {@code adapter.safetensors}: the adapters, then the fully trained parameters. */
     public LinkedHashMap<String, HostTensor> tensors() {
-        return adapters.toTensors();
+        LinkedHashMap<String, HostTensor> out = adapters.toTensors();
+        out.putAll(modules);
+        return out;
+    }
+
+    /** Whether a tensor name is an adapter's ({@code .lora_A.weight}, {@code .lora_B.weight}, DoRA's magnitude). */
+    public static boolean isAdapterKey(String k) {
+        return k.endsWith(AdapterSet.A_SUFFIX) || k.endsWith(AdapterSet.B_SUFFIX) || k.endsWith(AdapterSet.M_SUFFIX);
     }
 
     public int r() {

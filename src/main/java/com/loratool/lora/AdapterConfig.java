@@ -31,6 +31,8 @@ public class AdapterConfig {
     public Map<String, Integer> rankPattern = new LinkedHashMap<>();
     public Map<String, Double> alphaPattern = new LinkedHashMap<>();
     public List<String> adaptedModules = new ArrayList<>();
+    /** {@code lora.train_modules}: modules trained fully; their parameters are in the tensors under their own names. */
+    public List<String> trainModules = new ArrayList<>();
     /** Epoch the adapters were saved after (1-based; 0 = untrained). */
     public int epoch;
 
@@ -51,6 +53,7 @@ public class AdapterConfig {
         c.rankPattern = new LinkedHashMap<>(l.rankPattern);
         c.alphaPattern = new LinkedHashMap<>(l.alphaPattern);
         c.adaptedModules = model.adaptedNames();
+        c.trainModules = new ArrayList<>(l.trainModules);
         c.epoch = epoch;
         return c;
     }
@@ -67,6 +70,7 @@ public class AdapterConfig {
         l.dora = dora;
         l.rankPattern = rankPattern;
         l.alphaPattern = alphaPattern;
+        l.trainModules = trainModules == null ? List.of() : trainModules;
         return l.build();
     }
 }

@@ -133,7 +133,7 @@ public final class Trainer {
             state.seed = t.seed;
             Checkpoints.Saved saved = opt.resume() ? resume(ckpts, log) : null;
             List<List<NDArray>> adapters = replicas.stream().map(r -> r.lora().trainable()).toList();
-            AdapterOptimizer optimizer = new AdapterOptimizer(adapters, lora.adaptedNames(), manager, t,
+            AdapterOptimizer optimizer = new AdapterOptimizer(adapters, lora.trainableNames(), manager, t,
                     (long) stepsPerEpoch * t.epochs, hostReads);
             DataParallel parallel = new DataParallel(replicas);
             if (saved != null) {
