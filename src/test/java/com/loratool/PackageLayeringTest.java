@@ -18,7 +18,8 @@ import org.junit.jupiter.api.Test;
 class PackageLayeringTest {
     /** Lowest first. Sub-packages (model.nn, lora.export, train.loss ...) belong to their parent. */
     static final List<String> ORDER = List.of(
-            "io", "metrics", "config", "data", "model", "lora", "checkpoint", "deploy", "train", "eval", "bench", "api", "cli");
+            "io", "metrics", "config", "data", "model", "lora", "checkpoint", "deploy", "train", "eval", "sweep", "bench",
+            "api", "cli");
 
     static JavaClasses classes;
 

@@ -59,10 +59,13 @@ public final class Export {
     public static Written peft(Path checkpoint, Path output) {
         AdapterCheckpoint ck = AdapterCheckpoint.load(checkpoint);
         String base = ck.randomBase() ? ModelSection.RANDOM : ck.basePath();
-        PeftAdapter.export(ck.adapters(), ck::scaling, ck.scaling(), ck.config().lora().dropout(), base).write(output);
+        PeftAdapter.export(ck.adapters(), ck::scaling, ck.scaling(), ck.config().lora().dropout(), base, ck.modules())
+                .write(output);
         return new Written(output, "wrote " + output.resolve("adapter_config.json") + " and "
                 + output.resolve("adapter_model.safetensors") + " (" + ck.adapters().layers().size()
-                + " adapted modules, r " + ck.r() + ", alpha " + ck.alpha() + ")");
+                + " adapted modules, r " + ck.r() + ", alpha " + ck.alpha()
+                + (ck.modules().isEmpty() ? "" : "; " + ck.modules().size() + " fully trained tensors as modules_to_save")
+                + ")");
     }
 
     /** A PEFT adapter ({@code peft}: adapter_config.json + adapter_model.safetensors) on {@code weights} as a checkpoint folder. */
@@ -76,7 +79,8 @@ public final class Export {
         }
         ResolvedModel base = ModelResolver.resolve(new ModelSource.Weights(weights, null));
         AdaptedWeights.checkShapes(base.baseWeights(), imp.adapters(), weights);
-        AdapterCheckpoint.save(output, imp.adapters(), imp.scaling(), weights, base.provenance().sha256(), null);
+        AdapterCheckpoint.save(output, imp.adapters(), imp.scaling(), weights, base.provenance().sha256(), null,
+                imp.modules());
         return new Written(output, "wrote " + output + " (" + imp.adapters().layers().size() + " adapted modules, r "
                 + imp.scaling().r() + ", alpha " + imp.scaling().alpha() + ")");
     }

@@ -1,6 +1,7 @@
 package com.loratool.bench;
 
 import com.loratool.LoraException;
+import com.loratool.config.GridSpec;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -33,34 +34,23 @@ public final class BenchGrid {
         this.grids = grids;
     }
 
-    /** Parses a grid; errors read {@code --grid: <problem>}. */
+    /** Parses a grid ({@link GridSpec}, the sweep's syntax, with the benchmark's axes); errors read {@code --grid: <problem>}. */
     public static BenchGrid parse(String text) {
-        if (text == null || text.isBlank()) {
-            return new BenchGrid(List.of(Map.of()));
-        }
-        String t = text.trim();
+        String t = text == null ? "" : text.trim();
         if (t.equalsIgnoreCase(STUDY)) {
             t = STUDY_GRIDS;
         }
         List<Map<String, List<String>>> grids = new ArrayList<>();
-        for (String part : t.split("\\+")) {
-            grids.add(parseOne(part));
+        for (List<GridSpec.Axis> spec : GridSpec.parse(t, Set.of("targets")).grids()) {
+            grids.add(checked(spec));
         }
         return new BenchGrid(grids);
     }
 
-    private static Map<String, List<String>> parseOne(String text) {
+    private static Map<String, List<String>> checked(List<GridSpec.Axis> spec) {
         Map<String, List<String>> axes = new LinkedHashMap<>();
-        for (String raw : text.split(";")) {
-            String axis = raw.trim();
-            if (axis.isEmpty()) {
-                continue;
-            }
-            int eq = axis.indexOf('=');
-            if (eq <= 0) {
-                throw new LoraException("--grid: '" + axis + "' is not axis=values (e.g. batch=4,8)");
-            }
-            String name = axis.substring(0, eq).trim().toLowerCase();
+        for (GridSpec.Axis a : spec) {
+            String name = a.key().toLowerCase();
             if (!AXES.contains(name)) {
                 throw new LoraException("--grid: unknown axis '" + name + "' (axes: " + String.join(", ", AXES) + ")");
             }
@@ -70,21 +60,10 @@ public final class BenchGrid {
             if (name.equals("scale") && axes.containsKey("size") || name.equals("size") && axes.containsKey("scale")) {
                 throw new LoraException("--grid: give scale or size, not both");
             }
-            String body = axis.substring(eq + 1).trim();
-            // targets' values hold commas: '|' separates them; a single value may use commas freely
-            String sep = name.equals("targets") ? "\\|" : ",";
-            List<String> values = new ArrayList<>();
-            for (String v : body.split(sep, -1)) {
-                String value = v.trim();
-                if (value.isEmpty()) {
-                    throw new LoraException("--grid: axis '" + name + "' has an empty value in '" + body + "'");
-                }
-                values.add(value);
-            }
-            for (String v : values) {
+            for (String v : a.values()) {
                 check(name, v);
             }
-            axes.put(name, values);
+            axes.put(name, a.values());
         }
         return axes;
     }

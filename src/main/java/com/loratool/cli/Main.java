@@ -51,6 +51,7 @@ public final class Main implements Runnable {
         cl.addSubcommand("export", new ExportCommand());
         cl.addSubcommand("import", new ImportCommand());
         cl.addSubcommand("benchmark", new BenchmarkCommand());
+        cl.addSubcommand("sweep", new SweepCommand());
         cl.addSubcommand("doctor", new DoctorCommand());
         cl.addSubcommand("generate-completion", new AutoComplete.GenerateCompletion());
         cl.getSubcommands().get("generate-completion").getCommandSpec().usageMessage().hidden(true);

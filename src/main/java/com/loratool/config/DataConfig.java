@@ -81,23 +81,55 @@ public record DataConfig(
      *     mask nearest; pixels rotated in from outside are unmeasured). Default 0 (off).
      * @param colorJitter brightness/contrast/saturation jitter strength in [0, 1) on the image
      *     only. Default 0 (off).
+     * @param cropScale random resized crop: the crop's area is a uniform fraction in
+     *     [crop_scale, 1] of the sample, resized back to the sample's size (the size rule's multiple
+     *     of 14). Default 1 (off).
+     * @param cropRatio [lo, hi]: the crop's aspect is the sample's times a log-uniform factor in
+     *     [lo, hi] (within [0.5, 2]). Default [1, 1] (aspect kept).
+     * @param cropInterpolation the image's resampling for the crop: cubic or area (depth and
+     *     mask always nearest). Default cubic.
      */
     public record Augment(
             @JsonProperty("hflip") Boolean hflip,
             @JsonProperty("rotate_degrees") Double rotateDegrees,
-            @JsonProperty("color_jitter") Double colorJitter) implements Section<Augment> {
+            @JsonProperty("color_jitter") Double colorJitter,
+            @JsonProperty("crop_scale") Double cropScale,
+            @JsonProperty("crop_ratio") List<Double> cropRatio,
+            @JsonProperty("crop_interpolation") CropInterpolation cropInterpolation) implements Section<Augment> {
+
+        /** The image's resampling for the random resized crop. */
+        public enum CropInterpolation { cubic, area }
+
         public Augment {
             hflip = hflip != null && hflip;
             rotateDegrees = Check.in("data.augment.rotate_degrees", rotateDegrees == null ? 0.0 : rotateDegrees, 0, 45);
             colorJitter = Check.fraction("data.augment.color_jitter", colorJitter == null ? 0.0 : colorJitter);
+            cropScale = cropScale == null ? 1.0 : cropScale;
+            Check.that(cropScale > 0 && cropScale <= 1, "data.augment.crop_scale", "must be in (0, 1] (1 = off)", cropScale);
+            cropRatio = Check.list(cropRatio, List.of(1.0, 1.0));
+            List<Double> ratio = cropRatio;
+            Check.that(ratio.size() == 2 && ratio.get(0) != null && ratio.get(1) != null
+                    && ratio.get(0) >= 0.5 && ratio.get(0) <= ratio.get(1) && ratio.get(1) <= 2,
+                    "data.augment.crop_ratio", "must be [lo, hi] with 0.5 <= lo <= hi <= 2", cropRatio);
+            cropInterpolation = cropInterpolation == null ? CropInterpolation.cubic : cropInterpolation;
+        }
+
+        /** Flip, rotation and jitter; no crop. */
+        public Augment(Boolean hflip, Double rotateDegrees, Double colorJitter) {
+            this(hflip, rotateDegrees, colorJitter, null, null, null);
         }
 
         public static Augment off() {
             return new Augment(false, 0.0, 0.0);
         }
 
+        /** Whether the random resized crop is on (a crop smaller than the sample, or another aspect). */
+        public boolean crops() {
+            return cropScale < 1 || cropRatio.get(0) != 1.0 || cropRatio.get(1) != 1.0;
+        }
+
         public boolean enabled() {
-            return hflip || rotateDegrees > 0 || colorJitter > 0;
+            return hflip || rotateDegrees > 0 || colorJitter > 0 || crops();
         }
     }
 

@@ -33,6 +33,11 @@ import java.util.Map;
  *     A key matches a module when {@code (.*\.)?(key)} matches its whole official name; the first
  *     key that matches wins (in the order written).
  * @param alphaPattern per-layer alphas (PEFT's {@code alpha_pattern}), matched like rankPattern.
+ * @param trainModules modules trained fully next to the adapters (PEFT's {@code modules_to_save}): a
+ *     module name ({@code depth_head}: every parameter under it) or {@code re:<regex>} matched against
+ *     whole module names. Default empty: none.
+ * @param trainModulesInit how trainModules start: base (the base weights' values) or random (seeded
+ *     fresh initialisation, as the official metric script's new head). Default base.
  */
 public record LoraConfig(
         @JsonProperty("r") Integer r,
@@ -44,10 +49,15 @@ public record LoraConfig(
         @JsonProperty("head_convs") Boolean headConvs,
         @JsonProperty("dora") Boolean dora,
         @JsonProperty("rank_pattern") Map<String, Integer> rankPattern,
-        @JsonProperty("alpha_pattern") Map<String, Double> alphaPattern) implements Section<LoraConfig> {
+        @JsonProperty("alpha_pattern") Map<String, Double> alphaPattern,
+        @JsonProperty("train_modules") List<String> trainModules,
+        @JsonProperty("train_modules_init") TrainModulesInit trainModulesInit) implements Section<LoraConfig> {
 
     /** A's initialisation. */
     public enum Init { kaiming, gaussian }
+
+    /** How {@link #trainModules} start: the base weights' values, or a seeded fresh initialisation. */
+    public enum TrainModulesInit { base, random }
 
     /** Largest rank (of r and of rank_pattern values): beyond any layer of the largest ViT (6144 wide). */
     public static final int MAX_RANK = 8192;
@@ -77,10 +87,21 @@ public record LoraConfig(
             Check.that(e.getValue() != null, key, "must be > 0", null);
             Check.positive(key, e.getValue(), MAX_ALPHA);
         }
+        trainModules = Check.list(trainModules, List.of());
+        trainModulesInit = trainModulesInit == null ? TrainModulesInit.base : trainModulesInit;
+        for (String m : trainModules) {
+            String t = m == null ? "" : m.trim();
+            if (t.isEmpty() || t.equals("re:")) {
+                throw new ConfigError("lora.train_modules", "empty module name");
+            }
+            if (t.startsWith("re:")) {
+                UserPattern.compile("lora.train_modules", t, t.substring(3));
+            }
+        }
         if (dora && headConvs) {
             throw new ConfigError("lora.dora", "DoRA adapts linear layers only; set head_convs: false");
         }
-        if (targets.isEmpty() && !headConvs) {
+        if (targets.isEmpty() && !headConvs && trainModules.isEmpty()) {
             throw new ConfigError("lora.targets", "empty (name at least one layer, e.g. [qkv])");
         }
         TargetSpec.parseAll(targets);
@@ -88,7 +109,7 @@ public record LoraConfig(
 
     /** All defaults. */
     public static LoraConfig defaults() {
-        return new LoraConfig(null, null, null, null, null, null, null, null, null, null);
+        return new LoraConfig(null, null, null, null, null, null, null, null, null, null, null, null);
     }
 
     /** The targets, parsed. */

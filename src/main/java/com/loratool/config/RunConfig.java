@@ -125,6 +125,16 @@ public final class RunConfig {
      */
     public void validate() {
         String w = source == null ? "" : source + ": ";
+        TrainSection t = train;
+        if (t.retainWeight() > 0 && data != null && (data.augment().hflip() || data.augment().rotateDegrees() > 0
+                || data.augment().crops())) {
+            throw new LoraException(w + "train.retain_weight: needs data.augment without hflip, rotate_degrees and crop"
+                    + " (the base's predictions are computed once per unaugmented image); color_jitter is fine");
+        }
+        if (!t.lrMultipliers().isEmpty() && lora.trainModules().isEmpty()) {
+            throw new LoraException(w + "train.lr_multipliers: scales the learning rate of lora.train_modules, which is"
+                    + " empty");
+        }
         if (model.weights() == null || model.weights().isBlank()) {
             throw new LoraException(w + "model.weights: missing (path of the base Depth Anything V2 weights)");
         }

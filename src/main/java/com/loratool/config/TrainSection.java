@@ -1,7 +1,10 @@
 package com.loratool.config;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The {@code train:} section: optimiser, schedule, loss, validation, checkpoints. Every key is
@@ -31,6 +34,12 @@ import java.util.List;
  * @param gradMatchWeight weight of the multi-scale gradient-matching term added to the ssi loss
  *     (MiDaS uses 0.5); 0 = off.
  * @param gradMatchScales scales of the gradient-matching term. Default 4.
+ * @param retainWeight weight of the retention term: the scale-shift-invariant loss between the adapted
+ *     prediction and the frozen base's on the same training image (base predictions computed once per
+ *     image before training); 0 = off. Default 0.
+ * @param lrMultipliers learning-rate factors of fully trained modules ({@code lora.train_modules}) by
+ *     module name (that module's parameters) or {@code re:<regex>} on parameter names; the first match
+ *     wins, everything else 1 (the official metric script trains the head at 10x). Default empty.
  * @param silogLambda SILog's lambda (silog and metric_silog). Default 0.5.
  * @param minDepth metric_silog: pixels whose true depth is below this many metres do not count
  *     (the upper bound is the model's max_depth). Default 0.001.
@@ -61,6 +70,8 @@ public record TrainSection(
         @JsonProperty("loss") Loss loss,
         @JsonProperty("grad_match_weight") Double gradMatchWeight,
         @JsonProperty("grad_match_scales") Integer gradMatchScales,
+        @JsonProperty("retain_weight") Double retainWeight,
+        @JsonProperty("lr_multipliers") Map<String, Double> lrMultipliers,
         @JsonProperty("silog_lambda") Double silogLambda,
         @JsonProperty("min_depth") Double minDepth,
         @JsonProperty("use_filled") Boolean useFilled,
@@ -128,6 +139,21 @@ public record TrainSection(
         loss = loss == null ? Loss.ssi : loss;
         gradMatchWeight = Check.in("train.grad_match_weight", gradMatchWeight == null ? 0.0 : gradMatchWeight, 0, 1e6);
         gradMatchScales = Check.in("train.grad_match_scales", gradMatchScales == null ? 4 : gradMatchScales, 1, 16);
+        retainWeight = Check.in("train.retain_weight", retainWeight == null ? 0.0 : retainWeight, 0, 1e6);
+        lrMultipliers = Collections.unmodifiableMap(lrMultipliers == null ? new LinkedHashMap<>()
+                : new LinkedHashMap<>(lrMultipliers));
+        for (Map.Entry<String, Double> e : lrMultipliers.entrySet()) {
+            String key = "train.lr_multipliers." + e.getKey();
+            String k = e.getKey() == null ? "" : e.getKey().trim();
+            if (k.isEmpty() || k.equals("re:")) {
+                throw new ConfigError("train.lr_multipliers", "empty module name");
+            }
+            if (k.startsWith("re:")) {
+                UserPattern.compile("train.lr_multipliers", k, k.substring(3));
+            }
+            Check.that(e.getValue() != null, key, "must be > 0", null);
+            Check.positive(key, e.getValue(), 1e6);
+        }
         silogLambda = Check.in("train.silog_lambda", silogLambda == null ? 0.5 : silogLambda, 0, 1);
         minDepth = Check.positive("train.min_depth", minDepth == null ? 0.001 : minDepth, 1e6);
         useFilled = useFilled != null && useFilled;
@@ -140,6 +166,6 @@ public record TrainSection(
     /** All defaults. */
     public static TrainSection defaults() {
         return new TrainSection(null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-                null, null, null, null, null, null, null, null, null, null, null, null, null);
+                null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
     }
 }

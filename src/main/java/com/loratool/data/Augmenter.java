@@ -16,7 +16,12 @@ import org.opencv.imgproc.Imgproc;
  * flip (p = 0.5) and rotation by U(-d, d) degrees about the centre (image cubic with reflected
  * border, depth nearest with replicated border, mask nearest with zero border so rotated-in
  * pixels are unmeasured). Colour jitter (brightness, contrast, saturation factors in
- * [1-j, 1+j]) touches the image only.
+ * [1-j, 1+j]) touches the image only. First of all, the random resized crop ({@code crop_scale},
+ * {@code crop_ratio}): a box of area fraction U(crop_scale, 1) and aspect the sample's times a
+ * log-uniform factor in [lo, hi], at a uniform position, resized back to the sample's size (so the
+ * size rule's multiple of 14 is kept and batches stack): image cubic or area, depth and mask
+ * nearest (as the official code's Resize/Crop pair treats image and depth). One seeded
+ * {@code Random} draws everything, in this order; a disabled step draws nothing.
  */
 public final class Augmenter {
     private Augmenter() {}
@@ -26,6 +31,11 @@ public final class Augmenter {
             return s;
         }
         Sample out = s;
+        if (a.crops()) {
+            int[] box = cropBox(s.h(), s.w(), a, rnd);
+            out = resizedCrop(out, box[0], box[1], box[2], box[3], a.cropInterpolation() == DataConfig.Augment.CropInterpolation.area
+                    ? Imgproc.INTER_AREA : Imgproc.INTER_CUBIC);
+        }
         if (a.hflip() && rnd.nextBoolean()) {
             out = flip(out);
         }
@@ -38,6 +48,59 @@ public final class Augmenter {
             out = jitter(out, 1 + (rnd.nextDouble() * 2 - 1) * j, 1 + (rnd.nextDouble() * 2 - 1) * j,
                     1 + (rnd.nextDouble() * 2 - 1) * j);
         }
+        return out;
+    }
+
+    /** {x0, y0, width, height} of a random crop of an h x w sample (area and aspect per {@code a}). */
+    static int[] cropBox(int h, int w, DataConfig.Augment a, Random rnd) {
+        double area = a.cropScale() + rnd.nextDouble() * (1 - a.cropScale());
+        double lo = Math.log(a.cropRatio().get(0));
+        double hi = Math.log(a.cropRatio().get(1));
+        double r = Math.exp(lo + rnd.nextDouble() * (hi - lo));
+        int cw = (int) Math.max(1, Math.min(w, Math.round(w * Math.sqrt(area * r))));
+        int ch = (int) Math.max(1, Math.min(h, Math.round(h * Math.sqrt(area / r))));
+        int x0 = rnd.nextInt(w - cw + 1);
+        int y0 = rnd.nextInt(h - ch + 1);
+        return new int[] {x0, y0, cw, ch};
+    }
+
+    /**
+     * The box {@code (x0, y0, cw, ch)} of {@code s} resized back to {@code s}'s size: the image with
+     * {@code imageInterp} (OpenCV INTER_CUBIC or INTER_AREA), depth and mask INTER_NEAREST.
+     */
+    public static Sample resizedCrop(Sample s, int x0, int y0, int cw, int ch, int imageInterp) {
+        Cv.load();
+        int h = s.h();
+        int w = s.w();
+        int plane = h * w;
+        float[] img = new float[3 * plane];
+        for (int c = 0; c < 3; c++) {
+            float[] chn = new float[plane];
+            System.arraycopy(s.image(), c * plane, chn, 0, plane);
+            System.arraycopy(cropResize(chn, h, w, x0, y0, cw, ch, imageInterp), 0, img, c * plane, plane);
+        }
+        float[] dep = cropResize(s.depth(), h, w, x0, y0, cw, ch, Imgproc.INTER_NEAREST);
+        float[] m = new float[plane];
+        for (int i = 0; i < plane; i++) {
+            m[i] = s.mask()[i] ? 1f : 0f;
+        }
+        float[] mr = cropResize(m, h, w, x0, y0, cw, ch, Imgproc.INTER_NEAREST);
+        boolean[] mask = new boolean[plane];
+        for (int i = 0; i < plane; i++) {
+            mask[i] = mr[i] > 0.5f;
+        }
+        return new Sample(s.stem(), img, dep, mask, h, w);
+    }
+
+    private static float[] cropResize(float[] src, int h, int w, int x0, int y0, int cw, int ch, int interp) {
+        Mat m = Cv.mat(src, h, w, CvType.CV_32FC1);
+        Mat box = m.submat(y0, y0 + ch, x0, x0 + cw);
+        Mat r = new Mat();
+        Imgproc.resize(box, r, new Size(w, h), 0, 0, interp);
+        float[] out = Cv.floats(r);
+        box.release();
+        m.release();
+        r.release();
         return out;
     }
 

@@ -44,6 +44,27 @@ public final class Dataset {
         this.cache = new SampleCache(preparer, config);
     }
 
+    private Dataset(Dataset from, DataConfig config, Split split) {
+        this.config = config;
+        this.pairing = from.pairing;
+        this.split = split;
+        this.preparer = from.preparer;
+        this.cache = from.cache;
+    }
+
+    /**
+     * The same pairs and the same decoded samples (one cache: nothing is decoded twice) with
+     * another split and the augmentation and seed of {@code config} (whose preprocessing must be
+     * this data set's: {@link DataConfig#preprocessingKey}). Used by {@code lora sweep} for its folds.
+     */
+    public Dataset withSplit(Split other, DataConfig config) {
+        if (!config.preprocessingKey().equals(this.config.preprocessingKey())
+                || !config.rootPath().equals(this.config.rootPath())) {
+            throw new IllegalArgumentException("another preprocessing or data folder: open another Dataset");
+        }
+        return new Dataset(this, config, other);
+    }
+
     /** Pairs the files under {@code config.root} and splits them (warns about unpaired files). */
     public static Dataset open(DataConfig config) {
         Pairing.Result r = Pairing.pair(config);

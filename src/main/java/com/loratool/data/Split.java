@@ -46,6 +46,30 @@ public record Split(List<Pair> train, List<Pair> val, long seed, double valFract
         return new Split(List.copyOf(train), List.copyOf(val), seed, valFraction, maxTrainImages);
     }
 
+    /**
+     * Fold {@code fold} of a seeded k-fold assignment: pairs sorted by stem, shuffled with
+     * {@code java.util.Random(seed)} (as {@link #of}); the pair at position i of that order is in
+     * fold {@code i % k}. Validation is the held-out fold, training the other k-1 folds (both sorted
+     * by stem). Across the k folds every pair is held out exactly once; fold sizes differ by at most
+     * one. Needs 2 &lt;= k &lt;= pairs.
+     */
+    public static Split fold(List<Pair> pairs, int k, int fold, long seed) {
+        if (k < 2 || k > pairs.size() || fold < 0 || fold >= k) {
+            throw new IllegalArgumentException("fold " + fold + " of " + k + " over " + pairs.size() + " pairs");
+        }
+        List<Pair> order = new ArrayList<>(pairs);
+        order.sort(Comparator.comparing(Pair::stem));
+        Collections.shuffle(order, new Random(seed));
+        List<Pair> val = new ArrayList<>();
+        List<Pair> train = new ArrayList<>();
+        for (int i = 0; i < order.size(); i++) {
+            (i % k == fold ? val : train).add(order.get(i));
+        }
+        train.sort(Comparator.comparing(Pair::stem));
+        val.sort(Comparator.comparing(Pair::stem));
+        return new Split(List.copyOf(train), List.copyOf(val), seed, (double) val.size() / order.size(), 0);
+    }
+
     /** Writes {@code <runDir>/split.json} atomically: seed, settings, train/val stems and files. */
     public Path write(Path runDir) {
         Map<String, Object> root = new LinkedHashMap<>();

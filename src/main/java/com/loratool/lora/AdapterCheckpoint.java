@@ -27,8 +27,11 @@ import java.util.Map;
  * the tensors come paired per module ({@link AdapterSet}), each layer's scaling from
  * {@link #scaling(String)}, and {@link #baseWeights} refuses base weights that are missing or
  * differ from the recorded checksum. Apply to a model with {@link LoraInjector#apply}.
+ * {@code modules}: the parameters of {@code train_modules} (trained fully), by their official
+ * names, stored whole next to the adapters; empty without train_modules.
  */
-public record AdapterCheckpoint(Path dir, AdapterConfig config, AdapterSet adapters) {
+public record AdapterCheckpoint(Path dir, AdapterConfig config, AdapterSet adapters,
+                                LinkedHashMap<String, HostTensor> modules) {
     public static final String WEIGHTS = "adapter.safetensors";
     public static final String CONFIG = "adapter_config.json";
 
@@ -55,10 +58,28 @@ public record AdapterCheckpoint(Path dir, AdapterConfig config, AdapterSet adapt
         } catch (LoraException e) {
             throw LoraException.file(cfgFile, e.getMessage());
         }
-        if (cfg.adaptedModules().isEmpty()) {
+        if (cfg.adaptedModules().isEmpty() && cfg.lora().trainModules().isEmpty()) {
             throw LoraException.file(cfgFile, "no adapted_modules");
         }
-        AdapterCheckpoint ck = new AdapterCheckpoint(dir, cfg, AdapterSet.fromTensors(Safetensors.read(weights), weights));
+        List<String> trainModules = cfg.lora().trainModules();
+        LinkedHashMap<String, HostTensor> all = new LinkedHashMap<>(Safetensors.read(weights));
+        LinkedHashMap<String, HostTensor> modules = new LinkedHashMap<>();
+        if (!trainModules.isEmpty()) {
+            for (var it = all.entrySet().iterator(); it.hasNext(); ) {
+                var e = it.next();
+                if (!isAdapterKey(e.getKey())) {
+                    modules.put(e.getKey(), e.getValue());
+                    it.remove();
+                }
+            }
+            if (modules.isEmpty()) {
+                throw LoraException.file(weights, "holds no tensors of the train_modules " + trainModules
+                        + " that " + CONFIG + " lists");
+            }
+        }
+        AdapterSet set = all.isEmpty() && cfg.adaptedModules().isEmpty() ? new AdapterSet(new LinkedHashMap<>())
+                : AdapterSet.fromTensors(all, weights);
+        AdapterCheckpoint ck = new AdapterCheckpoint(dir, cfg, set, modules);
         if (!ck.adapters.layers().keySet().equals(new LinkedHashSet<>(cfg.adaptedModules()))) {
             throw LoraException.file(weights, "holds adapters for " + ck.adapters.layers().size() + " modules, but "
                     + CONFIG + " lists " + cfg.adaptedModules().size() + " different or other adapted_modules");
@@ -101,18 +122,40 @@ public record AdapterCheckpoint(Path dir, AdapterConfig config, AdapterSet adapt
      */
     public static void save(Path dir, AdapterSet set, LoraScaling scaling, Path base, String sha256,
                             JsonNode modelConfig) {
+        save(dir, set, scaling, base, sha256, modelConfig, new LinkedHashMap<>());
+    }
+
+    /**
+     * As {@link #save(Path, AdapterSet, LoraScaling, Path, String, JsonNode)}, with fully trained
+     * parameters (official names, e.g. PEFT's modules_to_save): train_modules lists the modules that
+     * own them, and they are stored whole next to the adapters.
+     */
+    public static void save(Path dir, AdapterSet set, LoraScaling scaling, Path base, String sha256,
+                            JsonNode modelConfig, LinkedHashMap<String, HostTensor> modules) {
+        LinkedHashSet<String> owners = new LinkedHashSet<>();
+        modules.keySet().forEach(k -> owners.add(k.substring(0, Math.max(0, k.lastIndexOf('.')))));
         LoraConfig lora = LoraConfig.defaults().with(Map.of("r", scaling.r(), "alpha", scaling.alpha(),
                 "rslora", scaling.rslora(), "dora", set.dora(),
                 "targets", List.of("re:^(" + String.join("|", set.layers().keySet().stream()
-                        .map(m -> m.replace(".", "\\.")).toList()) + ")$")));
+                        .map(m -> m.replace(".", "\\.")).toList()) + ")$"),
+                "train_modules", new ArrayList<>(owners)));
         AdapterConfig c = new AdapterConfig(null, null, base.toString(), sha256, modelConfig, lora,
                 new ArrayList<>(set.layers().keySet()), 0);
-        save(dir, c, set.toTensors());
+        LinkedHashMap<String, HostTensor> all = set.toTensors();
+        all.putAll(modules);
+        save(dir, c, all);
     }
 
-    /** The flat tensor map of {@code adapter.safetensors}. */
+    /** The flat tensor map of {@code adapter.safetensors}: the adapters, then the fully trained parameters. */
     public LinkedHashMap<String, HostTensor> tensors() {
-        return adapters.toTensors();
+        LinkedHashMap<String, HostTensor> out = adapters.toTensors();
+        out.putAll(modules);
+        return out;
+    }
+
+    /** Whether a tensor name is an adapter's ({@code .lora_A.weight}, {@code .lora_B.weight}, DoRA's magnitude). */
+    public static boolean isAdapterKey(String k) {
+        return k.endsWith(AdapterSet.A_SUFFIX) || k.endsWith(AdapterSet.B_SUFFIX) || k.endsWith(AdapterSet.M_SUFFIX);
     }
 
     public int r() {

@@ -14,7 +14,8 @@ import java.util.List;
  * the run's own {@link LoraConfig} (embedded, written flat: one record, no copies); the rest says
  * which base and which modules. Keys (snake_case): format, peft_type, base_weights (path as given
  * in the run config), base_weights_sha256, model_config (the architecture), the {@code lora:} keys
- * (r, alpha, dropout, targets, rslora, init, head_convs, dora, rank_pattern, alpha_pattern),
+ * (r, alpha, dropout, targets, rslora, init, head_convs, dora, rank_pattern, alpha_pattern,
+ * train_modules, train_modules_init; the train_modules' parameters are in the tensors under their own names),
  * adapted_modules (full official names; a qkv slice is {@code <block>.attn.qkv.q}), epoch.
  *
  * @param epoch the epoch the adapters were saved after (1-based; 0 = untrained)

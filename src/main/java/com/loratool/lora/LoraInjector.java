@@ -4,13 +4,19 @@ import ai.djl.ndarray.NDManager;
 import com.loratool.LoraException;
 import com.loratool.config.LoraConfig;
 import com.loratool.config.TargetSpec;
+import com.loratool.config.UserPattern;
+import com.google.re2j.Pattern;
+import com.loratool.model.RandomWeights;
 import com.loratool.model.nn.Conv2d;
 import com.loratool.model.nn.Linear;
 import com.loratool.model.nn.Module;
+import com.loratool.model.nn.Parameter;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.BiPredicate;
 
@@ -47,7 +53,7 @@ public final class LoraInjector {
                 }
             }
         }
-        if (names.isEmpty()) {
+        if (names.isEmpty() && (cfg.trainModules().isEmpty() || !cfg.targets().isEmpty())) {
             throw new LoraException("lora.targets: " + cfg.targets() + (cfg.headConvs() ? " + head_convs" : "")
                     + " match no layer of the model");
         }
@@ -59,13 +65,77 @@ public final class LoraInjector {
                         + " layers matched by the other targets; remove it or fix the pattern)");
             }
         }
-        return attach(model, cfg, names, seed, manager);
+        LoraModel lm = attach(model, cfg, names, seed, manager);
+        LinkedHashMap<String, Parameter> full = trainedParameters(model, cfg, lm.adaptedNames());
+        if (cfg.trainModulesInit() == LoraConfig.TrainModulesInit.random && !full.isEmpty()) {
+            // a fresh start for the fully trained modules (the official metric script's new head)
+            Map<String, long[]> shapes = new LinkedHashMap<>();
+            full.forEach((n, p) -> shapes.put(n, p.array().getShape().getShape()));
+            RandomWeights.of(shapes, seed).forEach((n, t) -> LoraLayer.setData(full.get(n).array(), t.data()));
+        }
+        lm.trainFully(full);
+        return lm;
+    }
+
+    /**
+     * The base parameters {@code lora.train_modules} names: every parameter under a named module
+     * ({@code depth_head}, or a module whose whole name matches {@code re:<regex>}). Each entry must
+     * match something, and none may hold an adapted layer (train it fully or adapt it, not both).
+     */
+    static LinkedHashMap<String, Parameter> trainedParameters(Module model, LoraConfig cfg, List<String> adapted) {
+        LinkedHashMap<String, Parameter> out = new LinkedHashMap<>();
+        if (cfg.trainModules().isEmpty()) {
+            return out;
+        }
+        Map<String, Parameter> params = model.namedParameters();
+        Set<String> adaptedModules = new HashSet<>();
+        adapted.forEach(a -> adaptedModules.add(QkvSlice.moduleOf(a)));
+        for (String entry : cfg.trainModules()) {
+            String t = entry.trim();
+            Pattern re = t.startsWith("re:") ? UserPattern.compile("lora.train_modules", t, t.substring(3)) : null;
+            boolean any = false;
+            for (Map.Entry<String, Parameter> p : params.entrySet()) {
+                String owner = owningModule(p.getKey(), re, t);
+                if (owner == null) {
+                    continue;
+                }
+                any = true;
+                String module = p.getKey().substring(0, Math.max(0, p.getKey().lastIndexOf('.')));
+                if (adaptedModules.contains(module)) {
+                    throw new LoraException("lora.train_modules: " + t + " holds " + module + ", which lora.targets"
+                            + " adapts; train a module fully or adapt it, not both");
+                }
+                out.put(p.getKey(), p.getValue());
+            }
+            if (!any) {
+                throw new LoraException("lora.train_modules: " + t + " matches no module of the model");
+            }
+        }
+        return out;
+    }
+
+    /** The module (a dotted prefix of {@code param}) that {@code name} or {@code re} names, or null. */
+    private static String owningModule(String param, Pattern re, String name) {
+        String[] parts = param.split("\\.");
+        StringBuilder prefix = new StringBuilder();
+        for (int i = 0; i < parts.length - 1; i++) {
+            if (i > 0) {
+                prefix.append('.');
+            }
+            prefix.append(parts[i]);
+            String m = prefix.toString();
+            if (re != null ? re.matcher(m).matches() : m.equals(name)) {
+                return m;
+            }
+        }
+        return null;
     }
 
     /** Attaches the adapters of a saved checkpoint (exactly its adapted modules) and loads its tensors. */
     public static LoraModel apply(Module model, AdapterCheckpoint checkpoint, NDManager manager) {
         LoraConfig cfg = checkpoint.config().lora();
         LoraModel lm = attach(model, cfg, checkpoint.config().adaptedModules(), 0, manager);
+        lm.trainFully(trainedParameters(model, cfg, lm.adaptedNames()));
         lm.loadAdapterTensors(checkpoint.tensors(), checkpoint.dir() + "/" + AdapterCheckpoint.WEIGHTS);
         return lm;
     }

@@ -10,6 +10,7 @@ import com.loratool.model.nn.Linear;
 import com.loratool.model.nn.Module;
 import com.loratool.model.nn.Parameter;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -32,10 +33,40 @@ public final class LoraModel implements AutoCloseable {
     /** The adapter each merged module had (a layer, or the slices of a qkv), to attach again. */
     private final LinkedHashMap<String, LayerAdapter> adapters = new LinkedHashMap<>();
 
+    /** Base parameters trained fully ({@code lora.train_modules}), by full parameter name, in model order. */
+    private final LinkedHashMap<String, Parameter> full = new LinkedHashMap<>();
+
     LoraModel(Module base, LoraConfig config, LinkedHashMap<String, LoraLayer> layers) {
         this.base = base;
         this.config = config;
         this.layers = layers;
+    }
+
+    /** Makes these base parameters trainable (PEFT's modules_to_save); they follow the adapters in {@link #trainable}. */
+    void trainFully(LinkedHashMap<String, Parameter> params) {
+        for (Map.Entry<String, Parameter> e : params.entrySet()) {
+            e.getValue().setRequiresGradient(true);
+            full.put(e.getKey(), e.getValue());
+        }
+    }
+
+    /** Names of the fully trained base parameters ({@code lora.train_modules}), in model order. */
+    public List<String> fullyTrained() {
+        return new ArrayList<>(full.keySet());
+    }
+
+    /** A name per {@link #trainable} array: {@code <layer>.lora_A}, ... then the fully trained parameters. */
+    public List<String> trainableNames() {
+        List<String> out = new ArrayList<>();
+        for (LoraLayer l : layers.values()) {
+            List<NDArray> t = l.trainable();
+            String[] kinds = {".lora_A", ".lora_B", ".lora_magnitude_vector"};
+            for (int i = 0; i < t.size(); i++) {
+                out.add(l.name() + (i < kinds.length ? kinds[i] : "." + i));
+            }
+        }
+        out.addAll(full.keySet());
+        return out;
     }
 
     public Module base() {
@@ -61,11 +92,15 @@ public final class LoraModel implements AutoCloseable {
         for (LoraLayer l : layers.values()) {
             all.addAll(l.trainable());
         }
+        for (Parameter p : full.values()) {
+            all.add(p.array());
+        }
         return all;
     }
 
     public long trainableCount() {
-        return layers.values().stream().mapToLong(LoraLayer::trainableCount).sum();
+        return layers.values().stream().mapToLong(LoraLayer::trainableCount).sum()
+                + full.values().stream().mapToLong(p -> p.array().size()).sum();
     }
 
     /** Parameters of the frozen base model. */
@@ -106,7 +141,16 @@ public final class LoraModel implements AutoCloseable {
      * {@code .lora_B.weight}, with DoRA {@code .lora_magnitude_vector}.
      */
     public LinkedHashMap<String, HostTensor> adapterTensors() {
-        return adapters().toTensors();
+        LinkedHashMap<String, HostTensor> out = adapters().toTensors();
+        out.putAll(fullTensors());
+        return out;
+    }
+
+    /** The fully trained parameters as they are now, by full parameter name (official names). */
+    public LinkedHashMap<String, HostTensor> fullTensors() {
+        LinkedHashMap<String, HostTensor> out = new LinkedHashMap<>();
+        full.forEach((n, p) -> out.put(n, new HostTensor(p.array().getShape().getShape(), p.array().toFloatArray())));
+        return out;
     }
 
     /** Loads adapter tensors; every adapted layer needs its tensors, and no other key may appear. */
@@ -128,6 +172,14 @@ public final class LoraModel implements AutoCloseable {
             throw new LoraException(source + ": adapter tensors do not match the adapted layers"
                     + (missing.isEmpty() ? "" : "; missing " + abbreviate(missing))
                     + (unexpected.isEmpty() ? "" : "; unexpected " + abbreviate(unexpected)));
+        }
+        for (Map.Entry<String, Parameter> e : full.entrySet()) {
+            HostTensor t = sd.get(e.getKey());
+            if (!Arrays.equals(t.shape(), e.getValue().array().getShape().getShape())) {
+                throw new LoraException(source + ": " + e.getKey() + " has shape " + Arrays.toString(t.shape())
+                        + ", the model's is " + e.getValue().array().getShape());
+            }
+            LoraLayer.setData(e.getValue().array(), t.data());
         }
         for (LoraLayer l : layers.values()) {
             try {

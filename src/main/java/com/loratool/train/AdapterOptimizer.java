@@ -15,6 +15,8 @@ import com.loratool.train.optim.LrSchedule;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
 
 /**
  * The adapter tensors seen from the optimiser, all on the device: gradients accumulate in the
@@ -36,21 +38,49 @@ final class AdapterOptimizer implements AutoCloseable {
     private final HostReads host;
     private NDArray grad;
     private NDArray squares;
+    /** Each trainable array's learning-rate factor ({@code train.lr_multipliers}); null when all are 1. */
+    private final double[] lrScale;
+
+    /**
+     * {@code train.lr_multipliers} per trainable array: a key names a module (its parameters: the
+     * name itself or a prefix ending at a dot) or is {@code re:<regex>} found in the name; the first
+     * matching key wins, no match is 1. Null when every factor is 1.
+     */
+    static double[] lrScales(List<String> names, Map<String, Double> multipliers) {
+        if (multipliers == null || multipliers.isEmpty()) {
+            return null;
+        }
+        double[] out = new double[names.size()];
+        boolean any = false;
+        for (int i = 0; i < out.length; i++) {
+            out[i] = 1;
+            String n = names.get(i);
+            for (Map.Entry<String, Double> e : multipliers.entrySet()) {
+                String k = e.getKey();
+                boolean hit = k.startsWith("re:") ? Pattern.compile(k.substring(3)).matcher(n).find()
+                        : n.equals(k) || n.startsWith(k + ".");
+                if (hit) {
+                    out[i] = e.getValue();
+                    any |= e.getValue() != 1;
+                    break;
+                }
+            }
+        }
+        return any ? out : null;
+    }
 
     /**
      * {@code replicas.get(0)}: the primary replica's adapter arrays (values as they are now, after a
      * --resume has loaded them), the optimiser's state beside them in {@code manager}; the other
      * replicas' arrays, same order, are set to the primary's values.
      */
-    AdapterOptimizer(List<List<NDArray>> replicas, List<String> adaptedNames, NDManager manager, TrainSection t,
+    AdapterOptimizer(List<List<NDArray>> replicas, List<String> trainableNames, NDManager manager, TrainSection t,
             long totalSteps, HostReads host) {
         this.replicas = replicas;
         this.params = replicas.get(0);
         this.device = manager.getDevice();
-        for (String n : adaptedNames) {
-            names.add(n + ".lora_A");
-            names.add(n + ".lora_B");
-        }
+        names.addAll(trainableNames);
+        this.lrScale = lrScales(trainableNames, t.lrMultipliers());
         long size = params.stream().mapToLong(NDArray::size).sum();
         this.adam = new Adam(t.optimizer() == TrainSection.Optimizer.adamw, t.betas().get(0), t.betas().get(1), t.eps(), t.weightDecay(),
                 manager, size);
@@ -115,7 +145,7 @@ final class AdapterOptimizer implements AutoCloseable {
         JniUtils.setGradMode(false);
         try {
             GradClip.clip(grad, squares, clipNorm, scratch);
-            adam.step(params, grad, schedule.at(step), scratch);
+            adam.step(params, grad, schedule.at(step), lrScale, scratch);
             broadcast(scratch);
         } finally {
             JniUtils.setGradMode(recording);

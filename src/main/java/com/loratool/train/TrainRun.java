@@ -7,6 +7,7 @@ import com.loratool.LoraException;
 import com.loratool.config.ConfigLoader;
 import com.loratool.config.RunConfig;
 import com.loratool.config.RunFolder;
+import com.loratool.data.Dataset;
 import com.loratool.data.Pair;
 import com.loratool.data.Pairing;
 import com.loratool.io.FolderLock;
@@ -94,6 +95,21 @@ public final class TrainRun {
         }
     }
 
+    /** Set by {@link #reuse}: an opened data set and the resolved base, instead of opening cfg's. */
+    private Dataset dataset;
+    private ResolvedModel reusedModel;
+
+    /**
+     * Trains on {@code data} (opened for cfg.data, possibly with another split) from
+     * {@code model} (resolved for cfg.model) instead of opening both again: {@code lora sweep}
+     * decodes its images and reads the base once per process. Either may be null.
+     */
+    public TrainRun reuse(Dataset data, ResolvedModel model) {
+        this.dataset = data;
+        this.reusedModel = model;
+        return this;
+    }
+
     /**
      * Trains, owning the run folder for the whole run ({@link FolderLock}; a second run into the
      * same folder is refused). The run is checked first (no complete checkpoint to clobber, what
@@ -104,7 +120,7 @@ public final class TrainRun {
         boolean resume = settings.resume();
         boolean force = settings.force();
         boolean quiet = settings.quiet();
-        ResolvedModel resolved = ModelResolver.resolve(new ModelSource.Run(cfg));
+        ResolvedModel resolved = reusedModel != null ? reusedModel : ModelResolver.resolve(new ModelSource.Run(cfg));
         cfg.checkLossFor(resolved.isMetric(), resolved.architectureFrom()); // once, before anything is written
         Path runDir = cfg.runDir();
         boolean existed = Files.isDirectory(runDir);
@@ -135,7 +151,8 @@ public final class TrainRun {
                     checkMemory(base.config());
                 }
                 try (LoraModel lora = inject(base.model(), manager)) {
-                    TrainingDataLoader.Opened data = TrainingDataLoader.open(cfg);
+                    TrainingDataLoader.Opened data = dataset == null ? TrainingDataLoader.open(cfg)
+                            : TrainingDataLoader.of(dataset);
                     // accepted: from here on the run folder is this run's
                     accepted = true;
                     if (!resume && force) {
@@ -147,6 +164,11 @@ public final class TrainRun {
                     data.dataset().writeSplit(runDir);
                     Trainer trainer = more.addTo(new Trainer(cfg.train, lora, base.model()::forward, manager, data.data(),
                             DepthLoss.fromConfig(cfg.train, resolved.architecture())));
+                    if (cfg.train.retainWeight() > 0) {
+                        try (NDManager refs = manager.newSubManager()) {
+                            trainer.retain(RetainLoss.references(resolved.frozenBase(refs), data.data().train(), refs));
+                        }
+                    }
                     try (RunFolderListeners folder = new RunFolderListeners(runDir, cfg, lora,
                             new Trainer.BaseWeights(cfg.model.weights(), sha, mc), resume, quiet, console)) {
                         folder.attach(trainer, resume);

@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * The training loop: frozen base, trainable adapters, validation each epoch. Everything else a
@@ -90,6 +91,15 @@ public final class Trainer {
         return this;
     }
 
+    /** train.retain_weight: the frozen base's prediction of each training image, by stem ({@link RetainLoss}). */
+    private Map<String, float[]> references;
+
+    /** Adds the retention term ({@code train.retain_weight}) with these base predictions of the training images. */
+    public Trainer retain(Map<String, float[]> baseReferences) {
+        this.references = baseReferences;
+        return this;
+    }
+
     /** Adds a listener; listeners are called in the order they were added. */
     public Trainer addListener(TrainingListener l) {
         listeners.add(l);
@@ -127,7 +137,7 @@ public final class Trainer {
         TrainerState state = new TrainerState();
         state.seed = t.seed();
         List<List<NDArray>> adapters = replicas.stream().map(r -> r.lora().trainable()).toList();
-        AdapterOptimizer optimizer = new AdapterOptimizer(adapters, lora.adaptedNames(), manager, t,
+        AdapterOptimizer optimizer = new AdapterOptimizer(adapters, lora.trainableNames(), manager, t,
                 (long) stepsPerEpoch * t.epochs(), hostReads);
         DataParallel parallel = new DataParallel(replicas);
         if (resumed != null) {
@@ -208,8 +218,10 @@ public final class Trainer {
             try (NDManager step = manager.newSubManager()) {
                 List<NDArray> losses = new ArrayList<>();
                 for (int i = first; i < end; i += t.batchSize()) {
-                    losses.add(parallel.forwardBackward(Batch.of(order.subList(i, Math.min(end, i + t.batchSize())),
-                            t.useFilled()), loss, t.gradAccum(), step));
+                    Batch batch = Batch.of(order.subList(i, Math.min(end, i + t.batchSize())), t.useFilled(),
+                            references == null ? null : references::get);
+                    losses.add(parallel.forwardBackward(batch, references == null ? loss
+                            : RetainLoss.of(loss, batch, t.retainWeight()), t.gradAccum(), step));
                 }
                 NDArray stepLoss = losses.size() == 1 ? losses.get(0) : NDArrays.stack(new NDList(losses)).sum();
                 float[] read = optimizer.gather(stepLoss, step);

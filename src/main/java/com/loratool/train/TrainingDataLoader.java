@@ -18,7 +18,11 @@ public final class TrainingDataLoader {
         if (!Files.isDirectory(dc.rootPath())) {
             throw LoraException.file(dc.rootPath(), "data folder not found (data.root in " + cfg.source + ")");
         }
-        Dataset ds = Dataset.open(dc);
+        return of(Dataset.open(dc));
+    }
+
+    /** An already opened data set (e.g. one fold of {@code lora sweep}, sharing its decoded samples). */
+    public static Opened of(Dataset ds) {
         return new Opened(ds, new TrainingData(ds.train(), ds.val(), ds::trainEpoch));
     }
 }

@@ -44,12 +44,27 @@ public final class AdaptedWeights {
         }
     }
 
-    /** W + alphaScale * scaling * B A folded into {@code base}, each module with its own scaling. */
+    /**
+     * W + alphaScale * scaling * B A folded into {@code base}, each module with its own scaling; the
+     * fully trained parameters ({@code train_modules}) replace the base's.
+     */
     public static LinkedHashMap<String, HostTensor> merged(Map<String, HostTensor> base, AdapterCheckpoint ck,
                                                            double alphaScale) {
         if (alphaScale == 0) {
             return new LinkedHashMap<>(base);
         }
-        return MergedWeights.merge(base, ck.adapters(), m -> alphaScale * ck.scaling(m).value());
+        LinkedHashMap<String, HostTensor> out = MergedWeights.merge(base, ck.adapters(),
+                m -> alphaScale * ck.scaling(m).value());
+        // train_modules: their trained values replace the base's (whatever the alpha scale)
+        for (Map.Entry<String, HostTensor> e : ck.modules().entrySet()) {
+            HostTensor b = base.get(e.getKey());
+            if (b == null || !Arrays.equals(b.shape(), e.getValue().shape())) {
+                throw LoraException.file(ck.dir().resolve(AdapterCheckpoint.WEIGHTS), e.getKey() + ": "
+                        + (b == null ? "not a parameter of the base model" : "shape " + Arrays.toString(e.getValue().shape())
+                        + ", the base's is " + Arrays.toString(b.shape())));
+            }
+            out.put(e.getKey(), e.getValue());
+        }
+        return out;
     }
 }

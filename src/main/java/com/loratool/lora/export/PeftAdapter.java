@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
@@ -44,8 +45,11 @@ public record PeftAdapter(LinkedHashMap<String, HostTensor> tensors, ObjectNode 
     public static final String PREFIX = "base_model.model.";
     private static final ObjectMapper JSON = Json.JSON;
 
-    /** Adapters in the project's form: official names, one (r, alpha, rslora) for all. */
-    public record Imported(AdapterSet adapters, LoraScaling scaling) {}
+    /**
+     * Adapters in the project's form: official names, one (r, alpha, rslora) for all; {@code modules}:
+     * the fully trained parameters (PEFT's modules_to_save) by official name, empty if none.
+     */
+    public record Imported(AdapterSet adapters, LoraScaling scaling, LinkedHashMap<String, HostTensor> modules) {}
 
     /**
      * HF module names of an adapted official module (three for attn.qkv, one for a qkv slice
@@ -89,6 +93,18 @@ public record PeftAdapter(LinkedHashMap<String, HostTensor> tensors, ObjectNode 
      */
     public static PeftAdapter export(AdapterSet set, Function<String, LoraScaling> scalingOf, LoraScaling common,
                                      double dropout, String baseModel) {
+        return export(set, scalingOf, common, dropout, baseModel, new LinkedHashMap<>());
+    }
+
+    /**
+     * As {@link #export(AdapterSet, Function, LoraScaling, double, String)}, with fully trained
+     * parameters ({@code lora.train_modules}, official names) written the way PEFT saves
+     * {@code modules_to_save}: {@code modules_to_save} lists the HF modules that own them, and
+     * each parameter is {@code base_model.model.<HF module>.<param>} in adapter_model.safetensors
+     * (PEFT's {@code get_peft_model_state_dict} drops the wrapper's {@code modules_to_save.default.}).
+     */
+    public static PeftAdapter export(AdapterSet set, Function<String, LoraScaling> scalingOf, LoraScaling common,
+                                     double dropout, String baseModel, LinkedHashMap<String, HostTensor> modules) {
         LinkedHashMap<String, HostTensor> tensors = new LinkedHashMap<>();
         List<String> targets = new ArrayList<>();
         ObjectNode rankPattern = JSON.createObjectNode();
@@ -137,7 +153,17 @@ public record PeftAdapter(LinkedHashMap<String, HostTensor> tensors, ObjectNode 
         targets.forEach(t::add);
         c.set("rank_pattern", rankPattern);
         c.set("alpha_pattern", alphaPattern);
-        c.putNull("modules_to_save");
+        if (modules.isEmpty()) {
+            c.putNull("modules_to_save");
+        } else {
+            ArrayNode save = c.putArray("modules_to_save");
+            LinkedHashSet<String> owners = new LinkedHashSet<>();
+            for (Map.Entry<String, HostTensor> e : HfNames.fromOfficial(modules).entrySet()) {
+                tensors.put(PREFIX + e.getKey(), e.getValue());
+                owners.add(e.getKey().substring(0, e.getKey().lastIndexOf('.')));
+            }
+            owners.forEach(save::add);
+        }
         c.putNull("layers_to_transform");
         return new PeftAdapter(tensors, c);
     }
@@ -243,9 +269,18 @@ public record PeftAdapter(LinkedHashMap<String, HostTensor> tensors, ObjectNode 
         Map<String, HostTensor> as = new LinkedHashMap<>();
         Map<String, HostTensor> bs = new LinkedHashMap<>();
         Map<String, HostTensor> ms = new LinkedHashMap<>();
+        List<String> toSave = new ArrayList<>();
+        config.path("modules_to_save").forEach(n -> toSave.add(n.asText()));
+        LinkedHashMap<String, HostTensor> saved = new LinkedHashMap<>();
         for (Map.Entry<String, HostTensor> e : tensors.entrySet()) {
             String k = e.getKey();
             String m = k.startsWith(PREFIX) ? k.substring(PREFIX.length()) : k;
+            String plain = m.replace(".modules_to_save.default.", ".");
+            String owner = plain.contains(".") ? plain.substring(0, plain.lastIndexOf('.')) : "";
+            if (!plain.contains(".lora_") && toSave.stream().anyMatch(t -> owner.equals(t) || owner.endsWith("." + t))) {
+                saved.put(plain, e.getValue());
+                continue;
+            }
             m = m.replace(".lora_A.default.weight", AdapterSet.A_SUFFIX).replace(".lora_B.default.weight",
                     AdapterSet.B_SUFFIX);
             String magnitudeOf = null;
@@ -344,7 +379,9 @@ public record PeftAdapter(LinkedHashMap<String, HostTensor> tensors, ObjectNode 
         int rank = fused.values().stream().mapToInt(LoraPair::rank).max().orElse(r);
         LinkedHashMap<String, LoraPair> padded = new LinkedHashMap<>();
         fused.forEach((m, p) -> padded.put(m, pad(p, rank)));
-        return new Imported(new AdapterSet(padded), common.atRank(rank));
+        LinkedHashMap<String, HostTensor> modules = saved.isEmpty() ? new LinkedHashMap<>()
+                : HfNames.toOfficial(saved, dir.resolve("adapter_model.safetensors"));
+        return new Imported(new AdapterSet(padded), common.atRank(rank), modules);
     }
 
     /**

@@ -70,6 +70,15 @@ public final class Adam implements AutoCloseable {
      * the parameters' device; temporaries go to {@code scratch}.
      */
     public void step(List<NDArray> params, NDArray grad, double lr, NDManager scratch) {
+        step(params, grad, lr, null, scratch);
+    }
+
+    /**
+     * {@link #step(List, NDArray, double, NDManager)} with parameter i at learning rate
+     * {@code lr * lrScale[i]} ({@code lrScale} null: all at lr): its update and, for AdamW, its
+     * decoupled decay scale with it (PyTorch's parameter groups with their own lr).
+     */
+    public void step(List<NDArray> params, NDArray grad, double lr, double[] lrScale, NDManager scratch) {
         step++;
         double bc1 = 1 - Math.pow(beta1, step);
         double bc2 = 1 - Math.pow(beta2, step);
@@ -77,8 +86,9 @@ public final class Adam implements AutoCloseable {
         if (weightDecay != 0) {
             if (decoupled) {
                 NDArray decay = scalar(scratch, 1 - lr * weightDecay);
-                for (NDArray p : params) {
-                    p.muli(decay);
+                for (int i = 0; i < params.size(); i++) {
+                    params.get(i).muli(lrScale == null || lrScale[i] == 1 ? decay
+                            : scalar(scratch, 1 - lr * lrScale[i] * weightDecay));
                 }
             } else {
                 g = g.add(flatten(params, scratch).mul(wdT));
@@ -94,7 +104,8 @@ public final class Adam implements AutoCloseable {
         NDList pieces = params.size() == 1 ? new NDList(update) : update.split(offsets(params));
         for (int i = 0; i < params.size(); i++) {
             NDArray p = params.get(i);
-            p.subi(pieces.get(i).reshape(p.getShape()));
+            NDArray u = pieces.get(i).reshape(p.getShape());
+            p.subi(lrScale == null || lrScale[i] == 1 ? u : u.mul(scalar(scratch, lrScale[i])));
         }
     }
 

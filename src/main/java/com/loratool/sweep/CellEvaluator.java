@@ -1,0 +1,106 @@
+package com.loratool.sweep;
+
+import ai.djl.ndarray.NDManager;
+import com.loratool.checkpoint.ResolvedModel;
+import com.loratool.config.DataConfig;
+import com.loratool.data.FullSample;
+import com.loratool.data.ImageReader;
+import com.loratool.data.Pair;
+import com.loratool.data.Preprocessing;
+import com.loratool.data.SamplePreparer;
+import com.loratool.eval.DepthModel;
+import com.loratool.eval.EvalResult;
+import com.loratool.eval.EvalSample;
+import com.loratool.eval.Evaluator;
+import com.loratool.io.HostTensor;
+import com.loratool.model.DepthAnythingV2;
+import com.loratool.model.DepthPredictor;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The eval stage's metrics ({@link Evaluator}, as {@code lora eval}: full-resolution depth,
+ * scale-shift aligned disparity for relative models, absolute metres for metric ones) for the
+ * cells of a sweep, with what does not change between cells kept for the whole sweep: each
+ * image decoded once, and the frozen base's prediction of each image computed once (the base is
+ * the same model in every cell that shares its model section).
+ */
+final class CellEvaluator implements AutoCloseable {
+    private final NDManager root;
+    private final Map<String, EvalSample> samples = new HashMap<>();
+    private final Map<String, float[]> basePredictions = new HashMap<>();
+    private final Map<String, DepthPredictor> bases = new HashMap<>();
+    private final Map<String, NDManager> baseManagers = new HashMap<>();
+
+    CellEvaluator(NDManager root) {
+        this.root = root;
+        DepthPredictor.loadOpenCv();
+    }
+
+    /** The images of {@code pairs} under {@code dc} (decoded once per sweep). */
+    List<EvalSample> samples(DataConfig dc, List<Pair> pairs) {
+        SamplePreparer preparer = new SamplePreparer(dc);
+        return pairs.stream().map(p -> samples.computeIfAbsent(dataKey(dc) + "|" + p.image(), k -> {
+            FullSample f = preparer.readFull(p);
+            try {
+                return new EvalSample(p.stem(), p.image(), ImageReader.toBgr8(f.rgb()), f.z(), preparer.networkInput(f.rgb()));
+            } finally {
+                f.rgb().release();
+            }
+        })).toList();
+    }
+
+    /** Whether any sample has a measured depth pixel (finite, > 0). */
+    static boolean anyValidDepth(List<EvalSample> s) {
+        for (EvalSample e : s) {
+            for (float z : e.depth()) {
+                if (z > 0 && Float.isFinite(z)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /**
+     * {@code adapted} (merged weights) against the frozen base ({@code base}, known as
+     * {@code baseKey}) on {@code pairs}.
+     */
+    EvalResult evaluate(ResolvedModel base, String baseKey, Map<String, HostTensor> adapted, DataConfig dc,
+                        List<Pair> pairs) {
+        List<EvalSample> s = samples(dc, pairs);
+        Preprocessing rule = Preprocessing.of(dc);
+        String dk = dataKey(dc);
+        DepthPredictor frozen = bases.computeIfAbsent(baseKey, k -> {
+            NDManager m = root.newSubManager();
+            baseManagers.put(k, m);
+            DepthAnythingV2 model = new DepthAnythingV2(base.architecture(), m);
+            model.load(base.baseWeights());
+            return new DepthPredictor(model, rule);
+        });
+        DepthModel original = e -> basePredictions.computeIfAbsent(baseKey + "|" + dk + "|" + e.imageFile(),
+                k -> frozen.predict(e.input(), e.height(), e.width()));
+        if (adapted == null) {
+            return new Evaluator(original, original, "base", false, base.architecture().isMetric()).run(s, null);
+        }
+        try (NDManager m = root.newSubManager()) {
+            DepthAnythingV2 model = new DepthAnythingV2(base.architecture(), m);
+            model.load(adapted);
+            DepthPredictor p = new DepthPredictor(model, rule);
+            DepthModel lora = e -> p.predict(e.input(), e.height(), e.width());
+            return new Evaluator(lora, original, "LoRA", false, base.architecture().isMetric()).run(s, null);
+        }
+    }
+
+    private static String dataKey(DataConfig dc) {
+        return dc.rootPath().toAbsolutePath().normalize() + "|" + dc.preprocessingKey();
+    }
+
+    @Override
+    public void close() {
+        samples.values().forEach(e -> e.image().release());
+        samples.clear();
+        baseManagers.values().forEach(NDManager::close);
+    }
+}

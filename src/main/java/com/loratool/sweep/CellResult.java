@@ -1,0 +1,86 @@
+package com.loratool.sweep;
+
+import com.fasterxml.jackson.core.json.JsonReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.loratool.LoraException;
+import com.loratool.eval.EvalResult;
+import com.loratool.io.AtomicFiles;
+import com.loratool.metrics.DepthMetrics;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * One (combination, fold) cell of a sweep: trained on the other folds, evaluated on the held-out
+ * one (LoRA and the frozen base on the same images) and, with {@code --retention}, on the
+ * retention set. Written to {@code cells/<id>.json} when the cell is finished, so a rerun keeps it.
+ * A failed cell (e.g. a NaN loss) records its reason and no metrics.
+ */
+public record CellResult(int combination, int fold, List<String> overrides, String status, String reason,
+                         int images, boolean absolute, Metrics lora, Metrics base, Metrics retentionLora,
+                         Metrics retentionBase, int epochs, double trainSeconds, double epochSeconds,
+                         double evalSeconds) {
+    public static final String DONE = "done";
+    public static final String FAILED = "failed";
+
+    /** The three reported metrics of one evaluation (absolute ones for a metric model). */
+    public record Metrics(double absRel, double delta1, double rmse) {
+        static Metrics lora(EvalResult r) {
+            return of(r.absolute() ? r.loraAbsolute() : r.lora());
+        }
+
+        static Metrics base(EvalResult r) {
+            return of(r.absolute() ? r.originalAbsolute() : r.original());
+        }
+
+        static Metrics of(DepthMetrics m) {
+            return new Metrics(m.absRel(), m.delta1(), m.rmse());
+        }
+
+        public double get(String name) {
+            return switch (name) {
+                case "abs_rel" -> absRel;
+                case "delta1" -> delta1;
+                case "rmse" -> rmse;
+                default -> throw new IllegalArgumentException(name);
+            };
+        }
+    }
+
+    public boolean done() {
+        return DONE.equals(status);
+    }
+
+    /** {@code c01-f2}: combination and fold counted from 1. */
+    public static String id(int combination, int fold) {
+        return String.format("c%02d-f%d", combination + 1, fold + 1);
+    }
+
+    static ObjectMapper json() {
+        return JsonMapper.builder().enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
+                .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+                .enable(SerializationFeature.INDENT_OUTPUT)
+                .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).build();
+    }
+
+    public void write(Path file) {
+        try {
+            AtomicFiles.writeString(file, json().writeValueAsString(this) + "\n");
+        } catch (IOException e) {
+            throw LoraException.file(file, "cannot write: " + e.getMessage(), e);
+        }
+    }
+
+    public static CellResult read(Path file) {
+        try {
+            return json().readValue(file.toFile(), CellResult.class);
+        } catch (IOException e) {
+            throw LoraException.file(file, "not a sweep cell result (" + e.getMessage().lines().findFirst().orElse("")
+                    + "); delete it to run the cell again");
+        }
+    }
+}

@@ -1,0 +1,357 @@
+package com.loratool.sweep;
+
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.loratool.LoraException;
+import com.loratool.config.ConfigLoader;
+import com.loratool.config.DataConfig;
+import com.loratool.config.GridSpec;
+import com.loratool.config.RunConfig;
+import com.loratool.data.Dataset;
+import com.loratool.data.Pair;
+import com.loratool.data.Pairing;
+import com.loratool.data.Split;
+import com.loratool.eval.EvalResult;
+import com.loratool.eval.EvalSample;
+import com.loratool.io.AtomicFiles;
+import com.loratool.io.Checksums;
+import com.loratool.io.FolderLock;
+import com.loratool.io.HostTensor;
+import com.loratool.checkpoint.ModelResolver;
+import com.loratool.checkpoint.ModelSource;
+import com.loratool.checkpoint.ResolvedModel;
+import com.loratool.lora.AdapterCheckpoint;
+import com.loratool.lora.export.AdaptedWeights;
+import com.loratool.model.Compute;
+import com.loratool.train.Checkpoints;
+import com.loratool.train.MetricsCsv;
+import com.loratool.train.TrainRun;
+import com.loratool.train.Trainer;
+import com.loratool.train.TrainingListener;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+
+/**
+ * {@code lora sweep}: every combination of a grid ({@link GridSpec}, any run-config key) trained
+ * and evaluated under k-fold cross-validation, optionally also on a retention set, in one process.
+ *
+ * <p>Folds: {@link Split#fold} with the combination's {@code data.seed} (pairs sorted by stem,
+ * shuffled with {@code Random(seed)}, position i in fold i % k); {@code --folds 1} is the run's own
+ * {@code val_fraction} split. Each cell trains into {@code <output>/runs/<cell>/} on the other
+ * folds and is evaluated from its last epoch's adapters (no checkpoint chosen on the held-out
+ * fold) against the frozen base on the held-out fold. Finished cells are kept in
+ * {@code <output>/cells/<cell>.json}; a rerun with the same arguments trains only the others,
+ * other arguments are refused ({@code sweep.json} records them).
+ */
+public final class SweepRunner {
+    /** What the sweep is asked to do. {@code sets}: {@code key=value} overrides of the base config for every cell. */
+    public record Options(Path config, List<String> sets, String grid, int folds, Path retention, Path output,
+                          boolean yes, boolean quiet, PrintStream log) {}
+
+    /** A finished sweep: every cell, the report, the winning config (null when no combination finished). */
+    public record Outcome(Path output, List<CellResult> cells, SweepReport report, Path bestYaml, double wallSeconds,
+                          int trainedCells) {}
+
+    public static final int MAX_CELLS_WITHOUT_YES = 200;
+    static final String SWEEP_FILE = "sweep.json";
+
+    private final Options o;
+
+    public SweepRunner(Options o) {
+        this.o = o;
+    }
+
+    /** One combination: its overrides and its resolved config. */
+    record Combination(List<String> overrides, RunConfig config) {
+        String label() {
+            return overrides.isEmpty() ? "(base config)" : String.join(", ", overrides);
+        }
+    }
+
+    public Outcome run() {
+        long t0 = System.nanoTime();
+        List<Combination> combos = combinations();
+        RunConfig first = combos.get(0).config();
+        if (o.folds() < 1) {
+            throw new LoraException("--folds " + o.folds() + ": must be >= 1 (1 = the run's own validation split)");
+        }
+        for (Combination c : combos) {
+            int pairs = Pairing.pair(c.config().data).pairs().size();
+            if (o.folds() > pairs) {
+                throw new LoraException("--folds " + o.folds() + ": more folds than the " + pairs + " image/depth pairs in "
+                        + c.config().data.root());
+            }
+            if (o.folds() == 1 && Split.of(Pairing.pair(c.config().data).pairs(), c.config().data.valFraction(),
+                    c.config().data.maxTrainImages(), c.config().data.seed()).val().isEmpty()) {
+                throw new LoraException("--folds 1: the run's split has no validation images (data.val_fraction "
+                        + c.config().data.valFraction() + ")");
+            }
+        }
+        long cells = (long) combos.size() * o.folds();
+        if (cells > MAX_CELLS_WITHOUT_YES && !o.yes()) {
+            throw new LoraException("--grid: " + combos.size() + " combinations x " + o.folds() + " folds = " + cells
+                    + " cells (more than " + MAX_CELLS_WITHOUT_YES + "); add --yes to run them all");
+        }
+        List<Pair> retentionPairs = retentionPairs(first.data);
+        Compute.setThreads(first.train.threads());
+        try (NDManager root = NDManager.newBaseManager(Compute.device(first.train.device().name()));
+                CellEvaluator eval = new CellEvaluator(root)) {
+            if (retentionPairs != null) {
+                DataConfig rdc = first.data.with("root", o.retention().toString());
+                List<EvalSample> rs = eval.samples(rdc, retentionPairs);
+                if (!CellEvaluator.anyValidDepth(rs)) {
+                    throw LoraException.file(o.retention(), "--retention: no pair has valid depth (all NaN, inf or <= 0)");
+                }
+            }
+            checkOrWriteFingerprint(combos.size());
+            try (FolderLock lock = FolderLock.acquire(o.output(), "lora sweep")) {
+                return sweep(combos, retentionPairs, eval, t0);
+            }
+        }
+    }
+
+    /** The grid's combinations, each resolved and validated (errors name the grid axis). */
+    List<Combination> combinations() {
+        GridSpec spec = GridSpec.parse(o.grid(), Set.of());
+        if (spec.isEmpty()) {
+            throw new LoraException("--grid: empty; give at least one axis, e.g. --grid \"lora.r=4,8; train.lr=1e-4,3e-4\"");
+        }
+        for (String key : spec.keys()) {
+            if (key.equals("train.output_dir") || key.equals("train.run_name")) {
+                throw new LoraException("--grid: axis '" + key + "': the sweep names its runs itself (under --output)");
+            }
+        }
+        ConfigLoader.load(o.config(), o.sets()); // the base config's own errors first, as they are
+        long size = spec.size();
+        if (size > 100_000) {
+            throw new LoraException("--grid: " + size + " combinations");
+        }
+        List<Combination> out = new ArrayList<>();
+        for (Map<String, String> c : spec.combinations()) {
+            List<String> ov = new ArrayList<>();
+            c.forEach((k, v) -> ov.add(k + "=" + v));
+            List<String> all = new ArrayList<>(o.sets());
+            all.addAll(ov);
+            RunConfig cfg;
+            try {
+                cfg = ConfigLoader.load(o.config(), all);
+            } catch (LoraException e) {
+                String m = e.getMessage();
+                for (String k : c.keySet()) {
+                    if (m.startsWith("--set " + k)) {
+                        throw new LoraException("--grid: axis " + m.substring("--set ".length()), e);
+                    }
+                }
+                throw new LoraException("--grid " + String.join(", ", ov) + ": " + m, e);
+            }
+            out.add(new Combination(List.copyOf(ov), cfg));
+        }
+        return out;
+    }
+
+    private List<Pair> retentionPairs(DataConfig dc) {
+        if (o.retention() == null) {
+            return null;
+        }
+        if (!Files.isDirectory(o.retention())) {
+            throw LoraException.file(o.retention(), "--retention: no such folder");
+        }
+        List<Pair> p = Pairing.pair(dc.with("root", o.retention().toString())).pairs();
+        if (p.isEmpty()) {
+            throw LoraException.file(o.retention(), "--retention: no image/depth pairs (" + dc.imagesDir() + "/ and "
+                    + dc.depthDir() + "/)");
+        }
+        return p;
+    }
+
+    /** The arguments that decide the cells' results; a rerun must match them. */
+    private ObjectNode fingerprint(int combinations) {
+        ObjectMapper m = new ObjectMapper();
+        ObjectNode n = m.createObjectNode();
+        n.put("config", o.config().toString());
+        n.put("config_sha256", Checksums.sha256(o.config()));
+        n.set("set", m.valueToTree(o.sets()));
+        n.put("grid", o.grid().trim());
+        n.put("folds", o.folds());
+        n.put("retention", o.retention() == null ? null : o.retention().toString());
+        n.put("combinations", combinations);
+        return n;
+    }
+
+    private void checkOrWriteFingerprint(int combinations) {
+        ObjectNode now = fingerprint(combinations);
+        Path f = o.output().resolve(SWEEP_FILE);
+        if (Files.isRegularFile(f)) {
+            JsonNode before;
+            try {
+                before = new ObjectMapper().readTree(f.toFile());
+            } catch (IOException e) {
+                throw LoraException.file(f, "not valid JSON (" + e.getMessage().lines().findFirst().orElse("") + ")");
+            }
+            for (Iterator<String> it = now.fieldNames(); it.hasNext(); ) {
+                String k = it.next();
+                if (!now.get(k).equals(before.get(k))) {
+                    String what = k.equals("config_sha256") ? "the config file " + o.config() + " has changed since"
+                            : k + " was " + before.path(k) + ", now " + now.get(k);
+                    throw LoraException.file(o.output(), "holds a sweep made with other arguments (" + what
+                            + "); rerun with the same arguments to continue it, or pick another --output");
+                }
+            }
+            return;
+        }
+        if (Files.exists(o.output()) && !isEmptyDir(o.output())) {
+            throw LoraException.file(o.output(), "exists and is not a sweep folder (no " + SWEEP_FILE + "); pick another --output");
+        }
+        try {
+            Files.createDirectories(o.output());
+        } catch (IOException e) {
+            throw LoraException.file(o.output(), "cannot create (" + e.getMessage() + ")", e);
+        }
+        AtomicFiles.writeString(f, now.toPrettyString() + "\n");
+    }
+
+    private static boolean isEmptyDir(Path d) {
+        try (var s = Files.list(d)) {
+            return s.findAny().isEmpty();
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private Outcome sweep(List<Combination> combos, List<Pair> retentionPairs, CellEvaluator eval, long t0) {
+        Map<String, ResolvedModel> weights = new HashMap<>();
+        Map<String, Dataset> datasets = new HashMap<>();
+        List<CellResult> results = new ArrayList<>();
+        int total = combos.size() * o.folds();
+        int trained = 0;
+        Path cellsDir = o.output().resolve("cells");
+        try (ProgressBar bar = o.quiet() ? null : new ProgressBarBuilder().setTaskName("sweep").setInitialMax(total)
+                .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(500).continuousUpdate()
+                .setConsumer(new ConsoleProgressBarConsumer(o.log())).build()) {
+            for (int c = 0; c < combos.size(); c++) {
+                for (int f = 0; f < o.folds(); f++) {
+                    String id = CellResult.id(c, f);
+                    Path cellFile = cellsDir.resolve(id + ".json");
+                    CellResult r;
+                    if (Files.isRegularFile(cellFile)) {
+                        r = CellResult.read(cellFile);
+                    } else {
+                        r = runCell(c, f, combos.get(c), retentionPairs, eval, weights, datasets, bar);
+                        r.write(cellFile);
+                        trained++;
+                        if (o.quiet()) {
+                            o.log().printf(Locale.ROOT, "sweep %s (%d/%d): %s%n", id, c * o.folds() + f + 1, total,
+                                    r.done() ? String.format(Locale.ROOT, "AbsRel %.4f (base %.4f)", r.lora().absRel(),
+                                    r.base().absRel()) : "failed: " + r.reason());
+                        }
+                    }
+                    results.add(r);
+                    if (bar != null) {
+                        bar.step();
+                    }
+                }
+            }
+        }
+        List<String> labels = combos.stream().map(Combination::label).toList();
+        SweepReport report = new SweepReport(labels, o.folds(), results, retentionPairs != null);
+        double wall = (System.nanoTime() - t0) / 1e9;
+        report.write(o.output(), wall, trained);
+        Path best = null;
+        int b = report.bestCombination();
+        if (b >= 0) {
+            best = o.output().resolve("best.yaml");
+            RunConfig winner = combos.get(b).config();
+            if (winner.train.runName() == null || winner.train.runName().isBlank()) {
+                // runs/<sweep>-best/ rather than runs/best/ (the run name would come from best.yaml's name)
+                winner = winner.with("train.run_name", o.output().toAbsolutePath().normalize().getFileName() + "-best");
+            }
+            String header = "# lora sweep " + o.output() + ": the winning combination (" + combos.get(b).label()
+                    + "),\n# mean held-out AbsRel over " + o.folds() + " folds; train it on all the data with\n"
+                    + "#   lora train --config " + best + "\n";
+            AtomicFiles.writeString(best, header + winner.toYaml());
+        }
+        return new Outcome(o.output(), List.copyOf(results), report, best, wall, trained);
+    }
+
+    private CellResult runCell(int c, int f, Combination combo, List<Pair> retentionPairs, CellEvaluator eval,
+                               Map<String, ResolvedModel> weights, Map<String, Dataset> datasets, ProgressBar bar) {
+        RunConfig base = combo.config();
+        RunConfig cfg = base.with(Map.of("train.output_dir", o.output().resolve("runs").toString(),
+                "train.run_name", CellResult.id(c, f)));
+        String id = CellResult.id(c, f);
+        try {
+            String baseKey = cfg.model + "#seed=" + cfg.train.seed();
+            ResolvedModel w = weights.computeIfAbsent(baseKey, k -> ModelResolver.resolve(new ModelSource.Run(cfg)));
+            Dataset all = datasets.computeIfAbsent(cfg.data.rootPath().toAbsolutePath() + "|" + cfg.data.preprocessingKey(),
+                    k -> Dataset.open(cfg.data));
+            Split split = o.folds() == 1
+                    ? Split.of(all.pairing().pairs(), cfg.data.valFraction(), cfg.data.maxTrainImages(), cfg.data.seed())
+                    : Split.fold(all.pairing().pairs(), o.folds(), f, cfg.data.seed());
+            Dataset ds = all.withSplit(split, cfg.data);
+            TrainRun run = new TrainRun(cfg, null).reuse(ds, w); // its log: runs/<cell>/train.log
+            List<TrainingListener> listeners = new ArrayList<>();
+            if (bar != null) {
+                listeners.add(new TrainingListener() {
+                    private int epoch;
+
+                    @Override
+                    public void onEpochStart(int e, int images) {
+                        epoch = e;
+                        bar.setExtraMessage(String.format(Locale.ROOT, "%s epoch %d/%d", id, e, cfg.train.epochs()));
+                    }
+
+                    @Override
+                    public void onTrainingBatch(int images, double meanLoss) {
+                        bar.setExtraMessage(String.format(Locale.ROOT, "%s epoch %d/%d loss %.4f", id, epoch,
+                                cfg.train.epochs(), meanLoss));
+                    }
+                });
+            }
+            long t = System.nanoTime();
+            Trainer.Result tr = run.train(new TrainRun.Settings(false, true, true, true, listeners));
+            double trainS = (System.nanoTime() - t) / 1e9;
+            double epochS = tr.rows().stream().mapToDouble(MetricsCsv.Row::seconds).sum();
+            t = System.nanoTime();
+            Path last = new Checkpoints(cfg.runDir(), cfg.train.keepLast()).latest();
+            AdapterCheckpoint ck = AdapterCheckpoint.load(last);
+            Map<String, HostTensor> merged = AdaptedWeights.merged(w.baseWeights(), ck, 1.0);
+            if (bar != null) {
+                bar.setExtraMessage(id + " eval");
+            }
+            EvalResult in = eval.evaluate(w, baseKey, merged, cfg.data, split.val());
+            CellResult.Metrics retL = null;
+            CellResult.Metrics retB = null;
+            if (retentionPairs != null) {
+                EvalResult rr = eval.evaluate(w, baseKey, merged, cfg.data.with("root", o.retention().toString()), retentionPairs);
+                retL = CellResult.Metrics.lora(rr);
+                retB = CellResult.Metrics.base(rr);
+            }
+            double evalS = (System.nanoTime() - t) / 1e9;
+            return new CellResult(c, f, combo.overrides(), CellResult.DONE, null, in.images().size(), in.absolute(),
+                    CellResult.Metrics.lora(in), CellResult.Metrics.base(in), retL, retB, tr.epochsRun(), trainS, epochS,
+                    evalS);
+        } catch (RuntimeException e) {
+            String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            if (!o.quiet()) {
+                o.log().println("sweep " + id + " failed: " + reason);
+            }
+            return new CellResult(c, f, combo.overrides(), CellResult.FAILED, reason, 0, false, null, null, null, null, 0,
+                    0, 0, 0);
+        }
+    }
+}
