@@ -6,13 +6,13 @@
 #   - every SIGTERM ended with exit 143 and the "interrupted ... continue with" line,
 #   - the final best/ and last epoch adapters are bit-identical (SHA-256) to the reference's,
 #   - nothing is left behind: no .lock, no *.tmp, no .lock.stale-* in the run folder.
-# Usage: scripts/chaos.sh            (env: CHAOS_KILLS=30 CHAOS_EPOCHS=60 CHAOS_SEED=1 CHAOS_MAX_DELAY=12)
+# Usage: scripts/chaos.sh            (env: CHAOS_KILLS=30 CHAOS_EPOCHS=100 CHAOS_SEED=1 CHAOS_MAX_DELAY=4)
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 kills_wanted="${CHAOS_KILLS:-30}"
-epochs="${CHAOS_EPOCHS:-60}"
-max_delay="${CHAOS_MAX_DELAY:-12}"
+epochs="${CHAOS_EPOCHS:-100}"
+max_delay="${CHAOS_MAX_DELAY:-4}"
 RANDOM="${CHAOS_SEED:-1}"
 out="$(mktemp -d "${TMPDIR:-/tmp}/lora-chaos.XXXXXX")"
 log="$out/chaos.log"
