@@ -84,7 +84,7 @@ public final class PredictCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        if (onnx != null && model.given()) {
+        if (onnx != null && (model.given() || model.modelConfig() != null)) {
             throw new LoraException("--onnx: the file is the whole model; drop --weights/--checkpoint/--model-config");
         }
         ModelSource source = onnx != null ? null : model.source(); // --weights or --checkpoint, before any file is read

@@ -175,9 +175,8 @@ public record DataConfig(
             inputSize = SizeRule.DEFAULT_INPUT_SIZE;
         }
         if (inputSize != null) {
-            Check.in("data.input_size", inputSize, 1, Sizing.MULTIPLE * MAX_PATCHES);
+            Check.in("data.input_size", inputSize, Sizing.MULTIPLE, Sizing.MULTIPLE * MAX_PATCHES); // at least one patch
         }
-        rule(size, scale, inputSize); // validates the rule
         imageInterpolation = imageInterpolation == null ? "cubic" : imageInterpolation.toLowerCase();
         if (!IMAGE_INTERPOLATIONS.contains(imageInterpolation)) {
             throw new ConfigError("data.image_interpolation", "expected nearest, linear, cubic, area or lanczos, got "
@@ -226,11 +225,7 @@ public record DataConfig(
         if (scale != null) {
             return new SizeRule.Scale(scale);
         }
-        try {
-            return SizeRule.lowerBound(inputSize);
-        } catch (LoraException e) {
-            throw new ConfigError("data.input_size", e.getMessage());
-        }
+        return SizeRule.lowerBound(inputSize);
     }
 
     /** Millimetres per raw depth value: {@code depth_scale * units}. */

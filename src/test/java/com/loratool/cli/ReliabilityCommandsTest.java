@@ -9,12 +9,14 @@ import com.loratool.io.Checksums;
 import com.loratool.io.HostTensor;
 import com.loratool.io.Safetensors;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -138,7 +140,7 @@ class ReliabilityCommandsTest {
         Path out2 = dir.resolve("out2");
         String[] ff = args.clone();
         ff[ff.length - 3] = out2.toString();
-        String[] withFf = java.util.Arrays.copyOf(ff, ff.length + 1);
+        String[] withFf = Arrays.copyOf(ff, ff.length + 1);
         withFf[ff.length] = "--fail-fast";
         assertEquals(2, run(err = new StringWriter(), withFf), err.toString());
         assertFalse(Files.exists(out2.resolve("b-good.npy")));
@@ -173,8 +175,8 @@ class ReliabilityCommandsTest {
     void aFailedWriteToStandardOutputIsAnError() {
         PrintStream full = new PrintStream(new OutputStream() {
             @Override
-            public void write(int b) throws java.io.IOException {
-                throw new java.io.IOException("No space left on device");
+            public void write(int b) throws IOException {
+                throw new IOException("No space left on device");
             }
         }, true);
         full.println("result");

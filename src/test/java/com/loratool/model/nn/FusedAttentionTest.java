@@ -2,6 +2,7 @@ package com.loratool.model.nn;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
@@ -60,7 +61,7 @@ class FusedAttentionTest {
         for (float g : fused[1]) {
             max = Math.max(max, Math.abs(g));
         }
-        org.junit.jupiter.api.Assertions.assertTrue(max > 0.01f, "the gradient reaches qkv: " + max);
+        assertTrue(max > 0.01f, "the gradient reaches qkv: " + max);
     }
 
     @Test

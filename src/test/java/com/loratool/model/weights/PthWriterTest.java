@@ -2,8 +2,10 @@ package com.loratool.model.weights;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.loratool.LoraException;
 import com.loratool.io.DType;
 import com.loratool.io.HostTensor;
 import com.loratool.io.ZipIndex;
@@ -84,9 +86,9 @@ class PthWriterTest {
         // a NaN is written as stored, but refused when read (docs/reliability.md: tensors entering are finite)
         sd.put("ünïcode.name", new HostTensor(new long[] {1}, new float[] {Float.NaN}));
         PthWriter.write(out, sd);
-        String msg = org.junit.jupiter.api.Assertions.assertThrows(com.loratool.LoraException.class,
+        String msg = assertThrows(LoraException.class,
                 () -> PthReader.read(out)).getMessage();
-        org.junit.jupiter.api.Assertions.assertTrue(msg.contains("'ünïcode.name' holds 1 non-finite"), msg);
+        assertTrue(msg.contains("'ünïcode.name' holds 1 non-finite"), msg);
     }
 
     @Test
