@@ -2,6 +2,7 @@ package com.loratool.cli;
 
 import com.loratool.LoraException;
 import com.loratool.io.Interrupts;
+import com.loratool.model.NativeRuntime;
 import picocli.CommandLine;
 
 /** Turns known errors into one line on stderr and an exit code; stack traces only with --verbose. */
@@ -12,7 +13,7 @@ final class ErrorHandler implements CommandLine.IExecutionExceptionHandler {
         if (verbose) {
             ex.printStackTrace(cl.getErr());
         }
-        Throwable user = ex;
+        Throwable user = NativeRuntime.unpackFailure(ex).map(Throwable.class::cast).orElse(ex);
         while (user != null && !(user instanceof LoraException)) {
             user = user.getCause();
         }
@@ -24,7 +25,15 @@ final class ErrorHandler implements CommandLine.IExecutionExceptionHandler {
             cl.getErr().println("error: " + user.getMessage());
             return Main.EXIT_USER_ERROR;
         }
-        String msg = ex.getMessage() == null ? ex.getClass().getSimpleName() : ex.getClass().getSimpleName() + ": " + ex.getMessage();
+        // an Error (ExceptionInInitializerError, OutOfMemoryError) comes wrapped by Main's execution strategy
+        Throwable shown = ex instanceof CommandLine.ExecutionException && ex.getCause() instanceof Error err ? err : ex;
+        if (shown instanceof OutOfMemoryError) {
+            cl.getErr().println("error: out of Java heap (" + shown.getMessage() + "); give the JVM more with"
+                    + " LORA_JAVA_OPTS=\"-Xss4m -Xmx<size>\" or lower the batch or image size");
+            return Main.EXIT_USER_ERROR;
+        }
+        String msg = shown.getMessage() == null ? shown.getClass().getSimpleName()
+                : shown.getClass().getSimpleName() + ": " + shown.getMessage().lines().findFirst().orElse("");
         cl.getErr().println("internal error: " + msg + (verbose ? "" : " (run with --verbose for the stack trace)"));
         return Main.EXIT_INTERNAL_ERROR;
     }

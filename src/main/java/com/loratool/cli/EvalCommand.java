@@ -18,7 +18,7 @@ import picocli.CommandLine.Option;
                 + "in disparity; for a metric model first without any alignment, in mm; docs/eval.md) and one picture "
                 + "per image.",
             "Writes metrics.json, metrics.csv, report.md and panels/<image>.png. The original's predictions are "
-                + "cached per weights file and input size ($LORA_CACHE or ~/.cache/lora/predictions)."})
+                + "cached per weights file and input size ($LORA_CACHE/predictions or ~/.cache/lora/predictions)."})
 public final class EvalCommand implements Callable<Integer> {
 
     @Option(names = "--data", paramLabel = "DIR",
@@ -55,7 +55,7 @@ public final class EvalCommand implements Callable<Integer> {
     boolean noCache;
 
     @Option(names = "--cache-dir", paramLabel = "DIR",
-            description = "Where the original's predictions are cached. Default: $LORA_CACHE or ~/.cache/lora/predictions.")
+            description = "Where the original's predictions are cached. Default: $LORA_CACHE/predictions or ~/.cache/lora/predictions.")
     Path cacheDir;
 
     @Mixin

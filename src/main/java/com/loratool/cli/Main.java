@@ -2,6 +2,7 @@ package com.loratool.cli;
 
 import com.loratool.LoraException;
 import com.loratool.io.Interrupts;
+import com.loratool.io.NativeLibraries;
 import java.io.PrintStream;
 import picocli.AutoComplete;
 import picocli.CommandLine.Command;
@@ -56,6 +57,15 @@ public final class Main implements Runnable {
         cl.addSubcommand("generate-completion", new AutoComplete.GenerateCompletion());
         cl.getSubcommands().get("generate-completion").getCommandSpec().usageMessage().hidden(true);
         cl.setExecutionExceptionHandler(new ErrorHandler());
+        // an Error thrown by a command (a native library's ExceptionInInitializerError, OutOfMemoryError)
+        // goes to the same handler, as one line, instead of out of execute() as a stack trace
+        cl.setExecutionStrategy(parsed -> {
+            try {
+                return new CommandLine.RunLast().execute(parsed);
+            } catch (Error e) {
+                throw new CommandLine.ExecutionException(cl, e.toString(), e);
+            }
+        });
         cl.setCaseInsensitiveEnumValuesAllowed(true);
         return cl;
     }
@@ -75,6 +85,7 @@ public final class Main implements Runnable {
 
     public static void main(String[] args) {
         Interrupts.install();
+        NativeLibraries.directJLine();
         System.exit(finish(execute(args), System.out, System.err));
     }
 }

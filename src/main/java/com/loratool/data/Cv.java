@@ -2,14 +2,21 @@ package com.loratool.data;
 
 import com.loratool.LoraException;
 import com.loratool.io.AtomicFiles;
+import com.loratool.io.NativeLibraries;
 import java.nio.file.Path;
 import nu.pattern.OpenCV;
+import org.opencv.core.Core;
 import org.opencv.core.CvException;
 import org.opencv.core.Mat;
 import org.opencv.core.MatOfByte;
 import org.opencv.imgcodecs.Imgcodecs;
 
-/** Loads the OpenCV natives once and wraps a few Mat conversions. */
+/**
+ * Loads the OpenCV natives once and wraps a few Mat conversions. The library comes out of openpnp's
+ * jar into the toolkit's cache ({@link NativeLibraries}), not into a fresh {@code java.io.tmpdir}
+ * folder as {@code OpenCV.loadLocally()} would; on a platform the jar has no folder name for here,
+ * openpnp's own loader is used, after a check of {@code java.io.tmpdir}.
+ */
 public final class Cv {
     private static volatile boolean loaded;
 
@@ -20,11 +27,35 @@ public final class Cv {
         if (!loaded) {
             synchronized (Cv.class) {
                 if (!loaded) {
-                    OpenCV.loadLocally();
+                    String resource = bundledLibrary();
+                    if (resource != null) {
+                        NativeLibraries.load("OpenCV", resource);
+                    } else {
+                        NativeLibraries.requireTmpdir("OpenCV");
+                        OpenCV.loadLocally();
+                    }
                     loaded = true;
                 }
             }
         }
+    }
+
+    /**
+     * The library's path in openpnp's jar for this platform ({@code /nu/pattern/opencv/linux/x86_64/
+     * libopencv_java490.so}), or null where the folder name is not known here.
+     */
+    static String bundledLibrary() {
+        String arch = switch (NativeLibraries.arch()) {
+            case "x86_64" -> "x86_64";
+            case "aarch64" -> "ARMv8";
+            default -> null;
+        };
+        String os = NativeLibraries.os();
+        if (arch == null || !(os.equals("linux") || os.equals("osx") || os.equals("windows"))) {
+            return null;
+        }
+        // Core.NATIVE_LIBRARY_NAME: "opencv_java490"; Core's static initialiser is plain Java (no native call)
+        return "/nu/pattern/opencv/" + os + "/" + arch + "/" + System.mapLibraryName(Core.NATIVE_LIBRARY_NAME);
     }
 
     /**

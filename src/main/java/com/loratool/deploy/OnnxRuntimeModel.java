@@ -9,6 +9,7 @@ import ai.onnxruntime.OrtLoggingLevel;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
 import com.loratool.LoraException;
+import com.loratool.io.NativeLibraries;
 import java.io.IOException;
 import java.nio.FloatBuffer;
 import java.nio.file.Files;
@@ -54,9 +55,30 @@ public final class OnnxRuntimeModel implements AutoCloseable {
         return open(file, bytes, threads);
     }
 
+    private static volatile OrtEnvironment environment;
+
+    /**
+     * The process's ONNX Runtime environment. Its loader unpacks the native library into a new folder
+     * in {@code java.io.tmpdir} on first use, so that folder is checked first: a missing or read-only
+     * one is a one-line error naming it and the setting, not an {@code ExceptionInInitializerError}.
+     */
+    static OrtEnvironment environment() {
+        OrtEnvironment env = environment;
+        if (env == null) {
+            synchronized (OnnxRuntimeModel.class) {
+                if (environment == null) {
+                    NativeLibraries.requireTmpdir("ONNX Runtime");
+                    environment = OrtEnvironment.getEnvironment();
+                }
+                env = environment;
+            }
+        }
+        return env;
+    }
+
     /** Opens a serialised model; {@code file} only names it in errors. */
     public static OnnxRuntimeModel open(Path file, byte[] bytes, int threads) {
-        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        OrtEnvironment env = environment();
         OrtSession session;
         try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
             if (threads > 0) {

@@ -6,7 +6,6 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import ai.onnxruntime.OrtEnvironment;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -120,7 +119,7 @@ public record ParityCertificate(List<Check> checks, double tolerance, String ima
         ObjectMapper om = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         ObjectNode root = om.createObjectNode();
         root.put("file", file);
-        root.put("engine", "onnxruntime " + OrtEnvironment.getEnvironment().getVersion() + " (CPU)");
+        root.put("engine", "onnxruntime " + OnnxRuntimeModel.environment().getVersion() + " (CPU)");
         root.put("reference", "lora toolkit forward (libtorch, fp32)");
         root.put("image", image);
         root.put("opset", o.opset());

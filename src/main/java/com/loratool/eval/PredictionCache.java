@@ -1,6 +1,7 @@
 package com.loratool.eval;
 
 import com.loratool.LoraException;
+import com.loratool.io.CacheDir;
 import com.loratool.io.Npy;
 import com.loratool.io.NpyArray;
 import java.io.IOException;
@@ -15,7 +16,8 @@ import java.util.HexFormat;
  * one again) does not recompute them: {@code <root>/<weights sha256[:16]>-<size rule, e.g. 518 or scale10>/<stem>-<image
  * sha256[:12]>.npy} (float32, h x w). The key holds the weights' content hash, the network input
  * size and the image's content hash, so a changed file is never served stale. Default root:
- * {@code $LORA_CACHE} or {@code ~/.cache/lora/predictions}.
+ * {@code predictions/} in the toolkit's cache, {@link CacheDir} ({@code $LORA_CACHE/predictions} or
+ * {@code ~/.cache/lora/predictions}).
  */
 public final class PredictionCache implements DepthModel {
     private final DepthModel model;
@@ -28,16 +30,9 @@ public final class PredictionCache implements DepthModel {
         this.dir = root.resolve(weightsSha256.substring(0, Math.min(16, weightsSha256.length())) + "-" + sizeKey);
     }
 
+    /** {@code predictions/} in the toolkit's cache ({@link CacheDir}). */
     public static Path defaultRoot() {
-        String prop = System.getProperty("lora.cache");
-        if (prop != null && !prop.isBlank()) {
-            return Path.of(prop);
-        }
-        String env = System.getenv("LORA_CACHE");
-        if (env != null && !env.isBlank()) {
-            return Path.of(env);
-        }
-        return Path.of(System.getProperty("user.home"), ".cache", "lora", "predictions");
+        return CacheDir.root().resolve("predictions");
     }
 
     public Path dir() {

@@ -2,10 +2,13 @@ package com.loratool.model;
 
 import ai.djl.Device;
 import ai.djl.engine.Engine;
+import ai.djl.engine.EngineException;
 import ai.djl.engine.StandardCapabilities;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.pytorch.jni.LibUtils;
+import ai.djl.util.Utils;
 import ai.djl.util.cuda.CudaUtils;
+import com.loratool.LoraException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.management.MemoryUsage;
@@ -15,6 +18,7 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Locale;
 import java.util.Properties;
 import java.util.Set;
@@ -176,6 +180,27 @@ public record NativeRuntime(String djlVersion, String engineTorch, String bundle
         }
         return new NativeRuntime(eng[0], eng[1], bundled[0], bundled[1], libEnv, flavorEnv, loadError, version, dir,
                 flavor, cuda, cudnn, localTorchVersion(dir), cudaRuntime, gpus, driver, names, threads, interop);
+    }
+
+    /**
+     * A one-line error for a libtorch that DJL could not unpack (an {@code EngineException} "Failed to
+     * extract PyTorch native library" among {@code e}'s causes): the folder, why, and the setting that
+     * moves it; empty for any other failure.
+     */
+    public static Optional<LoraException> unpackFailure(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof EngineException && String.valueOf(t.getMessage()).startsWith("Failed to extract")) {
+                Throwable root = t;
+                while (root.getCause() != null && root.getCause() != root) {
+                    root = root.getCause();
+                }
+                String why = root == t ? "" : " (" + root.getClass().getSimpleName() + ": " + root.getMessage() + ")";
+                return Optional.of(new LoraException(Utils.getEngineCacheDir("pytorch")
+                        + ": cannot unpack libtorch into DJL's cache" + why
+                        + "; set DJL_CACHE_DIR=DIR (or ENGINE_CACHE_DIR=DIR) to a writable folder", e));
+            }
+        }
+        return Optional.empty();
     }
 
     /** {@code __version__} from {@code <dir>/../version.py} (the lib folder of a pip PyTorch install), else null. */

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.loratool.data.Cv;
 import com.loratool.io.Checksums;
 import com.loratool.io.Npy;
 import com.loratool.model.Fixtures;
@@ -26,7 +27,7 @@ class CommandFaultsTest {
 
     @BeforeAll
     static void opencv() {
-        nu.pattern.OpenCV.loadLocally();
+        Cv.load();
     }
 
     static String oneLine(String err) {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.loratool.data.Cv;
 import com.loratool.eval.PanelRenderer;
 import com.loratool.io.Checksums;
 import com.loratool.io.Npy;
@@ -27,7 +28,7 @@ class EvalCommandTest {
 
     @BeforeAll
     static void opencv() {
-        nu.pattern.OpenCV.loadLocally();
+        Cv.load();
     }
 
     /** images/a_color.png + depth/a_rawDepth.npy (XYZ, Z from the fixture's expected depth, NaN holes). */

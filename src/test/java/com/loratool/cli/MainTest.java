@@ -57,4 +57,44 @@ class MainTest {
         assertEquals("", e, "help output produced warnings");
         assertTrue(out.toString().contains("% missing"), "DataCommand's check description renders its percent sign");
     }
+
+    @CommandLine.Command(name = "boom")
+    static final class Boom implements Runnable {
+        final Error error;
+
+        Boom(Error error) {
+            this.error = error;
+        }
+
+        @Override
+        public void run() {
+            throw error;
+        }
+    }
+
+    private static String[] run(Error error) {
+        CommandLine cl = Main.commandLine();
+        cl.addSubcommand("boom", new Boom(error));
+        StringWriter err = new StringWriter();
+        cl.setErr(new PrintWriter(err));
+        int code = cl.execute("boom");
+        return new String[] {String.valueOf(code), err.toString()};
+    }
+
+    /** An Error from a command (a native loader's static initialiser) is one line, not a stack trace out of main. */
+    @Test
+    void anErrorInACommandIsOneInternalErrorLine() {
+        String[] r = run(new ExceptionInInitializerError("native library failed\n\tat somewhere"));
+        assertEquals("3", r[0]);
+        assertEquals("internal error: ExceptionInInitializerError: native library failed (run with --verbose for the"
+                + " stack trace)", r[1].strip());
+    }
+
+    @Test
+    void runningOutOfHeapSaysHowToGiveMore() {
+        String[] r = run(new OutOfMemoryError("Java heap space"));
+        assertEquals("2", r[0]);
+        assertTrue(r[1].startsWith("error: out of Java heap (Java heap space); give the JVM more with LORA_JAVA_OPTS"), r[1]);
+        assertEquals(1, r[1].strip().lines().count(), r[1]);
+    }
 }

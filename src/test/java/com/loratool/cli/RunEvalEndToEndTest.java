@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.loratool.config.ConfigLoader;
 import com.loratool.config.RunConfig;
+import com.loratool.data.Cv;
 import com.loratool.io.Npy;
 import java.io.OutputStream;
 import java.nio.file.Files;
@@ -40,7 +41,7 @@ class RunEvalEndToEndTest {
 
     @BeforeAll
     static void opencv() {
-        nu.pattern.OpenCV.loadLocally();
+        Cv.load();
     }
 
     /** Z in mm: a tilted plane with a few unmeasured pixels. */

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.loratool.data.Cv;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -21,7 +22,7 @@ import org.opencv.imgcodecs.Imgcodecs;
 class EvaluatorTest {
     @BeforeAll
     static void opencv() {
-        nu.pattern.OpenCV.loadLocally();
+        Cv.load();
     }
 
     static EvalSample sample(String name, int w, int h) {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.loratool.data.Cv;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -22,7 +23,7 @@ class PanelRendererTest {
 
     @BeforeAll
     static void opencv() {
-        nu.pattern.OpenCV.loadLocally();
+        Cv.load();
     }
 
     /** Truth: depth grows left to right (1000..2000 mm); a 10 x 10 hole at (5..14, 5..14). */

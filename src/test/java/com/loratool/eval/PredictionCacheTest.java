@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
+import com.loratool.data.Cv;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.BeforeAll;
@@ -16,7 +17,7 @@ import org.opencv.core.Scalar;
 class PredictionCacheTest {
     @BeforeAll
     static void opencv() {
-        nu.pattern.OpenCV.loadLocally();
+        Cv.load();
     }
 
     @Test
