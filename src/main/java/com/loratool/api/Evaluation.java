@@ -23,6 +23,7 @@ import com.loratool.eval.Evaluator;
 import com.loratool.eval.PredictionCache;
 import com.loratool.eval.ReportFiles;
 import com.loratool.io.AtomicFiles;
+import com.loratool.io.BatchFailures;
 import com.loratool.io.FolderLock;
 import com.loratool.io.Interrupts;
 import com.loratool.io.OutputGuard;
@@ -73,10 +74,21 @@ public final class Evaluation {
     private Path cacheDir;
     private String device = "cpu";
     private int threads;
+    private boolean failFast;
     private PrintWriter log = new PrintWriter(System.out, true);
 
-    /** Where the reports went, and each checkpoint's result (the first is {@code checkpoint}). */
-    public record Report(Path dir, List<String> names, List<EvalResult> results) {}
+    /**
+     * Where the reports went, and each checkpoint's result (the first is {@code checkpoint}); {@code pairs} the
+     * pairs of the split, {@code leftOut} those that could not be read or predicted (each in none of the means
+     * and listed in the reports; empty for a full evaluation).
+     */
+    public record Report(Path dir, List<String> names, List<EvalResult> results, int pairs,
+                         List<BatchFailures.Failure> leftOut) {
+        /** True when some pairs were left out. */
+        public boolean partial() {
+            return !leftOut.isEmpty();
+        }
+    }
 
     private Evaluation(Path checkpoint) {
         this.checkpoint = checkpoint;
@@ -178,6 +190,16 @@ public final class Evaluation {
         return this;
     }
 
+    /**
+     * Stop at the first pair that cannot be read or predicted (nothing written). Default off: such a pair is left
+     * out of the metrics and listed in the reports and in {@link Report#leftOut()}. A split of one pair always
+     * stops.
+     */
+    public Evaluation failFast(boolean on) {
+        this.failFast = on;
+        return this;
+    }
+
     public Evaluation log(PrintStream out) {
         return log(new PrintWriter(out, true));
     }
@@ -193,12 +215,14 @@ public final class Evaluation {
         Inputs in = inputs();
         List<String> names = new ArrayList<>();
         List<EvalResult> results = new ArrayList<>();
+        // one record for all checkpoints: a pair that failed for one is not tried again for the next
+        BatchFailures failures = BatchFailures.of(failFast, in.pairs().size());
         // one eval writes a report folder at a time
         try (FolderLock lock = FolderLock.acquire(in.out(), "lora eval");
                 NDManager root = NDManager.newBaseManager(Compute.device(device))) {
             for (int k = 0; k < in.checkpoints().size(); k++) {
                 Path dir = k == 0 ? in.out() : in.out().resolve("compare").resolve(label(in.checkpoints().get(k), k));
-                EvalResult r = evaluateCheckpoint(in, k, dir, root);
+                EvalResult r = evaluateCheckpoint(in, k, dir, root, failures);
                 names.add(label(in.checkpoints().get(k), k));
                 results.add(r);
                 log.println(summaryLine(in.checkpoints().get(k), r, dir.resolve("report.md")));
@@ -210,7 +234,8 @@ public final class Evaluation {
             log.println("comparison: " + in.out().resolve("compare.md"));
         }
         log.flush();
-        return new Report(in.out(), Collections.unmodifiableList(names), Collections.unmodifiableList(results));
+        return new Report(in.out(), Collections.unmodifiableList(names), Collections.unmodifiableList(results),
+                in.pairs().size(), failures.failures());
     }
 
     /** What every checkpoint of one eval shares: the images (paired and split as the run's), their preparation, the report folder. */
@@ -248,7 +273,7 @@ public final class Evaluation {
     }
 
     /** Checkpoint {@code k} against its original model on the images; its report in {@code dir}. */
-    private EvalResult evaluateCheckpoint(Inputs in, int k, Path dir, NDManager root) {
+    private EvalResult evaluateCheckpoint(Inputs in, int k, Path dir, NDManager root, BatchFailures failures) {
         Path path = in.checkpoints().get(k);
         ResolvedModel model = ModelResolver.resolve(new ModelSource.Checkpoint(path, weights, modelConfig),
                 new ModelResolver.Options(null, in.data()));
@@ -275,7 +300,7 @@ public final class Evaluation {
             String title = alphaScale == 1 ? "LoRA" : "LoRA x" + fmt(alphaScale);
             Path panels = !pictures ? null : dir.resolve("panels");
             EvalResult r = evaluate(new Evaluator(lora, cachedOriginal, title, errorMaps, model.isMetric()), in.pairs(),
-                    loader, panels);
+                    loader, panels, failures);
             Map<String, String> settings = new LinkedHashMap<>();
             settings.put("checkpoint", path.toString());
             settings.put("base weights", model.provenance().description());
@@ -292,33 +317,38 @@ public final class Evaluation {
 
     /** The one line per checkpoint: metric models' absolute figures first, then the aligned ones. */
     private static String summaryLine(Path checkpoint, EvalResult r, Path report) {
+        String images = r.images().size() + " images" + (r.partial()
+                ? " (" + BatchFailures.leftOut(r.leftOut().size(), r.pairs(), "pairs") + ")" : "");
         if (r.absolute()) {
-            return String.format(Locale.ROOT, "%s: %d images, absolute AbsRel %.4f (original %.4f), delta1 %.4f "
+            return String.format(Locale.ROOT, "%s: %s, absolute AbsRel %.4f (original %.4f), delta1 %.4f "
                     + "(original %.4f), RMSE %.1f mm (original %.1f mm); aligned AbsRel %.4f (original %.4f) -> %s",
-                    checkpoint, r.images().size(), r.loraAbsolute().absRel(), r.originalAbsolute().absRel(),
+                    checkpoint, images, r.loraAbsolute().absRel(), r.originalAbsolute().absRel(),
                     r.loraAbsolute().delta1(), r.originalAbsolute().delta1(), r.loraAbsolute().rmse(),
                     r.originalAbsolute().rmse(), r.lora().absRel(), r.original().absRel(), report);
         }
-        return String.format(Locale.ROOT, "%s: %d images, AbsRel %.4f (original %.4f), delta1 %.4f (original %.4f) -> %s",
-                checkpoint, r.images().size(), r.lora().absRel(), r.original().absRel(), r.lora().delta1(),
+        return String.format(Locale.ROOT, "%s: %s, AbsRel %.4f (original %.4f), delta1 %.4f (original %.4f) -> %s",
+                checkpoint, images, r.lora().absRel(), r.original().absRel(), r.lora().delta1(),
                 r.original().delta1(), report);
     }
 
     /**
      * Runs the evaluator with its pictures written to {@code panels.tmp/} beside {@code panels},
-     * moved into place when every image was evaluated: an image that fails part-way (corrupt file)
-     * leaves no partial panels/ (and an older complete one stays).
+     * moved into place when the run ends: a pair that cannot be read or predicted is left out (recorded in
+     * {@code failures}; it has no picture), and a run that stops (fail-fast, an interrupt, an error that is
+     * no pair's) leaves no partial panels/ (and an older complete one stays).
      */
-    static EvalResult evaluate(Evaluator ev, List<Pair> pairs, Function<Pair, EvalSample> loader, Path panels) {
+    static EvalResult evaluate(Evaluator ev, List<Pair> pairs, Function<Pair, EvalSample> loader, Path panels,
+            BatchFailures failures) {
+        Function<Pair, Evaluator.Item> id = p -> new Evaluator.Item(p.stem(), p.image());
         if (panels == null) {
-            return ev.run(pairs, loader, null);
+            return ev.run(pairs, id, loader, null, failures);
         }
         Path staging = panels.resolveSibling(panels.getFileName() + ".tmp");
         AtomicFiles.deleteTree(staging);
         Interrupts.Scope cleanup = Interrupts.onInterrupt(() -> AtomicFiles.deleteTree(staging));
         EvalResult r;
         try {
-            r = ev.run(pairs, loader, staging);
+            r = ev.run(pairs, id, loader, staging, failures);
         } catch (RuntimeException e) {
             AtomicFiles.deleteTree(staging);
             throw e;
@@ -372,8 +402,12 @@ public final class Evaluation {
         @Override
         public float[] predict(EvalSample s) {
             if (predictor == null) {
-                manager = root.newSubManager();
-                predictor = new DepthPredictor(model.instantiate(manager, alphaScale), model.preprocessing());
+                try {
+                    manager = root.newSubManager();
+                    predictor = new DepthPredictor(model.instantiate(manager, alphaScale), model.preprocessing());
+                } catch (RuntimeException e) {
+                    throw BatchFailures.stopsTheBatch(e); // no pair's fault: every pair would fail the same way
+                }
             }
             return s.input() != null ? predictor.predict(s.input(), s.height(), s.width()) : predictor.predict(s.image());
         }

@@ -9,12 +9,14 @@ import com.loratool.data.DepthReader;
 import com.loratool.data.Pair;
 import com.loratool.data.Pairing;
 import com.loratool.io.AtomicFiles;
+import com.loratool.io.BatchFailures;
 import com.loratool.io.Npy;
 import com.loratool.io.NpyArray;
 import com.loratool.metrics.MetricDepth;
 import com.loratool.model.Compute;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -31,7 +33,10 @@ import picocli.CommandLine.Spec;
         description = {"Measure depth completion (lora predict --align-to --complete) where the answer is known: "
                 + "seeded random blobs of measured pixels are hidden, the prediction is aligned to the rest, and the "
                 + "fill is compared with the hidden values, next to nearest-neighbour filling and the aligned "
-                + "prediction alone (MAE and RMSE in mm, AbsRel; docs/geometry.md)."})
+                + "prediction alone (MAE and RMSE in mm, AbsRel; docs/geometry.md).",
+            "A pair that cannot be read or predicted is left out of the table and the 'all' row (which says how many "
+                + "were) and listed at the end with the reason; the exit code is then 1 (--fail-fast: stop at it, "
+                + "exit 2)."})
 final class CompletionEvalCommand implements Callable<Integer> {
     @Option(names = "--data", required = true, paramLabel = "DIR", description = "Data folder (images/ + depth/).")
     Path data;
@@ -68,6 +73,9 @@ final class CompletionEvalCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common;
 
+    @Mixin
+    FailFastOption failFast;
+
     @Spec
     CommandSpec spec;
 
@@ -90,45 +98,50 @@ final class CompletionEvalCommand implements Callable<Integer> {
         String fmt = "%-40s %8s  %9s %9s %8s  %9s %9s %8s  %9s %8s%n";
         out.printf(fmt, "image", "pixels", "compl mm", "rmse mm", "absrel", "nn mm", "rmse mm", "absrel", "pred mm",
                 "absrel");
-        CompletionEval.Result total = CompletionEval.Result.NONE;
         Compute.setThreads(common.threads);
         // the fit works on disparity: a metric model's depth (m, or mm from files) is inverted first
-        boolean metric = predictionsUnit.equals("mm");
-        if (!predictionsUnit.equals("disparity") && !metric) {
+        boolean metricFiles = predictionsUnit.equals("mm");
+        if (!predictionsUnit.equals("disparity") && !metricFiles) {
             throw new LoraException("--predictions-unit " + predictionsUnit + ": expected disparity or mm");
         }
+        List<Pair> list = pairs.pairs();
+        BatchFailures failures = failFast.failures(list.size());
+        CompletionEval.Result[] total = {CompletionEval.Result.NONE};
         // the model as lora predict opens it (one loader, one size rule), unless predictions are given
         try (DepthEstimator estimator = predictions != null ? null
                 : DepthEstimator.of(model.resolve(inputSize.value()), common.device.name())) {
-            if (estimator != null) {
-                metric = estimator.config().isMetric();
-            }
-            for (int k = 0; k < pairs.pairs().size(); k++) {
-                Pair p = pairs.pairs().get(k);
-                DepthMap z = DepthReader.read(p.depth(), cfg);
-                float[] pred = estimator != null ? estimator.predict(p.image()).values() : readPrediction(p.image(), z);
-                if (metric) {
-                    pred = MetricDepth.disparity(model != null ? pred : MetricDepth.fromMm(pred));
-                }
-                if (pred.length != z.z().length) {
-                    throw LoraException.file(p.image(), "image and depth " + p.depth().getFileName() + " differ in size");
-                }
-                if (z.countMeasured() < 10) {
-                    out.printf("%-40s skipped: fewer than 10 measured pixels%n", p.stem());
-                    continue;
-                }
-                boolean[] holes = CompletionEval.punchHoles(z.z(), z.h(), z.w(), holeFraction, seed + k);
-                CompletionEval.Result r = CompletionEval.evaluate(pred, z.z(), holes, z.h(), z.w(),
-                        align.equals("robust"));
-                total = total.plus(r);
-                row(out, fmt, csv, p.stem(), r);
+            boolean metric = estimator != null ? estimator.config().isMetric() : metricFiles;
+            for (int k = 0; k < list.size(); k++) {
+                Pair p = list.get(k);
+                long holeSeed = seed + k; // the pair's own holes, whichever pairs fail
+                failures.attempt(p.image(), () -> {
+                    DepthMap z = DepthReader.read(p.depth(), cfg);
+                    float[] pred = estimator != null ? estimator.predict(p.image()).values() : readPrediction(p.image(), z);
+                    if (metric) {
+                        pred = MetricDepth.disparity(estimator != null ? pred : MetricDepth.fromMm(pred));
+                    }
+                    if (pred.length != z.z().length) {
+                        throw LoraException.file(p.image(), "image and depth " + p.depth().getFileName() + " differ in size");
+                    }
+                    if (z.countMeasured() < 10) {
+                        out.printf("%-40s skipped: fewer than 10 measured pixels%n", p.stem());
+                        return;
+                    }
+                    boolean[] holes = CompletionEval.punchHoles(z.z(), z.h(), z.w(), holeFraction, holeSeed);
+                    CompletionEval.Result r = CompletionEval.evaluate(pred, z.z(), holes, z.h(), z.w(),
+                            align.equals("robust"));
+                    total[0] = total[0].plus(r);
+                    row(out, fmt, csv, p.stem(), r);
+                });
             }
         }
-        row(out, fmt, csv, "all (pixel-weighted)", total);
+        int failed = failures.failures().size();
+        row(out, fmt, csv, "all (pixel-weighted" + (failed == 0 ? ")"
+                : "; " + BatchFailures.leftOut(failed, list.size(), "pairs") + ")"), total[0]);
         if (output != null) {
             AtomicFiles.writeString(output, csv.toString());
         }
-        return 0;
+        return failures.finish("eval-completion", list.size(), spec.commandLine().getErr());
     }
 
     private float[] readPrediction(Path image, DepthMap z) {

@@ -6,6 +6,7 @@ import com.loratool.data.DataCheck;
 import com.loratool.data.Pair;
 import com.loratool.data.Pairing;
 import com.loratool.data.Preview;
+import com.loratool.io.BatchFailures;
 import com.loratool.model.MemoryCheck;
 import java.nio.file.Path;
 import java.util.List;
@@ -97,7 +98,9 @@ public final class DataCommand implements Runnable {
     @Command(name = "preview", mixinStandardHelpOptions = true,
             description = {"Write per sample PNGs of the resized RGB, the filled Z and the measured mask;",
                 "with --npy also <stem>_image.npy (3xhxw normalised), <stem>_z.npy, <stem>_mask.npy (hxw)",
-                "and <stem>_zfull.npy (filled Z at the file's own resolution)."})
+                "and <stem>_zfull.npy (filled Z at the file's own resolution).",
+                "A pair that cannot be read or written is left out and listed at the end; the others are written "
+                    + "(exit 1; --fail-fast stops at it, exit 2)."})
     static final class PreviewCmd implements Callable<Integer> {
         @Mixin
         DataOptions opts;
@@ -120,18 +123,24 @@ public final class DataCommand implements Runnable {
         @Mixin
         MemoryCheckOption memory;
 
+        @Mixin
+        FailFastOption failFast;
+
         @Override
         public Integer call() {
             if (size != null && size.size() != 2) {
                 throw new LoraException("--size: expected H,W, got " + size);
             }
             DataConfig dc = opts.config(size, scale, inputSize);
+            List<Pair> pairs = Pairing.pair(dc).pairs();
             // before anything is decoded: each image's prepared sample at the size its header gives
-            MemoryCheck.require("data preview", dc.sizeRule(), Pairing.pair(dc).pairs().stream().map(Pair::image).toList(),
+            MemoryCheck.require("data preview", dc.sizeRule(), pairs.stream().map(Pair::image).toList(),
                     MemoryCheck.preview(), memory.enabled());
-            int n = Preview.write(dc, output, npy);
-            spec.commandLine().getOut().printf("wrote previews of %d sample(s) to %s%n", n, output);
-            return 0;
+            BatchFailures failures = failFast.failures(pairs.size());
+            int n = Preview.write(dc, output, npy, failures);
+            spec.commandLine().getOut().printf("wrote previews of %s sample(s) to %s%n",
+                    n == pairs.size() ? Integer.toString(n) : n + " of " + pairs.size(), output);
+            return failures.finish("data preview", pairs.size(), spec.commandLine().getErr());
         }
 
         @Spec

@@ -1,6 +1,7 @@
 package com.loratool.cli;
 
 import com.loratool.api.Evaluation;
+import com.loratool.io.BatchFailures;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,7 +19,10 @@ import picocli.CommandLine.Option;
                 + "in disparity; for a metric model first without any alignment, in mm; docs/eval.md) and one picture "
                 + "per image.",
             "Writes metrics.json, metrics.csv, report.md and panels/<image>.png. The original's predictions are "
-                + "cached per weights file and input size ($LORA_CACHE/predictions or ~/.cache/lora/predictions)."})
+                + "cached per weights file and input size ($LORA_CACHE/predictions or ~/.cache/lora/predictions).",
+            "A pair that cannot be read or predicted is left out: the metrics are over the others, report.md, "
+                + "metrics.json and metrics.csv list it with the reason, stderr too, and the exit code is 1 "
+                + "(--fail-fast: stop at it, exit 2, nothing written)."})
 public final class EvalCommand implements Callable<Integer> {
 
     @Option(names = "--data", paramLabel = "DIR",
@@ -70,17 +74,21 @@ public final class EvalCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common;
 
+    @Mixin
+    FailFastOption failFast;
+
     @Spec
     CommandSpec spec;
 
     @Override
     public Integer call() {
-        Evaluation.of(model.checkpoint("lora eval")).compare(compare).data(data).set(sets).split(split).output(output)
+        Evaluation.Report report = Evaluation.of(model.checkpoint("lora eval")).compare(compare).data(data).set(sets).split(split).output(output)
                 .alphaScale(alphaScale).weights(model.weights()).modelConfig(model.modelConfig())
                 .inputSize(inputSize.value())
                 .errorMaps(errorMaps).pictures(!noPictures).memoryCheck(memory.enabled()).cache(!noCache).cacheDir(cacheDir)
-                .device(common.device.name()).threads(common.threads).log(spec.commandLine().getOut())
+                .device(common.device.name()).threads(common.threads).failFast(failFast.enabled())
+                .log(spec.commandLine().getOut())
                 .run();
-        return 0;
+        return BatchFailures.finish("eval", report.pairs(), report.leftOut(), spec.commandLine().getErr());
     }
 }

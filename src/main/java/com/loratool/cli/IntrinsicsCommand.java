@@ -6,6 +6,7 @@ import com.loratool.data.CameraIntrinsics;
 import com.loratool.data.IntrinsicsFit;
 import com.loratool.data.PointCloud;
 import com.loratool.io.AtomicFiles;
+import com.loratool.io.BatchFailures;
 import com.loratool.io.Json;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -19,6 +20,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -27,7 +29,10 @@ import picocli.CommandLine.Spec;
 @Command(name = "intrinsics", mixinStandardHelpOptions = true,
         description = {"Fit pinhole intrinsics (fx, fy, cx, cy in pixels) to organised H x W x 3 XYZ clouds by least "
                 + "squares: X/Z = (u - cx)/fx, Y/Z = (v - cy)/fy over measured pixels (docs/geometry.md).",
-            "Prints one fit per file and, for several files, one joint fit (same camera, same resolution)."})
+            "Prints one fit per file and, for several files, one joint fit (same camera, same resolution).",
+            "A file that cannot be read or fitted is left out of the joint fit (and of --json's files, listed under "
+                + "left_out) and listed at the end with the reason; the exit code is then 1 (--fail-fast: stop at "
+                + "it, exit 2)."})
 final class IntrinsicsCommand implements Callable<Integer> {
     @Option(names = "--data", required = true, paramLabel = "DIR|FILE",
             description = "An XYZ .npy/.npz file, a data folder (its depth/ sub-folder) or a folder of clouds.")
@@ -39,6 +44,9 @@ final class IntrinsicsCommand implements Callable<Integer> {
 
     @Option(names = "--npz-key", description = "Array name inside .npz files.")
     String npzKey;
+
+    @Mixin
+    FailFastOption failFast;
 
     @Spec
     CommandSpec spec;
@@ -55,17 +63,27 @@ final class IntrinsicsCommand implements Callable<Integer> {
         int nameW = Math.max(4, files.stream().mapToInt(f -> f.getFileName().toString().length()).max().orElse(4));
         String fmt = "%-" + nameW + "s  %10s  %10s  %9s  %9s  %9s  %8s  %9s%n";
         out.printf(fmt, "file", "fx", "fy", "cx", "cy", "pixels", "rms px", "rms mm");
-        IntrinsicsFit last = null;
-        double worst = 0;
+        BatchFailures failures = failFast.failures(files.size());
+        List<Path> fitted = new ArrayList<>();
+        List<IntrinsicsFit> fits = new ArrayList<>();
+        DataConfig config = cfg;
         for (Path f : files) {
-            last = IntrinsicsFit.of(PointCloud.read(f, cfg), f);
-            worst = Math.max(worst, last.rmsPixels());
-            print(out, fmt, f.getFileName().toString(), last);
+            failures.attempt(f, () -> {
+                IntrinsicsFit fit = IntrinsicsFit.of(PointCloud.read(f, config), f);
+                print(out, fmt, f.getFileName().toString(), fit);
+                fitted.add(f);
+                fits.add(fit);
+            });
         }
-        IntrinsicsFit result = last;
-        if (files.size() > 1) {
-            result = IntrinsicsFit.joint(files, cfg);
-            print(out, fmt, "joint (" + files.size() + " files)", result);
+        if (fitted.isEmpty()) { // every file failed (a single file's failure was thrown)
+            return failures.finish("data intrinsics", files.size(), spec.commandLine().getErr());
+        }
+        double worst = fits.stream().mapToDouble(IntrinsicsFit::rmsPixels).max().orElse(0);
+        IntrinsicsFit result = fits.get(fits.size() - 1);
+        if (fitted.size() > 1) {
+            // the files that could be read and fitted alone; the others are listed at the end
+            result = IntrinsicsFit.joint(fitted, cfg);
+            print(out, fmt, "joint (" + fitted.size() + " files)", result);
             if (result.rmsPixels() > 2 * worst + 0.05) {
                 out.printf(Locale.ROOT, "note: the joint fit's residual (%.3f px) is well above every single file's "
                         + "(at most %.3f px): the files do not share one camera setting%n", result.rmsPixels(), worst);
@@ -74,11 +92,19 @@ final class IntrinsicsCommand implements Callable<Integer> {
         out.println("rms px: reprojection residual in pixels (u and v together); rms mm: the same in X and Y (mm)");
         if (json != null) {
             Map<String, Object> m = new LinkedHashMap<>(result.toJson());
-            m.put("files", files.stream().map(Path::toString).toList());
+            m.put("files", fitted.stream().map(Path::toString).toList());
+            List<Map<String, String>> leftOut = new ArrayList<>();
+            for (BatchFailures.Failure x : failures.failures()) {
+                Map<String, String> e = new LinkedHashMap<>();
+                e.put("file", x.file().toString());
+                e.put("reason", x.reason());
+                leftOut.add(e);
+            }
+            m.put("left_out", leftOut);
             AtomicFiles.writeString(json, Json.pretty(m) + "\n");
             out.println("wrote " + json);
         }
-        return 0;
+        return failures.finish("data intrinsics", files.size(), spec.commandLine().getErr());
     }
 
     private static void print(PrintWriter out, String fmt, String name, IntrinsicsFit fit) {

@@ -38,7 +38,9 @@ import picocli.CommandLine.Spec;
         description = {"Predict depth with Depth Anything V2, as the official infer_image does.",
             "Relative models: <stem>.npy (float32 inverse depth, H x W, the image's size) and <stem>.png (colour-mapped).",
             "Metric models: depth in mm: <stem>.npy (float32 mm), <stem>_mm.png (16-bit mm, clamped to 65535) and "
-                + "<stem>.png (colour-mapped, colour bar in mm)."})
+                + "<stem>.png (colour-mapped, colour bar in mm).",
+            "In a folder, an image that cannot be read, predicted or written is left out and listed at the end with "
+                + "the reason; the others are written (exit 1; --fail-fast: stop at it, exit 2)."})
 public final class PredictCommand implements Callable<Integer> {
 
     @Option(names = "--onnx", paramLabel = "FILE",
@@ -64,10 +66,8 @@ public final class PredictCommand implements Callable<Integer> {
     @Mixin
     ModelOptions.InputSize inputSize;
 
-    @Option(names = "--fail-fast",
-            description = "Stop at the first image that cannot be read, predicted or written (default: go on, list the "
-                    + "failures at the end, exit 1).")
-    boolean failFast;
+    @Mixin
+    FailFastOption failFast;
 
     @Spec
     CommandSpec spec;
@@ -117,7 +117,7 @@ public final class PredictCommand implements Callable<Integer> {
                     .build()) {
                 List<Mat> pending = new ArrayList<>();
                 List<Path> names = new ArrayList<>();
-                failures = new BatchFailures(failFast || images.size() == 1);
+                failures = failFast.failures(images.size());
                 for (Path p : images) {
                     Mat[] read = new Mat[1];
                     if (!failures.attempt(p, () -> read[0] = Cv.imread(p, Imgcodecs.IMREAD_COLOR, "image"))) {

@@ -2,6 +2,7 @@ package com.loratool.data;
 
 import com.loratool.LoraException;
 import com.loratool.config.DataConfig;
+import com.loratool.io.BatchFailures;
 import com.loratool.io.Npy;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -25,8 +26,11 @@ import org.opencv.imgproc.Imgproc;
 public final class Preview {
     private Preview() {}
 
-    /** Writes previews of every pair; returns the number of samples. */
-    public static int write(DataConfig config, Path outDir, boolean npy) {
+    /**
+     * Writes previews of every pair; returns the number of samples written. A pair that cannot be read or
+     * written is recorded in {@code failures} (or thrown, under fail-fast) and the others are written.
+     */
+    public static int write(DataConfig config, Path outDir, boolean npy, BatchFailures failures) {
         List<Pair> pairs = Pairing.pair(config).pairs();
         try {
             Files.createDirectories(outDir);
@@ -34,26 +38,32 @@ public final class Preview {
             throw LoraException.file(outDir, "cannot create folder (" + e.getMessage() + ")", e);
         }
         SamplePreparer prep = new SamplePreparer(config);
+        int written = 0;
         try (ProgressBar pb = new ProgressBarBuilder().setTaskName("preview").setInitialMax(pairs.size())
                 .setStyle(ProgressBarStyle.ASCII).continuousUpdate().setConsumer(
                         new ConsoleProgressBarConsumer(System.err)).build()) {
             for (Pair p : pairs) {
-                SamplePreparer.Prepared pr = prep.prepareFull(p);
-                Sample s = pr.sample();
-                String base = s.stem();
-                Cv.writePng(outDir.resolve(base + "_rgb.png"), rgbBgr8(s));
-                Cv.writePng(outDir.resolve(base + "_z.png"), zColour(s.depth(), s.h(), s.w()));
-                Cv.writePng(outDir.resolve(base + "_mask.png"), mask8(s.mask(), s.h(), s.w()));
-                if (npy) {
-                    Npy.write(outDir.resolve(base + "_image.npy"), new long[] {3, s.h(), s.w()}, s.image());
-                    Npy.write(outDir.resolve(base + "_z.npy"), new long[] {s.h(), s.w()}, s.depth());
-                    Npy.writeBool(outDir.resolve(base + "_mask.npy"), new long[] {s.h(), s.w()}, s.mask());
-                    Npy.write(outDir.resolve(base + "_zfull.npy"), new long[] {pr.srcH(), pr.srcW()}, pr.zFull());
+                if (failures.attempt(p.image(), () -> write(prep.prepareFull(p), outDir, npy))) {
+                    written++;
                 }
                 pb.step();
             }
         }
-        return pairs.size();
+        return written;
+    }
+
+    private static void write(SamplePreparer.Prepared pr, Path outDir, boolean npy) {
+        Sample s = pr.sample();
+        String base = s.stem();
+        Cv.writePng(outDir.resolve(base + "_rgb.png"), rgbBgr8(s));
+        Cv.writePng(outDir.resolve(base + "_z.png"), zColour(s.depth(), s.h(), s.w()));
+        Cv.writePng(outDir.resolve(base + "_mask.png"), mask8(s.mask(), s.h(), s.w()));
+        if (npy) {
+            Npy.write(outDir.resolve(base + "_image.npy"), new long[] {3, s.h(), s.w()}, s.image());
+            Npy.write(outDir.resolve(base + "_z.npy"), new long[] {s.h(), s.w()}, s.depth());
+            Npy.writeBool(outDir.resolve(base + "_mask.npy"), new long[] {s.h(), s.w()}, s.mask());
+            Npy.write(outDir.resolve(base + "_zfull.npy"), new long[] {pr.srcH(), pr.srcW()}, pr.zFull());
+        }
     }
 
     static Mat rgbBgr8(Sample s) {

@@ -3,6 +3,7 @@ package com.loratool.eval;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.loratool.io.BatchFailures;
 import com.loratool.io.Json;
 import com.loratool.metrics.DepthMetrics;
 import java.nio.file.Files;
@@ -45,6 +46,12 @@ public record EvalReport(EvalResult result, Map<String, String> settings, Path l
         ObjectNode s = root.putObject("settings");
         settings.forEach(s::put);
         root.put("images", result.images().size());
+        root.put("pairs", result.pairs());
+        var left = root.putArray("left_out");
+        for (EvalResult.LeftOut l : result.leftOut()) {
+            left.addObject().put("image", l.image()).put("file", l.failure().file().toString())
+                    .put("reason", l.failure().reason());
+        }
         if (result.absolute()) {
             ObjectNode abs = root.putObject("mean_absolute");
             abs.set("lora", JSON.valueToTree(metrics(result.loraAbsolute())));
@@ -74,8 +81,9 @@ public record EvalReport(EvalResult result, Map<String, String> settings, Path l
     }
 
     /**
-     * One row per (image, model), then the means and the difference; for a metric model also the
-     * absolute rows (model lora_absolute, original_absolute, difference_absolute).
+     * One row per (image, model), then a {@code left_out} row (no values) per pair left out, then the means and
+     * the difference; for a metric model also the absolute rows (model lora_absolute, original_absolute,
+     * difference_absolute).
      */
     public String csv() {
         StringBuilder b = new StringBuilder("image,model");
@@ -90,6 +98,10 @@ public record EvalReport(EvalResult result, Map<String, String> settings, Path l
                 row(b, r.name(), "lora_absolute", r.loraAbsolute());
                 row(b, r.name(), "original_absolute", r.originalAbsolute());
             }
+        }
+        for (EvalResult.LeftOut l : result.leftOut()) {
+            b.append(csvField(l.image())).append(",left_out").append(",".repeat(DepthMetrics.NAMES.size() + 2))
+                    .append('\n');
         }
         row(b, "mean", "lora", result.lora());
         row(b, "mean", "original", result.original());
@@ -149,8 +161,17 @@ public record EvalReport(EvalResult result, Map<String, String> settings, Path l
 
     public String markdown(Path outDir, Path panelDir) {
         StringBuilder b = new StringBuilder("# Evaluation report\n\n");
+        if (result.partial()) {
+            b.append("> **Partial evaluation: ").append(leftOutSummary(result)).append("** (they could not be read "
+                    + "or predicted; see [Left out](#left-out)). Every figure below is over the other "
+                    + result.images().size() + " only.\n\n");
+        }
         settings.forEach((k, v) -> b.append("- **").append(k).append("**: ").append(v).append('\n'));
-        b.append("- **images**: ").append(result.images().size()).append('\n');
+        b.append("- **images**: ").append(result.images().size());
+        if (result.partial()) {
+            b.append(" (").append(leftOutSummary(result)).append(')');
+        }
+        b.append('\n');
         if (lossPlot != null && Files.exists(lossPlot)) {
             b.append("- **training loss**: [loss.png](").append(rel(outDir, lossPlot)).append(")\n");
         }
@@ -169,6 +190,13 @@ public record EvalReport(EvalResult result, Map<String, String> settings, Path l
                     + "shift over measured pixels, then converted to depth; metrics count measured pixels only "
                     + "and are averaged over images (formulas: docs/eval.md).\n\n");
             meanTable(b, "## Mean over images", result.original(), result.lora(), result.difference());
+        }
+        if (result.partial()) {
+            b.append("\n## Left out\n\n").append(leftOutSummary(result))
+                    .append(", in none of the means or tables:\n\n| image | reason |\n|---|---|\n");
+            for (EvalResult.LeftOut l : result.leftOut()) {
+                b.append("| ").append(cell(l.image())).append(" | ").append(cell(l.failure().line())).append(" |\n");
+            }
         }
         b.append("\n## Per image").append(result.absolute() ? " (absolute)" : "").append("\n\n| image | AbsRel original | AbsRel LoRA | δ1 original | δ1 LoRA | RMSE original | RMSE LoRA | pixels |\n"
                 + "|---|---:|---:|---:|---:|---:|---:|---:|\n");
@@ -194,6 +222,16 @@ public record EvalReport(EvalResult result, Map<String, String> settings, Path l
             }
         }
         return b.toString();
+    }
+
+    /** "2 of 4 pairs left out". */
+    static String leftOutSummary(EvalResult r) {
+        return BatchFailures.leftOut(r.leftOut().size(), r.pairs(), "pairs");
+    }
+
+    /** Text in a Markdown table cell: no '|' or line break. */
+    static String cell(String s) {
+        return s.replace("|", "\\|").replace('\n', ' ');
     }
 
     private static void meanTable(StringBuilder b, String heading, DepthMetrics original, DepthMetrics lora,
@@ -230,6 +268,16 @@ public record EvalReport(EvalResult result, Map<String, String> settings, Path l
         for (int i = 0; i < names.size(); i++) {
             compareRow(b, names.get(i), results.get(i).lora());
         }
+        if (results.stream().anyMatch(EvalResult::partial)) {
+            b.append("\n**Partial evaluation**: pairs that could not be read or predicted are in none of the means "
+                    + "(each checkpoint's report.md lists them):\n\n");
+            for (int i = 0; i < names.size(); i++) {
+                EvalResult r = results.get(i);
+                b.append("- ").append(names.get(i)).append(": ").append(leftOutSummary(r))
+                        .append(r.partial() ? ": " + String.join(", ", r.leftOut().stream().map(EvalResult.LeftOut::image)
+                                .toList()) : "").append('\n');
+            }
+        }
         return b.toString();
     }
 
@@ -241,12 +289,13 @@ public record EvalReport(EvalResult result, Map<String, String> settings, Path l
         b.append('\n');
     }
 
+    /** One row per checkpoint (the original's first) with the means, the images they are over and the pairs left out. */
     public static String compareCsv(List<String> names, List<EvalResult> results) {
         StringBuilder b = new StringBuilder("checkpoint");
         for (String n : DepthMetrics.NAMES) {
             b.append(',').append(n);
         }
-        b.append('\n');
+        b.append(",images,left_out\n");
         for (int i = -1; i < names.size(); i++) {
             if (results.isEmpty()) {
                 break;
@@ -256,7 +305,8 @@ public record EvalReport(EvalResult result, Map<String, String> settings, Path l
             for (String n : DepthMetrics.NAMES) {
                 b.append(',').append(num(m.get(n)));
             }
-            b.append('\n');
+            EvalResult r = results.get(Math.max(i, 0));
+            b.append(',').append(r.images().size()).append(',').append(r.leftOut().size()).append('\n');
         }
         return b.toString();
     }

@@ -1,11 +1,14 @@
 package com.loratool.eval;
 
+import com.loratool.io.BatchFailures;
 import com.loratool.metrics.DepthMetrics;
 import com.loratool.metrics.DisparityAlignment;
 import com.loratool.metrics.MetricDepth;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Function;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
@@ -46,26 +49,49 @@ public final class Evaluator {
         return panelDir.resolve(name + ".png");
     }
 
+    /** Evaluates {@code samples}; the first that fails stops the run. */
     public EvalResult run(List<EvalSample> samples, Path panelDir) {
-        return run(samples, s -> s, panelDir);
+        return run(samples, s -> new Item(s.name(), s.imageFile()), s -> s, panelDir, new BatchFailures(true));
     }
 
-    /** Loads one item at a time (only one image and its depth in memory), evaluates, releases it. */
-    public <T> EvalResult run(List<T> items, Function<T, EvalSample> loader, Path panelDir) {
+    /** How an item is named in the report (an image's stem) and the file its failure is recorded against. */
+    public record Item(String name, Path file) {}
+
+    /**
+     * Loads one item at a time (only one image and its depth in memory), evaluates, releases it. An item that
+     * cannot be loaded or predicted is recorded in {@code failures} against its {@link Item#file} (or thrown,
+     * under fail-fast) and left out; so is an item whose file already failed in {@code failures} (an earlier
+     * checkpoint of the same eval). The result holds the other items' metrics and the left-out items.
+     */
+    public <T> EvalResult run(List<T> items, Function<T, Item> id, Function<T, EvalSample> loader, Path panelDir,
+            BatchFailures failures) {
         List<ImageResult> out = new ArrayList<>();
+        Map<Path, String> names = new HashMap<>();
         try (ProgressBar bar = new ProgressBarBuilder().setTaskName("eval").setInitialMax(items.size())
                 .setStyle(ProgressBarStyle.ASCII).continuousUpdate().setConsumer(
                         new ConsoleProgressBarConsumer(System.err)).build()) {
             for (T item : items) {
-                EvalSample s = loader.apply(item);
-                out.add(evaluate(s, panelDir));
-                if (s != item) {
-                    s.image().release();
+                Item it = id.apply(item);
+                Path f = it.file();
+                names.putIfAbsent(f, it.name());
+                if (!failures.hasFailed(f)) {
+                    failures.attempt(f, () -> {
+                        EvalSample s = loader.apply(item);
+                        try {
+                            out.add(evaluate(s, panelDir));
+                        } finally {
+                            if (s != item) {
+                                s.image().release();
+                            }
+                        }
+                    });
                 }
                 bar.step();
             }
         }
-        return EvalResult.of(out);
+        List<EvalResult.LeftOut> left = failures.failures().stream().filter(x -> names.containsKey(x.file()))
+                .map(x -> new EvalResult.LeftOut(names.get(x.file()), x)).toList();
+        return EvalResult.of(out, left);
     }
 
     ImageResult evaluate(EvalSample s, Path panelDir) {

@@ -1,16 +1,21 @@
 package com.loratool.eval;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.loratool.LoraException;
 import com.loratool.data.Cv;
+import com.loratool.io.BatchFailures;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -76,5 +81,43 @@ class EvaluatorTest {
         String cmp = EvalReport.compareMarkdown(List.of("run1", "run2"), List.of(r, r));
         assertEquals(1 + 3, cmp.lines().filter(l -> l.startsWith("| ")).count()); // header + original, run1, run2
         assertTrue(cmp.contains("| run2 |"));
+    }
+    /** A sample whose prediction fails is left out (recorded against its file); the others are scored. */
+    @Test
+    void aFailedPredictionIsLeftOutAndTheOthersAreScored(@TempDir Path dir) {
+        DepthModel flaky = s -> {
+            if (s.name().equals("b")) {
+                throw new LoraException(s.imageFile() + ": prediction failed");
+            }
+            return new float[s.depth().length];
+        };
+        List<EvalSample> samples = List.of(sample("a", 30, 20), sample("b", 28, 14), sample("c", 28, 14));
+        Function<EvalSample, Evaluator.Item> id = s -> new Evaluator.Item(s.name(), s.imageFile());
+        BatchFailures failures = new BatchFailures(false);
+        EvalResult r = new Evaluator(flaky, flaky, "LoRA", false).run(samples, id, s -> s, dir, failures);
+        assertEquals(List.of("a", "c"), r.images().stream().map(ImageResult::name).toList());
+        assertEquals(3, r.pairs());
+        assertEquals(1, r.leftOut().size());
+        assertEquals("b", r.leftOut().get(0).image());
+        assertEquals(Path.of("b.png"), r.leftOut().get(0).failure().file());
+        assertEquals(EvalResult.of(List.of(r.images().get(0), r.images().get(1))).lora(), r.lora());
+        // a second checkpoint over the same samples does not try b again, and its result also leaves it out
+        int[] calls = {0};
+        DepthModel counting = s -> {
+            calls[0]++;
+            return new float[s.depth().length];
+        };
+        EvalResult second = new Evaluator(counting, counting, "LoRA", false).run(samples, id, s -> s, null, failures);
+        assertEquals(2 * 2, calls[0]);
+        assertEquals(1, second.leftOut().size());
+        // fail-fast: the error itself; an error that is no sample's (the model) stops the batch either way
+        assertThrows(LoraException.class, () -> new Evaluator(flaky, flaky, "LoRA", false).run(samples, id, s -> s,
+                null, new BatchFailures(true)));
+        LoraException build = new LoraException("weights.pth: cannot build the model");
+        DepthModel broken = s -> {
+            throw BatchFailures.stopsTheBatch(build);
+        };
+        assertSame(build, assertThrows(LoraException.class, () -> new Evaluator(broken, broken, "LoRA", false)
+                .run(samples, id, s -> s, null, new BatchFailures(false))));
     }
 }
