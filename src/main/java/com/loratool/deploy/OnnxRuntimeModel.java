@@ -55,25 +55,19 @@ public final class OnnxRuntimeModel implements AutoCloseable {
         return open(file, bytes, threads);
     }
 
-    private static volatile OrtEnvironment environment;
+    private static OrtEnvironment environment;
 
     /**
      * The process's ONNX Runtime environment. Its loader unpacks the native library into a new folder
      * in {@code java.io.tmpdir} on first use, so that folder is checked first: a missing or read-only
      * one is a one-line error naming it and the setting, not an {@code ExceptionInInitializerError}.
      */
-    static OrtEnvironment environment() {
-        OrtEnvironment env = environment;
-        if (env == null) {
-            synchronized (OnnxRuntimeModel.class) {
-                if (environment == null) {
-                    NativeLibraries.requireTmpdir("ONNX Runtime");
-                    environment = OrtEnvironment.getEnvironment();
-                }
-                env = environment;
-            }
+    static synchronized OrtEnvironment environment() {
+        if (environment == null) {
+            NativeLibraries.requireTmpdir("ONNX Runtime");
+            environment = OrtEnvironment.getEnvironment();
         }
-        return env;
+        return environment;
     }
 
     /** Opens a serialised model; {@code file} only names it in errors. */

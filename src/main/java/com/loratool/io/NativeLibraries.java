@@ -3,20 +3,19 @@ package com.loratool.io;
 import com.loratool.LoraException;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.JarURLConnection;
+import java.net.URISyntaxException;
 import java.net.URL;
 import java.net.URLConnection;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
+import java.nio.file.FileSystemNotFoundException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.DigestInputStream;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.zip.ZipEntry;
 
@@ -65,36 +64,56 @@ public final class NativeLibraries {
                     + " (no build for " + platform() + "?)");
         }
         String name = resource.substring(resource.lastIndexOf('/') + 1);
-        String explicit = CacheDir.explicit();
-        Path root = CacheDir.root();
-        try {
-            return unpackInto(url, root, name);
-        } catch (IOException first) {
-            if (explicit != null) {
-                throw cannotWrite(what, root, first, CacheDir.SETTING + " to a writable folder");
-            }
-            Path fallback = Path.of(System.getProperty("java.io.tmpdir"), "lora-cache-" + user());
+        List<Path> roots = cacheRoots();
+        List<IOException> failed = new ArrayList<>();
+        for (Path root : roots) {
             try {
-                return unpackInto(url, fallback, name);
-            } catch (IOException second) {
-                throw cannotWrite(what, root, first, CacheDir.SETTING + " to a writable folder (" + fallback
-                        + ", the fallback in java.io.tmpdir, failed too: " + reason(second) + ")");
+                return unpackInto(url, root, name);
+            } catch (IOException e) {
+                failed.add(e);
+            }
+        }
+        IOException first = failed.get(0);
+        String fix = CacheDir.SETTING + " to a writable folder" + (roots.size() == 1 ? ""
+                : " (" + roots.get(1) + ", the fallback in java.io.tmpdir, failed too: " + reason(failed.get(1)) + ")");
+        throw new LoraException(roots.get(0) + ": cannot unpack the " + what + " native library there ("
+                + reason(first) + "); set " + fix);
+    }
+
+    /** The cache the user set; else the default one, then {@code <java.io.tmpdir>/lora-cache-<user>}. */
+    private static List<Path> cacheRoots() {
+        if (CacheDir.explicit() != null) {
+            return List.of(CacheDir.root());
+        }
+        String user = System.getProperty("user.name", "user").replaceAll("[^A-Za-z0-9._-]", "_");
+        return List.of(CacheDir.root(), Path.of(System.getProperty("java.io.tmpdir"), "lora-cache-" + user));
+    }
+
+    /** A class-path entry's cache key (jar entry size and CRC, no read; else the file's SHA-256) and size. */
+    private record Entry(String key, long size) {
+        static Entry of(URL url) throws IOException {
+            URLConnection c = url.openConnection();
+            if (c instanceof JarURLConnection jar) {
+                ZipEntry e = jar.getJarEntry();
+                if (e != null && e.getSize() >= 0 && e.getCrc() >= 0) {
+                    return new Entry(e.getSize() + "-" + Long.toHexString(e.getCrc()), e.getSize());
+                }
+            }
+            try {
+                Path file = Path.of(url.toURI());
+                return new Entry(Checksums.sha256(file).substring(0, 16), Files.size(file));
+            } catch (URISyntaxException | IllegalArgumentException | FileSystemNotFoundException e) {
+                throw new IOException(url + ": neither a jar entry nor a file", e);
             }
         }
     }
 
-    private static LoraException cannotWrite(String what, Path dir, IOException e, String fix) {
-        return new LoraException(dir + ": cannot unpack the " + what + " native library there (" + reason(e)
-                + "); set " + fix);
-    }
-
-    /** {@code root/natives/<size>-<crc>/<name>}, written once. */
+    /** {@code root/natives/<key>/<name>}, written once under a temporary name and moved into place. */
     static Path unpackInto(URL url, Path root, String name) throws IOException {
-        String key = contentKey(url);
-        Path dir = root.resolve("natives").resolve(key);
+        Entry entry = Entry.of(url);
+        Path dir = root.resolve("natives").resolve(entry.key());
         Path lib = dir.resolve(name);
-        long size = expectedSize(url);
-        if (Files.isRegularFile(lib) && (size < 0 || Files.size(lib) == size)) {
+        if (Files.isRegularFile(lib) && Files.size(lib) == entry.size()) {
             return lib;
         }
         Files.createDirectories(dir);
@@ -103,39 +122,14 @@ public final class NativeLibraries {
             try (InputStream in = url.openStream()) {
                 Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
             }
-            if (size >= 0 && Files.size(tmp) != size) {
-                throw new IOException("unpacked " + Files.size(tmp) + " of " + size + " bytes (disk full?)");
+            if (Files.size(tmp) != entry.size()) {
+                throw new IOException("unpacked " + Files.size(tmp) + " of " + entry.size() + " bytes (disk full?)");
             }
             Files.move(tmp, lib, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } finally {
             Files.deleteIfExists(tmp);
         }
         return lib;
-    }
-
-    /** The jar entry's size and CRC (no read of the data); for a file outside a jar, its SHA-256. */
-    static String contentKey(URL url) throws IOException {
-        URLConnection c = url.openConnection();
-        if (c instanceof JarURLConnection jar) {
-            ZipEntry e = jar.getJarEntry();
-            if (e != null && e.getSize() >= 0 && e.getCrc() >= 0) {
-                return e.getSize() + "-" + Long.toHexString(e.getCrc());
-            }
-        }
-        try (DigestInputStream in = new DigestInputStream(url.openStream(), MessageDigest.getInstance("SHA-256"))) {
-            in.transferTo(OutputStream.nullOutputStream());
-            return HexFormat.of().formatHex(in.getMessageDigest().digest(), 0, 8);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    private static long expectedSize(URL url) throws IOException {
-        URLConnection c = url.openConnection();
-        if (c instanceof JarURLConnection jar && jar.getJarEntry() != null) {
-            return jar.getJarEntry().getSize();
-        }
-        return c.getContentLengthLong();
     }
 
     /**
@@ -148,8 +142,8 @@ public final class NativeLibraries {
         if (System.getProperty("jline.tmpdir") != null) {
             return;
         }
-        for (Path dir : new Path[] {CacheDir.root(), Path.of(System.getProperty("java.io.tmpdir"), "lora-cache-" + user())}) {
-            Path jline = dir.resolve("natives").resolve("jline");
+        for (Path root : cacheRoots()) {
+            Path jline = root.resolve("natives").resolve("jline");
             try {
                 Files.createDirectories(jline);
                 if (Files.isWritable(jline)) {
@@ -158,9 +152,6 @@ public final class NativeLibraries {
                 }
             } catch (IOException | SecurityException e) {
                 // try the next folder
-            }
-            if (CacheDir.explicit() != null) {
-                return;
             }
         }
     }
@@ -207,10 +198,6 @@ public final class NativeLibraries {
     public static String arch() {
         String a = System.getProperty("os.arch", "").toLowerCase(Locale.ROOT);
         return a.equals("amd64") || a.equals("x86_64") ? "x86_64" : a.equals("aarch64") || a.equals("arm64") ? "aarch64" : a;
-    }
-
-    private static String user() {
-        return System.getProperty("user.name", "user").replaceAll("[^A-Za-z0-9._-]", "_");
     }
 
     /** An I/O failure in a few words: "no such folder", "permission denied", or the message. */
