@@ -2,6 +2,7 @@ package com.loratool.bench;
 
 import ai.djl.Device;
 import com.loratool.LoraException;
+import com.loratool.io.AtomicFiles;
 import com.loratool.train.ProcessMemory;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -221,7 +222,7 @@ public final class BenchRunner {
             }
             profileMd.append(ProfileSummary.read(infer).markdown("[" + index + "] inference: " + label, 12));
         }
-        ResultWriters.writeString(profileDir.resolve("profile.md"), "# Profile (PyTorch profiler, self time per op)\n\n" + profileMd);
+        AtomicFiles.writeString(profileDir.resolve("profile.md"), "# Profile (PyTorch profiler, self time per op)\n\n" + profileMd);
     }
 
     /** GC twice so that Java-side handles of closed tensors are gone before RSS is read. */

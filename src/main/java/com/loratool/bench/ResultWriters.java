@@ -4,20 +4,19 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.loratool.LoraException;
+import com.loratool.io.AtomicFiles;
+import com.loratool.io.Charts;
 import com.loratool.io.Json;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
-import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.XYSeries;
@@ -35,9 +34,9 @@ public final class ResultWriters {
         } catch (IOException e) {
             throw LoraException.file(dir, "cannot create the output folder: " + e.getMessage(), e);
         }
-        writeString(dir.resolve("results.csv"), csv(report));
-        writeString(dir.resolve("results.json"), json(report));
-        writeString(dir.resolve("results.md"), markdown(report));
+        AtomicFiles.writeString(dir.resolve("results.csv"), csv(report));
+        AtomicFiles.writeString(dir.resolve("results.json"), json(report));
+        AtomicFiles.writeString(dir.resolve("results.md"), markdown(report));
         writePng(report, dir.resolve("results.png"));
     }
 
@@ -258,7 +257,6 @@ public final class ResultWriters {
 
     /** Time against training images, one line per (size, targets, batch). */
     static void writePng(BenchReport report, Path file) {
-        System.setProperty("java.awt.headless", "true");
         XYChart chart = new XYChartBuilder().width(900).height(620)
                 .title("Training time (" + report.results().stream().findFirst().map(BenchResult::epochs).orElse(0) + " epochs)")
                 .xAxisTitle("training images").yAxisTitle("time (min)" + (report.results().stream().anyMatch(BenchResult::projected) ? ", projected" : ""))
@@ -278,24 +276,7 @@ public final class ResultWriters {
         if (lines.isEmpty()) {
             chart.addSeries("no results", new double[] {0}, new double[] {0});
         }
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        try {
-            byte[] png = BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG);
-            Files.write(tmp, png);
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (IOException e) {
-            throw LoraException.file(file, "cannot write: " + e.getMessage(), e);
-        }
-    }
-
-    static void writeString(Path file, String text) {
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        try {
-            Files.writeString(tmp, text, StandardCharsets.UTF_8);
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (IOException e) {
-            throw LoraException.file(file, "cannot write: " + e.getMessage(), e);
-        }
+        Charts.writePng(file, chart);
     }
 
     /** Jackson writes NaN as a bare token, which is not JSON: write null instead. */

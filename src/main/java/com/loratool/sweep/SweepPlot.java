@@ -1,16 +1,12 @@
 package com.loratool.sweep;
 
-import com.loratool.LoraException;
-import com.loratool.io.AtomicFiles;
+import com.loratool.io.Charts;
 import java.awt.Color;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
-import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.XYSeries;
@@ -28,14 +24,7 @@ final class SweepPlot {
     static void write(Path file, SweepReport report) {
         List<SweepReport.Row> rows = report.rows();
         XYChart chart = report.retention() ? tradeOff(rows, report) : perCombination(rows, report);
-        chart.getStyler().setChartBackgroundColor(Color.WHITE);
-        try {
-            ByteArrayOutputStream out = new ByteArrayOutputStream();
-            BitmapEncoder.saveBitmap(chart, out, BitmapEncoder.BitmapFormat.PNG);
-            AtomicFiles.writeBytes(file, out.toByteArray());
-        } catch (IOException e) {
-            throw LoraException.file(file, "cannot write plot: " + e.getMessage(), e);
-        }
+        Charts.writePng(file, chart);
     }
 
     private static XYChart perCombination(List<SweepReport.Row> rows, SweepReport report) {

@@ -1,13 +1,8 @@
 package com.loratool.train;
 
-import com.loratool.LoraException;
-import com.loratool.io.AtomicFiles;
-import java.awt.Color;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
+import com.loratool.io.Charts;
 import java.nio.file.Path;
 import java.util.List;
-import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 
@@ -24,17 +19,10 @@ public final class LossPlot {
         double[] val = rows.stream().mapToDouble(MetricsCsv.Row::valLoss).toArray();
         XYChart chart = new XYChartBuilder().width(800).height(500).title(title)
                 .xAxisTitle("epoch").yAxisTitle("loss").build();
-        chart.getStyler().setChartBackgroundColor(Color.WHITE);
         chart.addSeries("train", x, train);
         if (rows.stream().anyMatch(r -> Double.isFinite(r.valLoss()))) {
             chart.addSeries("validation", x, val);
         }
-        try {
-            ByteArrayOutputStream out = new ByteArrayOutputStream();
-            BitmapEncoder.saveBitmap(chart, out, BitmapEncoder.BitmapFormat.PNG);
-            AtomicFiles.writeBytes(file, out.toByteArray());
-        } catch (IOException e) {
-            throw LoraException.file(file, "cannot write plot: " + e.getMessage(), e);
-        }
+        Charts.writePng(file, chart);
     }
 }
