@@ -12,6 +12,9 @@ import com.loratool.model.Compute;
 import com.loratool.model.DeviceParity;
 import com.loratool.model.NativeDiagnosis;
 import com.loratool.model.NativeRuntime;
+import com.loratool.model.kernels.KernelCertificate;
+import com.loratool.model.kernels.KernelChecks;
+import com.loratool.model.kernels.MachineFacts;
 import java.io.PrintWriter;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
@@ -36,8 +39,10 @@ import picocli.CommandLine.Spec;
  * the CPU). Each problem is one line with its fix; the exit code is 1 when any check fails.
  */
 @Command(name = "doctor", mixinStandardHelpOptions = true,
-        description = {"Checks the native libtorch (CPU/CUDA flavour, where it was loaded from, GPUs) and runs the model "
-                + "forward and backward on each device against the CPU. Exit code 1 when a check fails."})
+        description = {"Checks the native libtorch (CPU/CUDA flavour, where it was loaded from, GPUs), shows the kernel "
+                + "certificate (each native kernel at its edge-case shapes against float64, the backend used, the verdict, "
+                + "what was switched off, and the CPU facts it is keyed by) and runs the model forward and backward on "
+                + "each device against the CPU. Exit code 1 when a check fails."})
 final class DoctorCommand implements Callable<Integer> {
     static final String DEFAULT_FIXTURE = "fixtures/da2-tiny";
 
@@ -75,6 +80,7 @@ final class DoctorCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
+        KernelCertificate.inspectOnly(); // show a refused machine's certificate instead of stopping at it
         NativeRuntime f = NativeRuntime.detect(); // loads the engine, recording (not throwing) a failure
         if (f.loaded() && common.threads > 0) {
             Compute.setThreads(common.threads);
@@ -83,6 +89,7 @@ final class DoctorCommand implements Callable<Integer> {
         printFacts(out, f);
         List<NativeDiagnosis.Problem> problems = new ArrayList<>(NativeDiagnosis.problems(f, common.device.name()));
         if (f.loaded()) {
+            problems.addAll(kernels(out, KernelCertificate.examine()));
             problems.addAll(checks(out, f));
         }
         out.println();
@@ -128,6 +135,46 @@ final class DoctorCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "nvidia-smi:  %s%n", s);
         }
         out.flush();
+    }
+
+    /**
+     * The kernel certificate: the machine facts it is keyed by, each check of each round (operation,
+     * shape, threads, worst part, error, backend, verdict) and what was switched; a refusal is a problem.
+     */
+    static List<NativeDiagnosis.Problem> kernels(PrintWriter out, KernelCertificate c) {
+        out.println();
+        if (c == null) {
+            out.println("kernels:     not certified");
+            return List.of();
+        }
+        MachineFacts m = c.facts();
+        String where = c.file() == null ? "not kept (cache folder not writable)" : c.file();
+        out.printf(Locale.ROOT, "kernels:     %s%s (%s; %s)%n", c.verdict(), c.switched().isEmpty() ? ""
+                : ", switched off: " + String.join(", ", c.switched()), c.source().equals("skipped")
+                ? KernelCertificate.ENV + "=skip" : String.format(Locale.ROOT, "%s, %.2f s, %s", c.source(), c.seconds(), where),
+                KernelCertificate.ENV + "=recheck redoes the checks");
+        out.printf(Locale.ROOT, "cpu:         %s%n", m.cpu());
+        out.printf(Locale.ROOT, "isa:         %s%n", String.join(" ", m.isa()));
+        out.printf(Locale.ROOT, "caches:      %s (size in bytes / ways, as CPUID reports them)%n", m.cachesLine());
+        out.printf(Locale.ROOT, "libtorch:    %s; checked with %s thread(s), check version %d%n", m.libtorch(),
+                m.threads(), m.check());
+        for (int i = 0; i < c.rounds().size(); i++) {
+            KernelCertificate.Round r = c.rounds().get(i);
+            out.printf(Locale.ROOT, "  round %d, %s: %d of %d right (float32 against float64, tolerance %.0e)%n", i + 1,
+                    r.backends(), r.results().size() - r.failures().size(), r.results().size(), KernelChecks.TOLERANCE);
+            for (KernelCertificate.Result x : r.results()) {
+                out.printf(Locale.ROOT, "    %s %-22s %-58s %d thr  %-19s %9.2e  %s%n", x.pass() ? "PASS" : "FAIL", x.op(),
+                        x.shape(), x.threads(), x.part(), x.error(), x.backend());
+            }
+        }
+        if (c.verdict() == KernelCertificate.Verdict.refused) {
+            return List.of(new NativeDiagnosis.Problem(c.refusal(), "report it with the doctor output; a libtorch build "
+                    + "for this CPU (PYTORCH_LIBRARY_PATH, requirements-native.md) may compute right"));
+        }
+        if (c.verdict() == KernelCertificate.Verdict.switched) {
+            out.println("  " + c.warning());
+        }
+        return List.of();
     }
 
     /** Forward + backward on the CPU, then on each usable GPU; the failed checks as problems. */

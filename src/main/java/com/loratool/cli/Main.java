@@ -3,6 +3,7 @@ package com.loratool.cli;
 import com.loratool.LoraException;
 import com.loratool.io.Interrupts;
 import com.loratool.io.NativeLibraries;
+import com.loratool.model.kernels.LibtorchSwitches;
 import java.io.PrintStream;
 import picocli.AutoComplete;
 import picocli.CommandLine.Command;
@@ -60,6 +61,7 @@ public final class Main implements Runnable {
         // an Error thrown by a command (a native library's ExceptionInInitializerError, OutOfMemoryError)
         // goes to the same handler, as one line, instead of out of execute() as a stack trace
         cl.setExecutionStrategy(parsed -> {
+            LibtorchSwitches.verboseNativeLog(ErrorHandler.verbose(parsed)); // libtorch's own log: errors only unless --verbose
             try {
                 return new CommandLine.RunLast().execute(parsed);
             } catch (Error e) {

@@ -4,13 +4,14 @@ import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.pytorch.jni.JniUtils;
 import com.loratool.LoraException;
+import com.loratool.model.kernels.KernelCertificate;
 import java.io.File;
 import java.util.List;
 import java.util.Locale;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Picks the compute device and sets PyTorch's CPU thread count. */
+/** Picks the compute device and sets PyTorch's CPU thread count, on certified kernels ({@link KernelCertificate}). */
 public final class Compute {
     private static final Logger LOG = LoggerFactory.getLogger(Compute.class);
 
@@ -32,6 +33,7 @@ public final class Compute {
     /** "auto" (GPU when DJL sees one), "cpu" or "gpu" (fails when there is none). */
     public static Device device(String choice) {
         Engine engine = Engine.getEngine("PyTorch");
+        KernelCertificate.ensure(); // done already where the toolkit's engine provider loaded the engine
         switch (choice.toLowerCase(Locale.ROOT)) {
             case "cpu":
                 return Device.cpu();
@@ -56,6 +58,7 @@ public final class Compute {
     /** Intra-op threads for PyTorch; 0 or less keeps PyTorch's default (all cores). */
     public static void setThreads(int threads) {
         Engine.getEngine("PyTorch"); // loads the native library
+        KernelCertificate.ensure();
         if (threads > 0) {
             JniUtils.setNumThreads(threads);
         }
