@@ -1,5 +1,6 @@
 package com.loratool.bench;
 
+import com.loratool.io.InputFiles;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.loratool.LoraException;
@@ -29,12 +30,10 @@ public final class PeerBaseline {
     }
 
     public static PeerBaseline read(Path file) {
-        if (!Files.isRegularFile(file)) {
-            throw LoraException.file(file, "baseline file not found");
-        }
         ObjectMapper json = Json.JSON;
         List<Line> lines = new ArrayList<>();
         List<String> text;
+        InputFiles.regularFile(file);
         try {
             text = Files.readAllLines(file);
         } catch (IOException e) {

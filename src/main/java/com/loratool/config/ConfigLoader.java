@@ -1,5 +1,6 @@
 package com.loratool.config;
 
+import com.loratool.io.InputFiles;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JavaType;
@@ -78,9 +79,7 @@ public final class ConfigLoader {
         if (Files.isDirectory(file)) {
             throw LoraException.file(file, "is a folder, not a config file");
         }
-        if (!Files.isRegularFile(file)) {
-            throw LoraException.file(file, "not a regular file (a device, FIFO or socket); give a YAML config file");
-        }
+        InputFiles.regularFile(file);
         byte[] bytes;
         try (InputStream in = Files.newInputStream(file)) {
             bytes = in.readNBytes(MAX_BYTES + 1);

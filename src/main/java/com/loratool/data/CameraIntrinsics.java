@@ -1,5 +1,6 @@
 package com.loratool.data;
 
+import com.loratool.io.InputFiles;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.loratool.LoraException;
 import com.loratool.io.Json;
@@ -46,7 +47,7 @@ public record CameraIntrinsics(double fx, double fy, double cx, double cy, int w
         if (!text.toLowerCase(Locale.ROOT).endsWith(".json")) {
             return parse(text);
         }
-        Path file = Path.of(text);
+        Path file = InputFiles.regularFile(Path.of(text));
         try {
             JsonNode n = Json.JSON.readTree(Files.readString(file));
             for (String key : new String[] {"fx", "fy", "cx", "cy"}) {

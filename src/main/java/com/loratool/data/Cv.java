@@ -1,5 +1,6 @@
 package com.loratool.data;
 
+import com.loratool.io.InputFiles;
 import com.loratool.LoraException;
 import com.loratool.io.AtomicFiles;
 import com.loratool.io.NativeLibraries;
@@ -65,6 +66,7 @@ public final class Cv {
      */
     public static Mat imread(Path file, int flags, String what) {
         load();
+        InputFiles.regularFile(file); // OpenCV would block on a FIFO and call a folder "cannot decode"
         Mat m;
         try {
             m = Imgcodecs.imread(file.toString(), flags);

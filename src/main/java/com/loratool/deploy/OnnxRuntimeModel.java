@@ -1,5 +1,6 @@
 package com.loratool.deploy;
 
+import com.loratool.io.InputFiles;
 import ai.onnxruntime.NodeInfo;
 import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
@@ -43,9 +44,7 @@ public final class OnnxRuntimeModel implements AutoCloseable {
 
     /** Opens the file with {@code threads} intra-op threads (0: ONNX Runtime's default). */
     public static OnnxRuntimeModel open(Path file, int threads) {
-        if (!Files.isRegularFile(file)) {
-            throw LoraException.file(file, "no such ONNX file");
-        }
+        InputFiles.regularFile(file);
         byte[] bytes;
         try {
             bytes = Files.readAllBytes(file);

@@ -17,6 +17,7 @@ public final class Checksums {
 
     /** Lower-case hex SHA-256 of the file's bytes. */
     public static String sha256(Path file) {
+        InputFiles.regularFile(file);
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             MessageDigest md = MessageDigest.getInstance("SHA-256");
             ByteBuffer b = ByteBuffer.allocateDirect(1 << 20);

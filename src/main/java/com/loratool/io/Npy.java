@@ -32,6 +32,7 @@ public final class Npy {
 
     /** Reads a .npy file. Errors name the file: missing, not .npy, unsupported dtype, truncated. */
     public static NpyArray read(Path file) {
+        InputFiles.regularFile(file); // a FIFO or a folder is refused by its attributes, never opened
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = ch.size();
             if (size > Integer.MAX_VALUE) {
@@ -275,6 +276,9 @@ public final class Npy {
 
     /** True if the file starts with the .npy magic. */
     public static boolean looksLikeNpy(Path file) {
+        if (!Files.isRegularFile(file)) {
+            return false; // never open a FIFO: it would block
+        }
         try (var in = Files.newInputStream(file)) {
             byte[] m = in.readNBytes(6);
             return Arrays.equals(m, MAGIC);

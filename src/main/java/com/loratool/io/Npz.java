@@ -19,6 +19,7 @@ public final class Npz {
     /** Reads every array; keys are entry names without the ".npy" suffix, in archive order. */
     public static Map<String, NpyArray> read(Path file) {
         Map<String, NpyArray> out = new LinkedHashMap<>();
+        InputFiles.regularFile(file);
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             ZipIndex zip = ZipIndex.open(file, ch);
             for (ZipIndex.Entry e : zip.entries().values()) {

@@ -1,5 +1,6 @@
 package com.loratool.lora;
 
+import com.loratool.io.InputFiles;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.loratool.LoraException;
@@ -49,6 +50,7 @@ public record AdapterCheckpoint(Path dir, AdapterConfig config, AdapterSet adapt
             throw LoraException.file(weights, "missing (not an adapter checkpoint folder?)");
         }
         AdapterConfig cfg;
+        InputFiles.regularFile(cfgFile);
         try {
             cfg = AdapterConfig.fromJson(Json.SNAKE.readTree(Files.readString(cfgFile)));
         } catch (JsonProcessingException e) {

@@ -1,5 +1,6 @@
 package com.loratool.model;
 
+import com.loratool.io.InputFiles;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.loratool.LoraException;
 import com.loratool.io.Json;
@@ -53,6 +54,7 @@ public final class HfConfig {
 
     /** Reads a config.json; errors name the file and the key. */
     public static ModelConfig read(Path file) {
+        InputFiles.regularFile(file);
         JsonNode root;
         try {
             root = Json.JSON.readTree(file.toFile());

@@ -1,5 +1,6 @@
 package com.loratool.model;
 
+import com.loratool.io.InputFiles;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.loratool.LoraException;
 import com.loratool.io.HostTensor;
@@ -221,9 +222,7 @@ public record ModelConfig(
         if (!Files.exists(file) && file.getNameCount() == 1 && isPreset(file.toString())) {
             return preset(file.toString());
         }
-        if (!Files.isRegularFile(file)) {
-            throw LoraException.file(file, "model config not found");
-        }
+        InputFiles.regularFile(file);
         JsonNode root;
         try {
             root = Json.YAML.readTree(file.toFile());

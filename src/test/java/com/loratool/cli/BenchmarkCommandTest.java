@@ -41,7 +41,7 @@ class BenchmarkCommandTest {
     void missingBaselineNamesTheFile() {
         String[] r = run("benchmark", "--synthetic", "--baseline", dir.resolve("nope.jsonl").toString(), "--output", dir.toString());
         assertEquals("2", r[0]);
-        assertTrue(r[1].contains("nope.jsonl: baseline file not found"), r[1]);
+        assertTrue(r[1].contains("nope.jsonl: file not found"), r[1]);
     }
 
     @Test

@@ -105,7 +105,7 @@ class StrictConfigTest {
         for (Path f : List.of(Path.of("/dev/zero"), fifo)) {
             String m = assertTimeoutPreemptively(Duration.ofSeconds(10),
                     () -> assertThrows(LoraException.class, () -> ConfigLoader.load(f, List.of())).getMessage());
-            assertEquals(f + ": not a regular file (a device, FIFO or socket); give a YAML config file", m);
+            assertEquals(f + ": is a special file (FIFO, socket or device), not a regular file", m);
         }
     }
 

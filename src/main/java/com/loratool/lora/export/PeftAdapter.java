@@ -1,5 +1,6 @@
 package com.loratool.lora.export;
 
+import com.loratool.io.InputFiles;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -196,6 +197,7 @@ public record PeftAdapter(LinkedHashMap<String, HostTensor> tensors, ObjectNode 
                     + "save with safe_serialization=True)");
         }
         JsonNode c;
+        InputFiles.regularFile(cfg);
         try {
             c = JSON.readTree(cfg.toFile());
         } catch (IOException e) {
