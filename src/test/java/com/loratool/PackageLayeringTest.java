@@ -3,7 +3,12 @@ package com.loratool;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.tngtech.archunit.core.domain.JavaCall;
+import com.tngtech.archunit.core.domain.JavaClass;
 import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.domain.properties.HasOwner;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
 import java.util.ArrayList;
@@ -58,5 +63,15 @@ class PackageLayeringTest {
     @Test
     void noPackageCycles() {
         slices().matching("com.loratool.(*)..").should().beFreeOfCycles().check(classes);
+    }
+
+    @Test
+    void onlyIoJsonMakesJsonMappers() {
+        // docs/DEVELOPING.md: Jackson mappers only from io.Json (derive readers and writers, never build another)
+        noClasses().that().doNotHaveFullyQualifiedName("com.loratool.io.Json")
+                .should().callConstructorWhere(JavaCall.Predicates.target(
+                        HasOwner.Predicates.With.owner(JavaClass.Predicates.assignableTo(ObjectMapper.class))))
+                .orShould().callMethod(JsonMapper.class, "builder")
+                .check(classes);
     }
 }

@@ -7,11 +7,10 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.loratool.io.HostTensor;
+import com.loratool.io.Json;
 import com.loratool.model.DepthAnythingV2;
 import com.loratool.model.DepthPredictor;
 import com.loratool.model.ModelConfig;
@@ -116,8 +115,7 @@ public record ParityCertificate(List<Check> checks, double tolerance, String ima
 
     /** model.onnx.json. */
     public String toJson(String file, OnnxOptions o) {
-        ObjectMapper om = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-        ObjectNode root = om.createObjectNode();
+        ObjectNode root = Json.JSON.createObjectNode();
         root.put("file", file);
         root.put("engine", "onnxruntime " + OnnxRuntimeModel.environment().getVersion() + " (CPU)");
         root.put("reference", "lora toolkit forward (libtorch, fp32)");
@@ -139,7 +137,7 @@ public record ParityCertificate(List<Check> checks, double tolerance, String ima
             n.put("rel_l2", c.relL2());
         }
         try {
-            return om.writeValueAsString(root) + "\n";
+            return Json.pretty(Json.JSON).writeValueAsString(root) + "\n";
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }

@@ -1,13 +1,10 @@
 package com.loratool.sweep;
 
 import com.fasterxml.jackson.core.json.JsonReadFeature;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.PropertyNamingStrategies;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
 import com.loratool.LoraException;
 import com.loratool.eval.EvalResult;
+import com.loratool.io.Json;
 import com.loratool.io.AtomicFiles;
 import com.loratool.metrics.DepthMetrics;
 import java.io.IOException;
@@ -60,16 +57,13 @@ public record CellResult(int combination, int fold, List<String> overrides, Stri
         return String.format("c%02d-f%d", combination + 1, fold + 1);
     }
 
-    static ObjectMapper json() {
-        return JsonMapper.builder().enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
-                .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
-                .enable(SerializationFeature.INDENT_OUTPUT)
-                .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).build();
-    }
+    /** Json.SNAKE, reading a NaN score (a diverged cell) written unquoted by older versions too. */
+    private static final ObjectReader READER = Json.SNAKE.readerFor(CellResult.class)
+            .with(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS);
 
     public void write(Path file) {
         try {
-            AtomicFiles.writeString(file, json().writeValueAsString(this) + "\n");
+            AtomicFiles.writeString(file, Json.pretty(Json.SNAKE).writeValueAsString(this) + "\n");
         } catch (IOException e) {
             throw LoraException.file(file, "cannot write: " + e.getMessage(), e);
         }
@@ -77,7 +71,7 @@ public record CellResult(int combination, int fold, List<String> overrides, Stri
 
     public static CellResult read(Path file) {
         try {
-            return json().readValue(file.toFile(), CellResult.class);
+            return READER.readValue(file.toFile());
         } catch (IOException e) {
             throw LoraException.file(file, "not a sweep cell result (" + e.getMessage().lines().findFirst().orElse("")
                     + "); delete it to run the cell again");

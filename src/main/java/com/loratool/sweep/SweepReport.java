@@ -2,6 +2,7 @@ package com.loratool.sweep;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.loratool.io.AtomicFiles;
+import com.loratool.io.Json;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -269,7 +270,7 @@ public final class SweepReport {
         root.put("combinations", combos);
         root.put("cells", cells);
         try {
-            return CellResult.json().writeValueAsString(root) + "\n";
+            return Json.pretty(Json.SNAKE).writeValueAsString(root) + "\n";
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }

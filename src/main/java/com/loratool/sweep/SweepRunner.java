@@ -2,7 +2,6 @@ package com.loratool.sweep;
 
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.loratool.LoraException;
 import com.loratool.config.ConfigLoader;
@@ -19,6 +18,7 @@ import com.loratool.io.AtomicFiles;
 import com.loratool.io.Checksums;
 import com.loratool.io.FolderLock;
 import com.loratool.io.HostTensor;
+import com.loratool.io.Json;
 import com.loratool.checkpoint.ModelResolver;
 import com.loratool.checkpoint.ModelSource;
 import com.loratool.checkpoint.ResolvedModel;
@@ -181,11 +181,10 @@ public final class SweepRunner {
 
     /** The arguments that decide the cells' results; a rerun must match them. */
     private ObjectNode fingerprint(int combinations) {
-        ObjectMapper m = new ObjectMapper();
-        ObjectNode n = m.createObjectNode();
+        ObjectNode n = Json.JSON.createObjectNode();
         n.put("config", o.config().toString());
         n.put("config_sha256", Checksums.sha256(o.config()));
-        n.set("set", m.valueToTree(o.sets()));
+        n.set("set", Json.JSON.valueToTree(o.sets()));
         n.put("grid", o.grid().trim());
         n.put("folds", o.folds());
         n.put("retention", o.retention() == null ? null : o.retention().toString());
@@ -199,7 +198,7 @@ public final class SweepRunner {
         if (Files.isRegularFile(f)) {
             JsonNode before;
             try {
-                before = new ObjectMapper().readTree(f.toFile());
+                before = Json.JSON.readTree(f.toFile());
             } catch (IOException e) {
                 throw LoraException.file(f, "not valid JSON (" + e.getMessage().lines().findFirst().orElse("") + ")");
             }
