@@ -34,4 +34,4 @@ run() {
 }
 run --targets qkv          --batch 4 --height 84  --width 140 --images 11 --epochs 3
 run --targets qkv,proj,mlp --batch 4 --height 84  --width 140 --images 11 --epochs 3
-run --targets qkv          --batch 1 --height 518 --width 518 --images 2  --epochs "${EPOCHS_518:-2}"
+run --targets qkv          --batch 1 --height 518 --width 518 --images 2  --epochs "${EPOCHS_518:-4}"
