@@ -64,7 +64,7 @@ public final class TrainRun {
     public void summary(PrintWriter out) {
         try (NDManager manager = NDManager.newBaseManager(Compute.device(cfg.train.device().name()))) {
             Base base = loadBase(cfg, manager);
-            try (LoraModel lora = LoraInjector.inject(base.model(), cfg.lora, cfg.train.seed(), manager)) {
+            try (LoraModel lora = inject(base.model(), manager)) {
                 out.println(lora.summary());
                 out.println("adapted layers (" + lora.adaptedNames().size() + "):");
                 for (String n : lora.adaptedNames()) {
@@ -190,12 +190,22 @@ public final class TrainRun {
         }
     }
 
-    /** The adapters; a target matching nothing is an error naming the config file. */
+    /**
+     * The adapters, with the lr_multipliers matched against their trainable names (as the optimiser
+     * will: {@code --dry-run} refuses what training would); a target, train module or multiplier
+     * key matching nothing is an error naming the config file.
+     */
     private LoraModel inject(DepthAnythingV2 model, NDManager manager) {
+        LoraModel lora = null;
         try {
-            return LoraInjector.inject(model, cfg.lora, cfg.train.seed(), manager);
+            lora = LoraInjector.inject(model, cfg.lora, cfg.train.seed(), manager);
+            AdapterOptimizer.lrScales(lora.trainableNames(), cfg.train.lrMultipliers());
+            return lora;
         } catch (LoraException e) {
-            if (cfg.source != null && e.getMessage().startsWith("lora.")) {
+            if (lora != null) {
+                lora.close();
+            }
+            if (cfg.source != null && (e.getMessage().startsWith("lora.") || e.getMessage().startsWith("train."))) {
                 throw new LoraException(cfg.source + ": " + e.getMessage(), e);
             }
             throw e;
