@@ -75,6 +75,8 @@ class UserJsonTest {
         assertEquals(cfg + ": r: must be an integer, got 2.7", refused(ck, "\"r\" : 2,", "\"r\" : 2.7,"));
         assertEquals(cfg + ": rslora: must be true or false, got \"yes\"",
                 refused(ck, "\"rslora\" : false", "\"rslora\" : \"yes\""));
+        assertEquals(cfg + ": head_convs: must be true or false, got 1",
+                refused(ck, "\"head_convs\" : false", "\"head_convs\" : 1"));
         assertEquals(cfg + ": alpha: must be > 0 and at most 1000000, got -4", refused(ck, "\"alpha\" : 4.0", "\"alpha\" : -4"));
     }
 }

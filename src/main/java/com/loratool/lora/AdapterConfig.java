@@ -82,8 +82,7 @@ public record AdapterConfig(String format, String peftType, String baseWeights, 
      */
     private static void checkTypes(ObjectNode lora) {
         for (RecordComponent rc : LoraConfig.class.getRecordComponents()) {
-            JsonProperty p = rc.getAnnotation(JsonProperty.class);
-            String key = p != null ? p.value() : rc.getName();
+            String key = rc.getAccessor().getAnnotation(JsonProperty.class).value(); // as written: head_convs
             JsonNode v = lora.get(key);
             if (v == null) {
                 continue;
