@@ -1,6 +1,9 @@
 package com.loratool;
 
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
+import java.util.List;
 
 /** Finds the valid key closest to a mistyped one (Levenshtein distance), for "did you mean" hints. */
 public final class KeySuggester {
@@ -22,6 +25,23 @@ public final class KeySuggester {
         }
         // A hint only when the edit is small compared with the word.
         return bestDistance <= Math.max(2, best.length() / 2) ? best : null;
+    }
+
+    /**
+     * Up to {@code max} candidates plausibly meant by {@code wrong} (the rule of {@link #closest}),
+     * nearest first; empty when none is.
+     */
+    public static List<String> near(String wrong, Collection<String> candidates, int max) {
+        record Scored(String name, int distance) {}
+        List<Scored> scored = new ArrayList<>();
+        for (String c : candidates) {
+            int d = distance(wrong.toLowerCase(), c.toLowerCase());
+            if (d <= Math.max(2, c.length() / 2)) {
+                scored.add(new Scored(c, d));
+            }
+        }
+        scored.sort(Comparator.comparingInt(Scored::distance).thenComparing(Scored::name));
+        return scored.stream().limit(max).map(Scored::name).toList();
     }
 
     /** "unknown key, did you mean lr?" or "unknown key (valid: a, b, c)". */

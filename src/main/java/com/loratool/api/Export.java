@@ -73,11 +73,13 @@ public final class Export {
         if (Files.exists(output.resolve(AdapterCheckpoint.WEIGHTS))) {
             throw LoraException.file(output, "already holds a checkpoint (choose another --output)");
         }
-        PeftAdapter.Imported imp = PeftAdapter.read(peft).toProject(peft);
+        PeftAdapter adapter = PeftAdapter.read(peft);
         if (!Files.isRegularFile(weights)) {
             throw LoraException.file(weights, "file not found");
         }
         ResolvedModel base = ModelResolver.resolve(new ModelSource.Weights(weights, null));
+        // the target modules are matched against this model's layers and the tensors present
+        PeftAdapter.Imported imp = adapter.toProject(peft, PeftAdapter.layersOf(base.baseWeights()));
         AdaptedWeights.checkShapes(base.baseWeights(), imp.adapters(), weights);
         AdapterCheckpoint.save(output, imp.adapters(), imp.scaling(), weights, base.provenance().sha256(), null,
                 imp.modules());

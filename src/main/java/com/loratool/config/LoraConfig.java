@@ -33,9 +33,10 @@ import java.util.Map;
  *     A key matches a module when {@code (.*\.)?(key)} matches its whole official name; the first
  *     key that matches wins (in the order written).
  * @param alphaPattern per-layer alphas (PEFT's {@code alpha_pattern}), matched like rankPattern.
- * @param trainModules modules trained fully next to the adapters (PEFT's {@code modules_to_save}): a
- *     module name ({@code depth_head}: every parameter under it) or {@code re:<regex>} matched against
- *     whole module names. Default empty: none.
+ * @param trainModules modules trained fully next to the adapters (PEFT's {@code modules_to_save}),
+ *     parsed by {@link ModuleSelector}: a module name ({@code depth_head}: every parameter under it;
+ *     or a parameter's name) or {@code re:<regex>} matched against whole module or parameter names.
+ *     Each must match something. Default empty: none.
  * @param trainModulesInit how trainModules start: base (the base weights' values) or random (seeded
  *     fresh initialisation, as the official metric script's new head). Default base.
  */
@@ -89,15 +90,7 @@ public record LoraConfig(
         }
         trainModules = Check.list(trainModules, List.of());
         trainModulesInit = trainModulesInit == null ? TrainModulesInit.base : trainModulesInit;
-        for (String m : trainModules) {
-            String t = m == null ? "" : m.trim();
-            if (t.isEmpty() || t.equals("re:")) {
-                throw new ConfigError("lora.train_modules", "empty module name");
-            }
-            if (t.startsWith("re:")) {
-                UserPattern.compile("lora.train_modules", t, t.substring(3));
-            }
-        }
+        ModuleSelector.parseAll("lora.train_modules", trainModules);
         if (dora && headConvs) {
             throw new ConfigError("lora.dora", "DoRA adapts linear layers only; set head_convs: false");
         }
@@ -115,6 +108,11 @@ public record LoraConfig(
     /** The targets, parsed. */
     public List<TargetSpec> targetSpecs() {
         return TargetSpec.parseAll(targets);
+    }
+
+    /** The train_modules, parsed ({@link ModuleSelector}: the grammar shared with train.lr_multipliers). */
+    public List<ModuleSelector> trainModuleSelectors() {
+        return ModuleSelector.parseAll("lora.train_modules", trainModules);
     }
 
     /** An unmodifiable copy keeping the written order (first match wins); null reads as empty. */

@@ -37,9 +37,11 @@ import java.util.Map;
  * @param retainWeight weight of the retention term: the scale-shift-invariant loss between the adapted
  *     prediction and the frozen base's on the same training image (base predictions computed once per
  *     image before training); 0 = off. Default 0.
- * @param lrMultipliers learning-rate factors of fully trained modules ({@code lora.train_modules}) by
- *     module name (that module's parameters) or {@code re:<regex>} on parameter names; the first match
- *     wins, everything else 1 (the official metric script trains the head at 10x). Default empty.
+ * @param lrMultipliers learning-rate factors of trainable parameters (for {@code lora.train_modules}) by
+ *     {@link ModuleSelector} (the grammar of train_modules: a module or parameter name, or
+ *     {@code re:<regex>} on whole names); the first match wins, everything else 1 (the official
+ *     metric script trains the head at 10x). A key that matches no trainable parameter is an error.
+ *     Default empty.
  * @param silogLambda SILog's lambda (silog and metric_silog). Default 0.5.
  * @param minDepth metric_silog: pixels whose true depth is below this many metres do not count
  *     (the upper bound is the model's max_depth). Default 0.001.
@@ -142,15 +144,9 @@ public record TrainSection(
         retainWeight = Check.in("train.retain_weight", retainWeight == null ? 0.0 : retainWeight, 0, 1e6);
         lrMultipliers = Collections.unmodifiableMap(lrMultipliers == null ? new LinkedHashMap<>()
                 : new LinkedHashMap<>(lrMultipliers));
+        ModuleSelector.parseAll("train.lr_multipliers", lrMultipliers.keySet());
         for (Map.Entry<String, Double> e : lrMultipliers.entrySet()) {
             String key = "train.lr_multipliers." + e.getKey();
-            String k = e.getKey() == null ? "" : e.getKey().trim();
-            if (k.isEmpty() || k.equals("re:")) {
-                throw new ConfigError("train.lr_multipliers", "empty module name");
-            }
-            if (k.startsWith("re:")) {
-                UserPattern.compile("train.lr_multipliers", k, k.substring(3));
-            }
             Check.that(e.getValue() != null, key, "must be > 0", null);
             Check.positive(key, e.getValue(), 1e6);
         }

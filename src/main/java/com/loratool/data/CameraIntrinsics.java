@@ -1,11 +1,8 @@
 package com.loratool.data;
 
-import com.loratool.io.InputFiles;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.loratool.LoraException;
 import com.loratool.io.Json;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -47,9 +44,9 @@ public record CameraIntrinsics(double fx, double fy, double cx, double cy, int w
         if (!text.toLowerCase(Locale.ROOT).endsWith(".json")) {
             return parse(text);
         }
-        Path file = InputFiles.regularFile(Path.of(text));
+        Path file = Path.of(text);
         try {
-            JsonNode n = Json.JSON.readTree(Files.readString(file));
+            JsonNode n = Json.readFinite(file); // NaN or Infinity: one line naming the key
             for (String key : new String[] {"fx", "fy", "cx", "cy"}) {
                 if (n == null || !n.path(key).isNumber()) {
                     throw LoraException.file(file, "intrinsics need a number '" + key + "'");
@@ -57,8 +54,6 @@ public record CameraIntrinsics(double fx, double fy, double cx, double cy, int w
             }
             return new CameraIntrinsics(n.get("fx").asDouble(), n.get("fy").asDouble(), n.get("cx").asDouble(),
                     n.get("cy").asDouble(), n.path("width").asInt(0), n.path("height").asInt(0));
-        } catch (IOException e) {
-            throw LoraException.file(file, "cannot read intrinsics (" + e.getMessage() + ")");
         } catch (IllegalArgumentException e) {
             throw LoraException.file(file, e.getMessage());
         }

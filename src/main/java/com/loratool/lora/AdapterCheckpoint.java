@@ -50,13 +50,11 @@ public record AdapterCheckpoint(Path dir, AdapterConfig config, AdapterSet adapt
             throw LoraException.file(weights, "missing (not an adapter checkpoint folder?)");
         }
         AdapterConfig cfg;
-        InputFiles.regularFile(cfgFile);
+        JsonNode tree = Json.readFinite(cfgFile); // NaN or Infinity: one line naming the key
         try {
-            cfg = AdapterConfig.fromJson(Json.SNAKE.readTree(Files.readString(cfgFile)));
+            cfg = AdapterConfig.fromJson(tree);
         } catch (JsonProcessingException e) {
             throw LoraException.file(cfgFile, "not a valid adapter config: " + e.getOriginalMessage());
-        } catch (IOException e) {
-            throw LoraException.file(cfgFile, "cannot read: " + e.getMessage());
         } catch (LoraException e) {
             throw LoraException.file(cfgFile, e.getMessage());
         }

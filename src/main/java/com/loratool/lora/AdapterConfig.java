@@ -4,8 +4,14 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.loratool.LoraException;
+import com.loratool.config.ConfigError;
 import com.loratool.config.LoraConfig;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.annotation.JsonProperty;
 import com.loratool.io.Json;
+import com.loratool.io.Printable;
+import java.lang.reflect.RecordComponent;
+import java.util.Map;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -45,12 +51,53 @@ public record AdapterConfig(String format, String peftType, String baseWeights, 
         }
         ObjectNode lora = ((ObjectNode) n).deepCopy();
         lora.remove(OWN_KEYS);
+        checkTypes(lora);
+        JsonNode epoch = n.get("epoch");
+        if (epoch != null && !(epoch.isIntegralNumber() && epoch.canConvertToInt())) {
+            throw new LoraException("epoch: must be an integer, got " + Printable.of(epoch.toString()));
+        }
         List<String> modules = new ArrayList<>();
         n.path("adapted_modules").forEach(m -> modules.add(m.asText()));
         JsonNode mc = n.get("model_config");
+        LoraConfig config;
+        try {
+            config = Json.SNAKE.treeToValue(lora, LoraConfig.class);
+        } catch (JsonMappingException e) {
+            for (Throwable c = e; c != null; c = c.getCause()) {
+                if (c instanceof ConfigError ce) { // the section refuses a value: name the key as the file writes it
+                    throw new LoraException(ce.key().replaceFirst("^lora\\.", "") + ": " + ce.problem(), e);
+                }
+            }
+            throw e;
+        }
         return new AdapterConfig(text(n, "format"), text(n, "peft_type"), text(n, "base_weights"),
                 text(n, "base_weights_sha256"), mc == null || mc.isNull() ? null : mc,
-                Json.SNAKE.treeToValue(lora, LoraConfig.class), modules, n.path("epoch").asInt(0));
+                config, modules, n.path("epoch").asInt(0));
+    }
+
+    /**
+     * Each LoRA key present has the JSON type its {@link LoraConfig} field was written with (an
+     * integer, a number, true or false, a string, a list, a mapping); Jackson would otherwise
+     * coerce "24" to 24, 4.7 to 4 and null to the default.
+     */
+    private static void checkTypes(ObjectNode lora) {
+        for (RecordComponent rc : LoraConfig.class.getRecordComponents()) {
+            String key = rc.getAccessor().getAnnotation(JsonProperty.class).value(); // as written: head_convs
+            JsonNode v = lora.get(key);
+            if (v == null) {
+                continue;
+            }
+            Class<?> t = rc.getType();
+            String want = t == Integer.class ? (v.isIntegralNumber() && v.canConvertToInt() ? null : "an integer")
+                    : t == Double.class ? (v.isNumber() ? null : "a number")
+                    : t == Boolean.class ? (v.isBoolean() ? null : "true or false")
+                    : List.class.isAssignableFrom(t) ? (v.isArray() ? null : "a list")
+                    : Map.class.isAssignableFrom(t) ? (v.isObject() ? null : "a mapping")
+                    : v.isTextual() ? null : "a string";
+            if (want != null) {
+                throw new LoraException(key + ": must be " + want + ", got " + Printable.of(v.toString()));
+            }
+        }
     }
 
     /** The JSON object written to adapter_config.json (the LoRA keys flat, as PEFT writes them). */

@@ -4,8 +4,7 @@ import ai.djl.ndarray.NDManager;
 import com.loratool.LoraException;
 import com.loratool.config.LoraConfig;
 import com.loratool.config.TargetSpec;
-import com.loratool.config.UserPattern;
-import com.google.re2j.Pattern;
+import com.loratool.config.ModuleSelector;
 import com.loratool.model.RandomWeights;
 import com.loratool.model.nn.Conv2d;
 import com.loratool.model.nn.Linear;
@@ -78,9 +77,10 @@ public final class LoraInjector {
     }
 
     /**
-     * The base parameters {@code lora.train_modules} names: every parameter under a named module
-     * ({@code depth_head}, or a module whose whole name matches {@code re:<regex>}). Each entry must
-     * match something, and none may hold an adapted layer (train it fully or adapt it, not both).
+     * The base parameters {@code lora.train_modules} names ({@link ModuleSelector}: every parameter
+     * under a named module, or whose name or module's name a {@code re:<regex>} matches whole). Each
+     * entry must match something (else an error naming the near names), and none may hold an
+     * adapted layer (train it fully or adapt it, not both).
      */
     static LinkedHashMap<String, Parameter> trainedParameters(Module model, LoraConfig cfg, List<String> adapted) {
         LinkedHashMap<String, Parameter> out = new LinkedHashMap<>();
@@ -90,45 +90,20 @@ public final class LoraInjector {
         Map<String, Parameter> params = model.namedParameters();
         Set<String> adaptedModules = new HashSet<>();
         adapted.forEach(a -> adaptedModules.add(QkvSlice.moduleOf(a)));
-        for (String entry : cfg.trainModules()) {
-            String t = entry.trim();
-            Pattern re = t.startsWith("re:") ? UserPattern.compile("lora.train_modules", t, t.substring(3)) : null;
-            boolean any = false;
-            for (Map.Entry<String, Parameter> p : params.entrySet()) {
-                String owner = owningModule(p.getKey(), re, t);
-                if (owner == null) {
-                    continue;
-                }
-                any = true;
-                String module = p.getKey().substring(0, Math.max(0, p.getKey().lastIndexOf('.')));
+        List<ModuleSelector> selectors = cfg.trainModuleSelectors();
+        List<List<String>> selected = ModuleSelector.selectAll("lora.train_modules", "module of the model", selectors,
+                params.keySet());
+        for (int i = 0; i < selectors.size(); i++) {
+            for (String p : selected.get(i)) {
+                String module = p.substring(0, Math.max(0, p.lastIndexOf('.')));
                 if (adaptedModules.contains(module)) {
-                    throw new LoraException("lora.train_modules: " + t + " holds " + module + ", which lora.targets"
-                            + " adapts; train a module fully or adapt it, not both");
+                    throw new LoraException("lora.train_modules: " + selectors.get(i) + " holds " + module
+                            + ", which lora.targets adapts; train a module fully or adapt it, not both");
                 }
-                out.put(p.getKey(), p.getValue());
-            }
-            if (!any) {
-                throw new LoraException("lora.train_modules: " + t + " matches no module of the model");
+                out.put(p, params.get(p));
             }
         }
         return out;
-    }
-
-    /** The module (a dotted prefix of {@code param}) that {@code name} or {@code re} names, or null. */
-    private static String owningModule(String param, Pattern re, String name) {
-        String[] parts = param.split("\\.");
-        StringBuilder prefix = new StringBuilder();
-        for (int i = 0; i < parts.length - 1; i++) {
-            if (i > 0) {
-                prefix.append('.');
-            }
-            prefix.append(parts[i]);
-            String m = prefix.toString();
-            if (re != null ? re.matcher(m).matches() : m.equals(name)) {
-                return m;
-            }
-        }
-        return null;
     }
 
     /** Attaches the adapters of a saved checkpoint (exactly its adapted modules) and loads its tensors. */

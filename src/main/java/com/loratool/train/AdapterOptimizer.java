@@ -8,15 +8,16 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
+import com.loratool.config.ModuleSelector;
 import com.loratool.config.TrainSection;
 import com.loratool.train.optim.Adam;
 import com.loratool.train.optim.GradClip;
 import com.loratool.train.optim.LrSchedule;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Pattern;
 
 /**
  * The adapter tensors seen from the optimiser, all on the device: gradients accumulate in the
@@ -42,32 +43,39 @@ final class AdapterOptimizer implements AutoCloseable {
     private final double[] lrScale;
 
     /**
-     * {@code train.lr_multipliers} per trainable array: a key names a module (its parameters: the
-     * name itself or a prefix ending at a dot) or is {@code re:<regex>} found in the name; the first
-     * matching key wins, no match is 1. Null when every factor is 1.
+     * {@code train.lr_multipliers} per trainable array, each key a {@link ModuleSelector} (a module or
+     * parameter name, or {@code re:<regex>} on whole names); the first matching key wins, no match
+     * is 1. A key that matches none of {@code names} is an error naming it and the near names. Null
+     * when every factor is 1.
      */
     static double[] lrScales(List<String> names, Map<String, Double> multipliers) {
         if (multipliers == null || multipliers.isEmpty()) {
             return null;
         }
+        List<ModuleSelector> keys = ModuleSelector.parseAll(KEY, multipliers.keySet());
+        List<Double> factors = List.copyOf(multipliers.values());
+        List<List<String>> selected = ModuleSelector.selectAll(KEY, "trainable parameter", keys, names);
+        Map<String, Integer> index = new HashMap<>();
+        for (int i = 0; i < names.size(); i++) {
+            index.put(names.get(i), i);
+        }
         double[] out = new double[names.size()];
+        Arrays.fill(out, Double.NaN);
+        for (int k = 0; k < keys.size(); k++) {
+            for (String n : selected.get(k)) {
+                int i = index.get(n);
+                out[i] = Double.isNaN(out[i]) ? factors.get(k) : out[i]; // the first matching key wins
+            }
+        }
         boolean any = false;
         for (int i = 0; i < out.length; i++) {
-            out[i] = 1;
-            String n = names.get(i);
-            for (Map.Entry<String, Double> e : multipliers.entrySet()) {
-                String k = e.getKey();
-                boolean hit = k.startsWith("re:") ? Pattern.compile(k.substring(3)).matcher(n).find()
-                        : n.equals(k) || n.startsWith(k + ".");
-                if (hit) {
-                    out[i] = e.getValue();
-                    any |= e.getValue() != 1;
-                    break;
-                }
-            }
+            out[i] = Double.isNaN(out[i]) ? 1 : out[i];
+            any |= out[i] != 1;
         }
         return any ? out : null;
     }
+
+    private static final String KEY = "train.lr_multipliers";
 
     /**
      * {@code replicas.get(0)}: the primary replica's adapter arrays (values as they are now, after a

@@ -17,6 +17,7 @@ import com.loratool.checkpoint.ResolvedModel;
 import com.loratool.io.Json;
 import com.loratool.io.Interrupts;
 import com.loratool.lora.AdapterCheckpoint;
+import com.loratool.lora.AdapterConfig;
 import com.loratool.lora.LoraInjector;
 import com.loratool.lora.LoraModel;
 import com.loratool.model.Compute;
@@ -64,7 +65,7 @@ public final class TrainRun {
     public void summary(PrintWriter out) {
         try (NDManager manager = NDManager.newBaseManager(Compute.device(cfg.train.device().name()))) {
             Base base = loadBase(cfg, manager);
-            try (LoraModel lora = LoraInjector.inject(base.model(), cfg.lora, cfg.train.seed(), manager)) {
+            try (LoraModel lora = inject(base.model(), manager)) {
                 out.println(lora.summary());
                 out.println("adapted layers (" + lora.adaptedNames().size() + "):");
                 for (String n : lora.adaptedNames()) {
@@ -145,7 +146,17 @@ public final class TrainRun {
                 String sha = resolved.provenance().sha256();
                 JsonNode mc = Json.SNAKE.valueToTree(base.config());
                 if (resume) {
-                    ResumeCheck.check(cfg, runDir, last, AdapterCheckpoint.load(last).config(), sha, mc);
+                    AdapterConfig saved = AdapterCheckpoint.load(last).config();
+                    ResumeCheck.check(cfg, runDir, last, saved, sha, mc);
+                    if (ResumeCheck.nothingToTrain(cfg, runDir, saved.epoch())) {
+                        // as many epochs as done: say so, change nothing (exit 0: the run is what was asked for)
+                        TrainerState st = ckpts.load(last).state();
+                        if (console != null) {
+                            console.println("nothing to train: " + runDir + " has done its " + saved.epoch() + " of "
+                                    + cfg.train.epochs() + " epochs (train.epochs); raise train.epochs to train more");
+                        }
+                        return new Trainer.Result(0, st.bestEpoch, st.bestValue, false, List.of());
+                    }
                 }
                 if (settings.memoryCheck()) {
                     checkMemory(base.config());
@@ -153,6 +164,9 @@ public final class TrainRun {
                 try (LoraModel lora = inject(base.model(), manager)) {
                     TrainingDataLoader.Opened data = dataset == null ? TrainingDataLoader.open(cfg)
                             : TrainingDataLoader.of(dataset);
+                    if (resume) {
+                        ResumeCheck.checkSplit(runDir, data.dataset().split()); // the same images, the same validation set
+                    }
                     // accepted: from here on the run folder is this run's
                     accepted = true;
                     if (!resume && force) {
@@ -190,12 +204,22 @@ public final class TrainRun {
         }
     }
 
-    /** The adapters; a target matching nothing is an error naming the config file. */
+    /**
+     * The adapters, with the lr_multipliers matched against their trainable names (as the optimiser
+     * will: {@code --dry-run} refuses what training would); a target, train module or multiplier
+     * key matching nothing is an error naming the config file.
+     */
     private LoraModel inject(DepthAnythingV2 model, NDManager manager) {
+        LoraModel lora = null;
         try {
-            return LoraInjector.inject(model, cfg.lora, cfg.train.seed(), manager);
+            lora = LoraInjector.inject(model, cfg.lora, cfg.train.seed(), manager);
+            AdapterOptimizer.lrScales(lora.trainableNames(), cfg.train.lrMultipliers());
+            return lora;
         } catch (LoraException e) {
-            if (cfg.source != null && e.getMessage().startsWith("lora.")) {
+            if (lora != null) {
+                lora.close();
+            }
+            if (cfg.source != null && (e.getMessage().startsWith("lora.") || e.getMessage().startsWith("train."))) {
                 throw new LoraException(cfg.source + ": " + e.getMessage(), e);
             }
             throw e;

@@ -3,9 +3,11 @@ package com.loratool.train;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import com.loratool.LoraException;
 import com.loratool.train.optim.Adam;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -18,11 +20,36 @@ class LrMultipliersTest {
         List<String> names = List.of("pretrained.blocks.0.attn.qkv.lora_A", "depth_head.scratch.output_conv1.weight",
                 "depth_head_extra.weight", "depth_head.projects.0.bias");
         Map<String, Double> m = new LinkedHashMap<>();
-        m.put("re:projects", 3.0);
+        m.put("re:depth_head\\.projects\\..*", 3.0);
         m.put("depth_head", 10.0);
-        assertArrayEquals(new double[] {1, 10, 1, 3}, AdapterOptimizer.lrScales(names, m));
+        m.put("depth_head_extra", 2.0);
+        assertArrayEquals(new double[] {1, 10, 2, 3}, AdapterOptimizer.lrScales(names, m));
         assertNull(AdapterOptimizer.lrScales(names, Map.of()));
         assertNull(AdapterOptimizer.lrScales(names, Map.of("depth_head", 1.0)));
+    }
+
+    /**
+     * Issue 27, class 5: one grammar, matched by one selector. A key is trimmed like a target
+     * (' depth_head' was silently factor 1), a regex compiles with RE2 (Python's (?P<x>...) crashed
+     * java.util.regex at training start) and matches whole names, and a key that matches no
+     * trainable parameter is an error naming the key and the near names (it was silently 1).
+     */
+    @Test
+    void keysAreParsedLikeTargetsAndAKeyMatchingNothingIsAnError() {
+        List<String> names = List.of("pretrained.blocks.0.attn.qkv.lora_A", "depth_head.scratch.output_conv1.weight",
+                "depth_head.projects.0.bias");
+        assertArrayEquals(new double[] {1, 10, 10}, AdapterOptimizer.lrScales(names, Map.of(" depth_head", 10.0)));
+        assertArrayEquals(new double[] {1, 10, 10}, AdapterOptimizer.lrScales(names, Map.of("re:(?P<x>depth_head)", 10.0)));
+        LoraException e = assertThrows(LoraException.class,
+                () -> AdapterOptimizer.lrScales(names, Map.of("re:(?P<x>head)", 10.0)));
+        assertEquals("train.lr_multipliers: 're:(?P<x>head)' matches no trainable parameter (a re: pattern must match"
+                + " a whole name; it matches inside depth_head)", e.getMessage());
+        e = assertThrows(LoraException.class, () -> AdapterOptimizer.lrScales(names, Map.of("depth_haed", 10.0)));
+        assertEquals("train.lr_multipliers: 'depth_haed' matches no trainable parameter (did you mean depth_head?)",
+                e.getMessage());
+        e = assertThrows(LoraException.class, () -> AdapterOptimizer.lrScales(names, Map.of("neck", 10.0)));
+        assertEquals("train.lr_multipliers: 'neck' matches no trainable parameter (trainable modules: pretrained,"
+                + " depth_head)", e.getMessage());
     }
 
     @Test

@@ -28,6 +28,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
+import com.loratool.io.Printable;
 
 /**
  * A Hugging Face PEFT LoRA adapter for {@code DepthAnythingForDepthEstimation}: the tensors of
@@ -196,17 +197,36 @@ public record PeftAdapter(LinkedHashMap<String, HostTensor> tensors, ObjectNode 
             throw LoraException.file(dir, "no adapter_model.safetensors (adapter_model.bin is not supported; "
                     + "save with safe_serialization=True)");
         }
-        JsonNode c;
-        InputFiles.regularFile(cfg);
-        try {
-            c = JSON.readTree(cfg.toFile());
-        } catch (IOException e) {
-            throw LoraException.file(cfg, "not valid JSON: " + e.getMessage(), e);
-        }
+        JsonNode c = Json.readFinite(cfg);
         if (!c.isObject()) {
             throw LoraException.file(cfg, "not a JSON object");
         }
         return new PeftAdapter(Safetensors.read(st), (ObjectNode) c);
+    }
+
+    /** As {@link #toProject(Path, Map)} without a model: the targets are matched against the tensors only. */
+    public Imported toProject(Path dir) {
+        return toProject(dir, null);
+    }
+
+    /**
+     * The linear and convolution layers of a model, by full HF module name (query, key and value
+     * apart), each true when linear: what PEFT's target_modules are matched against.
+     */
+    public static LinkedHashMap<String, Boolean> layersOf(Map<String, HostTensor> officialWeights) {
+        LinkedHashMap<String, Boolean> out = new LinkedHashMap<>();
+        for (Map.Entry<String, HostTensor> e : officialWeights.entrySet()) {
+            int rank = e.getValue().shape().length;
+            if (!e.getKey().endsWith(".weight") || (rank != 2 && rank != 4)) {
+                continue;
+            }
+            List<String> qkv = HfNames.qkvNames(e.getKey());
+            String hf = HfNames.toHf(e.getKey());
+            for (String n : qkv != null ? qkv : hf != null ? List.of(hf) : List.<String>of()) {
+                out.put(n.substring(0, n.length() - ".weight".length()), rank == 2);
+            }
+        }
+        return out;
     }
 
     /** Splits the rows (dim 0) of B into equal blocks. */
@@ -225,54 +245,33 @@ public record PeftAdapter(LinkedHashMap<String, HostTensor> tensors, ObjectNode 
         return out;
     }
 
-    /** PEFT's pattern lookup ({@code get_pattern_key}): the first key with {@code (.*\.)?(key)} matching the module. */
-    private static JsonNode pattern(JsonNode patterns, String module, Path cfg) {
-        if (patterns == null || !patterns.isObject()) {
-            return null;
-        }
-        Iterator<Map.Entry<String, JsonNode>> it = patterns.fields();
-        while (it.hasNext()) {
-            Map.Entry<String, JsonNode> e = it.next();
-            if (LoraConfig.patternOf(cfg + ": pattern", e.getKey()).matcher(module).matches()) {
-                return e.getValue();
-            }
-        }
-        return null;
-    }
-
     private static final String[] MAGNITUDE_KEYS = {
         ".lora_magnitude_vector", ".lora_magnitude_vector.weight", ".lora_magnitude_vector.default",
         ".lora_magnitude_vector.default.weight"};
 
     /**
-     * Converts a PEFT adapter into project adapters; {@code dir} names the source in errors.
-     * Query, key and value adapters of one block fuse exactly into one qkv adapter when all three
-     * are present (A stacked, B block-diagonal, DoRA magnitudes concatenated); a subset becomes
-     * qkv slices ({@code attn.qkv.q}). Per-layer scalings are folded into B and every layer is
-     * zero-padded to the largest rank, so the result has one (r, alpha) with the same updates.
+     * Converts a PEFT adapter into project adapters, its config read strictly ({@link PeftConfig})
+     * and its target modules matched against the model's layers and the tensors present;
+     * {@code dir} names the source in errors, {@code layers} are the full HF names of the base
+     * model's linear and convolution layers ({@link #layersOf}; null when no model is at hand: the
+     * targets are then matched against the tensors only). Query, key and value adapters of one
+     * block fuse exactly into one qkv adapter when all three are present (A stacked, B
+     * block-diagonal, DoRA magnitudes concatenated); a subset becomes qkv slices
+     * ({@code attn.qkv.q}). Per-layer scalings are folded into B and every layer is zero-padded to
+     * the largest rank, so the result has one (r, alpha) with the same updates.
      */
-    public Imported toProject(Path dir) {
+    public Imported toProject(Path dir, Map<String, Boolean> layers) {
         Path cfgFile = dir.resolve("adapter_config.json");
-        String type = config.path("peft_type").asText("LORA");
-        if (!type.equals("LORA")) {
-            throw LoraException.file(dir, "peft_type is " + type + ", only LORA adapters can be imported");
-        }
-        boolean dora = config.path("use_dora").asBoolean(false);
-        if (config.path("fan_in_fan_out").asBoolean(false)) {
-            throw LoraException.file(dir, "fan_in_fan_out adapters cannot be imported");
-        }
-        int r = config.path("r").asInt(8);
-        if (r < 1) {
-            throw LoraException.file(cfgFile, "r must be >= 1, got " + r);
-        }
-        double alpha = config.path("lora_alpha").asDouble(8);
-        boolean rslora = config.path("use_rslora").asBoolean(false);
+        PeftConfig pc = PeftConfig.of(config, cfgFile);
+        boolean dora = pc.dora();
+        int r = pc.r();
+        double alpha = pc.alpha();
+        boolean rslora = pc.rslora();
         // 1. HF module -> (A, B, magnitude)
         Map<String, HostTensor> as = new LinkedHashMap<>();
         Map<String, HostTensor> bs = new LinkedHashMap<>();
         Map<String, HostTensor> ms = new LinkedHashMap<>();
-        List<String> toSave = new ArrayList<>();
-        config.path("modules_to_save").forEach(n -> toSave.add(n.asText()));
+        List<String> toSave = pc.modulesToSave();
         LinkedHashMap<String, HostTensor> saved = new LinkedHashMap<>();
         for (Map.Entry<String, HostTensor> e : tensors.entrySet()) {
             String k = e.getKey();
@@ -330,12 +329,11 @@ public record PeftAdapter(LinkedHashMap<String, HostTensor> tensors, ObjectNode 
             } catch (IllegalArgumentException ex) {
                 throw LoraException.file(dir, hf + ": " + ex.getMessage());
             }
-            JsonNode rp = pattern(config.get("rank_pattern"), hf, cfgFile);
-            JsonNode ap = pattern(config.get("alpha_pattern"), hf, cfgFile);
-            int lr = rp != null ? rp.asInt() : r;
-            double la = ap != null ? ap.asDouble() : alpha;
+            int lr = pc.rankOf(hf);
+            double la = pc.alphaOf(hf);
             if (lr != pair.rank()) {
-                throw LoraException.file(dir, hf + ": lora_A has rank " + pair.rank() + " but the config says " + lr);
+                throw LoraException.file(cfgFile, (lr == r ? "r" : "rank_pattern") + ": says " + lr + " for " + hf
+                        + ", but its lora_A in adapter_model.safetensors has rank " + pair.rank());
             }
             double s = new LoraScaling(lr, la, rslora).value();
             int slot = 0;
@@ -358,6 +356,14 @@ public record PeftAdapter(LinkedHashMap<String, HostTensor> tensors, ObjectNode 
         }
         if (parts.isEmpty()) {
             throw LoraException.file(dir, "no LoRA tensors in adapter_model.safetensors");
+        }
+        pc.check(layers, as.keySet());
+        for (String t : toSave) {
+            if (saved.keySet().stream().map(k -> k.substring(0, Math.max(0, k.lastIndexOf('.'))))
+                    .noneMatch(o -> o.equals(t) || o.endsWith("." + t))) {
+                throw LoraException.file(cfgFile, "modules_to_save: '" + Printable.of(t) + "' has no tensors in"
+                        + " adapter_model.safetensors");
+            }
         }
         // 3. fuse complete q/k/v triples, keep a subset as slices; fold each part's scaling into B
         LoraScaling common = new LoraScaling(r, alpha, rslora);

@@ -99,6 +99,8 @@ class PeftAdapterTest {
         PeftAdapter.Imported imp = PeftAdapter.export(sample(r, 4), new LoraScaling(4, 8, true), 0, "x").toProject(Path.of("."));
         assertEquals(12, imp.scaling().r());
         var cfg = PeftAdapter.export(sample(r, 4), new LoraScaling(4, 8, true), 0, "x").config();
+        cfg.putArray("target_modules").add("query").add("value").add("fc2"); // PEFT's suffix match, in layer 0
+        cfg.putArray("layers_to_transform").add(0);
         cfg.putObject("rank_pattern").put("mlp.fc2", 2);
         cfg.putObject("alpha_pattern").put("fc2", 3.0);
         PeftAdapter.Imported got = new PeftAdapter(t, cfg).toProject(Path.of("peft"));
