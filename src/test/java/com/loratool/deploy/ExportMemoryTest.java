@@ -55,6 +55,10 @@ class ExportMemoryTest {
         assertTrue(e.startsWith("--input-size 19600: too large to export: the file would be about 9.4 GB")
                 && e.contains("use --dynamic"), e);
         assertDoesNotThrow(() -> ExportMemory.requireRepresentable(VITL, VITL_P, new OnnxOptions(14000, 14000, true, 17, false)));
+        // vits at a fixed 16800 (docs/eval.md): 4 x 24.8 M + (1 + 1200^2) x 384 x 4 B
+        e = refusal(VITS, VITS_P, new OnnxOptions(16800, 16800, false, 17, false));
+        assertTrue(e.startsWith("--input-size 16800: too large to export: the file would be about 2.3 GB (the fixed-size "
+                + "position embeddings 2.2 GB), over the 2.1 GB (2 GiB)"), e);
         // the row pass of the position embeddings (57143 x 37 x 1024 values) is more than one array holds
         e = refusal(VITL, VITL_P, new OnnxOptions(800002, 14, false, 17, false));
         assertTrue(e.startsWith("--input-size 800002x14: too large to export at a fixed size: the position embeddings"), e);
