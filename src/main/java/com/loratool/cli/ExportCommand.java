@@ -55,6 +55,9 @@ public final class ExportCommand implements Callable<Integer> {
     @Mixin
     ModelOptions model;
 
+    @Mixin
+    MemoryCheckOption memory;
+
     @Spec
     CommandSpec spec;
 
@@ -69,7 +72,7 @@ public final class ExportCommand implements Callable<Integer> {
                 .input("--weights", base).check(); // before any work
         if (format == Format.onnx) {
             return OnnxExportCli.run(model.checkpointOrNull(), model.weights(), model.modelConfig(), output, inputSize,
-                    dynamic, opset, fp16, parityImage, spec.commandLine().getOut());
+                    dynamic, opset, fp16, parityImage, memory.enabled(), spec.commandLine().getOut());
         }
         Path checkpoint = model.checkpoint("lora export --format " + format);
         Export.Written w;

@@ -4,6 +4,7 @@ import com.loratool.LoraException;
 import com.loratool.config.DataConfig;
 import com.loratool.data.CameraIntrinsics;
 import com.loratool.data.GeometryOutputs;
+import com.loratool.data.ImageHeader;
 import com.loratool.data.IntrinsicsFit;
 import com.loratool.data.PointCloud;
 import com.loratool.metrics.MetricDepth;
@@ -68,17 +69,17 @@ final class GeometryOptions {
             if (!pointCloud) {
                 return null;
             }
-            CameraIntrinsics k = intrinsics();
+            CameraIntrinsics k = intrinsics(images);
             if (k == null) {
                 throw new LoraException("--point-cloud needs intrinsics: give --intrinsics fx,fy,cx,cy or "
                         + "--intrinsics-from FILE.npy");
             }
             boolean ascii = plyAscii;
             return (dir, stem, image, pred, h, w) -> GeometryOutputs.writeCloud(dir, stem, MetricDepth.toMm(pred), h, w,
-                    k.resizedTo(w, h), true, ascii, image);
+                    k.onGrid(w, h, source() + " on " + image.getFileName()), true, ascii, image);
         }
         GeometryOutputs g = new GeometryOutputs(new GeometryOutputs.Settings(alignTo, align.equals("robust"), complete,
-                pointCloud, plyAscii, intrinsics()), images);
+                pointCloud, plyAscii, intrinsics(images)), images);
         if (metric) {
             return (dir, stem, image, pred, h, w) -> g.write(dir, stem, image, MetricDepth.disparity(pred), h, w);
         }
@@ -99,6 +100,26 @@ final class GeometryOptions {
         if (alignTo == null && !pointCloud && (intrinsics != null || intrinsicsFrom != null)) {
             throw new LoraException("--intrinsics and --intrinsics-from are for --point-cloud or --align-to DEPTH");
         }
+    }
+
+    /**
+     * {@link #intrinsics()}, checked on every image whose size its header tells before anything is
+     * predicted or written: intrinsics that are no camera's on an image (CameraIntrinsics.problem)
+     * are one line naming the option, the value and the image.
+     */
+    private CameraIntrinsics intrinsics(List<Path> images) {
+        CameraIntrinsics k = intrinsics();
+        if (k != null) {
+            for (Path image : images) {
+                ImageHeader.size(image).ifPresent(hw -> k.onGrid(hw[1], hw[0], source() + " on " + image.getFileName()));
+            }
+        }
+        return k;
+    }
+
+    /** The option the intrinsics came from, with its value. */
+    private String source() {
+        return intrinsics != null ? "--intrinsics " + intrinsics : "--intrinsics-from " + intrinsicsFrom;
     }
 
     /** --intrinsics, or those fitted from --intrinsics-from; null when neither is given. */

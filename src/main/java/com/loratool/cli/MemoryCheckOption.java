@@ -7,7 +7,8 @@ import picocli.CommandLine.Option;
 public final class MemoryCheckOption {
     @Option(names = MemoryCheck.OVERRIDE,
             description = "Skip the check that the work fits in the available memory (estimated from each image's header "
-                    + "and the network size before anything is decoded or allocated; docs/model.md).")
+                    + "and the network size, or the export's sizes, before anything is decoded or allocated; "
+                    + "docs/model.md).")
     boolean skip;
 
     /** Whether to check. */

@@ -13,7 +13,7 @@ final class OnnxExportCli {
     private OnnxExportCli() {}
 
     static int run(Path checkpoint, Path weights, Path modelConfig, Path output, String inputSize, boolean dynamic,
-                   int opset, boolean fp16, Path parityImage, PrintWriter out) {
+                   int opset, boolean fp16, Path parityImage, boolean memoryCheck, PrintWriter out) {
         if (checkpoint == null && weights == null) {
             throw new LoraException("--format onnx: give --checkpoint DIR or --weights FILE");
         }
@@ -25,7 +25,7 @@ final class OnnxExportCli {
         OnnxDeployment.Source s = OnnxDeployment.resolve(checkpoint, weights, modelConfig);
         o.checkPatch(s.config().patchSize());
         ParityCertificate c = OnnxDeployment.export(s, o, OnnxDeployment.metadata(s, o, Math.min(hw[0], hw[1])), output,
-                parityImage);
+                parityImage, memoryCheck);
         out.printf("wrote %s (%s, opset %d, %s%s) and %s: ONNX Runtime vs toolkit at %d size(s), max abs error "
                         + "%.3g, relative L2 %.3g (tolerance %.0e)%n", output, dynamic ? "dynamic" : hw[0] + "x" + hw[1],
                 opset, fp16 ? "fp16" : "fp32", checkpoint != null ? ", adapters merged" : "",
@@ -34,17 +34,33 @@ final class OnnxExportCli {
         return 0;
     }
 
+    /**
+     * {@code N} or {@code HxW}, whole numbers (nothing else: no trailing {@code x}); a number past
+     * the int range is "too large", not wrapped; positivity and the patch size are checked by
+     * {@link OnnxOptions}, the limits of an export by the deployment.
+     */
     static int[] size(String s) {
+        String[] p = s.toLowerCase(Locale.ROOT).split("x", -1);
+        long[] v = new long[p.length];
         try {
-            String[] p = s.toLowerCase(Locale.ROOT).split("x");
-            int h = Integer.parseInt(p[0].strip());
-            int w = p.length > 1 ? Integer.parseInt(p[1].strip()) : h;
             if (p.length > 2) {
                 throw new NumberFormatException();
             }
-            return new int[] {h, w};
+            for (int i = 0; i < p.length; i++) {
+                v[i] = Long.parseLong(p[i].strip());
+            }
         } catch (NumberFormatException e) {
-            throw new LoraException("--input-size " + s + ": expected N or HxW (multiples of 14)");
+            throw new LoraException("--input-size " + s + ": expected N or HxW, whole numbers (multiples of 14)");
         }
+        long h = v[0];
+        long w = p.length > 1 ? v[1] : h;
+        if (h <= 0 || w <= 0) {
+            throw new LoraException("--input-size " + s + ": must be positive");
+        }
+        if (h > Integer.MAX_VALUE || w > Integer.MAX_VALUE) {
+            throw new LoraException("--input-size " + s + ": too large to export (at most " + Integer.MAX_VALUE
+                    + " a side, and far less in practice)");
+        }
+        return new int[] {(int) h, (int) w};
     }
 }

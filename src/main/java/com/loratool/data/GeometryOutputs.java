@@ -124,7 +124,8 @@ public final class GeometryOutputs {
             aligned[i] = (float) a.depth(pred[i]);
         }
         float[] completed = settings.complete() ? DepthCompletion.complete(aligned, z, h, w) : null;
-        CameraIntrinsics k = settings.intrinsics() != null ? settings.intrinsics().resizedTo(w, h)
+        CameraIntrinsics k = settings.intrinsics() != null
+                ? settings.intrinsics().onGrid(w, h, "--intrinsics " + settings.intrinsics() + " on " + image.getFileName())
                 : cloud != null ? IntrinsicsFit.of(cloud, file).intrinsics() : null;
         if (settings.pointCloud() && k == null) {
             throw LoraException.file(file, "--point-cloud needs intrinsics: give --intrinsics or --intrinsics-from "

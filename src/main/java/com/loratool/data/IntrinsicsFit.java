@@ -109,7 +109,11 @@ public record IntrinsicsFit(CameraIntrinsics intrinsics, long pixels, double rms
                 throw LoraException.file(file, "cannot fit intrinsics: X or Y does not grow with the column or row "
                         + "(not an organised camera cloud?)");
             }
-            return new CameraIntrinsics(1 / ab[0], 1 / cd[0], -ab[1] / ab[0], -cd[1] / cd[0], w, h);
+            try { // the fit on the cloud's own grid: no camera's intrinsics (CameraIntrinsics.problem) are no fit
+                return new CameraIntrinsics(1 / ab[0], 1 / cd[0], -ab[1] / ab[0], -cd[1] / cd[0], w, h);
+            } catch (IllegalArgumentException e) {
+                throw LoraException.file(file, "cannot fit intrinsics: " + e.getMessage());
+            }
         }
 
         void residuals(PointCloud c, CameraIntrinsics k) {

@@ -6,6 +6,8 @@ import com.loratool.checkpoint.ResolvedModel;
 import com.loratool.data.Preprocessing;
 import com.loratool.LoraException;
 import com.loratool.data.Cv;
+import com.loratool.data.ImageHeader;
+import com.loratool.io.InputFiles;
 import com.loratool.io.AtomicFiles;
 import com.loratool.io.HostTensor;
 import com.loratool.lora.AdapterCheckpoint;
@@ -104,19 +106,36 @@ public final class OnnxDeployment {
      */
     public static ParityCertificate export(Source s, OnnxOptions o, Map<String, String> metadata, Path output,
                                            Path image) {
-        return export(s, o, metadata, output, image, s.stateDict());
+        return export(s, o, metadata, output, image, true);
+    }
+
+    /**
+     * As above; {@code memoryCheck=false} ({@code --no-memory-check}) skips the memory estimate, not
+     * the limits no export passes (both in {@link ExportMemory}, before anything is built).
+     */
+    public static ParityCertificate export(Source s, OnnxOptions o, Map<String, String> metadata, Path output,
+                                           Path image, boolean memoryCheck) {
+        return export(s, o, metadata, output, image, s.stateDict(), memoryCheck);
     }
 
     /** {@code graphWeights}: what the graph is built from (tests: a deliberately wrong constant). */
     static ParityCertificate export(Source s, OnnxOptions o, Map<String, String> metadata, Path output, Path image,
                                     Map<String, HostTensor> graphWeights) {
+        return export(s, o, metadata, output, image, graphWeights, true);
+    }
+
+    private static ParityCertificate export(Source s, OnnxOptions o, Map<String, String> metadata, Path output,
+                                            Path image, Map<String, HostTensor> graphWeights, boolean memoryCheck) {
         Path abs = output.toAbsolutePath();
         if (abs.getParent() == null || !Files.isDirectory(abs.getParent())) {
             throw LoraException.file(output, "--output: the folder " + abs.getParent() + " does not exist");
         }
+        o.checkPatch(s.config().patchSize());
         if (o.fp16()) {
             refuseBf16(s);
         }
+        int[] imageHw = certificateImageSize(image, o);
+        ExportMemory.require(s.config(), parameters(graphWeights), o, imageHw[0], imageHw[1], memoryCheck);
         Mat bgr = certificateImage(image);
         byte[] bytes = OnnxExport.export(s.config(), graphWeights, o, metadata);
         Path tmp = abs.resolveSibling(abs.getFileName() + ".tmp");
@@ -175,6 +194,32 @@ public final class OnnxDeployment {
             throw LoraException.file(s.baseFile() != null ? s.baseFile() : Path.of("weights"),
                     "--fp16: the weights are bfloat16, which fp16 cannot represent faithfully (range); export fp32 "
                             + "(without --fp16) or give float32/float16 weights");
+        }
+    }
+
+    /** The merged weights' value count. */
+    static long parameters(Map<String, HostTensor> stateDict) {
+        long n = 0;
+        for (HostTensor t : stateDict.values()) {
+            n += t.data().length;
+        }
+        return n;
+    }
+
+    /**
+     * The certificate image's height and width before it is decoded: from the header of
+     * {@code image} (the export size where the header cannot be read here), or the bundled one's.
+     */
+    static int[] certificateImageSize(Path image, OnnxOptions o) {
+        if (image != null) {
+            InputFiles.regularFile(image);
+            return ImageHeader.size(image).orElse(new int[] {o.height(), o.width()});
+        }
+        Mat m = certificateImage(null);
+        try {
+            return new int[] {m.rows(), m.cols()};
+        } finally {
+            m.release();
         }
     }
 

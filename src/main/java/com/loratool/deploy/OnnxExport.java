@@ -58,6 +58,7 @@ public final class OnnxExport {
     public static byte[] export(ModelConfig cfg, Map<String, HostTensor> mergedStateDict, OnnxOptions options,
                                 Map<String, String> metadata) {
         options.checkPatch(cfg.patchSize());
+        ExportMemory.requirePositions(cfg, options); // the constant built below fits its arrays
         return new OnnxExport(cfg, mergedStateDict, options).build(metadata).toByteArray();
     }
 
@@ -178,7 +179,7 @@ public final class OnnxExport {
      * Mh (h,G) . grid . Mw^T with the bicubic matrices at scale factors (p+0.1)/G.
      */
     static float[] fixedPositions(float[] pos, int gs, int d, int h, int w, boolean square) {
-        if (h * w == gs * gs && square) {
+        if ((long) h * w == (long) gs * gs && square) {
             return pos.clone();
         }
         double sx = (h + 0.1) / gs;

@@ -27,9 +27,13 @@ public record OnnxOptions(int height, int width, boolean dynamic, int opset, boo
     /** Checks the size against the patch size (multiples of it). */
     public void checkPatch(int patch) {
         if (height % patch != 0 || width % patch != 0) {
+            int bad = height % patch != 0 ? height : width;
+            long below = (long) (bad / patch) * patch;
+            long above = below + patch;
+            String e = below > 0 && above <= Integer.MAX_VALUE ? below + " or " + above
+                    : below > 0 ? String.valueOf(below) : String.valueOf(above);
             throw new LoraException("--input-size " + (height == width ? String.valueOf(height) : height + "x" + width)
-                    + ": must be a multiple of the patch size " + patch + " (e.g. " + (height / patch) * patch + " or "
-                    + (height / patch + 1) * patch + ")");
+                    + ": must be a multiple of the patch size " + patch + " (e.g. " + e + ")");
         }
     }
 

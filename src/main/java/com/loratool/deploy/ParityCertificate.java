@@ -54,9 +54,9 @@ public record ParityCertificate(List<Check> checks, double tolerance, String ima
     public static List<int[]> sizes(OnnxOptions o, int patch) {
         List<int[]> s = new ArrayList<>();
         s.add(new int[] {1, o.height(), o.width()});
-        if (o.dynamic()) {
-            s.add(new int[] {1, o.height(), o.width() + 4 * patch});
-            s.add(new int[] {2, o.height() + 2 * patch, Math.max(patch, o.width() - 2 * patch)});
+        if (o.dynamic()) { // exact: ExportMemory refuses sizes this close to Integer.MAX_VALUE first
+            s.add(new int[] {1, o.height(), Math.addExact(o.width(), 4 * patch)});
+            s.add(new int[] {2, Math.addExact(o.height(), 2 * patch), Math.max(patch, o.width() - 2 * patch)});
         }
         return s;
     }
@@ -77,7 +77,7 @@ public record ParityCertificate(List<Check> checks, double tolerance, String ima
                 int w = s[2];
                 // the official preprocessing straight to this size (the one Preprocessing)
                 Preprocessing pre = Preprocessing.official(new SizeRule.Explicit(h, w));
-                float[] x = new float[n * 3 * h * w];
+                float[] x = new float[Math.multiplyExact(Math.multiplyExact(n * 3, h), w)];
                 for (int i = 0; i < n; i++) {
                     float[] one = pre.fromBgr8(i == 0 ? bgr : flipped).chw();
                     System.arraycopy(one, 0, x, i * one.length, one.length);

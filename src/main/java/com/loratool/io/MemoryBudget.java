@@ -57,6 +57,38 @@ public final class MemoryBudget {
         require(what, estimateBytes, availableBytes(), overrideFlag);
     }
 
+    /**
+     * Bytes the JVM's heap may still grow by: its maximum ({@code -Xmx}) less what is in use. A first
+     * look that is short collects garbage and looks again, so that garbage is not counted as use.
+     */
+    public static long heapAvailableBytes(long wanted) {
+        Runtime r = Runtime.getRuntime();
+        long free = r.maxMemory() - (r.totalMemory() - r.freeMemory());
+        if (free < wanted) {
+            System.gc();
+            free = r.maxMemory() - (r.totalMemory() - r.freeMemory());
+        }
+        return Math.max(0, free);
+    }
+
+    /**
+     * For work whose large buffers are Java arrays (the ONNX export): refuses {@code what} when
+     * {@code estimateBytes} exceeds {@code limitBytes} of free heap, naming the setting that gives
+     * the JVM more.
+     */
+    public static void requireHeap(String what, long estimateBytes, long limitBytes, String overrideFlag) {
+        if (estimateBytes > limitBytes) {
+            throw new LoraException(what + ": needs about " + human(estimateBytes) + " of Java heap (estimate), "
+                    + human(limitBytes) + " free; give the JVM more with LORA_JAVA_OPTS=\"-Xss4m -Xmx<size>\" or use a "
+                    + "smaller size" + (overrideFlag == null ? "" : " (" + overrideFlag + " to try anyway)"));
+        }
+    }
+
+    /** {@link #requireHeap} against {@link #heapAvailableBytes}. */
+    public static void requireHeap(String what, long estimateBytes, String overrideFlag) {
+        requireHeap(what, estimateBytes, heapAvailableBytes(estimateBytes), overrideFlag);
+    }
+
     public static String human(long bytes) {
         double b = bytes;
         String[] units = {"B", "KB", "MB", "GB", "TB", "PB", "EB"};

@@ -60,8 +60,16 @@ public final class MemoryEstimate {
 
     /** Inference of {@code batch} images at network size h x w. */
     public static long inference(ModelConfig c, long h, long w, int batch) {
+        return inference(c, h, w, batch, FusedAttention.ENABLED);
+    }
+
+    /**
+     * Inference with the attention given: {@code fusedAttention=false} for an engine that computes
+     * softmax(QK^T)V as written, holding the N x N scores (ONNX Runtime running an exported graph).
+     */
+    public static long inference(ModelConfig c, long h, long w, int batch, boolean fusedAttention) {
         long n = tokens(c, h, w);
-        double perImage = blockBytes(c, n) + F32 * 4.0 * n * c.embedDim() + headBytes(c, h, w)
+        double perImage = blockBytes(c, n, fusedAttention) + F32 * 4.0 * n * c.embedDim() + headBytes(c, h, w)
                 + F32 * 3.0 * h * w;
         return saturate(perImage * batch);
     }

@@ -20,6 +20,18 @@ class MemoryBudgetTest {
     }
 
     @Test
+    void overTheFreeHeapNamesTheSettingThatGivesMore() {
+        LoraException e = assertThrows(LoraException.class,
+                () -> MemoryBudget.requireHeap("export --format onnx at 518x518", 8_000_000_000L, 4_000_000_000L,
+                        "--no-memory-check"));
+        assertEquals("export --format onnx at 518x518: needs about 8.0 GB of Java heap (estimate), 4.0 GB free; give the"
+                + " JVM more with LORA_JAVA_OPTS=\"-Xss4m -Xmx<size>\" or use a smaller size (--no-memory-check to try"
+                + " anyway)", e.getMessage());
+        assertDoesNotThrow(() -> MemoryBudget.requireHeap("x", 10, 10, null));
+        assertTrue(MemoryBudget.heapAvailableBytes(0) > 0);
+    }
+
+    @Test
     void thisMachineReportsABudget() {
         long a = MemoryBudget.availableBytes();
         assertTrue(a > 0, "available " + a);
