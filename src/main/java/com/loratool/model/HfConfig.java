@@ -54,13 +54,7 @@ public final class HfConfig {
 
     /** Reads a config.json; errors name the file and the key. */
     public static ModelConfig read(Path file) {
-        InputFiles.regularFile(file);
-        JsonNode root;
-        try {
-            root = Json.JSON.readTree(file.toFile());
-        } catch (IOException e) {
-            throw LoraException.file(file, "not valid JSON: " + e.getMessage().lines().findFirst().orElse(""), e);
-        }
+        JsonNode root = Json.readFinite(file); // a FIFO, bad JSON, NaN or a duplicate key: one line naming the file
         if (root == null || !root.isObject()) {
             throw LoraException.file(file, "not a JSON object");
         }
