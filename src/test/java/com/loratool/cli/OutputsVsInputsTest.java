@@ -1,0 +1,143 @@
+package com.loratool.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.loratool.data.Cv;
+import com.loratool.io.Checksums;
+import com.loratool.io.HostTensor;
+import com.loratool.io.Npy;
+import com.loratool.lora.AdapterCheckpoint;
+import com.loratool.lora.AdapterSet;
+import com.loratool.lora.LoraPair;
+import com.loratool.lora.LoraScaling;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Issue 27, class 1: no output may destroy an input, whether the input is named on the command line,
+ * found through a run folder or given with --align-to and the like; two inputs of one batch never map to
+ * one output name; compare labels are unique.
+ */
+class OutputsVsInputsTest {
+    static final Path FIXTURE = ExportImportCommandTest.FIXTURE;
+    static final Path WEIGHTS = ExportImportCommandTest.WEIGHTS;
+    static final Path SAMPLES = Path.of("data-samples");
+    static final String STEM = "21-12-03-18-50-00_Zivid_acquisition";
+
+    @TempDir
+    Path tmp;
+
+    @BeforeAll
+    static void opencv() {
+        Cv.load();
+    }
+
+    private static DataCommandTest.Run run(String... args) {
+        return DataCommandTest.run(args);
+    }
+
+    /** One line on stderr, starting with "error: ", exit 2. */
+    private static void refused(DataCommandTest.Run r, String... words) {
+        assertEquals(Main.EXIT_USER_ERROR, r.rc(), r.out() + r.err());
+        String e = r.err().strip();
+        assertEquals(1, e.lines().count(), e);
+        assertTrue(e.startsWith("error: "), e);
+        for (String w : words) {
+            assertTrue(e.contains(w), "'" + w + "' in: " + e);
+        }
+    }
+
+    /** Every file under {@code dir} with its bytes' SHA-256 (to show that nothing changed or appeared). */
+    private static Map<String, String> snapshot(Path dir) throws IOException {
+        Map<String, String> out = new TreeMap<>();
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.filter(Files::isRegularFile).toList()) {
+                out.put(dir.relativize(p).toString(), Checksums.sha256(p));
+            }
+        }
+        return out;
+    }
+
+    private Path dataSet(int pairs) throws IOException {
+        Path img = Files.createDirectories(tmp.resolve("data/images"));
+        Path dep = Files.createDirectories(tmp.resolve("data/depth"));
+        try (Stream<Path> s = Files.list(SAMPLES.resolve("images"))) {
+            for (Path p : s.sorted().limit(pairs).toList()) {
+                String stem = p.getFileName().toString().replace("_color.png", "");
+                Files.copy(p, img.resolve(p.getFileName()));
+                Files.copy(SAMPLES.resolve("depth/" + stem + "_rawDepth.npy"), dep.resolve(stem + "_rawDepth.npy"));
+            }
+        }
+        return tmp.resolve("data");
+    }
+
+    /** A checkpoint on the tiny model like {@link ExportImportCommandTest#checkpoint}, its adapters drawn with {@code seed}. */
+    static Path checkpoint(Path ck, Path weights, String sha, long seed) {
+        Random r = new Random(seed);
+        LinkedHashMap<String, LoraPair> m = new LinkedHashMap<>();
+        m.put("pretrained.blocks.0.attn.qkv", new LoraPair(ExportImportCommandTest.rand(r, 4, 48),
+                ExportImportCommandTest.rand(r, 144, 4)));
+        m.put("depth_head.scratch.refinenet1.resConfUnit1.conv1",
+                new LoraPair(ExportImportCommandTest.rand(r, 4, 16, 3, 3), ExportImportCommandTest.rand(r, 16, 4, 1, 1)));
+        AdapterCheckpoint.save(ck, new AdapterSet(m), new LoraScaling(4, 8, false), weights, sha, null);
+        return ck;
+    }
+
+    @Test
+    void evalCompletionCsvOntoADepthFileIsRefused() throws Exception {
+        Path data = dataSet(1);
+        Path depth;
+        try (Stream<Path> s = Files.list(data.resolve("depth"))) {
+            depth = s.findFirst().orElseThrow();
+        }
+        Map<String, String> was = snapshot(data);
+        refused(run("eval-completion", "--data", data.toString(), "--weights", WEIGHTS.toString(), "--model-config",
+                FIXTURE.resolve("model.yaml").toString(), "--input-size", "70", "--threads", "1", "--output",
+                depth.toString()), "--output", depth.getFileName().toString());
+        assertEquals(was, snapshot(data));
+        // the model's files are inputs too
+        Path w = Files.copy(WEIGHTS, tmp.resolve("w.pth"));
+        String sha = Checksums.sha256(w);
+        refused(run("eval-completion", "--data", data.toString(), "--weights", w.toString(), "--model-config",
+                FIXTURE.resolve("model.yaml").toString(), "--input-size", "70", "--output", w.toString()), "--weights");
+        assertEquals(sha, Checksums.sha256(w));
+    }
+
+    @Test
+    void mergedExportOntoBaseWeightsFoundThroughTheRunFolderIsRefused() throws Exception {
+        // the checkpoint records its base weights relative to where the run started (tmp/proj), not to here
+        Path proj = Files.createDirectories(tmp.resolve("proj"));
+        Path base = Files.copy(WEIGHTS, Files.createDirectories(proj.resolve("base-27")).resolve("base.pth"));
+        String sha = Checksums.sha256(base);
+        Path ck = checkpoint(proj.resolve("runs/r/best"), Path.of("base-27/base.pth"), sha, 5);
+        assertFalse(Files.exists(Path.of("base-27/base.pth")), "the recorded path must not resolve from here");
+        for (String format : List.of("merged", "onnx")) {
+            refused(run("export", "--checkpoint", ck.toString(), "--format", format, "--output", base.toString()),
+                    "--output", "base weights");
+            assertEquals(sha, Checksums.sha256(base));
+        }
+        // and the checkpoint still loads on them
+        DataCommandTest.Run ok = run("export", "--checkpoint", ck.toString(), "--format", "merged", "--output",
+                tmp.resolve("m.safetensors").toString());
+        assertEquals(0, ok.rc(), ok.err());
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+}
