@@ -97,6 +97,36 @@ class OutputsVsInputsTest {
     }
 
     @Test
+    void intrinsicsJsonOntoItsOwnInputCloudIsRefused() throws Exception {
+        Path cloud = Files.copy(SAMPLES.resolve("depth/" + STEM + "_rawDepth.npy"), tmp.resolve("cloud.npy"));
+        String before = Checksums.sha256(cloud);
+        refused(run("data", "intrinsics", "--data", cloud.toString(), "--json", cloud.toString()), "--json", "--data",
+                cloud.toString());
+        assertEquals(before, Checksums.sha256(cloud));
+        // a folder of clouds: the JSON may not land among them
+        Path data = dataSet(1);
+        Map<String, String> was = snapshot(data);
+        refused(run("data", "intrinsics", "--data", data.toString(), "--json",
+                data.resolve("depth/k.json").toString()), "--json", "depth");
+        assertEquals(was, snapshot(data));
+    }
+
+    @Test
+    void previewIntoTheDataSetIsRefused() throws Exception {
+        Path data = dataSet(2);
+        Map<String, String> was = snapshot(data);
+        refused(run("data", "preview", "--data", data.toString(), "--output", data.resolve("images").toString(),
+                "--input-size", "70"), "--output", "images");
+        refused(run("data", "preview", "--data", data.toString(), "--output", data.toString(), "--input-size", "70"),
+                "--output");
+        assertEquals(was, snapshot(data));
+        // beside the images and depth folders: allowed
+        DataCommandTest.Run ok = run("data", "preview", "--data", data.toString(), "--output",
+                data.resolve("preview").toString(), "--input-size", "70");
+        assertEquals(0, ok.rc(), ok.err());
+    }
+
+    @Test
     void evalCompletionCsvOntoADepthFileIsRefused() throws Exception {
         Path data = dataSet(1);
         Path depth;
