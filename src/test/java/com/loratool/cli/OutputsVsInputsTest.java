@@ -147,6 +147,26 @@ class OutputsVsInputsTest {
     }
 
     @Test
+    void predictAlignedToASensorDepthInTheOutputFolderIsRefused() throws Exception {
+        Path depthDir = Files.createDirectories(tmp.resolve("depth"));
+        Path sensor = Files.copy(SAMPLES.resolve("depth/" + STEM + "_rawDepth.npy"), depthDir.resolve("x.npy"));
+        Path image = Files.copy(SAMPLES.resolve("images/" + STEM + "_color.png"), tmp.resolve("x.png"));
+        Map<String, String> was = snapshot(depthDir);
+        refused(run("predict", "--weights", WEIGHTS.toString(), "--model-config", FIXTURE.resolve("model.yaml").toString(),
+                "--input", image.toString(), "--output", depthDir.toString(), "--input-size", "70", "--align-to",
+                sensor.toString()), "--align-to", "x.npy");
+        assertEquals(was, snapshot(depthDir));
+        // --intrinsics FILE.json and --intrinsics-from FILE.npy are inputs as well
+        Path out = Files.createDirectories(tmp.resolve("out"));
+        Path xyz = Files.copy(sensor, out.resolve("x.npy")); // predict writes x.npy
+        String before = Checksums.sha256(xyz);
+        refused(run("predict", "--weights", WEIGHTS.toString(), "--model-config", FIXTURE.resolve("model.yaml").toString(),
+                "--input", image.toString(), "--output", out.toString(), "--input-size", "70", "--align-to",
+                sensor.toString(), "--point-cloud", "--intrinsics-from", xyz.toString()), "--intrinsics-from");
+        assertEquals(before, Checksums.sha256(xyz));
+    }
+
+    @Test
     void mergedExportOntoBaseWeightsFoundThroughTheRunFolderIsRefused() throws Exception {
         // the checkpoint records its base weights relative to where the run started (tmp/proj), not to here
         Path proj = Files.createDirectories(tmp.resolve("proj"));
@@ -163,6 +183,45 @@ class OutputsVsInputsTest {
         DataCommandTest.Run ok = run("export", "--checkpoint", ck.toString(), "--format", "merged", "--output",
                 tmp.resolve("m.safetensors").toString());
         assertEquals(0, ok.rc(), ok.err());
+    }
+
+    @Test
+    void predictOnAFolderWithTwoImagesOfOneStemIsRefused() throws Exception {
+        Path in = Files.createDirectories(tmp.resolve("images"));
+        Files.copy(SAMPLES.resolve("images/" + STEM + "_color.png"), in.resolve("a.png"));
+        Files.copy(SAMPLES.resolve("images/" + STEM + "_color.png"), in.resolve("a.jpg"));
+        Files.copy(SAMPLES.resolve("images/" + STEM + "_color.png"), in.resolve("b.png"));
+        Path out = tmp.resolve("out");
+        refused(run("predict", "--weights", WEIGHTS.toString(), "--model-config", FIXTURE.resolve("model.yaml").toString(),
+                "--input", in.toString(), "--output", out.toString(), "--input-size", "70"), "a.jpg", "a.png", "a.npy");
+        assertFalse(Files.exists(out), "nothing written");
+    }
+
+    @Test
+    void predictOutputsOfOneImageMayNotBeAnotherImagesOutputs() throws Exception {
+        // a.png with --align-to writes a_depth.npy; the image a_depth.png writes a_depth.npy too
+        Path in = Files.createDirectories(tmp.resolve("images"));
+        Files.copy(SAMPLES.resolve("images/" + STEM + "_color.png"), in.resolve("a.png"));
+        Files.copy(SAMPLES.resolve("images/" + STEM + "_color.png"), in.resolve("a_depth.png"));
+        Path depth = Files.copy(SAMPLES.resolve("depth/" + STEM + "_rawDepth.npy"), tmp.resolve("sensor.npy"));
+        Path out = tmp.resolve("out");
+        refused(run("predict", "--weights", WEIGHTS.toString(), "--model-config", FIXTURE.resolve("model.yaml").toString(),
+                "--input", in.toString(), "--output", out.toString(), "--input-size", "70", "--align-to",
+                depth.toString()), "a_depth.npy", "a.png", "a_depth.png");
+        assertFalse(Files.exists(out), "nothing written");
+    }
+
+    @Test
+    void predictAlignedToADepthOfTheWrongSizeWritesNothingForThatImage() throws Exception {
+        Path image = Files.copy(SAMPLES.resolve("images/" + STEM + "_color.png"), tmp.resolve("x.png"));
+        Path sensor = tmp.resolve("x.npy");
+        Npy.write(sensor, new long[] {10, 20}, new float[200]);
+        Path out = tmp.resolve("out");
+        refused(run("predict", "--weights", WEIGHTS.toString(), "--model-config", FIXTURE.resolve("model.yaml").toString(),
+                "--input", image.toString(), "--output", out.toString(), "--input-size", "70", "--align-to",
+                sensor.toString()), "x.npy", "10x20");
+        assertFalse(Files.exists(out.resolve("x.npy")), "no prediction written before the refusal");
+        assertFalse(Files.exists(out.resolve("x.png")), "no picture written before the refusal");
     }
 
     private static String[] concat(String[] a, String... b) {
