@@ -224,6 +224,37 @@ class OutputsVsInputsTest {
         assertFalse(Files.exists(out.resolve("x.png")), "no picture written before the refusal");
     }
 
+    @Test
+    void evalCompareLabelsAreUniqueAndOneCheckpointTwiceIsRefused() throws Exception {
+        Path data = EvalCommandTest.data(tmp);
+        String sha = Checksums.sha256(WEIGHTS);
+        Path first = checkpoint(tmp.resolve("first/best"), WEIGHTS, sha, 5);
+        Path a = checkpoint(tmp.resolve("runA/smoke/best"), WEIGHTS, sha, 6);
+        Path b = checkpoint(tmp.resolve("runB/smoke/best"), WEIGHTS, sha, 7);
+        Path out = tmp.resolve("eval");
+        String[] common = {"eval", "--checkpoint", first.toString(), "--data", data.toString(), "--split", "all",
+            "--model-config", FIXTURE.resolve("model.yaml").toString(), "--input-size", "98", "--no-pictures",
+            "--cache-dir", tmp.resolve("cache").toString(), "--threads", "1", "--output", out.toString(), "--compare"};
+        DataCommandTest.Run r = run(concat(common, a.toString(), b.toString()));
+        assertEquals(0, r.rc(), r.err());
+        List<String> rows = Files.readAllLines(out.resolve("compare.csv"));
+        assertEquals(5, rows.size(), rows.toString()); // header, original, three checkpoints
+        List<String> names = rows.stream().skip(1).map(l -> l.substring(0, l.indexOf(','))).toList();
+        assertEquals(names.size(), names.stream().distinct().count(), names.toString());
+        assertTrue(names.get(2).contains("runA") && names.get(3).contains("runB"), names.toString());
+        assertFalse(rows.get(2).substring(rows.get(2).indexOf(',')).equals(rows.get(3).substring(rows.get(3).indexOf(','))),
+                "different adapters, different rows: " + rows);
+        assertTrue(Files.exists(out.resolve("compare").resolve(names.get(2)).resolve("report.md")), names.toString());
+        assertTrue(Files.exists(out.resolve("compare").resolve(names.get(3)).resolve("report.md")), names.toString());
+        // one checkpoint twice: refused before any work
+        Path twice = tmp.resolve("eval-twice");
+        common[common.length - 2] = twice.toString();
+        refused(run(concat(common, a.toString(), tmp.resolve("runA/smoke/../smoke/best").toString())), "twice", "runA");
+        assertFalse(Files.exists(twice));
+    }
+
+    /** Class 4: a checkpoint on other base weights is compared with its own original, in its own row. */
+
     private static String[] concat(String[] a, String... b) {
         String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, out, a.length, b.length);
