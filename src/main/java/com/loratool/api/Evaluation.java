@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDManager;
 import com.loratool.LoraException;
 import com.loratool.checkpoint.ModelResolver;
 import com.loratool.checkpoint.ModelSource;
+import com.loratool.checkpoint.Provenance;
 import com.loratool.checkpoint.ResolvedModel;
 import com.loratool.config.CheckpointData;
 import com.loratool.config.DataConfig;
@@ -217,6 +218,7 @@ public final class Evaluation {
         Inputs in = inputs();
         List<String> names = new ArrayList<>();
         List<EvalResult> results = new ArrayList<>();
+        List<Original> originals = new ArrayList<>();
         // one record for all checkpoints: a pair that failed for one is not tried again for the next
         BatchFailures failures = BatchFailures.of(failFast, in.pairs().size());
         // one eval writes a report folder at a time
@@ -225,15 +227,18 @@ public final class Evaluation {
             for (int k = 0; k < in.checkpoints().size(); k++) {
                 String name = in.labels().get(k);
                 Path dir = k == 0 ? in.out() : in.out().resolve("compare").resolve(name);
-                EvalResult r = evaluateCheckpoint(in, k, dir, root, failures);
+                Original[] original = new Original[1];
+                EvalResult r = evaluateCheckpoint(in, k, dir, root, failures, original);
                 names.add(name);
                 results.add(r);
+                originals.add(original[0]);
                 log.println(summaryLine(in.checkpoints().get(k), r, dir.resolve("report.md")));
             }
         }
         if (results.size() > 1) {
-            ReportFiles.writeString(in.out().resolve("compare.md"), EvalReport.compareMarkdown(names, results));
-            ReportFiles.writeString(in.out().resolve("compare.csv"), EvalReport.compareCsv(names, results));
+            List<String> rows = Original.rowNames(originals);
+            ReportFiles.writeString(in.out().resolve("compare.md"), EvalReport.compareMarkdown(names, rows, results));
+            ReportFiles.writeString(in.out().resolve("compare.csv"), EvalReport.compareCsv(names, rows, results));
             log.println("comparison: " + in.out().resolve("compare.md"));
         }
         log.flush();
@@ -247,6 +252,23 @@ public final class Evaluation {
      */
     private record Inputs(List<Path> checkpoints, List<String> labels, RunFolder run, DataConfig data, List<Pair> pairs,
                           Path out, SamplePreparer preparer) {}
+
+    /**
+     * The original model a checkpoint is measured against: its base weights (SHA-256, or seed) and how images
+     * are prepared for it. Checkpoints of one --compare may differ in both; each original gets its own row.
+     */
+    private record Original(String key, String base, String preprocessing) {
+        /** "original" when all share one; else each named by its base (and preprocessing, where bases repeat). */
+        static List<String> rowNames(List<Original> all) {
+            if (all.stream().map(Original::key).distinct().count() == 1) {
+                return Collections.nCopies(all.size(), "original");
+            }
+            boolean sameBases = all.stream().map(Original::key).distinct().count()
+                    > all.stream().map(Original::base).distinct().count();
+            return all.stream().map(o -> "original: " + o.base() + (sameBases ? " at " + o.preprocessing() : ""))
+                    .toList();
+        }
+    }
 
     /** The options checked, the checkpoints opened (all, before any work), the images paired. */
     private Inputs inputs() {
@@ -291,12 +313,17 @@ public final class Evaluation {
     }
 
     /** Checkpoint {@code k} against its original model on the images; its report in {@code dir}. */
-    private EvalResult evaluateCheckpoint(Inputs in, int k, Path dir, NDManager root, BatchFailures failures) {
+    private EvalResult evaluateCheckpoint(Inputs in, int k, Path dir, NDManager root, BatchFailures failures,
+            Original[] originalOut) {
         Path path = in.checkpoints().get(k);
         ResolvedModel model = ModelResolver.resolve(new ModelSource.Checkpoint(path, weights, modelConfig),
                 new ModelResolver.Options(null, in.data()));
         AdapterCheckpoint ck = model.adapters().orElseThrow();
         Preprocessing prep = model.preprocessing();
+        Provenance base = model.provenance();
+        originalOut[0] = new Original(base.cacheKey() + "|" + prep.key() + "|" + model.architecture().hashCode(),
+                base.random() ? "random weights (seed " + base.seed() + ")"
+                        : base.file().getFileName() + " sha256 " + base.sha256().substring(0, 12), prep.key());
         // before any image is decoded: each image's network size from its header
         MemoryCheck.require("eval", prep.sizeRule(), in.pairs().stream().map(Pair::image).toList(),
                 MemoryCheck.inference(model.architecture(), 1), memoryCheck);

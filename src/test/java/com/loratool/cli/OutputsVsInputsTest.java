@@ -254,6 +254,37 @@ class OutputsVsInputsTest {
     }
 
     /** Class 4: a checkpoint on other base weights is compared with its own original, in its own row. */
+    @Test
+    void evalCompareGivesEachBaseItsOwnOriginalRow() throws Exception {
+        Path data = EvalCommandTest.data(tmp);
+        String sha = Checksums.sha256(WEIGHTS);
+        Path first = checkpoint(tmp.resolve("first/best"), WEIGHTS, sha, 5);
+        Path a = checkpoint(tmp.resolve("runA/smoke/best"), WEIGHTS, sha, 6);
+        Path other = tmp.resolve("other.safetensors");
+        Map<String, HostTensor> sd = new LinkedHashMap<>(com.loratool.model.weights.StateDicts.read(WEIGHTS));
+        String key = sd.keySet().stream().filter(k -> k.startsWith("depth_head.scratch.output_conv2") && k.endsWith(".bias"))
+                .findFirst().orElseThrow();
+        float[] v = sd.get(key).data().clone();
+        v[0] += 0.5f;
+        sd.put(key, new HostTensor(sd.get(key).shape(), v));
+        com.loratool.io.Safetensors.write(other, new LinkedHashMap<>(sd), Map.of("format", "pt"));
+        Path c = checkpoint(tmp.resolve("runC/best"), other, Checksums.sha256(other), 6);
+        Path out2 = tmp.resolve("eval2");
+        DataCommandTest.Run r = run("eval", "--checkpoint", first.toString(), "--data", data.toString(), "--split", "all",
+                "--model-config", FIXTURE.resolve("model.yaml").toString(), "--input-size", "98", "--no-pictures",
+                "--cache-dir", tmp.resolve("cache").toString(), "--threads", "1", "--output", out2.toString(),
+                "--compare", a.toString(), c.toString());
+        assertEquals(0, r.rc(), r.err());
+        List<String> rows = Files.readAllLines(out2.resolve("compare.csv"));
+        assertEquals(6, rows.size(), rows.toString()); // header, two originals, three checkpoints
+        List<String> originals = rows.stream().filter(l -> l.startsWith("original")).toList();
+        assertEquals(2, originals.size(), rows.toString());
+        assertTrue(originals.get(1).contains("other.safetensors"), rows.toString());
+        assertFalse(originals.get(0).substring(originals.get(0).indexOf(",")).equals(
+                originals.get(1).substring(originals.get(1).indexOf(","))), "two bases, two sets of figures: " + rows);
+        String md = Files.readString(out2.resolve("compare.md"));
+        assertTrue(md.contains("other.safetensors"), md);
+    }
 
     private static String[] concat(String[] a, String... b) {
         String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
