@@ -286,6 +286,22 @@ class OutputsVsInputsTest {
         assertTrue(md.contains("other.safetensors"), md);
     }
 
+    @Test
+    void predictOnAFixedSizeOnnxFileRefusesInputSize() throws Exception {
+        Path onnx = tmp.resolve("m.onnx");
+        DataCommandTest.Run e = run("export", "--format", "onnx", "--weights", WEIGHTS.toString(), "--model-config",
+                FIXTURE.resolve("model.yaml").toString(), "--input-size", "98", "--output", onnx.toString());
+        assertEquals(0, e.rc(), e.err());
+        Path out = tmp.resolve("out");
+        refused(run("predict", "--onnx", onnx.toString(), "--input", FIXTURE.resolve("image.png").toString(), "--output",
+                out.toString(), "--input-size", "70"), "--input-size 70", "98x98");
+        assertFalse(Files.exists(out), "nothing written");
+        DataCommandTest.Run ok = run("predict", "--onnx", onnx.toString(), "--input", FIXTURE.resolve("image.png").toString(),
+                "--output", out.toString());
+        assertEquals(0, ok.rc(), ok.err());
+        assertArrayEquals(new String[] {"image.npy", "image.png"}, OnnxCommandTestFiles.names(out));
+    }
+
     private static String[] concat(String[] a, String... b) {
         String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, out, a.length, b.length);
