@@ -307,6 +307,13 @@ public final class Evaluation {
             log.println("warning: " + dc.root() + ": " + pairing.problems());
         }
         List<Pair> pairs = Split.side(pairing.pairs(), run.splitJson(), split, dc.stripSuffixes());
+        if (pictures) { // one picture per pair, by stem: no two pairs may share one (A.png and a.png on macOS)
+            Map<Path, String> stems = new LinkedHashMap<>();
+            pairs.forEach(p -> stems.put(p.image(), p.stem()));
+            OutputNames.claim("eval", out.resolve("panels"), List.copyOf(stems.keySet()),
+                    image -> List.of(Evaluator.panelFile(Path.of(""), stems.get(image)).toString()),
+                    "named by the pair's stem");
+        }
         Compute.setThreads(threads);
         DepthPredictor.loadOpenCv();
         return new Inputs(List.copyOf(checkpoints), labels, run, dc, pairs, out, new SamplePreparer(dc));

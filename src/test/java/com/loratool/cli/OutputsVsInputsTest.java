@@ -287,6 +287,21 @@ class OutputsVsInputsTest {
     }
 
     @Test
+    void evalPicturesOfStemsThatDifferOnlyInCaseAreRefused() throws Exception {
+        // panels/A.png and panels/a.png are one file on macOS and Windows
+        Path data = EvalCommandTest.data(tmp);
+        Files.move(data.resolve("images/b_color.png"), data.resolve("images/A_color.png"));
+        Files.move(data.resolve("depth/b_rawDepth.npy"), data.resolve("depth/A_rawDepth.npy"));
+        Path ck = checkpoint(tmp.resolve("ck/best"), WEIGHTS, Checksums.sha256(WEIGHTS), 5);
+        Path out = tmp.resolve("eval");
+        refused(run("eval", "--checkpoint", ck.toString(), "--data", data.toString(), "--split", "all", "--model-config",
+                FIXTURE.resolve("model.yaml").toString(), "--input-size", "98", "--cache-dir",
+                tmp.resolve("cache").toString(), "--threads", "1", "--output", out.toString()), "A_color.png",
+                "a_color.png", "a.png");
+        assertFalse(Files.exists(out), "nothing written");
+    }
+
+    @Test
     void predictOnAFixedSizeOnnxFileRefusesInputSize() throws Exception {
         Path onnx = tmp.resolve("m.onnx");
         DataCommandTest.Run e = run("export", "--format", "onnx", "--weights", WEIGHTS.toString(), "--model-config",
