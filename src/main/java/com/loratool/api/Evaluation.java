@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDManager;
 import com.loratool.LoraException;
 import com.loratool.checkpoint.ModelResolver;
 import com.loratool.checkpoint.ModelSource;
+import com.loratool.checkpoint.Provenance;
 import com.loratool.checkpoint.ResolvedModel;
 import com.loratool.config.CheckpointData;
 import com.loratool.config.DataConfig;
@@ -27,6 +28,7 @@ import com.loratool.io.BatchFailures;
 import com.loratool.io.FolderLock;
 import com.loratool.io.Interrupts;
 import com.loratool.io.OutputGuard;
+import com.loratool.io.OutputNames;
 import com.loratool.lora.AdapterCheckpoint;
 import com.loratool.model.Compute;
 import com.loratool.model.DepthPredictor;
@@ -40,6 +42,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -215,22 +218,27 @@ public final class Evaluation {
         Inputs in = inputs();
         List<String> names = new ArrayList<>();
         List<EvalResult> results = new ArrayList<>();
+        List<Original> originals = new ArrayList<>();
         // one record for all checkpoints: a pair that failed for one is not tried again for the next
         BatchFailures failures = BatchFailures.of(failFast, in.pairs().size());
         // one eval writes a report folder at a time
         try (FolderLock lock = FolderLock.acquire(in.out(), "lora eval");
                 NDManager root = NDManager.newBaseManager(Compute.device(device))) {
             for (int k = 0; k < in.checkpoints().size(); k++) {
-                Path dir = k == 0 ? in.out() : in.out().resolve("compare").resolve(label(in.checkpoints().get(k), k));
-                EvalResult r = evaluateCheckpoint(in, k, dir, root, failures);
-                names.add(label(in.checkpoints().get(k), k));
+                String name = in.labels().get(k);
+                Path dir = k == 0 ? in.out() : in.out().resolve("compare").resolve(name);
+                Original[] original = new Original[1];
+                EvalResult r = evaluateCheckpoint(in, k, dir, root, failures, original);
+                names.add(name);
                 results.add(r);
+                originals.add(original[0]);
                 log.println(summaryLine(in.checkpoints().get(k), r, dir.resolve("report.md")));
             }
         }
         if (results.size() > 1) {
-            ReportFiles.writeString(in.out().resolve("compare.md"), EvalReport.compareMarkdown(names, results));
-            ReportFiles.writeString(in.out().resolve("compare.csv"), EvalReport.compareCsv(names, results));
+            List<String> rows = Original.rowNames(originals);
+            ReportFiles.writeString(in.out().resolve("compare.md"), EvalReport.compareMarkdown(names, rows, results));
+            ReportFiles.writeString(in.out().resolve("compare.csv"), EvalReport.compareCsv(names, rows, results));
             log.println("comparison: " + in.out().resolve("compare.md"));
         }
         log.flush();
@@ -238,9 +246,29 @@ public final class Evaluation {
                 in.pairs().size(), failures.failures());
     }
 
-    /** What every checkpoint of one eval shares: the images (paired and split as the run's), their preparation, the report folder. */
-    private record Inputs(List<Path> checkpoints, RunFolder run, DataConfig data, List<Pair> pairs, Path out,
-                          SamplePreparer preparer) {}
+    /**
+     * What every checkpoint of one eval shares: the images (paired and split as the run's), their preparation, the
+     * report folder; and each checkpoint's unique label (its compare/ folder and row).
+     */
+    private record Inputs(List<Path> checkpoints, List<String> labels, RunFolder run, DataConfig data, List<Pair> pairs,
+                          Path out, SamplePreparer preparer) {}
+
+    /**
+     * The original model a checkpoint is measured against: its base weights (SHA-256, or seed) and how images
+     * are prepared for it. Checkpoints of one --compare may differ in both; each original gets its own row.
+     */
+    private record Original(String key, String base, String preprocessing) {
+        /** "original" when all share one; else each named by its base (and preprocessing, where bases repeat). */
+        static List<String> rowNames(List<Original> all) {
+            if (all.stream().map(Original::key).distinct().count() == 1) {
+                return Collections.nCopies(all.size(), "original");
+            }
+            boolean sameBases = all.stream().map(Original::key).distinct().count()
+                    > all.stream().map(Original::base).distinct().count();
+            return all.stream().map(o -> "original: " + o.base() + (sameBases ? " at " + o.preprocessing() : ""))
+                    .toList();
+        }
+    }
 
     /** The options checked, the checkpoints opened (all, before any work), the images paired. */
     private Inputs inputs() {
@@ -255,30 +283,54 @@ public final class Evaluation {
         for (Path p : compare) {
             checkpoints.add(Files.isDirectory(p.resolve("best")) ? p.resolve("best") : p);
         }
+        List<String> labels = labels(checkpoints); // refuses one checkpoint given twice
         checkpoints.forEach(AdapterCheckpoint::load); // every checkpoint readable before any work
         RunFolder run = RunFolder.of(checkpoint);
         DataConfig dc = CheckpointData.of(run, data, sets, inputSize);
         Path out = output != null ? output : (run.dir() != null ? run.dir() : checkpoint.toAbsolutePath().getParent())
                 .resolve(alphaScale == 1 ? "eval" : "eval-alpha" + fmt(alphaScale));
-        OutputGuard.ofFolder("--output", out).inputs("--checkpoint", checkpoints).input("--data", dc.root() == null ? null : Path.of(dc.root()))
-                .input("--weights", weights).input("--model-config", modelConfig).check();
+        // every file eval reads: each checkpoint (read here, before any work) with the base weights, run config
+        // and split it records, the data, --weights, --model-config
+        OutputGuard guard = OutputGuard.ofFolder("--output", out).input("--data", dc.root() == null ? null : Path.of(dc.root()))
+                .input("--weights", weights).input("--model-config", modelConfig);
+        for (int k = 0; k < checkpoints.size(); k++) {
+            guard.inputs(ModelResolver.files(new ModelSource.Checkpoint(checkpoints.get(k), weights, modelConfig),
+                    k == 0 ? "--checkpoint" : "--compare " + checkpoints.get(k)));
+        }
+        if (checkpoints.size() > 1) { // the one place a batch names its outputs: one report folder per checkpoint
+            OutputNames.claim("eval --compare", out.resolve("compare"), checkpoints.subList(1, checkpoints.size()),
+                    ck -> List.of(labels.get(checkpoints.indexOf(ck))), "named after the checkpoint's folders");
+        }
+        guard.check();
         Pairing.Result pairing = Pairing.pair(dc);
         if (!pairing.problems().isEmpty()) {
             log.println("warning: " + dc.root() + ": " + pairing.problems());
         }
         List<Pair> pairs = Split.side(pairing.pairs(), run.splitJson(), split, dc.stripSuffixes());
+        if (pictures) { // one picture per pair, by stem: no two pairs may share one (A.png and a.png on macOS)
+            Map<Path, String> stems = new LinkedHashMap<>();
+            pairs.forEach(p -> stems.put(p.image(), p.stem()));
+            OutputNames.claim("eval", out.resolve("panels"), List.copyOf(stems.keySet()),
+                    image -> List.of(Evaluator.panelFile(Path.of(""), stems.get(image)).toString()),
+                    "named by the pair's stem");
+        }
         Compute.setThreads(threads);
         DepthPredictor.loadOpenCv();
-        return new Inputs(List.copyOf(checkpoints), run, dc, pairs, out, new SamplePreparer(dc));
+        return new Inputs(List.copyOf(checkpoints), labels, run, dc, pairs, out, new SamplePreparer(dc));
     }
 
     /** Checkpoint {@code k} against its original model on the images; its report in {@code dir}. */
-    private EvalResult evaluateCheckpoint(Inputs in, int k, Path dir, NDManager root, BatchFailures failures) {
+    private EvalResult evaluateCheckpoint(Inputs in, int k, Path dir, NDManager root, BatchFailures failures,
+            Original[] originalOut) {
         Path path = in.checkpoints().get(k);
         ResolvedModel model = ModelResolver.resolve(new ModelSource.Checkpoint(path, weights, modelConfig),
                 new ModelResolver.Options(null, in.data()));
         AdapterCheckpoint ck = model.adapters().orElseThrow();
         Preprocessing prep = model.preprocessing();
+        Provenance base = model.provenance();
+        originalOut[0] = new Original(base.cacheKey() + "|" + prep.key() + "|" + model.architecture().hashCode(),
+                base.random() ? "random weights (seed " + base.seed() + ")"
+                        : base.file().getFileName() + " sha256 " + base.sha256().substring(0, 12), prep.key());
         // before any image is decoded: each image's network size from its header
         MemoryCheck.require("eval", prep.sizeRule(), in.pairs().stream().map(Pair::image).toList(),
                 MemoryCheck.inference(model.architecture(), 1), memoryCheck);
@@ -366,17 +418,68 @@ public final class Evaluation {
         return r;
     }
 
-    private static String label(Path ck, int k) {
+    /**
+     * Each checkpoint's label, unique (its row and its compare/ folder): the folder's name (with the run's
+     * for best/ and epoch-N/), and where two share one, more of their parent folders until they differ
+     * ({@code runA_smoke_best}, {@code runB_smoke_best}). One checkpoint given twice is refused.
+     */
+    static List<String> labels(List<Path> checkpoints) {
+        Map<Path, Path> seen = new LinkedHashMap<>();
+        for (Path ck : checkpoints) {
+            Path before = seen.putIfAbsent(real(ck), ck);
+            if (before != null) {
+                throw LoraException.file(ck, "is given twice (as " + before + " and " + ck + "); each checkpoint of "
+                        + "--checkpoint and --compare once");
+            }
+        }
+        int[] extra = new int[checkpoints.size()];
+        List<String> labels = new ArrayList<>();
+        for (int round = 0; ; round++) {
+            labels.clear();
+            for (int k = 0; k < checkpoints.size(); k++) {
+                labels.add(label(checkpoints.get(k), extra[k]));
+            }
+            Map<String, Integer> count = new HashMap<>();
+            labels.forEach(l -> count.merge(l.toLowerCase(Locale.ROOT), 1, Integer::sum));
+            boolean grew = false;
+            for (int k = 0; k < labels.size() && round < 256; k++) {
+                if (count.get(labels.get(k).toLowerCase(Locale.ROOT)) > 1 && !label(checkpoints.get(k), extra[k] + 1)
+                        .equals(labels.get(k))) {
+                    extra[k]++;
+                    grew = true;
+                }
+            }
+            if (!grew) {
+                return labels; // unique, or as unique as the paths allow (OutputNames refuses the rest)
+            }
+        }
+    }
+
+    /** The label with {@code extra} more parent folders in front. */
+    private static String label(Path ck, int extra) {
         Path a = ck.toAbsolutePath().normalize();
-        String n = a.getFileName().toString();
-        if ((n.equals("best") || n.startsWith("epoch-")) && a.getParent() != null) {
-            Path p = a.getParent();
-            if (p.getFileName().toString().equals("checkpoints") && p.getParent() != null) {
+        String n = a.getFileName() == null ? a.toString() : a.getFileName().toString();
+        Path p = a.getParent();
+        if ((n.equals("best") || n.startsWith("epoch-")) && p != null && p.getFileName() != null) {
+            if (p.getFileName().toString().equals("checkpoints") && p.getParent() != null
+                    && p.getParent().getFileName() != null) {
                 p = p.getParent();
             }
             n = p.getFileName() + "/" + n;
+            p = p.getParent();
+        }
+        for (int i = 0; i < extra && p != null && p.getFileName() != null; i++, p = p.getParent()) {
+            n = p.getFileName() + "/" + n;
         }
         return n.replace('/', '_');
+    }
+
+    private static Path real(Path p) {
+        try {
+            return p.toRealPath();
+        } catch (IOException e) {
+            return p.toAbsolutePath().normalize();
+        }
     }
 
     public static String fmt(double v) {

@@ -7,6 +7,7 @@ import com.loratool.checkpoint.ResolvedModel;
 import com.loratool.config.ModelSection;
 import com.loratool.io.Finite;
 import com.loratool.io.HostTensor;
+import com.loratool.io.OutputGuard;
 import com.loratool.io.Safetensors;
 import com.loratool.lora.AdapterCheckpoint;
 import com.loratool.lora.export.AdaptedWeights;
@@ -42,6 +43,8 @@ public final class Export {
         if (!pth && !name.endsWith(".safetensors")) {
             throw LoraException.file(output, "--format merged writes .pth or .safetensors");
         }
+        // the base weights the checkpoint records (found through its run folder) are an input like the checkpoint
+        OutputGuard.of("output", output).inputs(ModelResolver.files(source, "checkpoint")).check();
         ResolvedModel model = ModelResolver.resolve(source);
         AdapterCheckpoint ck = model.adapters().orElseThrow();
         LinkedHashMap<String, HostTensor> merged = model.weights(alphaScale);

@@ -76,6 +76,55 @@ public final class ModelResolver {
     }
 
     /**
+     * Every file resolving {@code source} reads, labelled for messages, for {@code io.OutputGuard}
+     * before any work: the weights or the checkpoint folder, the base weights a checkpoint records
+     * (located as {@link #resolve} locates them: through the run folder's parents), its run's
+     * {@code config.yaml} and {@code split.json}, the architecture YAMLs and a Hugging Face
+     * {@code config.json} beside the weights. Reads the checkpoint and the run config, no base tensors.
+     * Paths that do not exist are listed too (the guard skips them).
+     *
+     * @param who how the user named the source, e.g. {@code --checkpoint} or {@code --compare runs/b/best}
+     */
+    public static LinkedHashMap<String, Path> files(ModelSource source, String who) {
+        LinkedHashMap<String, Path> out = new LinkedHashMap<>();
+        if (source instanceof ModelSource.Weights w) {
+            put(out, who, w.file());
+            put(out, "--model-config", w.modelConfig());
+            put(out, who + "'s Hugging Face config", w.file() == null ? null : HfConfig.besides(w.file()).orElse(null));
+        } else if (source instanceof ModelSource.Checkpoint c) {
+            put(out, who, c.dir());
+            AdapterCheckpoint ck = AdapterCheckpoint.load(c.dir());
+            Path base = ck.baseFile(c.weightsOverride());
+            String baseName = c.weightsOverride() != null ? "--weights" : who + "'s base weights";
+            put(out, baseName, base);
+            put(out, baseName + "' Hugging Face config", base == null || !Files.exists(base) ? null
+                    : HfConfig.besides(base).orElse(null));
+            put(out, "--model-config", c.modelConfig());
+            RunFolder run = RunFolder.of(c.dir());
+            if (run.exists()) {
+                put(out, who + "'s run config", run.dir().resolve(RunFolder.CONFIG_FILE));
+                put(out, who + "'s split", run.splitJson());
+                put(out, who + "'s model.config", run.config().model.config() == null ? null
+                        : Path.of(run.config().model.config()));
+            }
+        } else {
+            ModelSection m = ((ModelSource.Run) source).run().model;
+            Path file = m.weights() == null || m.randomWeights() ? null : Path.of(m.weights());
+            put(out, who + " model.weights", file);
+            put(out, who + " model.config", m.config() == null ? null : Path.of(m.config()));
+            put(out, who + " model.weights' Hugging Face config", file == null || !Files.exists(file) ? null
+                    : HfConfig.besides(file).orElse(null));
+        }
+        return out;
+    }
+
+    private static void put(Map<String, Path> out, String label, Path p) {
+        if (p != null) {
+            out.putIfAbsent(label, p);
+        }
+    }
+
+    /**
      * The architecture as far as it is known without reading any tensor (the preset, the
      * model.yaml, the HF config.json beside the weights, the metric preset an official metric file
      * name stands for); null when only the shapes can tell (then it is a relative model).

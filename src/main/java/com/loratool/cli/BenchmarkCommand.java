@@ -12,6 +12,10 @@ import com.loratool.bench.ResultWriters;
 import com.loratool.bench.Workloads;
 import com.loratool.io.AtomicFiles;
 import com.loratool.io.MemoryBudget;
+import com.loratool.checkpoint.ModelResolver;
+import com.loratool.checkpoint.ModelSource;
+import com.loratool.config.ConfigLoader;
+import com.loratool.config.RunConfig;
 import com.loratool.io.OutputGuard;
 import com.loratool.model.MemoryCheck;
 import com.loratool.model.MemoryEstimate;
@@ -21,6 +25,7 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
+import java.util.stream.Stream;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -102,7 +107,16 @@ public final class BenchmarkCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        OutputGuard.ofFolder("--output", output).input("--config", config).input("--baseline", baseline).check();
+        // every file it reads: the config and the model and data it names, the peer figures; and the files it writes
+        OutputGuard guard = OutputGuard.ofFolder("--output", output).input("--config", config).input("--baseline", baseline)
+                .outputFiles("--output", Stream.concat(ResultWriters.FILES.stream(), Stream.of("inference-engines.csv"))
+                        .map(output::resolve).toList());
+        if (config != null && !synthetic) {
+            RunConfig run = ConfigLoader.load(config, List.of());
+            guard.inputs(ModelResolver.files(new ModelSource.Run(run), "--config's"))
+                    .input("--config's data.root", run.data == null || run.data.root() == null ? null : run.data.rootPath());
+        }
+        guard.check();
         BenchGrid g = BenchGrid.parse(grid);
         if (config == null && !synthetic) {
             throw new LoraException("benchmark: give --config FILE, or --synthetic to run without data and weights");

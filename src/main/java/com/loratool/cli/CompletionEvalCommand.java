@@ -2,6 +2,7 @@ package com.loratool.cli;
 
 import com.loratool.LoraException;
 import com.loratool.api.DepthEstimator;
+import com.loratool.checkpoint.ModelResolver;
 import com.loratool.config.DataConfig;
 import com.loratool.data.CompletionEval;
 import com.loratool.data.DepthMap;
@@ -12,6 +13,7 @@ import com.loratool.io.AtomicFiles;
 import com.loratool.io.BatchFailures;
 import com.loratool.io.Npy;
 import com.loratool.io.NpyArray;
+import com.loratool.io.OutputGuard;
 import com.loratool.metrics.MetricDepth;
 import com.loratool.model.Compute;
 import java.io.PrintWriter;
@@ -91,6 +93,13 @@ final class CompletionEvalCommand implements Callable<Integer> {
             throw new LoraException("give either --predictions DIR or a model (--weights FILE / --checkpoint DIR)");
         }
         DataConfig cfg = DataConfig.defaults(data);
+        // every file it reads: the data set, the predictions or the model's files (a checkpoint's base weights too)
+        OutputGuard guard = OutputGuard.of("--output", output).input("--data", data).input("--predictions", predictions)
+                .input("--weights", model.weights()).input("--model-config", model.modelConfig());
+        if (model.given()) {
+            guard.inputs(ModelResolver.files(model.source(), model.checkpointOrNull() != null ? "--checkpoint" : "--weights"));
+        }
+        guard.check();
         Pairing.Result pairs = Pairing.pair(cfg);
         PrintWriter out = spec.commandLine().getOut();
         StringBuilder csv = new StringBuilder("image,pixels,completion_mae_mm,completion_rmse_mm,completion_absrel,"

@@ -7,9 +7,14 @@ import com.loratool.data.Pair;
 import com.loratool.data.Pairing;
 import com.loratool.data.Preview;
 import com.loratool.io.BatchFailures;
+import com.loratool.io.OutputGuard;
+import com.loratool.io.OutputNames;
 import com.loratool.model.MemoryCheck;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -133,6 +138,15 @@ public final class DataCommand implements Runnable {
             }
             DataConfig dc = opts.config(size, scale, inputSize);
             List<Pair> pairs = Pairing.pair(dc).pairs();
+            // the folders and files it reads; no two pairs write one file, and no file written is an input
+            Map<Path, String> stems = new LinkedHashMap<>();
+            pairs.forEach(p -> stems.put(p.image(), p.stem()));
+            Map<Path, List<Path>> files = OutputNames.claim("data preview", output, List.copyOf(stems.keySet()),
+                    image -> Preview.fileNames(stems.get(image), npy), "named by the pair's stem");
+            OutputGuard.ofFolder("--output", output).input("--data " + dc.imagesDir() + "/", dc.rootPath().resolve(dc.imagesDir()))
+                    .input("--data " + dc.depthDir() + "/", dc.rootPath().resolve(dc.depthDir()))
+                    .inputs("--data", pairs.stream().flatMap(p -> Stream.of(p.image(), p.depth())).toList())
+                    .outputFiles("--output", files.values().stream().flatMap(List::stream).toList()).check();
             // before anything is decoded: each image's prepared sample at the size its header gives
             MemoryCheck.require("data preview", dc.sizeRule(), pairs.stream().map(Pair::image).toList(),
                     MemoryCheck.preview(), memory.enabled());

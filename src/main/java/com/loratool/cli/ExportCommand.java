@@ -4,8 +4,10 @@ import com.loratool.LoraException;
 import com.loratool.api.Export;
 import com.loratool.io.Finite;
 import com.loratool.io.OutputGuard;
-import com.loratool.lora.AdapterCheckpoint;
+import com.loratool.checkpoint.ModelResolver;
+import com.loratool.deploy.OnnxDeployment;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -64,12 +66,19 @@ public final class ExportCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Finite.option("--alpha-scale", alphaScale);
-        Path given = model.checkpointOrNull();
-        AdapterCheckpoint ck = given != null ? AdapterCheckpoint.load(given) : null;
-        Path base = model.weights() != null ? model.weights() : ck == null || ck.randomBase() || ck.basePath() == null
-                ? null : Path.of(ck.basePath());
-        OutputGuard.of("--output", output).input("--checkpoint", given).input("--model-config", model.modelConfig())
-                .input("--weights", base).check(); // before any work
+        // before any work: every file the model is read from, the base weights found through the checkpoint too
+        OutputGuard guard = OutputGuard.of("--output", output).input("--model-config", model.modelConfig())
+                .input("--weights", model.weights()).input("--parity-image", parityImage);
+        if (model.given()) {
+            guard.inputs(ModelResolver.files(model.source(), model.checkpointOrNull() != null ? "--checkpoint" : "--weights"));
+        }
+        if (format == Format.onnx) {
+            guard.output("--output's certificate", OnnxDeployment.certificatePath(output));
+        } else if (format == Format.peft) {
+            guard.outputFiles("--output", List.of(output.resolve("adapter_config.json"),
+                    output.resolve("adapter_model.safetensors"))); // PeftAdapter.write's files
+        }
+        guard.check();
         if (format == Format.onnx) {
             return OnnxExportCli.run(model.checkpointOrNull(), model.weights(), model.modelConfig(), output, inputSize,
                     dynamic, opset, fp16, parityImage, memory.enabled(), spec.commandLine().getOut());

@@ -9,7 +9,10 @@ import com.loratool.data.IntrinsicsFit;
 import com.loratool.data.PointCloud;
 import com.loratool.metrics.MetricDepth;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import picocli.CommandLine.Option;
 
 /** {@code lora predict}'s options for sensor-aligned depth, completion and point clouds (docs/geometry.md). */
@@ -47,9 +50,18 @@ final class GeometryOptions {
     Path intrinsicsFrom;
 
     /** What predict writes besides the depth files, per image ({@code pred}: the model's output at the image's size). */
-    @FunctionalInterface
     interface Outputs {
-        void write(Path dir, String stem, Path image, float[] pred, int h, int w);
+        /** The names {@link #prepare}'s result may write for {@code stem} (for io.OutputNames). */
+        List<String> fileNames(String stem);
+
+        /** Reads and checks everything the image's outputs need (sensor depth, its size, colours); writes nothing. */
+        Prepared prepare(Path image, float[] pred, int h, int w);
+    }
+
+    /** One image's outputs, ready to be written. */
+    @FunctionalInterface
+    interface Prepared {
+        void write(Path dir, String stem);
     }
 
     /**
@@ -75,15 +87,53 @@ final class GeometryOptions {
                         + "--intrinsics-from FILE.npy");
             }
             boolean ascii = plyAscii;
-            return (dir, stem, image, pred, h, w) -> GeometryOutputs.writeCloud(dir, stem, MetricDepth.toMm(pred), h, w,
-                    k.onGrid(w, h, source() + " on " + image.getFileName()), true, ascii, image);
+            return new Outputs() {
+                @Override
+                public List<String> fileNames(String stem) {
+                    return GeometryOutputs.cloudFileNames(stem, true);
+                }
+
+                @Override
+                public Prepared prepare(Path image, float[] pred, int h, int w) {
+                    PointCloud c = PointCloud.fromDepth(MetricDepth.toMm(pred), h, w,
+                            k.onGrid(w, h, source() + " on " + image.getFileName()));
+                    byte[] colours = GeometryOutputs.colours(image, h, w);
+                    return (dir, stem) -> GeometryOutputs.writeCloud(dir, stem, c, true, ascii, colours);
+                }
+            };
         }
         GeometryOutputs g = new GeometryOutputs(new GeometryOutputs.Settings(alignTo, align.equals("robust"), complete,
                 pointCloud, plyAscii, intrinsics(images)), images);
-        if (metric) {
-            return (dir, stem, image, pred, h, w) -> g.write(dir, stem, image, MetricDepth.disparity(pred), h, w);
+        return new Outputs() {
+            @Override
+            public List<String> fileNames(String stem) {
+                return g.fileNames(stem);
+            }
+
+            @Override
+            public Prepared prepare(Path image, float[] pred, int h, int w) {
+                GeometryOutputs.Prepared p = g.prepare(image, metric ? MetricDepth.disparity(pred) : pred, h, w);
+                return p::write;
+            }
+        };
+    }
+
+    /**
+     * Every file these options read, by option, for io.OutputGuard: --align-to (the file or folder),
+     * --intrinsics FILE.json, --intrinsics-from FILE.npy.
+     */
+    Map<String, Path> inputs() {
+        Map<String, Path> out = new LinkedHashMap<>();
+        if (alignTo != null) {
+            out.put("--align-to", alignTo);
         }
-        return g::write;
+        if (intrinsics != null && intrinsics.toLowerCase(Locale.ROOT).endsWith(".json")) {
+            out.put("--intrinsics", Path.of(intrinsics));
+        }
+        if (intrinsicsFrom != null) {
+            out.put("--intrinsics-from", intrinsicsFrom);
+        }
+        return out;
     }
 
     /** The checks that do not depend on the model (run before it is loaded). */

@@ -1,8 +1,12 @@
 package com.loratool.cli;
 
 import com.loratool.api.Export;
+import com.loratool.checkpoint.ModelResolver;
+import com.loratool.checkpoint.ModelSource;
 import com.loratool.io.OutputGuard;
+import com.loratool.lora.AdapterCheckpoint;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -32,7 +36,10 @@ public final class ImportCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        OutputGuard.ofFolder("--output", output).input("--peft", peft).input("--weights", weights).check();
+        OutputGuard.ofFolder("--output", output).input("--peft", peft)
+                .inputs(ModelResolver.files(new ModelSource.Weights(weights, null), "--weights"))
+                .outputFiles("--output", List.of(output.resolve(AdapterCheckpoint.WEIGHTS),
+                        output.resolve(AdapterCheckpoint.CONFIG))).check();
         spec.commandLine().getOut().println(Export.importPeft(peft, weights, output).summary());
         return 0;
     }

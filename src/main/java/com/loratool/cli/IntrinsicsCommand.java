@@ -8,6 +8,7 @@ import com.loratool.data.PointCloud;
 import com.loratool.io.AtomicFiles;
 import com.loratool.io.BatchFailures;
 import com.loratool.io.Json;
+import com.loratool.io.OutputGuard;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -54,6 +55,9 @@ final class IntrinsicsCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         List<Path> files = clouds(data);
+        // the clouds it reads (the file, or the folder listed) and each of them: --json never replaces one
+        OutputGuard.of("--json", json).input("--data", Files.isRegularFile(data) ? data : files.get(0).getParent())
+                .inputs("--data", files).check();
         DataConfig cfg = DataConfig.defaults(Files.isDirectory(data) ? data : data.toAbsolutePath().getParent());
         if (npzKey != null) {
             cfg = new DataConfig(cfg.root(), cfg.imagesDir(), cfg.depthDir(), null, null, null, null, null, null,

@@ -9,6 +9,7 @@ import com.loratool.data.Cv;
 import com.loratool.data.Pairing;
 import com.loratool.io.BatchFailures;
 import com.loratool.io.OutputGuard;
+import com.loratool.io.OutputNames;
 import com.loratool.model.Compute;
 import com.loratool.model.DepthPredictor;
 import com.loratool.model.DepthWriter;
@@ -19,6 +20,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
@@ -91,10 +93,15 @@ public final class PredictCommand implements Callable<Integer> {
         if (batchSize < 1) {
             throw new LoraException("--batch-size " + batchSize + ": must be at least 1");
         }
-        OutputGuard.ofFolder("--output", output).input("--input", input).input("--weights", model.weights())
-                .input("--checkpoint", model.checkpointOrNull()).input("--model-config", model.modelConfig())
-                .input("--onnx", onnx)
-                .output("--output's file", Files.isRegularFile(input) ? output.resolve(stem(input) + ".png") : null).check();
+        // every file predict reads: the images, the model's files (a checkpoint's base weights too), --align-to,
+        // --intrinsics FILE.json, --intrinsics-from; the folder rules now, each output file once its names are known
+        OutputGuard guard = OutputGuard.ofFolder("--output", output).input("--input", input)
+                .input("--weights", model.weights()).input("--model-config", model.modelConfig()).input("--onnx", onnx)
+                .inputs(geometry.inputs());
+        if (source != null) {
+            guard.inputs(ModelResolver.files(source, model.checkpointOrNull() != null ? "--checkpoint" : "--weights"));
+        }
+        guard.check();
         List<Path> images = listImages(input);
         geometry.check();
         if (onnx == null) {
@@ -111,7 +118,12 @@ public final class PredictCommand implements Callable<Integer> {
             }
             writer = DepthWriter.of(estimator.isMetric());
             geometryOutputs = geometry.outputs(images, estimator.isMetric()); // checks before writing
-            Files.createDirectories(output);
+            // no two images write one file, and no file written is an input (a.png and a.jpg; --align-to x.npy
+            // in --output beside the image x.png)
+            Map<Path, List<Path>> files = OutputNames.claim("predict", output, images, this::fileNames,
+                    "named by the image's file name without its extension");
+            guard.inputs("--input", images).outputFiles("--output",
+                    files.values().stream().flatMap(List::stream).toList()).check();
             try (ProgressBar bar = new ProgressBarBuilder().setTaskName("predict").setInitialMax(images.size())
                     .setStyle(ProgressBarStyle.ASCII).setConsumer(new ConsoleProgressBarConsumer(System.err))
                     .build()) {
@@ -160,9 +172,13 @@ public final class PredictCommand implements Callable<Integer> {
             String stem = stem(names.get(i));
             Path name = names.get(i);
             failures.attempt(name, () -> {
+                // the image's other inputs (sensor depth and its size, colours) read and checked before any file
+                GeometryOptions.Prepared g = geometryOutputs == null ? null
+                        : geometryOutputs.prepare(name, d.values(), d.height(), d.width());
+                createOutput();
                 writer.write(output, stem, d.values(), d.height(), d.width());
-                if (geometryOutputs != null) {
-                    geometryOutputs.write(output, stem, name, d.values(), d.height(), d.width());
+                if (g != null) {
+                    g.write(output, stem);
                 }
             });
             pending.get(i).release();
@@ -172,10 +188,28 @@ public final class PredictCommand implements Callable<Integer> {
         names.clear();
     }
 
+    /** Every file predict may write for one image: the depth files, then --align-to's and --point-cloud's. */
+    private List<String> fileNames(Path image) {
+        String stem = stem(image);
+        List<String> out = new ArrayList<>(writer.fileNames(stem));
+        if (geometryOutputs != null) {
+            out.addAll(geometryOutputs.fileNames(stem));
+        }
+        return out;
+    }
+
+    /** The output folder, created at the first write (a refusal before it leaves nothing). */
+    private void createOutput() {
+        try {
+            Files.createDirectories(output);
+        } catch (IOException e) {
+            throw BatchFailures.stopsTheBatch(LoraException.file(output, "cannot create the output folder ("
+                    + e.getMessage() + ")", e));
+        }
+    }
+
     static String stem(Path p) {
-        String n = p.getFileName().toString();
-        int dot = n.lastIndexOf('.');
-        return dot > 0 ? n.substring(0, dot) : n;
+        return OutputNames.stem(p);
     }
 
     /** The image itself, or the folder's images (by extension) in name order. */

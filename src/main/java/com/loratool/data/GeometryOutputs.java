@@ -100,8 +100,38 @@ public final class GeometryOutputs {
     /** The files written for one image, for messages and tests. */
     public record Written(List<Path> files, DisparityAlignment alignment, CameraIntrinsics intrinsics) {}
 
+    /**
+     * The names {@link #write} may write for {@code stem} (the XYZ cloud {@code <stem>_xyz.npy} only when
+     * the sensor file is not XYZ itself: listed all the same), for {@code io.OutputNames}.
+     */
+    public List<String> fileNames(String stem) {
+        List<String> out = new ArrayList<>(List.of(stem + "_depth.npy"));
+        if (settings.complete()) {
+            out.add(stem + "_completed.npy");
+        }
+        if (settings.pointCloud()) {
+            out.addAll(cloudFileNames(stem, true));
+        }
+        out.add(stem + "_align.json");
+        return out;
+    }
+
+    /** The sensor files the images are aligned to (the --align-to file, or each image's file of the folder). */
+    public List<Path> sensorFiles() {
+        return sensorFiles.values().stream().distinct().toList();
+    }
+
     /** Aligns {@code pred} (disparity, h x w, the image's size) and writes {@code <stem>_*} into {@code dir}. */
     public Written write(Path dir, String stem, Path image, float[] pred, int h, int w) {
+        return prepare(image, pred, h, w).write(dir, stem);
+    }
+
+    /**
+     * Everything one image's outputs need, read and checked, nothing written: the sensor depth (its
+     * size against the image's), the fit, the intrinsics and the image's colours for a point cloud. A
+     * refusal here leaves no file of the image behind.
+     */
+    public Prepared prepare(Path image, float[] pred, int h, int w) {
         Path file = sensorFiles.get(image);
         PointCloud cloud = PointCloud.readIfXyz(file, depthConfig);
         DepthMap sensor = cloud != null ? new DepthMap(cloud.h(), cloud.w(), cloud.z())
@@ -131,44 +161,79 @@ public final class GeometryOutputs {
             throw LoraException.file(file, "--point-cloud needs intrinsics: give --intrinsics or --intrinsics-from "
                     + "(or align to an XYZ point-cloud file, whose intrinsics are fitted)");
         }
-        boolean xyz = cloud != null;
-        List<Path> written = new ArrayList<>();
-        written.add(writeDepth(dir.resolve(stem + "_depth.npy"), aligned, h, w, xyz ? k : null));
-        if (completed != null) {
-            Path f = dir.resolve(stem + "_completed.npy");
-            if (xyz) {
-                keepMeasured(PointCloud.fromDepth(completed, h, w, k), cloud).writeNpy(f);
-            } else {
-                Npy.write(f, new long[] {h, w}, completed);
+        byte[] colours = settings.pointCloud() ? colours(image, h, w) : null;
+        return new Prepared(image, file, cloud, a, aligned, completed, k, colours, h, w);
+    }
+
+    /** One image's outputs, computed and checked ({@link #prepare}); {@link #write(Path, String)} writes them. */
+    public final class Prepared {
+        private final Path image;
+        private final Path file;
+        private final PointCloud cloud;
+        private final DisparityAlignment a;
+        private final float[] aligned;
+        private final float[] completed;
+        private final CameraIntrinsics k;
+        private final byte[] colours;
+        private final int h;
+        private final int w;
+
+        private Prepared(Path image, Path file, PointCloud cloud, DisparityAlignment a, float[] aligned,
+                float[] completed, CameraIntrinsics k, byte[] colours, int h, int w) {
+            this.image = image;
+            this.file = file;
+            this.cloud = cloud;
+            this.a = a;
+            this.aligned = aligned;
+            this.completed = completed;
+            this.k = k;
+            this.colours = colours;
+            this.h = h;
+            this.w = w;
+        }
+
+        /** Writes {@code <stem>_*} into {@code dir}, each file atomically. */
+        public Written write(Path dir, String stem) {
+            boolean xyz = cloud != null;
+            List<Path> written = new ArrayList<>();
+            written.add(writeDepth(dir.resolve(stem + "_depth.npy"), aligned, h, w, xyz ? k : null));
+            if (completed != null) {
+                Path f = dir.resolve(stem + "_completed.npy");
+                if (xyz) {
+                    keepMeasured(PointCloud.fromDepth(completed, h, w, k), cloud).writeNpy(f);
+                } else {
+                    Npy.write(f, new long[] {h, w}, completed);
+                }
+                written.add(f);
             }
-            written.add(f);
-        }
-        if (settings.pointCloud()) {
-            float[] fin = completed != null ? completed : aligned;
-            if (xyz && completed != null) {
-                Path ply = dir.resolve(stem + ".ply");
-                Ply.write(ply, keepMeasured(PointCloud.fromDepth(fin, h, w, k), cloud).xyz(), colours(image, h, w),
-                        settings.asciiPly());
-                written.add(ply);
-            } else {
-                written.addAll(writeCloud(dir, stem, fin, h, w, k, !xyz, settings.asciiPly(), image));
+            if (settings.pointCloud()) {
+                float[] fin = completed != null ? completed : aligned;
+                if (xyz && completed != null) {
+                    Path ply = dir.resolve(stem + ".ply");
+                    Ply.write(ply, keepMeasured(PointCloud.fromDepth(fin, h, w, k), cloud).xyz(), colours,
+                            settings.asciiPly());
+                    written.add(ply);
+                } else {
+                    written.addAll(writeCloud(dir, stem, PointCloud.fromDepth(fin, h, w, k), !xyz, settings.asciiPly(),
+                            colours));
+                }
             }
+            Map<String, Object> info = new LinkedHashMap<>();
+            info.put("image", image.toString());
+            info.put("depth", file.toString());
+            info.put("fit", settings.robust() ? "huber" : "least_squares");
+            info.put("scale", a.scale());
+            info.put("shift", a.shift());
+            info.put("depth_cap_mm", 1.0 / a.floor());
+            info.put("layout", xyz ? "xyz" : "z");
+            if (k != null) {
+                info.put("intrinsics", k.toJson());
+            }
+            Path json = dir.resolve(stem + "_align.json");
+            AtomicFiles.writeString(json, Json.pretty(info) + "\n");
+            written.add(json);
+            return new Written(written, a, k);
         }
-        Map<String, Object> info = new LinkedHashMap<>();
-        info.put("image", image.toString());
-        info.put("depth", file.toString());
-        info.put("fit", settings.robust() ? "huber" : "least_squares");
-        info.put("scale", a.scale());
-        info.put("shift", a.shift());
-        info.put("depth_cap_mm", 1.0 / a.floor());
-        info.put("layout", xyz ? "xyz" : "z");
-        if (k != null) {
-            info.put("intrinsics", k.toJson());
-        }
-        Path json = dir.resolve(stem + "_align.json");
-        AtomicFiles.writeString(json, Json.pretty(info) + "\n");
-        written.add(json);
-        return new Written(written, a, k);
     }
 
     /** {@code filled} with the sensor's own X, Y, Z at its measured pixels (bit for bit). */
@@ -194,6 +259,11 @@ public final class GeometryOutputs {
         return file;
     }
 
+    /** The names {@link #writeCloud} writes for {@code stem}. */
+    public static List<String> cloudFileNames(String stem, boolean npy) {
+        return npy ? List.of(stem + "_xyz.npy", stem + ".ply") : List.of(stem + ".ply");
+    }
+
     /**
      * {@code <stem>.ply} (and {@code <stem>_xyz.npy} if {@code npy}) of metric depth {@code z}
      * (mm, h x w) through intrinsics {@code k}; for any metric depth, e.g. a metric model's.
@@ -206,7 +276,12 @@ public final class GeometryOutputs {
     /** As above, each vertex coloured with its pixel of {@code image} (null: no colour). */
     public static List<Path> writeCloud(Path dir, String stem, float[] z, int h, int w, CameraIntrinsics k,
             boolean npy, boolean ascii, Path image) {
-        PointCloud c = PointCloud.fromDepth(z, h, w, k);
+        return writeCloud(dir, stem, PointCloud.fromDepth(z, h, w, k), npy, ascii,
+                image != null ? colours(image, h, w) : null);
+    }
+
+    /** A cloud and its vertices' colours ({@link #colours}; null: none), read and checked before: only writes. */
+    public static List<Path> writeCloud(Path dir, String stem, PointCloud c, boolean npy, boolean ascii, byte[] colours) {
         List<Path> out = new ArrayList<>();
         if (npy) {
             Path f = dir.resolve(stem + "_xyz.npy");
@@ -214,7 +289,7 @@ public final class GeometryOutputs {
             out.add(f);
         }
         Path ply = dir.resolve(stem + ".ply");
-        Ply.write(ply, c.xyz(), image != null ? colours(image, h, w) : null, ascii);
+        Ply.write(ply, c.xyz(), colours, ascii);
         out.add(ply);
         return out;
     }
@@ -223,7 +298,7 @@ public final class GeometryOutputs {
      * The image's 8-bit RGB per pixel (r0 g0 b0 r1 ..., row-major), for coloured point clouds as
      * the official depth_to_pointcloud.py writes them; the image must be h x w (the depth's grid).
      */
-    static byte[] colours(Path image, int h, int w) {
+    public static byte[] colours(Path image, int h, int w) {
         Mat bgr = Cv.imread(image, Imgcodecs.IMREAD_COLOR, "image");
         try {
             if (bgr.rows() != h || bgr.cols() != w) {

@@ -52,17 +52,24 @@ public final class Preview {
         return written;
     }
 
+    /** The files one pair's preview writes, in the order {@link #write} writes them (for io.OutputNames). */
+    public static List<String> fileNames(String stem, boolean npy) {
+        List<String> png = List.of(stem + "_rgb.png", stem + "_z.png", stem + "_mask.png");
+        return !npy ? png : List.of(png.get(0), png.get(1), png.get(2), stem + "_image.npy", stem + "_z.npy",
+                stem + "_mask.npy", stem + "_zfull.npy");
+    }
+
     private static void write(SamplePreparer.Prepared pr, Path outDir, boolean npy) {
         Sample s = pr.sample();
-        String base = s.stem();
-        Cv.writePng(outDir.resolve(base + "_rgb.png"), rgbBgr8(s));
-        Cv.writePng(outDir.resolve(base + "_z.png"), zColour(s.depth(), s.h(), s.w()));
-        Cv.writePng(outDir.resolve(base + "_mask.png"), mask8(s.mask(), s.h(), s.w()));
+        List<Path> f = fileNames(s.stem(), npy).stream().map(outDir::resolve).toList();
+        Cv.writePng(f.get(0), rgbBgr8(s));
+        Cv.writePng(f.get(1), zColour(s.depth(), s.h(), s.w()));
+        Cv.writePng(f.get(2), mask8(s.mask(), s.h(), s.w()));
         if (npy) {
-            Npy.write(outDir.resolve(base + "_image.npy"), new long[] {3, s.h(), s.w()}, s.image());
-            Npy.write(outDir.resolve(base + "_z.npy"), new long[] {s.h(), s.w()}, s.depth());
-            Npy.writeBool(outDir.resolve(base + "_mask.npy"), new long[] {s.h(), s.w()}, s.mask());
-            Npy.write(outDir.resolve(base + "_zfull.npy"), new long[] {pr.srcH(), pr.srcW()}, pr.zFull());
+            Npy.write(f.get(3), new long[] {3, s.h(), s.w()}, s.image());
+            Npy.write(f.get(4), new long[] {s.h(), s.w()}, s.depth());
+            Npy.writeBool(f.get(5), new long[] {s.h(), s.w()}, s.mask());
+            Npy.write(f.get(6), new long[] {pr.srcH(), pr.srcW()}, pr.zFull());
         }
     }
 

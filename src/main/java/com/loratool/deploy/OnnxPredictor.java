@@ -30,9 +30,18 @@ public final class OnnxPredictor implements AutoCloseable {
         DepthPredictor.loadOpenCv();
     }
 
-    /** {@code inputSize} null: the file's metadata input_size (518 if absent); a fixed model uses its size. */
+    /**
+     * {@code inputSize} null: the file's metadata input_size (518 if absent); a fixed model uses its size and
+     * refuses an {@code inputSize} (it cannot be honoured; never ignored without a word).
+     */
     public static OnnxPredictor open(Path file, Integer inputSize, int threads) {
         OnnxRuntimeModel m = OnnxRuntimeModel.open(file, threads);
+        int[] fixed = m.fixedSize();
+        if (fixed != null && inputSize != null) {
+            m.close();
+            throw LoraException.file(file, "is a fixed-size model (" + fixed[0] + "x" + fixed[1] + "): --input-size "
+                    + inputSize + " cannot change it (drop --input-size, or export with --dynamic to choose the size here)");
+        }
         int n;
         try {
             n = inputSize != null ? inputSize : Integer.parseInt(m.metadata().getOrDefault("input_size", "518"));

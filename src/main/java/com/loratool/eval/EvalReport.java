@@ -8,7 +8,10 @@ import com.loratool.io.Json;
 import com.loratool.metrics.DepthMetrics;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -256,17 +259,28 @@ public record EvalReport(EvalResult result, Map<String, String> settings, Path l
 
     /** {@code --compare}: one table, a row per checkpoint (LoRA means) and the original's row. */
     public static String compareMarkdown(List<String> names, List<EvalResult> results) {
+        return compareMarkdown(names, Collections.nCopies(names.size(), "original"), results);
+    }
+
+    /**
+     * {@code --compare} of checkpoints whose original models may differ: {@code originals.get(i)} names
+     * checkpoint i's original (its base weights and preprocessing). One original: its row first, then
+     * the checkpoints. Several: each original's row, then the checkpoints on it, so that no checkpoint is
+     * measured against another's base.
+     */
+    public static String compareMarkdown(List<String> names, List<String> originals, List<EvalResult> results) {
         StringBuilder b = new StringBuilder("# Comparison\n\n| checkpoint |");
         for (String n : DepthMetrics.NAMES) {
             b.append(' ').append(TITLES.get(n)).append(" |");
         }
         b.append("\n|---|");
         b.append("---:|".repeat(DepthMetrics.NAMES.size())).append('\n');
-        if (!results.isEmpty()) {
-            compareRow(b, "original", results.get(0).original());
-        }
-        for (int i = 0; i < names.size(); i++) {
-            compareRow(b, names.get(i), results.get(i).lora());
+        List<Row> rows = compareRows(names, originals, results);
+        rows.forEach(r -> compareRow(b, r.name(), r.metrics()));
+        long bases = originals.stream().distinct().count();
+        if (bases > 1) {
+            b.append("\nThe checkpoints are on ").append(bases).append(" different original models (base weights or "
+                    + "preprocessing): each is compared with the original row above it.\n");
         }
         if (results.stream().anyMatch(EvalResult::partial)) {
             b.append("\n**Partial evaluation**: pairs that could not be read or predicted are in none of the means "
@@ -291,23 +305,41 @@ public record EvalReport(EvalResult result, Map<String, String> settings, Path l
 
     /** One row per checkpoint (the original's first) with the means, the images they are over and the pairs left out. */
     public static String compareCsv(List<String> names, List<EvalResult> results) {
+        return compareCsv(names, Collections.nCopies(names.size(), "original"), results);
+    }
+
+    /** As {@link #compareMarkdown(List, List, List)}: each original's row before the checkpoints on it. */
+    public static String compareCsv(List<String> names, List<String> originals, List<EvalResult> results) {
         StringBuilder b = new StringBuilder("checkpoint");
         for (String n : DepthMetrics.NAMES) {
             b.append(',').append(n);
         }
         b.append(",images,left_out\n");
-        for (int i = -1; i < names.size(); i++) {
-            if (results.isEmpty()) {
-                break;
-            }
-            DepthMetrics m = i < 0 ? results.get(0).original() : results.get(i).lora();
-            b.append(csvField(i < 0 ? "original" : names.get(i)));
+        for (Row row : compareRows(names, originals, results)) {
+            b.append(csvField(row.name()));
             for (String n : DepthMetrics.NAMES) {
-                b.append(',').append(num(m.get(n)));
+                b.append(',').append(num(row.metrics().get(n)));
             }
-            EvalResult r = results.get(Math.max(i, 0));
-            b.append(',').append(r.images().size()).append(',').append(r.leftOut().size()).append('\n');
+            b.append(',').append(row.result().images().size()).append(',').append(row.result().leftOut().size())
+                    .append('\n');
         }
         return b.toString();
+    }
+
+    private record Row(String name, DepthMetrics metrics, EvalResult result) {}
+
+    /** Each distinct original (in order of first appearance) and then the checkpoints on it. */
+    private static List<Row> compareRows(List<String> names, List<String> originals, List<EvalResult> results) {
+        List<Row> rows = new ArrayList<>();
+        for (String o : new LinkedHashSet<>(originals)) {
+            int first = originals.indexOf(o);
+            rows.add(new Row(o, results.get(first).original(), results.get(first)));
+            for (int i = 0; i < names.size(); i++) {
+                if (originals.get(i).equals(o)) {
+                    rows.add(new Row(names.get(i), results.get(i).lora(), results.get(i)));
+                }
+            }
+        }
+        return rows;
     }
 }

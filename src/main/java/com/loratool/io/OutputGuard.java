@@ -5,7 +5,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.Path;
+import java.util.AbstractMap;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -16,8 +19,13 @@ import java.util.Objects;
  * resolved to its real path (symlinks followed, the missing tail kept), may not be one of the
  * command's inputs (same path, or same file by file key: hard links), may not lie inside an input
  * folder and may not contain an input folder (a command that writes files into its output folder
- * also names those files as outputs, so an input file there is caught by the same-file rule); and it may not be a training run folder (one holding
- * {@value #RUN_CONFIG} and {@value #RUN_METRICS}) unless the command owns that run.
+ * also names those files, {@link #outputFiles}, so an input file there is caught by the same-file rule); and it may
+ * not be a training run folder (one holding {@value #RUN_CONFIG} and {@value #RUN_METRICS}) unless the command owns
+ * that run.
+ *
+ * <p>Every file a command reads is an input: named on the command line, found through a run folder or
+ * a checkpoint (a model's files: {@code checkpoint.ModelResolver.files}), or given with
+ * {@code --align-to}, {@code --intrinsics} and the like.
  *
  * <p>Usage: {@code OutputGuard.of("--output", out).input("--checkpoint", ck).input("--weights", w).check()}.
  * A null path is skipped, so optional options need no {@code if}.
@@ -28,7 +36,8 @@ public final class OutputGuard {
     public static final String RUN_METRICS = "metrics.csv";
 
     private final Map<String, Path> outputs = new LinkedHashMap<>();
-    private final Map<String, Path> inputs = new LinkedHashMap<>();
+    private final List<Map.Entry<String, Path>> inputs = new ArrayList<>();
+    private final Map<String, List<Path>> outputFiles = new LinkedHashMap<>();
     private final List<Path> ownedRuns = new ArrayList<>();
     private final List<String> folders = new ArrayList<>();
 
@@ -54,15 +63,32 @@ public final class OutputGuard {
 
     public OutputGuard input(String option, Path input) {
         if (input != null) {
-            inputs.put(option, input);
+            inputs.add(new AbstractMap.SimpleImmutableEntry<>(option, input));
         }
         return this;
     }
 
-    public OutputGuard inputs(String option, List<Path> paths) {
-        for (int i = 0; paths != null && i < paths.size(); i++) {
-            input(paths.size() == 1 ? option : option + " " + paths.get(i), paths.get(i));
+    /** Several inputs of one option (a batch's files, eval's checkpoints). */
+    public OutputGuard inputs(String option, Collection<Path> paths) {
+        if (paths != null) {
+            paths.forEach(p -> input(option, p));
         }
+        return this;
+    }
+
+    /** Inputs by what they are, e.g. a model's files ({@code "--checkpoint's base weights"} → the file). */
+    public OutputGuard inputs(Map<String, Path> labelled) {
+        labelled.forEach(this::input);
+        return this;
+    }
+
+    /**
+     * The files a command writes into its output {@code folder} (an option given to {@link #of} or
+     * {@link #ofFolder}), e.g. from {@link OutputNames#claim}: none may be an input (same real path or
+     * same file). Checked by lookup, so a batch of thousands of files costs little.
+     */
+    public OutputGuard outputFiles(String folder, Collection<Path> files) {
+        outputFiles.computeIfAbsent(folder, k -> new ArrayList<>()).addAll(files);
         return this;
     }
 
@@ -83,7 +109,7 @@ public final class OutputGuard {
                 throw LoraException.file(o.getValue(), o.getKey() + ": exists and is not a folder (give a folder for"
                         + " the results)");
             }
-            for (Map.Entry<String, Path> i : inputs.entrySet()) {
+            for (Map.Entry<String, Path> i : inputs) {
                 if (!Files.exists(i.getValue())) {
                     continue; // nothing there to destroy; the command names the missing input itself
                 }
@@ -107,6 +133,51 @@ public final class OutputGuard {
                         + " and " + RUN_METRICS + "); writing there would replace the run's files (choose a sub-folder"
                         + " such as " + o.getValue().resolve("eval") + ", or another folder)");
             }
+        }
+        checkOutputFiles();
+    }
+
+    /** Each output file against every existing input: by real path, then (for files that exist) by file key. */
+    private void checkOutputFiles() {
+        if (outputFiles.isEmpty()) {
+            return;
+        }
+        Map<Path, Map.Entry<String, Path>> byPath = new HashMap<>();
+        Map<Object, Map.Entry<String, Path>> byKey = new HashMap<>();
+        for (Map.Entry<String, Path> i : inputs) {
+            if (Files.exists(i.getValue())) {
+                byPath.putIfAbsent(real(i.getValue()), i);
+                Object key = fileKey(i.getValue());
+                if (key != null) {
+                    byKey.putIfAbsent(key, i);
+                }
+            }
+        }
+        Map<Path, Path> realFolders = new HashMap<>();
+        for (Map.Entry<String, List<Path>> o : outputFiles.entrySet()) {
+            for (Path f : o.getValue()) {
+                Path abs = f.toAbsolutePath().normalize();
+                boolean exists = Files.exists(abs);
+                Path r = exists || abs.getParent() == null ? real(abs)
+                        : realFolders.computeIfAbsent(abs.getParent(), OutputGuard::real).resolve(abs.getFileName());
+                Map.Entry<String, Path> hit = byPath.get(r);
+                if (hit == null && exists) {
+                    Object key = fileKey(abs);
+                    hit = key == null ? null : byKey.get(key);
+                }
+                if (hit != null) {
+                    throw LoraException.file(f, "is the input " + hit.getKey() + " " + hit.getValue() + "; writing it"
+                            + " into " + o.getKey() + " would destroy the input (choose another " + o.getKey() + ")");
+                }
+            }
+        }
+    }
+
+    private static Object fileKey(Path p) {
+        try {
+            return Files.readAttributes(p, BasicFileAttributes.class).fileKey();
+        } catch (IOException e) {
+            return null;
         }
     }
 

@@ -211,7 +211,7 @@ public record AdapterCheckpoint(Path dir, AdapterConfig config, AdapterSet adapt
             throw LoraException.file(dir.resolve(CONFIG), "does not name the base weights (base_weights; pass the file "
                     + "with --weights)");
         }
-        Path p = override != null ? override : locate(Path.of(basePath()));
+        Path p = baseFile(override);
         if (!Files.isRegularFile(p)) {
             throw LoraException.file(p, "base weights of checkpoint " + dir + " not found (pass the file with --weights)");
         }
@@ -224,6 +224,18 @@ public record AdapterCheckpoint(Path dir, AdapterConfig config, AdapterSet adapt
             }
         }
         return p;
+    }
+
+    /**
+     * Where {@link #baseWeights} looks for the base weights, without reading or checking them:
+     * {@code override}, else the recorded path located as there; null for random weights or none recorded.
+     * For the output guard, which must see the file a command will read.
+     */
+    public Path baseFile(Path override) {
+        if (override != null) {
+            return override;
+        }
+        return randomBase() || basePath() == null ? null : locate(Path.of(basePath()));
     }
 
     private Path locate(Path recorded) {

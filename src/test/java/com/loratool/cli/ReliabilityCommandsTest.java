@@ -63,7 +63,7 @@ class ReliabilityCommandsTest {
         byte[] base = Files.readAllBytes(weights);
         assertEquals(2, run(err = new StringWriter(), "export", "--checkpoint", ck.toString(), "--format", "merged",
                 "--output", link.toString()));
-        assertTrue(err.toString().contains("is the input --weights"), err.toString());
+        assertTrue(err.toString().contains("is the input --checkpoint's base weights"), err.toString());
         assertArrayEquals(base, Files.readAllBytes(weights));
     }
 
