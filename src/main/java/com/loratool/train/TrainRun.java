@@ -147,10 +147,10 @@ public final class TrainRun {
                 if (resume) {
                     ResumeCheck.check(cfg, runDir, last, AdapterCheckpoint.load(last).config(), sha, mc);
                 }
-                if (settings.memoryCheck()) {
-                    checkMemory(base.config());
-                }
                 try (LoraModel lora = inject(base.model(), manager)) {
+                    if (settings.memoryCheck()) {
+                        checkMemory(base.config(), lora);
+                    }
                     TrainingDataLoader.Opened data = dataset == null ? TrainingDataLoader.open(cfg)
                             : TrainingDataLoader.of(dataset);
                     // accepted: from here on the run folder is this run's
@@ -203,11 +203,16 @@ public final class TrainRun {
     }
 
     /** A training step at the largest network size the run's images get, against the available memory. */
-    private void checkMemory(ModelConfig mc) {
+    private void checkMemory(ModelConfig mc, LoraModel lora) {
         List<Path> images = Files.isDirectory(cfg.data.rootPath())
                 ? Pairing.pair(cfg.data).pairs().stream().map(Pair::image).toList() : List.of();
         MemoryCheck.require("train batch " + cfg.train.batchSize(), cfg.data.sizeRule(), images,
-                MemoryCheck.training(mc, cfg.train.batchSize()), true);
+                memoryCost(mc, cfg.train.batchSize(), lora), true);
+    }
+
+    /** A step's cost: the activations, and the optimiser's arrays of every trained value (adapters, train_modules). */
+    static MemoryCheck.Cost memoryCost(ModelConfig mc, int batch, LoraModel lora) {
+        return MemoryCheck.training(mc, batch, lora.trainableCount());
     }
 
     private static void removeIfEmpty(Path dir) {
