@@ -1,11 +1,13 @@
 package com.loratool.cli;
 
 import com.loratool.api.Sweep;
+import com.loratool.io.Interrupts;
 import com.loratool.sweep.SweepRunner;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -65,8 +67,13 @@ public final class SweepCommand implements Callable<Integer> {
         if (pr.hasMatchedOption("--threads")) {
             all.add("train.threads=" + common.threads);
         }
-        SweepRunner.Outcome o = Sweep.of(config).set(all).grid(grid).folds(folds).retention(retention).output(output)
-                .yes(yes).quiet(quiet).log(System.err).run();
+        SweepRunner.Outcome o;
+        try {
+            o = Sweep.of(config).set(all).grid(grid).folds(folds).retention(retention).output(output)
+                    .yes(yes).quiet(quiet).log(System.err).run();
+        } catch (Interrupts.Interrupted stop) {
+            throw stop.withMessage(stop.getMessage() + "; continue with: " + continueCommand(all));
+        }
         var out = spec.commandLine().getOut();
         out.println("results: " + o.output().resolve("results.md"));
         if (o.bestYaml() != null) {
@@ -76,5 +83,32 @@ public final class SweepCommand implements Callable<Integer> {
         }
         out.flush();
         return 0;
+    }
+
+    /** The same sweep again (same arguments, so the finished cells are kept); shell-quoted where needed. */
+    private String continueCommand(List<String> sets) {
+        List<String> a = new ArrayList<>(List.of("lora", "sweep", "--config", config.toString()));
+        for (String s : sets) {
+            a.add("--set");
+            a.add(s);
+        }
+        a.addAll(List.of("--grid", grid, "--folds", Integer.toString(folds)));
+        if (retention != null) {
+            a.add("--retention");
+            a.add(retention.toString());
+        }
+        a.add("--output");
+        a.add(output.toString());
+        if (yes) {
+            a.add("--yes");
+        }
+        if (quiet) {
+            a.add("-q");
+        }
+        return a.stream().map(SweepCommand::shellQuoted).collect(Collectors.joining(" "));
+    }
+
+    static String shellQuoted(String arg) {
+        return !arg.isEmpty() && arg.matches("[A-Za-z0-9_./=,:@%+-]+") ? arg : "'" + arg.replace("'", "'\\''") + "'";
     }
 }

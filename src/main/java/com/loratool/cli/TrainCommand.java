@@ -86,6 +86,8 @@ public final class TrainCommand implements Callable<Integer> {
         }
         try {
             training.run();
+        } catch (FolderLock.InUse held) {
+            throw held.offering("--force-unlock");
         } catch (Interrupts.Interrupted stop) {
             throw stop.withMessage(stop.getMessage() + "; continue with: lora train --config " + config
                     + sets.stream().map(s -> " --set " + s).reduce("", String::concat) + " --resume");

@@ -4,6 +4,7 @@ import com.loratool.io.BatchFailures;
 import com.loratool.metrics.DepthMetrics;
 import com.loratool.metrics.DisparityAlignment;
 import com.loratool.metrics.MetricDepth;
+import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -29,6 +30,8 @@ public final class Evaluator {
     private final String loraTitle;
     private final boolean errorMaps;
     private final boolean metric;
+    /** Where the progress bar goes; null: none. */
+    private PrintStream progress = System.err;
 
     /** Models of relative depth. */
     public Evaluator(DepthModel lora, DepthModel original, String loraTitle, boolean errorMaps) {
@@ -42,6 +45,12 @@ public final class Evaluator {
         this.loraTitle = loraTitle;
         this.errorMaps = errorMaps;
         this.metric = metric;
+    }
+
+    /** Shows the progress bar on {@code out} (default: stderr); null: no bar (a caller with its own, or quiet). */
+    public Evaluator progress(PrintStream out) {
+        this.progress = out;
+        return this;
     }
 
     /** Panel file of one sample. */
@@ -67,9 +76,9 @@ public final class Evaluator {
             BatchFailures failures) {
         List<ImageResult> out = new ArrayList<>();
         Map<Path, String> names = new HashMap<>();
-        try (ProgressBar bar = new ProgressBarBuilder().setTaskName("eval").setInitialMax(items.size())
-                .setStyle(ProgressBarStyle.ASCII).continuousUpdate().setConsumer(
-                        new ConsoleProgressBarConsumer(System.err)).build()) {
+        try (ProgressBar bar = progress == null ? null : new ProgressBarBuilder().setTaskName("eval")
+                .setInitialMax(items.size()).setStyle(ProgressBarStyle.ASCII).continuousUpdate().setConsumer(
+                        new ConsoleProgressBarConsumer(progress)).build()) {
             for (T item : items) {
                 Item it = id.apply(item);
                 Path f = it.file();
@@ -86,7 +95,9 @@ public final class Evaluator {
                         }
                     });
                 }
-                bar.step();
+                if (bar != null) {
+                    bar.step();
+                }
             }
         }
         List<EvalResult.LeftOut> left = failures.failures().stream().filter(x -> names.containsKey(x.file()))

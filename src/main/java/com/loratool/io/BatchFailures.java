@@ -57,15 +57,29 @@ public final class BatchFailures {
 
     /** Records {@code e} against {@code file}, or rethrows it under fail-fast (and for errors that stop the batch). */
     public void fail(Path file, RuntimeException e) {
+        String reason = reasonOf(e);
+        if (failFast) {
+            throw e;
+        }
+        failures.add(new Failure(file, Printable.of(reason)));
+    }
+
+    /**
+     * The reason, on one line, that {@code e} is recorded as one input's failure (a {@link LoraException}'s
+     * message, else the class and message; a batch's list cuts it with {@link Printable}). An error that is
+     * never an input's failure is thrown instead: an interrupt ({@link Interrupts.Interrupted}) and an error
+     * marked {@link #stopsTheBatch}. For loops that keep their own record of failures (a sweep's cells).
+     */
+    public static String reasonOf(RuntimeException e) {
         if (e instanceof Stop stop) {
             throw stop.error;
         }
-        if (failFast || e instanceof Interrupts.Interrupted) {
+        if (e instanceof Interrupts.Interrupted) {
             throw e;
         }
         String reason = e instanceof LoraException ? e.getMessage()
                 : e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
-        failures.add(new Failure(file, Printable.of(reason == null ? "" : reason.replace('\n', ' '))));
+        return reason == null ? "" : reason.replace('\r', ' ').replace('\n', ' ');
     }
 
     /**

@@ -65,6 +65,27 @@ public final class FolderLock implements AutoCloseable {
         }
     }
 
+    /**
+     * The refusal of a folder whose owner is alive (or cannot be checked). It names no option: a command
+     * that can take a lock over ({@code lora train --force-unlock}) adds its own with {@link #offering}.
+     */
+    public static final class InUse extends LoraException {
+        private final String head;
+        private final Path lockFile;
+
+        InUse(String head, Path lockFile) {
+            super(head + " (if that process is gone: delete " + lockFile + ")");
+            this.head = head;
+            this.lockFile = lockFile;
+        }
+
+        /** The same refusal advising {@code option} (the command's way to take the lock over) too. */
+        public LoraException offering(String option) {
+            return new LoraException(head + " (if that process is gone: " + option + ", or delete " + lockFile + ")",
+                    this);
+        }
+    }
+
     private final Path file;
     private final Owner me;
     private boolean released;
@@ -118,9 +139,8 @@ public final class FolderLock implements AutoCloseable {
                         }
                         continue;
                     }
-                    throw LoraException.file(dir, "in use by another " + purpose + " (" + owner.get() + "); wait for it"
-                            + " to finish, or pick another folder (if that process is gone: --force-unlock, or delete "
-                            + file + ")");
+                    throw new InUse(dir + ": in use by another " + purpose + " (" + owner.get() + "); wait for it"
+                            + " to finish, or pick another folder", file);
                 }
                 if (owner.isEmpty() && !Files.exists(file)) {
                     continue; // released between our two looks

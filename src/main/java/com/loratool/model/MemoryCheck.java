@@ -30,9 +30,13 @@ public final class MemoryCheck {
                 mul(batch, MemoryEstimate.imagePreparation(ih, iw, s.height(), s.width())));
     }
 
-    /** One training step of {@code batch} images (the samples are prepared one at a time). */
-    public static Cost training(ModelConfig c, int batch) {
-        return (ih, iw, s) -> add(MemoryEstimate.training(c, s.height(), s.width(), batch),
+    /**
+     * One training step of {@code batch} images (the samples are prepared one at a time) that trains
+     * {@code trainedValues} values: the adapters' and the fully trained modules' ({@code lora.train_modules}),
+     * each with its gradients and Adam's moments.
+     */
+    public static Cost training(ModelConfig c, int batch, long trainedValues) {
+        return (ih, iw, s) -> add(MemoryEstimate.training(c, s.height(), s.width(), batch, trainedValues),
                 MemoryEstimate.imagePreparation(ih, iw, s.height(), s.width()));
     }
 

@@ -18,7 +18,12 @@ import com.loratool.model.nn.FusedAttention;
  *   <li>head: the four reassembled maps, F channels at 4x, 2x, 1x, ½x the patch grid, fused
  *       upward to 8x (≈ 2F·64·g) and the output convolutions at h×w (F/2 + 32 + 2 channels);
  *   <li>training keeps every block's activations for the backward (L × the block term) and the
- *       head's (×3), plus as much again for gradients in flight (×1.5 overall).
+ *       head's (×3), plus as much again for gradients in flight (×1.5 overall);
+ *   <li>and for every trained value T (the adapters and the fully trained {@code lora.train_modules}
+ *       parameters), {@link #BYTES_PER_TRAINED_VALUE}: Adam's two moments, the gradient and its
+ *       gathered flat copy, and the step's temporaries the size of all trained values, alive until
+ *       the step's manager closes (the clip's square 1, Adam's update 9, L2 weight decay 3, learning-rate
+ *       multipliers 1): 18 arrays, 72·T bytes at most.
  * </ul>
  * Plus the input (3hw) and, for images, the decoded image and its float64 resize (3·8hw).
  */
@@ -74,11 +79,26 @@ public final class MemoryEstimate {
         return saturate(perImage * batch);
     }
 
-    /** One LoRA training step with a frozen base, {@code batch} images at h x w. */
+    /** Arrays the size of all trained values alive at the end of a step (see the class comment). */
+    static final int TRAINED_VALUE_ARRAYS = 2 + 2 + 14;
+    /** Optimiser bytes per trained value: {@link #TRAINED_VALUE_ARRAYS} fp32 arrays. */
+    public static final long BYTES_PER_TRAINED_VALUE = TRAINED_VALUE_ARRAYS * F32;
+
+    /** The activations of one LoRA training step with a frozen base, {@code batch} images at h x w. */
     public static long training(ModelConfig c, long h, long w, int batch) {
         long n = tokens(c, h, w);
         double perImage = c.depth() * blockBytes(c, n) + 3 * headBytes(c, h, w) + F32 * 4.0 * h * w;
         return saturate(1.5 * perImage * batch);
+    }
+
+    /** One training step that trains {@code trainedValues} values (adapters and fully trained modules). */
+    public static long training(ModelConfig c, long h, long w, int batch, long trainedValues) {
+        return saturate((double) training(c, h, w, batch) + optimizer(trainedValues));
+    }
+
+    /** The optimiser's arrays for {@code trainedValues} trained values (moments, gradients, step temporaries). */
+    public static long optimizer(long trainedValues) {
+        return saturate((double) BYTES_PER_TRAINED_VALUE * trainedValues);
     }
 
     /** Decoding an 8-bit image of H x W and preparing it at h x w (float64 resize + float32 tensor). */

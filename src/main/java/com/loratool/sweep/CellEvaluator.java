@@ -13,6 +13,7 @@ import com.loratool.eval.EvalResult;
 import com.loratool.eval.EvalSample;
 import com.loratool.eval.Evaluator;
 import com.loratool.io.HostTensor;
+import com.loratool.io.Interrupts;
 import com.loratool.model.DepthAnythingV2;
 import com.loratool.model.DepthPredictor;
 import java.util.HashMap;
@@ -81,15 +82,21 @@ final class CellEvaluator implements AutoCloseable {
         });
         DepthModel original = e -> basePredictions.computeIfAbsent(baseKey + "|" + dk + "|" + e.imageFile(),
                 k -> frozen.predict(e.input(), e.height(), e.width()));
+        // no progress bar of its own (the sweep's bar says "eval"; -q: one line per cell)
         if (adapted == null) {
-            return new Evaluator(original, original, "base", false, base.architecture().isMetric()).run(s, null);
+            return new Evaluator(original, original, "base", false, base.architecture().isMetric()).progress(null)
+                    .run(s, null);
         }
         try (NDManager m = root.newSubManager()) {
             DepthAnythingV2 model = new DepthAnythingV2(base.architecture(), m);
             model.load(adapted);
             DepthPredictor p = new DepthPredictor(model, rule);
-            DepthModel lora = e -> p.predict(e.input(), e.height(), e.width());
-            return new Evaluator(lora, original, "LoRA", false, base.architecture().isMetric()).run(s, null);
+            DepthModel lora = e -> {
+                Interrupts.checkpoint(() -> "evaluating " + e.name()); // a safe point per image
+                return p.predict(e.input(), e.height(), e.width());
+            };
+            return new Evaluator(lora, original, "LoRA", false, base.architecture().isMetric()).progress(null)
+                    .run(s, null);
         }
     }
 

@@ -52,6 +52,14 @@ public record CellResult(int combination, int fold, List<String> overrides, Stri
         return DONE.equals(status);
     }
 
+    /**
+     * A cell that versions before issue 27 recorded as failed because the sweep was interrupted: not a
+     * result (an interrupt is never a cell's failure), so the rerun trains it.
+     */
+    public boolean interrupted() {
+        return FAILED.equals(status) && reason != null && reason.startsWith("interrupted (SIG");
+    }
+
     /** {@code c01-f2}: combination and fold counted from 1. */
     public static String id(int combination, int fold) {
         return String.format("c%02d-f%d", combination + 1, fold + 1);

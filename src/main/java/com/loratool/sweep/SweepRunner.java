@@ -15,9 +15,11 @@ import com.loratool.data.Split;
 import com.loratool.eval.EvalResult;
 import com.loratool.eval.EvalSample;
 import com.loratool.io.AtomicFiles;
+import com.loratool.io.BatchFailures;
 import com.loratool.io.Checksums;
 import com.loratool.io.FolderLock;
 import com.loratool.io.HostTensor;
+import com.loratool.io.Interrupts;
 import com.loratool.io.Json;
 import com.loratool.checkpoint.ModelResolver;
 import com.loratool.checkpoint.ModelSource;
@@ -37,6 +39,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -57,6 +60,12 @@ import me.tongfei.progressbar.ProgressBarStyle;
  * fold) against the frozen base on the held-out fold. Finished cells are kept in
  * {@code <output>/cells/<cell>.json}; a rerun with the same arguments trains only the others,
  * other arguments are refused ({@code sweep.json} records them).
+ *
+ * <p>SIGINT/SIGTERM ({@link Interrupts}): the cells run cooperatively, so a signal stops the sweep at
+ * the next safe point (before a cell, a training step, an evaluated image) with an
+ * {@link Interrupts.Interrupted} that says how many cells are done. An interrupt is never a cell's
+ * failure ({@link BatchFailures#reasonOf}): the unfinished cell is not recorded and is trained on the
+ * rerun, and no report or best.yaml is written until every cell has its result.
  */
 public final class SweepRunner {
     /** What the sweep is asked to do. {@code sets}: {@code key=value} overrides of the base config for every cell. */
@@ -84,6 +93,13 @@ public final class SweepRunner {
     }
 
     public Outcome run() {
+        // SIGINT/SIGTERM from here on: stop at the next safe point (before a cell, a training step, an evaluated image)
+        try (Interrupts.Scope coop = Interrupts.cooperate()) {
+            return runCooperatively();
+        }
+    }
+
+    private Outcome runCooperatively() {
         long t0 = System.nanoTime();
         List<Combination> combos = combinations();
         RunConfig first = combos.get(0).config();
@@ -117,6 +133,7 @@ public final class SweepRunner {
                 if (!CellEvaluator.anyValidDepth(rs)) {
                     throw LoraException.file(o.retention(), "--retention: no pair has valid depth (all NaN, inf or <= 0)");
                 }
+                refuseTrainingImages(combos, retentionPairs);
             }
             checkOrWriteFingerprint(combos.size());
             try (FolderLock lock = FolderLock.acquire(o.output(), "lora sweep")) {
@@ -179,6 +196,63 @@ public final class SweepRunner {
         return p;
     }
 
+    /**
+     * The retention set must not hold training images: every pair under a combination's data.root is
+     * trained on in some fold, so "retention" there would be in-domain figures under an out-of-domain
+     * name. Refused (not warned: the columns, the plot and the Pareto front would all be wrong, and a
+     * sweep runs for hours) when it is the same folder, or when an image is the same file as a training
+     * image or has the same bytes.
+     */
+    private void refuseTrainingImages(List<Combination> combos, List<Pair> retention) {
+        Map<Path, List<Pair>> roots = new LinkedHashMap<>();
+        for (Combination c : combos) {
+            roots.computeIfAbsent(c.config().data.rootPath().toAbsolutePath().normalize(),
+                    k -> Pairing.pair(c.config().data).pairs());
+        }
+        for (Map.Entry<Path, List<Pair>> e : roots.entrySet()) {
+            if (sameFile(o.retention(), e.getKey())) {
+                throw LoraException.file(o.retention(), "--retention: is the training data (data.root " + e.getKey()
+                        + "); retention is measured on images the sweep does not train on, give another data folder");
+            }
+            Map<Long, List<Path>> bySize = new HashMap<>();
+            for (Pair p : e.getValue()) {
+                bySize.computeIfAbsent(size(p.image()), k -> new ArrayList<>()).add(p.image());
+            }
+            int same = 0;
+            String example = null;
+            for (Pair r : retention) {
+                for (Path t : bySize.getOrDefault(size(r.image()), List.of())) {
+                    if (sameFile(r.image(), t) || Checksums.sha256(r.image()).equals(Checksums.sha256(t))) {
+                        same++;
+                        example = example != null ? example : r.image() + " is " + t;
+                        break;
+                    }
+                }
+            }
+            if (same > 0) {
+                throw LoraException.file(o.retention(), "--retention: " + same + " of " + retention.size()
+                        + " images are training images of data.root " + e.getKey() + " (" + example + "); retention is"
+                        + " measured on images the sweep does not train on");
+            }
+        }
+    }
+
+    private static boolean sameFile(Path a, Path b) {
+        try {
+            return Files.isSameFile(a, b);
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static long size(Path p) {
+        try {
+            return Files.size(p);
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+
     /** The arguments that decide the cells' results; a rerun must match them. */
     private ObjectNode fingerprint(int combinations) {
         ObjectNode n = Json.JSON.createObjectNode();
@@ -232,6 +306,18 @@ public final class SweepRunner {
         }
     }
 
+    /** The files made from every cell's result; none of them is there while a cell is left to train. */
+    static final List<String> REPORTS = List.of("results.md", "results.csv", "results.json", "sweep.png", "best.yaml");
+
+    /** The cell's result, or null when it has none yet (no file, or an interrupt an older version recorded). */
+    private static CellResult result(Path cellFile) {
+        if (!Files.isRegularFile(cellFile)) {
+            return null;
+        }
+        CellResult r = CellResult.read(cellFile);
+        return r.interrupted() ? null : r;
+    }
+
     private Outcome sweep(List<Combination> combos, List<Pair> retentionPairs, CellEvaluator eval, long t0) {
         Map<String, ResolvedModel> weights = new HashMap<>();
         Map<String, Dataset> datasets = new HashMap<>();
@@ -246,11 +332,17 @@ public final class SweepRunner {
                 for (int f = 0; f < o.folds(); f++) {
                     String id = CellResult.id(c, f);
                     Path cellFile = cellsDir.resolve(id + ".json");
-                    CellResult r;
-                    if (Files.isRegularFile(cellFile)) {
-                        r = CellResult.read(cellFile);
-                    } else {
-                        r = runCell(c, f, combos.get(c), retentionPairs, eval, weights, datasets, bar);
+                    CellResult r = result(cellFile);
+                    if (r == null) {
+                        if (trained == 0) {
+                            removeReports(); // made from other cells than the ones this sweep will have
+                        }
+                        try {
+                            Interrupts.checkpoint(() -> "before cell " + id);
+                            r = runCell(c, f, combos.get(c), retentionPairs, eval, weights, datasets, bar);
+                        } catch (Interrupts.Interrupted stop) {
+                            throw stopped(stop, id, combos.size());
+                        }
                         r.write(cellFile);
                         trained++;
                         if (o.quiet()) {
@@ -285,6 +377,37 @@ public final class SweepRunner {
             AtomicFiles.writeString(best, header + winner.toYaml());
         }
         return new Outcome(o.output(), List.copyOf(results), report, best, wall, trained);
+    }
+
+    /**
+     * The interrupt of cell {@code id}, saying where it stopped and how many cells are done (the command
+     * adds how to continue). The unfinished cell has no result: the rerun trains it from the start.
+     */
+    private Interrupts.Interrupted stopped(Interrupts.Interrupted stop, String id, int combinations) {
+        String prefix = "interrupted (SIG" + stop.signalName() + ") ";
+        String where = stop.getMessage().startsWith(prefix) ? stop.getMessage().substring(prefix.length())
+                : stop.getMessage();
+        int done = 0;
+        for (int c = 0; c < combinations; c++) {
+            for (int f = 0; f < o.folds(); f++) {
+                done += result(o.output().resolve("cells").resolve(CellResult.id(c, f) + ".json")) != null ? 1 : 0;
+            }
+        }
+        String at = where.startsWith("before cell") ? where
+                : "in cell " + id + " (" + where + "; it starts over on the rerun)";
+        return stop.withMessage(prefix + at + "; " + done + " of " + combinations * o.folds() + " cells done"
+                + (done > 0 ? ", kept in " + o.output().resolve("cells") : ""));
+    }
+
+    private void removeReports() {
+        for (String f : REPORTS) {
+            try {
+                Files.deleteIfExists(o.output().resolve(f));
+            } catch (IOException e) {
+                throw LoraException.file(o.output().resolve(f), "cannot remove the report of an earlier run ("
+                        + e.getMessage() + ")", e);
+            }
+        }
     }
 
     private CellResult runCell(int c, int f, Combination combo, List<Pair> retentionPairs, CellEvaluator eval,
@@ -345,7 +468,7 @@ public final class SweepRunner {
                     CellResult.Metrics.lora(in), CellResult.Metrics.base(in), retL, retB, tr.epochsRun(), trainS, epochS,
                     evalS);
         } catch (RuntimeException e) {
-            String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            String reason = BatchFailures.reasonOf(e); // an interrupt is never the cell's failure: thrown on
             if (!o.quiet()) {
                 o.log().println("sweep " + id + " failed: " + reason);
             }

@@ -131,7 +131,10 @@ final class AdapterOptimizer implements AutoCloseable {
         return host.read(NDArrays.stack(new NDList(lossSum, squares)));
     }
 
-    /** The name of the first adapter tensor whose gathered gradient is not finite (after {@link #gather}). */
+    /**
+     * The name of the first adapter tensor whose gathered gradient is not finite (after {@link #gather}); null
+     * when every value is finite (then only the squared norm overflowed float32).
+     */
     String firstNonFinite() {
         float[] all = host.read(grad);
         long from = 0;
@@ -144,7 +147,7 @@ final class AdapterOptimizer implements AutoCloseable {
             }
             from += n;
         }
-        return "(gradient norm not finite)";
+        return null;
     }
 
     /** Clips the gathered gradient and applies optimiser step {@code step} (0-based); then every replica holds the new values. */

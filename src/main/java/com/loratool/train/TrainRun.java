@@ -158,10 +158,10 @@ public final class TrainRun {
                         return new Trainer.Result(0, st.bestEpoch, st.bestValue, false, List.of());
                     }
                 }
-                if (settings.memoryCheck()) {
-                    checkMemory(base.config());
-                }
                 try (LoraModel lora = inject(base.model(), manager)) {
+                    if (settings.memoryCheck()) {
+                        checkMemory(base.config(), lora);
+                    }
                     TrainingDataLoader.Opened data = dataset == null ? TrainingDataLoader.open(cfg)
                             : TrainingDataLoader.of(dataset);
                     if (resume) {
@@ -227,11 +227,16 @@ public final class TrainRun {
     }
 
     /** A training step at the largest network size the run's images get, against the available memory. */
-    private void checkMemory(ModelConfig mc) {
+    private void checkMemory(ModelConfig mc, LoraModel lora) {
         List<Path> images = Files.isDirectory(cfg.data.rootPath())
                 ? Pairing.pair(cfg.data).pairs().stream().map(Pair::image).toList() : List.of();
         MemoryCheck.require("train batch " + cfg.train.batchSize(), cfg.data.sizeRule(), images,
-                MemoryCheck.training(mc, cfg.train.batchSize()), true);
+                memoryCost(mc, cfg.train.batchSize(), lora), true);
+    }
+
+    /** A step's cost: the activations, and the optimiser's arrays of every trained value (adapters, train_modules). */
+    static MemoryCheck.Cost memoryCost(ModelConfig mc, int batch, LoraModel lora) {
+        return MemoryCheck.training(mc, batch, lora.trainableCount());
     }
 
     private static void removeIfEmpty(Path dir) {

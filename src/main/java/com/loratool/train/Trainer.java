@@ -243,9 +243,12 @@ public final class Trainer {
                 }
                 float mean = read[0] / (end - first);
                 if (!Float.isFinite(read[1])) {
-                    String bad = optimizer.firstNonFinite();
-                    log.fileOnly(where + ": loss " + mean + ", first non-finite gradient in " + bad);
-                    throw stopped(where + ": gradient of " + bad + " is not finite (loss " + mean + ")",
+                    String bad = optimizer.firstNonFinite(); // null: every value finite, the squared norm overflows
+                    String what = bad != null ? "gradient of " + bad + " is not finite"
+                            : "gradient norm is not finite (every value finite, too large together for float32)";
+                    log.fileOnly(where + ": loss " + mean + ", " + (bad != null ? "first non-finite gradient in " + bad
+                            : what));
+                    throw stopped(where + ": " + what + " (loss " + mean + ")",
                             "lower train.lr or set train.clip_grad_norm");
                 }
                 optimizer.apply(state.optimizerStep, step);

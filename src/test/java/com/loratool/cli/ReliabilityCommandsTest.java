@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.loratool.io.Checksums;
+import com.loratool.io.FolderLock;
 import com.loratool.io.HostTensor;
 import com.loratool.io.Safetensors;
 import java.io.ByteArrayOutputStream;
@@ -156,6 +157,19 @@ class ReliabilityCommandsTest {
         assertTrue(err.toString().contains("exists and is not a folder"), err.toString());
         assertEquals("keep me", Files.readString(file));
         assertTrue(System.nanoTime() - t0 < 20_000_000_000L);
+    }
+
+    @Test
+    void evalIntoAFolderAnotherEvalHoldsNamesOnlyWhatEvalHas(@TempDir Path dir) throws Exception {
+        Path ck = ExportImportCommandTest.checkpoint(dir.resolve("ck"), WEIGHTS, Checksums.sha256(WEIGHTS));
+        Path out = dir.resolve("report");
+        try (FolderLock held = FolderLock.acquire(out, "lora eval")) {
+            StringWriter err = new StringWriter();
+            assertEquals(2, run(err, "eval", "--checkpoint", ck.toString(), "--data", "data-samples", "--split", "all", "--output",
+                    out.toString()));
+            assertTrue(err.toString().contains("in use by another lora eval"), err.toString());
+            assertFalse(err.toString().contains("--force-unlock"), "lora eval has no --force-unlock: " + err);
+        }
     }
 
     @Test

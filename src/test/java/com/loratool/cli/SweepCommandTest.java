@@ -30,7 +30,7 @@ class SweepCommandTest {
     @TempDir
     Path tmp;
 
-    private static List<String> base(Path output, String grid, String folds, String... more) {
+    static List<String> base(Path output, String grid, String folds, String... more) {
         Path fixture = TinyModels.dir("da2-tiny-pretrained");
         List<String> a = new ArrayList<>(List.of("sweep", "--config", "configs/smoke-pretrained.yaml", "--quiet",
                 "--set", "model.weights=" + fixture.resolve("weights.pth"),

@@ -75,6 +75,7 @@ class TrainFaultsTest {
             String e = oneLine(second);
             assertTrue(e.startsWith("error: " + dir + ": in use by another lora train (pid "
                     + ProcessHandle.current().pid() + " on "), e);
+            assertTrue(e.contains("(if that process is gone: --force-unlock, or delete "), e); // lora train has it
             release.countDown();
             assertEquals(3, first.get().epochsRun());
         } finally {

@@ -44,6 +44,19 @@ class BatchFailuresTest {
     }
 
     @Test
+    void aLoopWithItsOwnRecordGetsTheReasonOrTheInterrupt() {
+        // a sweep records its cells itself: the same rule, an interrupt is thrown, never a reason
+        Interrupts.Interrupted stop = new Interrupts.Interrupted("TERM", "interrupted (SIGTERM) after epoch 0 of 3");
+        assertSame(stop, assertThrows(Interrupts.Interrupted.class, () -> BatchFailures.reasonOf(stop)));
+        LoraException cause = new LoraException("weights.pth: cannot build the model");
+        assertSame(cause, assertThrows(LoraException.class,
+                () -> BatchFailures.reasonOf(BatchFailures.stopsTheBatch(cause))));
+        assertEquals("epoch 1: loss is NaN; training stopped", BatchFailures.reasonOf(
+                new LoraException("epoch 1: loss is NaN; training stopped")));
+        assertEquals("IllegalStateException: a b", BatchFailures.reasonOf(new IllegalStateException("a\nb")));
+    }
+
+    @Test
     void anErrorThatStopsTheBatchIsRethrownAsItselfWithoutFailFast() {
         BatchFailures f = new BatchFailures(false);
         LoraException cause = new LoraException("weights.pth: cannot build the model");

@@ -37,6 +37,23 @@ class FolderLockTest {
     }
 
     @Test
+    void theRefusalOffersAnOptionOnlyWhereTheCommandHasOne() {
+        // lora sweep and lora eval have no --force-unlock: the refusal itself names no option
+        Path dir = tmp.resolve("sweep");
+        try (FolderLock first = FolderLock.acquire(dir, "lora sweep")) {
+            FolderLock.InUse e = assertThrows(FolderLock.InUse.class, () -> FolderLock.acquire(dir, "lora sweep"));
+            assertFalse(e.getMessage().contains("--"), e.getMessage());
+            assertTrue(e.getMessage().endsWith("(if that process is gone: delete " + dir.resolve(FolderLock.FILE) + ")"),
+                    e.getMessage());
+            // lora train offers its own
+            String train = e.offering("--force-unlock").getMessage();
+            assertTrue(train.endsWith("(if that process is gone: --force-unlock, or delete "
+                    + dir.resolve(FolderLock.FILE) + ")"), train);
+            assertTrue(train.startsWith(dir + ": in use by another lora sweep (pid "), train);
+        }
+    }
+
+    @Test
     void ofManyConcurrentTakersExactlyOneWins() throws Exception {
         Path dir = tmp.resolve("race");
         int n = 8;

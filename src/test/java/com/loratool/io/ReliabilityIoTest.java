@@ -183,7 +183,7 @@ class ReliabilityIoTest {
         Path f = dir.resolve(FolderLock.FILE);
         Files.writeString(f, "4242 some-other-node " + Instant.now().minus(Duration.ofHours(1)) + "\n");
         String msg = refusal(() -> FolderLock.acquire(dir, "lora train"));
-        assertTrue(msg.contains("in use by another lora train") && msg.contains("--force-unlock"), msg);
+        assertTrue(msg.contains("in use by another lora train"), msg);
         Files.setLastModifiedTime(f, FileTime.from(Instant.now().minus(FolderLock.FOREIGN_STALE).minusSeconds(5)));
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         FolderLock.warningsTo(new PrintStream(err, true));

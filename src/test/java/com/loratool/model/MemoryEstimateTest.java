@@ -33,6 +33,18 @@ class MemoryEstimateTest {
     }
 
     @Test
+    void trainedValuesAddTheOptimisersArraysByHand() {
+        // per trainable value, fp32: Adam's 2 moments, the gradient and its gathered copy, and at most 14
+        // temporaries of the step (clip 1, Adam 9, L2 decay 3, lr multipliers 1): 18 x 4 B = 72 B
+        assertEquals(72, MemoryEstimate.BYTES_PER_TRAINED_VALUE);
+        assertEquals(72_000_000L, MemoryEstimate.optimizer(1_000_000));
+        long activations = MemoryEstimate.training(VITS, 518, 518, 2);
+        // a fully trained depth_head of 3,000,000 values (train_modules) next to 1,000 adapter values
+        assertEquals(activations + 72L * 3_001_000, MemoryEstimate.training(VITS, 518, 518, 2, 3_001_000));
+        assertEquals(Long.MAX_VALUE, MemoryEstimate.training(VITS, 518, 518, 2, Long.MAX_VALUE / 8));
+    }
+
+    @Test
     void absurdSizesSaturateInsteadOfOverflowing() {
         long n = MemoryEstimate.tokens(VITS, 20006, 20006);
         assertTrue(MemoryEstimate.blockBytes(VITS, n, false) > 1e14, "explicit scores: 6*(1429^2)^2*4*2 B");
