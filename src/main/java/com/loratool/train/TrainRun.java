@@ -30,7 +30,9 @@ import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 
 /**
@@ -112,6 +114,36 @@ public final class TrainRun {
     }
 
     /**
+     * --force deletes the run's checkpoints/ and best/: a file the run reads from there (its base
+     * weights, a config, an architecture YAML) would be destroyed before it is read again, so it is
+     * refused in one line naming the file (docs/reliability.md, outputs vs inputs).
+     */
+    private void refuseDeletingInputs(Path runDir, Path bestDir) {
+        List<Path> deleted = List.of(real(runDir.resolve("checkpoints")), real(bestDir));
+        Map<String, Path> inputs = new LinkedHashMap<>(ModelResolver.files(new ModelSource.Run(cfg), "model.weights"));
+        if (cfg.source != null) {
+            inputs.put("--config", cfg.source);
+        }
+        for (Map.Entry<String, Path> in : inputs.entrySet()) {
+            Path p = real(in.getValue());
+            for (Path d : deleted) {
+                if (p.startsWith(d)) {
+                    throw LoraException.file(in.getValue(), "is the " + in.getKey() + " of this run and lies in " + d
+                            + ", which --force deletes; copy it out of the run folder first");
+                }
+            }
+        }
+    }
+
+    private static Path real(Path p) {
+        try {
+            return Files.exists(p) ? p.toRealPath() : p.toAbsolutePath().normalize();
+        } catch (IOException e) {
+            return p.toAbsolutePath().normalize();
+        }
+    }
+
+    /**
      * Trains, owning the run folder for the whole run ({@link FolderLock}; a second run into the
      * same folder is refused). The run is checked first (no complete checkpoint to clobber, what
      * --resume continues matches, the step fits in memory, the data opens); nothing in the run
@@ -133,6 +165,9 @@ public final class TrainRun {
             if (!resume && last != null && !force) {
                 throw LoraException.file(runDir, "already holds a run; --resume continues it, --force starts over,"
                         + " or pick another name with --set train.run_name=...");
+            }
+            if (!resume && force) {
+                refuseDeletingInputs(runDir, ckpts.bestDir());
             }
             if (resume && last == null) {
                 throw LoraException.file(runDir, "--resume: no complete checkpoint in this run folder (a run stopped"

@@ -56,6 +56,24 @@ class TrainCommandTest {
     }
 
     @Test
+    void forceRefusesToDeleteTheBaseWeightsItTrainsFrom() throws Exception {
+        Path fixture = TinyModels.dir("da2-tiny");
+        Run first = run("train", "--config", "configs/smoke.yaml", "--quiet", "--set", "train.epochs=1",
+                "--set", "train.output_dir=" + out);
+        assertEquals(0, first.code(), first.err());
+        // base weights kept in the run's best/ folder, which --force deletes before training again
+        Path base = Files.copy(fixture.resolve("weights.pth"), out.resolve("smoke/best/base.pth"));
+        Run forced = run("train", "--config", "configs/smoke.yaml", "--quiet", "--force", "--set", "train.epochs=1",
+                "--set", "train.output_dir=" + out, "--set", "model.weights=" + base,
+                "--set", "model.config=" + fixture.resolve("model.yaml"));
+        assertEquals(2, forced.code(), forced.err());
+        assertTrue(forced.err().contains("base.pth") && forced.err().contains("which --force deletes"), forced.err());
+        assertEquals(1, forced.err().lines().filter(l -> !l.isBlank()).count(), forced.err());
+        assertTrue(Files.isRegularFile(base), "the base weights are still there");
+        assertTrue(Files.isRegularFile(out.resolve("smoke/best/adapter.safetensors")), "nothing was deleted");
+    }
+
+    @Test
     void loraOnThePretrainedTinyModelLowersTheValidationLoss() throws Exception {
         Path fixture = TinyModels.dir("da2-tiny-pretrained");
         Run r = run("train", "--config", "configs/smoke-pretrained.yaml", "--quiet", "--set", "train.epochs=6",
