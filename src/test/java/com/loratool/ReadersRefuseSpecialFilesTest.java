@@ -10,6 +10,7 @@ import com.loratool.bench.PeerBaseline;
 import com.loratool.config.ConfigLoader;
 import com.loratool.data.CameraIntrinsics;
 import com.loratool.data.Cv;
+import com.loratool.data.GeometryOutputs;
 import com.loratool.deploy.OnnxRuntimeModel;
 import com.loratool.io.Checksums;
 import com.loratool.io.Npy;
@@ -99,5 +100,12 @@ class ReadersRefuseSpecialFilesTest {
     @Test
     void npySniffingNeverOpensAFifo() {
         assertFalse(assertTimeoutPreemptively(Duration.ofSeconds(20), () -> Npy.looksLikeNpy(fifo)));
+    }
+
+    @Test
+    void alignToAFifoSaysSoInsteadOfNotFound() {
+        LoraException e = assertThrows(LoraException.class, () -> new GeometryOutputs(
+                new GeometryOutputs.Settings(fifo, false, false, false, false, null), List.of(tmp.resolve("a.png"))));
+        assertEquals(fifo + ": is a special file (FIFO, socket or device), not a depth file or folder", e.getMessage());
     }
 }

@@ -72,6 +72,8 @@ public final class GeometryOutputs {
                         + String.join(", ", missing.subList(0, Math.min(5, missing.size())))
                         + (missing.size() > 5 ? ", ..." : "") + " (paired by stem)");
             }
+        } else if (Files.exists(a)) {
+            throw LoraException.file(a, "is a special file (FIFO, socket or device), not a depth file or folder");
         } else {
             throw LoraException.file(a, "no such depth file or folder");
         }
