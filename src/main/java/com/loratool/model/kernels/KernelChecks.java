@@ -186,8 +186,16 @@ public final class KernelChecks {
             values.add(gaussian(rnd, shape, 1.0 / Math.sqrt(fanIn(shape))));
         }
         try (NDManager m = parent.newSubManager()) {
-            Result single = evaluate(check, check.kernel(), m, values, DataType.FLOAT32, seed);
-            Result dbl = evaluate(check, check.reference(), m, values, DataType.FLOAT64, seed);
+            Result single;
+            Result dbl;
+            try {
+                single = evaluate(check, check.kernel(), m, values, DataType.FLOAT32, seed);
+                dbl = evaluate(check, check.reference(), m, values, DataType.FLOAT64, seed);
+            } catch (RuntimeException e) { // a kernel that throws is as wrong as one that computes nonsense
+                String why = String.valueOf(e.getMessage()).lines().findFirst().orElse("");
+                return new Outcome("failed (" + e.getClass().getSimpleName() + ": "
+                        + why.substring(0, Math.min(120, why.length())) + ")", Double.NaN);
+            }
             Outcome worst = null;
             for (int i = 0; i < single.parts().size(); i++) {
                 float[] got = single.values().get(i);
