@@ -93,6 +93,18 @@ class Da3ParityTest {
     }
 
     @Test
+    void pretrainedFixtureLoadsStrictlyAndSeesNoSky() {
+        Da3Checkpoint ck = Da3Checkpoint.read(Fixtures.shared("da3-tiny-mono-pretrained"));
+        assertEquals(ModelConfig.Family.DA3MONO, ck.config().family());
+        try (NDManager base = NDManager.newBaseManager()) {
+            float[][] o = run(ck.instantiate(base), MONO.resolve("input_tensor.npy"));
+            for (float d : o[0]) {
+                assertTrue(d > 0 && Float.isFinite(d), "depth " + d);
+            }
+        }
+    }
+
+    @Test
     void monoInferenceAtProcessRes112() {
         try (NDManager base = NDManager.newBaseManager()) {
             DepthAnythingV2 model = Da3Checkpoint.read(MONO.resolve("model.safetensors")).instantiate(base);
