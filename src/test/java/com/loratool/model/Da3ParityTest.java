@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import com.loratool.LoraException;
 import com.loratool.io.HostTensor;
 import com.loratool.io.Npy;
@@ -43,7 +44,7 @@ class Da3ParityTest {
         NpyArray x = Npy.read(input);
         long[] s = x.shape();
         try (NDManager step = model.manager().newSubManager()) {
-            NDArray in = step.create(x.data(), new ai.djl.ndarray.types.Shape(s[0] * s[1], s[2], s[3], s[4]));
+            NDArray in = step.create(x.data(), new Shape(s[0] * s[1], s[2], s[3], s[4]));
             DepthAnythingV2.DepthAndSky o = model.forwardWithSky(in);
             assertArrayEquals(new long[] {s[0] * s[1], s[3], s[4]}, o.depth().getShape().getShape());
             return new float[][] {o.depth().toFloatArray(), o.sky().toFloatArray()};
