@@ -158,7 +158,7 @@ public final class ModelResolver {
     private static ResolvedModel weights(ModelSource.Weights w, Options o) {
         LinkedHashMap<String, HostTensor> sd = new LinkedHashMap<>(StateDicts.read(w.file()));
         if (w.modelConfig() != null) {
-            ModelConfig mc = ModelConfig.fromYaml(w.modelConfig());
+            ModelConfig mc = v2Only(ModelConfig.fromYaml(w.modelConfig()), w.modelConfig().toString());
             return new ResolvedModel(() -> mc, w.modelConfig().toString(), sd, Provenance.file(w.file(), null),
                     official(o), null, null);
         }
@@ -174,7 +174,7 @@ public final class ModelResolver {
         ModelConfig explicit = null;
         String from = null;
         if (c.modelConfig() != null) {
-            explicit = ModelConfig.fromYaml(c.modelConfig());
+            explicit = v2Only(ModelConfig.fromYaml(c.modelConfig()), c.modelConfig().toString());
             from = c.modelConfig().toString();
         } else if (ck.modelConfig() != null) {
             Path record = c.dir().resolve(AdapterCheckpoint.CONFIG);
@@ -248,12 +248,25 @@ public final class ModelResolver {
     /** The section's own architecture choice: {@code model.preset}, else {@code model.config}; null if neither. */
     private static ModelConfig fromSection(ModelSection model) {
         if (model != null && model.preset() != null) {
-            return ModelConfig.preset(model.preset());
+            return v2Only(ModelConfig.preset(model.preset()), "model.preset " + model.preset());
         }
         if (model != null && model.config() != null) {
-            return ModelConfig.fromYaml(Path.of(model.config()));
+            return v2Only(ModelConfig.fromYaml(Path.of(model.config())), model.config());
         }
         return null;
+    }
+
+    /**
+     * The commands run Depth Anything V2 models only so far (issue 26): a Depth Anything 3
+     * architecture is one line naming where it came from. Depth Anything 3 is, for now, the
+     * library's {@code model.Da3Checkpoint} and {@code model.Da3Outputs}.
+     */
+    private static ModelConfig v2Only(ModelConfig mc, String source) {
+        if (mc != null && mc.isDa3()) {
+            throw new LoraException(source + ": " + mc.family().yamlName() + " is a Depth Anything 3 architecture; "
+                    + "the commands run Depth Anything V2 models only so far");
+        }
+        return mc;
     }
 
     /** The key that decides a section's architecture, for messages: "model.preset vits-metric-indoor". */

@@ -60,6 +60,74 @@ public record Preprocessing(SizeRule sizeRule, String interpolation, boolean off
         return sizeRule.description() + ", " + interpolation + (official ? " (official infer_image)" : "");
     }
 
+    /**
+     * Depth Anything 3's official preprocessing ({@code InputProcessor}, {@code process_res_method
+     * upper_bound_resize}) of an 8-bit BGR (or grey) image: RGB; the longest side scaled to
+     * {@code processRes} (other side rounded; cv2 INTER_AREA when shrinking, INTER_CUBIC when
+     * enlarging; nothing when the longest side already is {@code processRes}); then each side to
+     * its nearest multiple of {@code patch} (a tie goes up; INTER_CUBIC if a side grows, else
+     * INTER_AREA); all in 8 bits as the official code resizes its uint8 arrays; then /255 and
+     * ImageNet mean/std in float32. The official output (and so the depth) stays at this processed
+     * size.
+     */
+    public static NetworkInput da3UpperBound(Mat bgr, int processRes, int patch) {
+        if (bgr.empty() || bgr.depth() != CvType.CV_8U) {
+            throw new LoraException("expected a non-empty 8-bit BGR or grey image, got " + bgr);
+        }
+        if (processRes <= 0 || patch <= 0) {
+            throw new LoraException("process_res " + processRes + " and patch size " + patch + " must be positive");
+        }
+        Mat rgb = new Mat();
+        Mat scaled = new Mat();
+        Mat fitted = new Mat();
+        try {
+            Imgproc.cvtColor(bgr, rgb, bgr.channels() == 1 ? Imgproc.COLOR_GRAY2RGB : Imgproc.COLOR_BGR2RGB);
+            int h = rgb.rows();
+            int w = rgb.cols();
+            Mat cur = rgb;
+            int longest = Math.max(h, w);
+            if (longest != processRes) {
+                double scale = (double) processRes / longest;
+                int nw = Math.max(1, (int) Math.rint(w * scale));
+                int nh = Math.max(1, (int) Math.rint(h * scale));
+                Imgproc.resize(cur, scaled, new Size(nw, nh), 0, 0, scale > 1 ? Imgproc.INTER_CUBIC : Imgproc.INTER_AREA);
+                cur = scaled;
+                h = nh;
+                w = nw;
+            }
+            int mh = Math.max(1, nearestMultiple(h, patch));
+            int mw = Math.max(1, nearestMultiple(w, patch));
+            if (mh != h || mw != w) {
+                boolean up = mh > h || mw > w;
+                Imgproc.resize(cur, fitted, new Size(mw, mh), 0, 0, up ? Imgproc.INTER_CUBIC : Imgproc.INTER_AREA);
+                cur = fitted;
+                h = mh;
+                w = mw;
+            }
+            byte[] px = new byte[h * w * 3];
+            cur.get(0, 0, px);
+            float[] chw = new float[3 * h * w];
+            int plane = h * w;
+            for (int i = 0; i < plane; i++) {
+                for (int c = 0; c < 3; c++) {
+                    chw[c * plane + i] = ((px[3 * i + c] & 0xff) / 255f - MEAN_F32[c]) / STD_F32[c];
+                }
+            }
+            return new NetworkInput(chw, h, w);
+        } finally {
+            rgb.release();
+            scaled.release();
+            fitted.release();
+        }
+    }
+
+    /** The multiple of {@code p} nearest to {@code x}; a tie goes up (as the official code). */
+    static int nearestMultiple(int x, int p) {
+        int down = x / p * p;
+        int up = down + p;
+        return Math.abs(up - x) <= Math.abs(x - down) ? up : down;
+    }
+
     /** The network input of an 8-bit BGR (or grey) image, as {@code cv2.imread} gives. */
     public NetworkInput fromBgr8(Mat bgr) {
         if (bgr.empty() || bgr.depth() != CvType.CV_8U) {

@@ -5,6 +5,7 @@ import com.loratool.LoraException;
 import com.loratool.config.LoraConfig;
 import com.loratool.config.TargetSpec;
 import com.loratool.config.ModuleSelector;
+import com.loratool.model.DepthAnythingV2;
 import com.loratool.model.RandomWeights;
 import com.loratool.model.nn.Conv2d;
 import com.loratool.model.nn.Linear;
@@ -173,7 +174,7 @@ public final class LoraInjector {
             }
         }
         if (cfg.headConvs()) {
-            parts.add((n, m) -> m instanceof Conv2d && n.startsWith("depth_head."));
+            parts.add((n, m) -> m instanceof Conv2d && DepthAnythingV2.inHead(n));
         }
         return (n, m) -> parts.stream().anyMatch(p -> p.test(n, m));
     }
@@ -199,7 +200,7 @@ public final class LoraInjector {
                 case "fc2" -> linearEndingWith(".mlp.fc2");
                 case "attention" -> linearEndingWith(".attn.qkv").or(linearEndingWith(".attn.proj"));
                 case "mlp" -> linearEndingWith(".mlp.fc1").or(linearEndingWith(".mlp.fc2"));
-                case "linear" -> (n, m) -> m instanceof Linear && n.startsWith("pretrained.");
+                case "linear" -> (n, m) -> m instanceof Linear && DepthAnythingV2.inBackbone(n);
                 default -> throw new IllegalStateException("target word without layers: " + t.text());
             };
         };

@@ -16,10 +16,10 @@ public final class Block extends Module {
 
     Block(NDManager manager, ModelConfig cfg) {
         int d = cfg.embedDim();
-        norm1 = addChild("norm1", new LayerNorm(manager, d, 1e-6f));
+        norm1 = addChild("norm1", new LayerNorm(manager, d, ModelConfig.BLOCK_NORM_EPS));
         attn = addChild("attn", new Attention(manager, d, cfg.numHeads()));
         ls1 = addChild("ls1", new LayerScale(manager, d));
-        norm2 = addChild("norm2", new LayerNorm(manager, d, 1e-6f));
+        norm2 = addChild("norm2", new LayerNorm(manager, d, ModelConfig.BLOCK_NORM_EPS));
         mlp = cfg.swiglu()
                 ? addChild("mlp", new SwiGluMlp(manager, d, cfg.mlpHidden()))
                 : addChild("mlp", new Mlp(manager, d, cfg.mlpHidden()));

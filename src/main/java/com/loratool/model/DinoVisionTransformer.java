@@ -10,8 +10,9 @@ import com.loratool.model.nn.Resampler;
 
 /**
  * The DINOv2 encoder ({@code pretrained}): patch embedding, class token, position embedding
- * interpolated to the input's patch grid, transformer blocks, final norm. {@code mask_token} is
- * loaded for key parity but unused (no masking at inference or in fine-tuning).
+ * interpolated to the input's patch grid, transformer blocks, final norm. V2's {@code mask_token} is
+ * loaded for key parity but unused (no masking at inference or in fine-tuning); Depth Anything 3
+ * has none, and its final norm has eps 1e-5 ({@link ModelConfig#finalNormEps}).
  */
 public final class DinoVisionTransformer extends Module {
     private final ModelConfig cfg;
@@ -28,13 +29,15 @@ public final class DinoVisionTransformer extends Module {
         int d = cfg.embedDim();
         clsToken = addParameter(manager, "cls_token", 1, 1, d);
         posEmbed = addParameter(manager, "pos_embed", 1, 1 + (long) cfg.posGrid() * cfg.posGrid(), d);
-        addParameter(manager, "mask_token", 1, d);
+        if (!cfg.isDa3()) {
+            addParameter(manager, "mask_token", 1, d);
+        }
         patchEmbed = addChild("patch_embed", new PatchEmbed(manager, cfg.patchSize(), d));
         blocks = addChild("blocks", new ModuleList<>());
         for (int i = 0; i < cfg.depth(); i++) {
             blocks.add(new Block(manager, cfg));
         }
-        norm = addChild("norm", new LayerNorm(manager, d, 1e-6f));
+        norm = addChild("norm", new LayerNorm(manager, d, cfg.finalNormEps()));
     }
 
     public ModuleList<Block> blocks() {

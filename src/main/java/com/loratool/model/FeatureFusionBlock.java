@@ -8,7 +8,8 @@ import com.loratool.model.nn.Resampler;
 
 /**
  * DPT {@code refinenetN}: (x + resConfUnit1(skip)) → resConfUnit2 → bilinear (align_corners)
- * to the given size or x2 → {@code out_conv} (1x1).
+ * to the given size or x2 → {@code out_conv} (1x1). Depth Anything 3's {@code refinenet4} has no
+ * {@code resConfUnit1} (it never gets a skip input).
  */
 public final class FeatureFusionBlock extends Module {
     private final Conv2d outConv;
@@ -16,10 +17,10 @@ public final class FeatureFusionBlock extends Module {
     private final ResidualConvUnit rcu2;
     private final Resampler resampler;
 
-    FeatureFusionBlock(NDManager manager, int features, Resampler resampler) {
+    FeatureFusionBlock(NDManager manager, int features, Resampler resampler, boolean withSkipUnit) {
         this.resampler = resampler;
         outConv = addChild("out_conv", new Conv2d(manager, features, features, 1, 1, 0, true));
-        rcu1 = addChild("resConfUnit1", new ResidualConvUnit(manager, features));
+        rcu1 = withSkipUnit ? addChild("resConfUnit1", new ResidualConvUnit(manager, features)) : null;
         rcu2 = addChild("resConfUnit2", new ResidualConvUnit(manager, features));
     }
 
@@ -27,6 +28,9 @@ public final class FeatureFusionBlock extends Module {
     NDArray forward(NDArray x, NDArray skip, long[] size) {
         NDArray out = x;
         if (skip != null) {
+            if (rcu1 == null) {
+                throw new IllegalStateException("a fusion block without resConfUnit1 got a skip input");
+            }
             out = out.add(rcu1.forward(skip));
         }
         out = rcu2.forward(out);

@@ -39,7 +39,58 @@ public record ModelConfig(
         int posGrid,
         boolean swiglu,
         HeadActivation headActivation,
-        double maxDepth) {
+        double maxDepth,
+        Family family) {
+
+    /**
+     * The member of the Depth Anything family: V2 (the DPT head gives disparity, ReLU or
+     * Sigmoid x max_depth), or Depth Anything 3 monocular: {@code da3mono} (relative depth) and
+     * {@code da3metric} (depth at a canonical 300 px focal: metres = focal x output / 300). DA3
+     * differs from V2 only in named details, all derived from the family: tensor names mirror the
+     * official module tree ({@code model.backbone.pretrained.*}, {@code model.head.*}); no
+     * {@code mask_token}; final norm eps 1e-5 (blocks 1e-6); {@code refinenet4} without
+     * {@code resConfUnit1}; head activation {@code exp} (the output is depth, larger = farther);
+     * a sky head {@code scratch.sky_output_conv2} (ReLU at the end) beside the depth. The head's
+     * second width ({@code head_features_2}, 32) and the absent class-token readout are the same
+     * in both.
+     */
+    public enum Family {
+        V2("v2"), DA3MONO("da3mono"), DA3METRIC("da3metric");
+
+        private final String yamlName;
+
+        Family(String yamlName) {
+            this.yamlName = yamlName;
+        }
+
+        /** The model.yaml spelling: v2, da3mono, da3metric. */
+        public String yamlName() {
+            return yamlName;
+        }
+
+        /** True for the Depth Anything 3 members. */
+        public boolean isDa3() {
+            return this != V2;
+        }
+
+        /** From the model.yaml spelling (case-insensitive). */
+        public static Family of(String name) {
+            for (Family f : values()) {
+                if (f.yamlName.equalsIgnoreCase(name)) {
+                    return f;
+                }
+            }
+            throw new LoraException("model.family '" + name + "': expected v2, da3mono or da3metric");
+        }
+    }
+
+    /** Final-norm eps of the DA3 backbone (V2 and every block norm: 1e-6). */
+    public static final float DA3_FINAL_NORM_EPS = 1e-5f;
+    /** LayerNorm eps of the DINOv2 blocks (and of V2's final norm). */
+    public static final float BLOCK_NORM_EPS = 1e-6f;
+
+    /** The Depth Anything 3 monocular presets (ViT-L backbone and DPT sizes of configs/da3mono-large.yaml). */
+    public static final String[] DA3_PRESETS = {"da3mono-large", "da3metric-large"};
 
     /** The relative architectures (their shapes are what {@link #inferFrom} recognises). */
     public static final String[] PRESETS = {"vits", "vitb", "vitl", "vitg"};
@@ -56,9 +107,12 @@ public record ModelConfig(
     /** max_depth of the official outdoor (Virtual KITTI 2) metric models, metres. */
     public static final double OUTDOOR_MAX_DEPTH = 80.0;
 
-    /** The head's last activation: relative (ReLU) or metric (Sigmoid x max_depth). */
+    /**
+     * The head's last activation: V2 relative (ReLU) or metric (Sigmoid x max_depth); Depth
+     * Anything 3: exp (the last conv gives log-depth).
+     */
     public enum HeadActivation {
-        RELU("relu"), SIGMOID("sigmoid");
+        RELU("relu"), SIGMOID("sigmoid"), EXP("exp");
 
         private final String yamlName;
 
@@ -78,8 +132,8 @@ public record ModelConfig(
                     return h;
                 }
             }
-            throw new LoraException("model.head_activation '" + name + "': expected relu (relative depth) or "
-                    + "sigmoid (metric depth)");
+            throw new LoraException("model.head_activation '" + name + "': expected relu (relative depth), "
+                    + "sigmoid (metric depth) or exp (Depth Anything 3)");
         }
     }
 
@@ -102,6 +156,17 @@ public record ModelConfig(
         if (headActivation == null) {
             throw new LoraException("model config: head_activation missing (relu or sigmoid)");
         }
+        if (family == null) {
+            family = Family.V2;
+        }
+        if (family.isDa3() && (headActivation != HeadActivation.EXP || maxDepth != 0 || swiglu)) {
+            throw new LoraException("model config: Depth Anything 3 (" + family.yamlName() + ") has head_activation "
+                    + "exp, no max_depth and no SwiGLU feed-forward");
+        }
+        if (!family.isDa3() && headActivation == HeadActivation.EXP) {
+            throw new LoraException("model config: head_activation exp is Depth Anything 3's (family da3mono or "
+                    + "da3metric), not V2's");
+        }
         if (headActivation == HeadActivation.SIGMOID && !(maxDepth > 0 && Double.isFinite(maxDepth))) {
             throw new LoraException("model config: head_activation sigmoid (metric) needs a positive max_depth "
                     + "in metres, got " + maxDepth);
@@ -112,6 +177,14 @@ public record ModelConfig(
         }
         layerIndices = layerIndices.clone();
         outChannels = outChannels.clone();
+    }
+
+    /** A Depth Anything V2 model. */
+    public ModelConfig(int embedDim, int depth, int numHeads, double mlpRatio, int[] layerIndices, int features,
+            int[] outChannels, int patchSize, int posGrid, boolean swiglu, HeadActivation headActivation,
+            double maxDepth) {
+        this(embedDim, depth, numHeads, mlpRatio, layerIndices, features, outChannels, patchSize, posGrid, swiglu,
+                headActivation, maxDepth, Family.V2);
     }
 
     /** A relative model (ReLU head). */
@@ -127,13 +200,38 @@ public record ModelConfig(
         this(embedDim, depth, numHeads, mlpRatio, layerIndices, features, outChannels, patchSize, posGrid, false);
     }
 
-    /** True for a metric model (Sigmoid head, output in metres). */
+    /**
+     * True for a V2 metric model (Sigmoid head, output in metres). A da3metric model is not one:
+     * its output becomes metres only with a focal ({@link Da3Outputs#metres}).
+     */
     public boolean isMetric() {
         return headActivation == HeadActivation.SIGMOID;
     }
 
+    /** True for a Depth Anything 3 model (da3mono or da3metric). */
+    public boolean isDa3() {
+        return family.isDa3();
+    }
+
+    /** These backbone and DPT sizes as a Depth Anything 3 model of {@code f} (da3mono or da3metric). */
+    public ModelConfig da3(Family f) {
+        if (!f.isDa3()) {
+            throw new IllegalArgumentException("not a Depth Anything 3 family: " + f);
+        }
+        return new ModelConfig(embedDim, depth, numHeads, mlpRatio, layerIndices, features, outChannels, patchSize,
+                posGrid, false, HeadActivation.EXP, 0, f);
+    }
+
+    /** The final norm's eps: 1e-5 for Depth Anything 3, 1e-6 for V2. */
+    public float finalNormEps() {
+        return isDa3() ? DA3_FINAL_NORM_EPS : BLOCK_NORM_EPS;
+    }
+
     /** This architecture with a metric head: Sigmoid x {@code maxDepth} metres. */
     public ModelConfig metric(double maxDepth) {
+        if (isDa3()) {
+            throw new IllegalStateException("a V2 metric head on a Depth Anything 3 model");
+        }
         return new ModelConfig(embedDim, depth, numHeads, mlpRatio, layerIndices, features, outChannels, patchSize,
                 posGrid, swiglu, HeadActivation.SIGMOID, maxDepth);
     }
@@ -146,14 +244,23 @@ public record ModelConfig(
 
     /** True if {@code name} is a preset (relative or metric). */
     public static boolean isPreset(String name) {
-        return Arrays.asList(PRESETS).contains(name) || Arrays.asList(METRIC_PRESETS).contains(name);
+        return Arrays.asList(PRESETS).contains(name) || Arrays.asList(METRIC_PRESETS).contains(name)
+                || Arrays.asList(DA3_PRESETS).contains(name);
     }
 
     /**
      * The official architectures: vits, vitb, vitl, vitg (relative), and the metric checkpoints
-     * vit{s,b,l}-metric-indoor (max_depth 20 m) and vit{s,b,l}-metric-outdoor (80 m).
+     * vit{s,b,l}-metric-indoor (max_depth 20 m) and vit{s,b,l}-metric-outdoor (80 m); Depth
+     * Anything 3's da3mono-large and da3metric-large (ViT-L: embed 1024, depth 24, heads 16, layers
+     * 4, 11, 17, 23, features 256, out_channels 256, 512, 1024, 1024, as vitl).
      */
     public static ModelConfig preset(String name) {
+        if ("da3mono-large".equals(name)) {
+            return preset("vitl").da3(Family.DA3MONO);
+        }
+        if ("da3metric-large".equals(name)) {
+            return preset("vitl").da3(Family.DA3METRIC);
+        }
         if (name != null && Arrays.asList(METRIC_PRESETS).contains(name)) {
             String encoder = name.substring(0, name.indexOf('-'));
             return preset(encoder).metric(name.endsWith("-indoor") ? INDOOR_MAX_DEPTH : OUTDOOR_MAX_DEPTH);
@@ -171,13 +278,13 @@ public record ModelConfig(
                         new int[] {1536, 1536, 1536, 1536}, 14, 37, true);
             default:
                 throw new LoraException("unknown encoder '" + name + "' (expected one of " + String.join(", ", PRESETS)
-                        + ", " + String.join(", ", METRIC_PRESETS) + ")");
+                        + ", " + String.join(", ", METRIC_PRESETS) + ", " + String.join(", ", DA3_PRESETS) + ")");
         }
     }
 
     /** The preset this config equals, if any. */
     public Optional<String> presetName() {
-        for (String p : isMetric() ? METRIC_PRESETS : PRESETS) {
+        for (String p : isDa3() ? DA3_PRESETS : isMetric() ? METRIC_PRESETS : PRESETS) {
             if (preset(p).equals(this)) {
                 return Optional.of(p);
             }
@@ -187,6 +294,12 @@ public record ModelConfig(
 
     /** The head in words: "relative (ReLU)" or "metric (Sigmoid x max_depth 20 m)". */
     public String describeHead() {
+        if (family == Family.DA3MONO) {
+            return "Depth Anything 3 mono (exp: relative depth, larger = farther; sky head)";
+        }
+        if (family == Family.DA3METRIC) {
+            return "Depth Anything 3 metric (exp: depth at a 300 px focal, metres = focal x output / 300; sky head)";
+        }
         return isMetric() ? "metric (Sigmoid x max_depth " + formatMetres(maxDepth) + " m, output in metres)"
                 : "relative (ReLU, inverse depth without unit)";
     }
@@ -207,7 +320,7 @@ public record ModelConfig(
                 + ", mlp_ratio " + mlpRatio + (swiglu ? " swiglu" : "") + ", layers " + Arrays.toString(layerIndices)
                 + ", features " + features + ", out_channels " + Arrays.toString(outChannels) + ", patch "
                 + patchSize + ", pos_grid " + posGrid + (isMetric() ? ", metric max_depth " + formatMetres(maxDepth) + " m"
-                        : "") + ")";
+                        : "") + (isDa3() ? ", " + family.yamlName() : "") + ")";
     }
 
     /**
@@ -256,6 +369,15 @@ public record ModelConfig(
             }
             HeadActivation head = m.has("head_activation") ? HeadActivation.of(m.get("head_activation").asText())
                     : HeadActivation.RELU;
+            Family family = m.has("family") ? Family.of(m.get("family").asText())
+                    : head == HeadActivation.EXP ? (m.path("metric").asBoolean(false) ? Family.DA3METRIC : Family.DA3MONO)
+                    : Family.V2;
+            if (family.isDa3()) {
+                if (!m.has("head_activation")) {
+                    head = HeadActivation.EXP;
+                }
+                checkDa3Details(m);
+            }
             double maxDepth = 0;
             if (m.has("max_depth")) {
                 if (!m.get("max_depth").isNumber()) {
@@ -268,16 +390,40 @@ public record ModelConfig(
                     req(m, "depth").asInt(),
                     req(m, "num_heads").asInt(),
                     m.has("mlp_ratio") ? m.get("mlp_ratio").asDouble() : 4.0,
-                    ints(m, "layer_indices"),
+                    ints(m, m.has("layer_indices") || !m.has("out_layers") ? "layer_indices" : "out_layers"),
                     req(m, "features").asInt(),
                     ints(m, "out_channels"),
                     m.has("patch_size") ? m.get("patch_size").asInt() : 14,
                     m.has("pos_grid") ? m.get("pos_grid").asInt() : 37,
                     m.has("swiglu") && m.get("swiglu").asBoolean(),
                     head,
-                    maxDepth);
+                    maxDepth,
+                    family);
         } catch (LoraException e) {
             throw LoraException.file(source, e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The descriptive keys a Depth Anything 3 model.yaml may carry (as the fixtures' do): when
+     * given they must state what this implementation does.
+     */
+    private static void checkDa3Details(JsonNode m) {
+        Object[][] fixed = {{"head_features_2", 32.0}, {"num_register_tokens", 0.0}, {"block_ln_eps", 1e-6},
+            {"final_norm_eps", 1e-5}, {"interpolate_offset", 0.1}, {"sky_threshold", 0.3}, {"cat_token", false},
+            {"sky_head", true}, {"qkv_bias", true}, {"layer_scale", true}, {"sky_activation", "relu"}};
+        for (Object[] f : fixed) {
+            JsonNode v = m.get((String) f[0]);
+            if (v == null) {
+                continue;
+            }
+            boolean ok = f[1] instanceof Double d ? v.isNumber() && v.asDouble() == d
+                    : f[1] instanceof Boolean b ? v.isBoolean() && v.asBoolean() == b
+                    : v.isTextual() && v.asText().equalsIgnoreCase((String) f[1]);
+            if (!ok) {
+                throw new LoraException("model." + f[0] + " " + v + " is not supported for Depth Anything 3 (expected "
+                        + f[1] + ")");
+            }
         }
     }
 
@@ -388,7 +534,8 @@ public record ModelConfig(
         return o instanceof ModelConfig c && embedDim == c.embedDim && depth == c.depth && numHeads == c.numHeads
                 && mlpRatio == c.mlpRatio && Arrays.equals(layerIndices, c.layerIndices) && features == c.features
                 && Arrays.equals(outChannels, c.outChannels) && patchSize == c.patchSize && posGrid == c.posGrid
-                && swiglu == c.swiglu && headActivation == c.headActivation && maxDepth == c.maxDepth;
+                && swiglu == c.swiglu && headActivation == c.headActivation && maxDepth == c.maxDepth
+                && family == c.family;
     }
 
     @Override
@@ -396,7 +543,8 @@ public record ModelConfig(
         // stable across runs (cache keys): no identity hash of the enum; relative configs hash as before
         int h = Objects.hash(embedDim, depth, numHeads, mlpRatio, Arrays.hashCode(layerIndices), features,
                 Arrays.hashCode(outChannels), patchSize, posGrid, swiglu);
-        return isMetric() ? 31 * h + Double.hashCode(maxDepth) : h;
+        h = isMetric() ? 31 * h + Double.hashCode(maxDepth) : h;
+        return isDa3() ? 31 * h + family.yamlName().hashCode() : h;
     }
 
     @Override

@@ -43,6 +43,10 @@ public final class StateDicts {
         if (HfNames.isHfNaming(raw.keySet())) {
             return HfNames.toOfficial(raw, f);
         }
+        if (isDa3Naming(raw.keySet())) {
+            throw LoraException.file(f, "is a Depth Anything 3 checkpoint (model.backbone.pretrained.*, model.head.*), "
+                    + "not a Depth Anything V2 one");
+        }
         boolean official = raw.keySet().stream()
                 .anyMatch(k -> k.startsWith("pretrained.") || k.startsWith("depth_head."));
         if (!official) {
@@ -50,6 +54,51 @@ public final class StateDicts {
                     + preview(raw.keySet(), 3) + ")");
         }
         return raw;
+    }
+
+    /**
+     * Reads a Depth Anything 3 checkpoint (a file, or a Hugging Face folder holding
+     * {@code model.safetensors}) under the official names of the {@code DepthAnything3} module
+     * tree: {@code model.backbone.pretrained.*} and {@code model.head.*}, as in the Hugging Face
+     * {@code model.safetensors}. A {@code module.} prefix (older .pth, saved from a
+     * DistributedDataParallel) is removed; a state dict of {@code DepthAnything3Net} itself
+     * ({@code backbone.pretrained.*}, {@code head.*}) gets the {@code model.} prefix. fp16/bf16
+     * tensors are widened to float32. A Depth Anything V2 checkpoint is refused in one line.
+     */
+    public static LinkedHashMap<String, HostTensor> readDa3(Path file) {
+        Path f = resolve(file);
+        LinkedHashMap<String, HostTensor> raw = switch (detect(f)) {
+            case PTH -> PthReader.read(f);
+            case SAFETENSORS -> Safetensors.read(f);
+        };
+        if (raw.isEmpty()) {
+            throw LoraException.file(f, "checkpoint holds no tensors");
+        }
+        raw = stripPrefix(raw, "module.");
+        if (HfNames.isHfNaming(raw.keySet()) || raw.keySet().stream()
+                .anyMatch(k -> k.startsWith("pretrained.") || k.startsWith("depth_head."))) {
+            throw LoraException.file(f, "is a Depth Anything V2 checkpoint, not a Depth Anything 3 one");
+        }
+        if (raw.keySet().stream().allMatch(k -> k.startsWith("backbone.") || k.startsWith("head."))) {
+            LinkedHashMap<String, HostTensor> out = new LinkedHashMap<>();
+            raw.forEach((k, v) -> out.put("model." + k, v));
+            raw = out;
+        }
+        if (!isDa3Naming(raw.keySet())) {
+            throw LoraException.file(f, "not a Depth Anything 3 checkpoint (tensor names like "
+                    + preview(raw.keySet(), 3) + ")");
+        }
+        return raw;
+    }
+
+    /** True for the official Depth Anything 3 names ({@code model.backbone.pretrained.*}). */
+    public static boolean isDa3Naming(Iterable<String> names) {
+        for (String n : names) {
+            if (n.startsWith("model.backbone.pretrained.")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** A folder from a Hugging Face download stands for its model.safetensors. */
