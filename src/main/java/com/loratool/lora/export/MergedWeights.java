@@ -1,10 +1,23 @@
 package com.loratool.lora.export;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.loratool.LoraException;
+import com.loratool.io.AtomicFiles;
+import com.loratool.io.Finite;
 import com.loratool.io.HostTensor;
+import com.loratool.io.Json;
+import com.loratool.io.Printable;
+import com.loratool.io.Safetensors;
 import com.loratool.lora.AdapterSet;
 import com.loratool.lora.LoraPair;
 import com.loratool.lora.QkvSlice;
+import com.loratool.model.Da3Checkpoint;
+import com.loratool.model.ModelConfig;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.ToDoubleFunction;
@@ -13,7 +26,9 @@ import java.util.function.ToDoubleFunction;
  * Folds adapters into base weights ({@link LoraPair#mergeIntoModule}): {@code W' = W + scaling * B A}
  * (DoRA: {@code m / ||W + s B A|| (W + s B A)}; a qkv slice on its rows) for every adapted module, all
  * other tensors unchanged, official key names kept. The result is a plain Depth Anything V2
- * state dict that the official code loads with {@code strict=True}.
+ * state dict that the official code loads with {@code strict=True}; for Depth Anything 3 the keys
+ * are the official {@code model.backbone.pretrained.*} and {@code model.head.*}, written in the
+ * Hugging Face layout by {@link #writeDa3}.
  */
 public final class MergedWeights {
     private MergedWeights() {}
@@ -41,5 +56,56 @@ public final class MergedWeights {
             }
         }
         return out;
+    }
+
+    /**
+     * Depth Anything 3 merged weights in the official Hugging Face layout, into the folder
+     * {@code dir}: {@code model.safetensors} (the official key names, unchanged) and
+     * {@code config.json} {@code {"model_name": ...}}, so that the official {@code DepthAnything3}
+     * loads it strictly and {@link Da3Checkpoint#read} reads it back. {@code modelName} null: the
+     * preset's name ({@code da3mono-large}, {@code da3metric-large}). An architecture that is no
+     * preset cannot be told from config.json: its {@code model.yaml} ({@code modelYaml}) is copied
+     * beside the weights (refused without one). Non-finite values are refused before anything is
+     * written.
+     */
+    public static void writeDa3(Path dir, Map<String, HostTensor> merged, ModelConfig cfg, String modelName,
+                                Path modelYaml) {
+        if (!cfg.isDa3()) {
+            throw new IllegalArgumentException("not a Depth Anything 3 architecture: " + cfg.describe());
+        }
+        String name = modelName != null ? modelName : cfg.presetName().orElse(null);
+        if (name == null) {
+            throw LoraException.file(dir, "a Depth Anything 3 architecture that is no preset (" + cfg.describe()
+                    + ") needs a model_name for config.json");
+        }
+        if (!name.toLowerCase().startsWith(cfg.family().yamlName() + "-")) {
+            throw LoraException.file(dir, "model_name '" + Printable.of(name) + "' does not name a "
+                    + cfg.family().yamlName() + " model");
+        }
+        if (cfg.presetName().isEmpty() && modelYaml == null) {
+            throw LoraException.file(dir, "the architecture is no preset (" + cfg.describe() + "): its model.yaml must go "
+                    + "beside the weights");
+        }
+        merged.forEach((k, t) -> Finite.require(dir, "merged tensor '" + k + "'", t.data()));
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw LoraException.file(dir, "cannot create folder: " + e.getMessage(), e);
+        }
+        Safetensors.write(dir.resolve("model.safetensors"), merged, Map.of("format", "pt"));
+        ObjectNode c = Json.JSON.createObjectNode();
+        c.put("model_name", name);
+        try {
+            AtomicFiles.writeString(dir.resolve(Da3Checkpoint.CONFIG_JSON), Json.JSON.writeValueAsString(c) + "\n");
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+        if (modelYaml != null) {
+            try {
+                Files.copy(modelYaml, dir.resolve(Da3Checkpoint.MODEL_YAML), StandardCopyOption.REPLACE_EXISTING);
+            } catch (IOException e) {
+                throw LoraException.file(modelYaml, "cannot copy beside the merged weights: " + e.getMessage(), e);
+            }
+        }
     }
 }

@@ -1,0 +1,89 @@
+package com.loratool.lora;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import com.loratool.io.HostTensor;
+import com.loratool.io.Safetensors;
+import com.loratool.lora.export.MergedWeights;
+import com.loratool.model.Da3Checkpoint;
+import com.loratool.model.DepthAnythingV2;
+import com.loratool.model.Fixtures;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Depth Anything 3 export at library level: random adapters on the tiny DA3 fixtures merged and
+ * written in the official Hugging Face layout reload (strictly, with the fixture's exact key set)
+ * into a model that computes what the adapted model computes.
+ */
+class Da3ExportTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void mergedWeightsKeepTheOfficialNamesAndReloadToTheAdaptedModel() throws Exception {
+        for (String fixture : List.of("da3-tiny-mono", "da3-tiny-metric")) {
+            Path fix = Fixtures.shared(fixture);
+            Da3Checkpoint base = Da3Checkpoint.read(fix);
+            Path out = dir.resolve(fixture + "-merged");
+            try (NDManager m = NDManager.newBaseManager()) {
+                DepthAnythingV2 model = base.instantiate(m);
+                NDArray x = LoraTest.input(m);
+                float[] plain = model.forward(x).toFloatArray();
+                float[] adaptedDepth;
+                float[] adaptedSky;
+                float[] liveMergedDepth;
+                float[] liveMergedSky;
+                LinkedHashMap<String, HostTensor> merged;
+                try (LoraModel lm = LoraInjector.inject(model, LoraTest.withHeadConvs(LoraTest.cfg(4, "linear")), 1, m)) {
+                    LoraTest.randomise(lm, 11);
+                    assertTrue(lm.adaptedNames().contains("model.head.scratch.sky_output_conv2.0"));
+                    DepthAnythingV2.DepthAndSky o = model.forwardWithSky(x);
+                    adaptedDepth = o.depth().toFloatArray();
+                    adaptedSky = o.sky().toFloatArray();
+                    lm.merge(); // the adapters folded in place (PEFT's merge_adapter): the merge the export writes
+                    DepthAnythingV2.DepthAndSky lo = model.forwardWithSky(x);
+                    liveMergedDepth = lo.depth().toFloatArray();
+                    liveMergedSky = lo.sky().toFloatArray();
+                    lm.unmerge();
+                    merged = MergedWeights.merge(base.stateDict(), lm.adapters(),
+                            name -> lm.layers().get(name).scaling().value());
+                }
+                MergedWeights.writeDa3(out, merged, base.config(), fixture.replace("-tiny-", "") + "-tiny",
+                        fix.resolve(Da3Checkpoint.MODEL_YAML));
+                assertEquals("{\"model_name\":\"" + fixture.replace("-tiny-", "") + "-tiny\"}\n",
+                        Files.readString(out.resolve(Da3Checkpoint.CONFIG_JSON)));
+                // the official names, exactly the fixture's keys (strict loading in the official model)
+                assertEquals(Safetensors.read(fix.resolve("model.safetensors")).keySet(),
+                        Safetensors.read(out.resolve("model.safetensors")).keySet());
+                Da3Checkpoint back = Da3Checkpoint.read(out);
+                assertEquals(base.config(), back.config());
+                DepthAnythingV2 reloaded = back.instantiate(m);
+                DepthAnythingV2.DepthAndSky r = reloaded.forwardWithSky(x);
+                double change = Fixtures.relL2(adaptedDepth, plain);
+                float[] rd = r.depth().toFloatArray();
+                float[] rs = r.sky().toFloatArray();
+                double depth = Fixtures.relL2(rd, liveMergedDepth);
+                double sky = Fixtures.relL2(rs, liveMergedSky);
+                double branchDepth = Fixtures.relL2(rd, adaptedDepth);
+                double branchSky = Fixtures.relL2(rs, adaptedSky);
+                System.out.printf("%s merged file reloaded vs the adapted model merged in place: depth rel L2 %.3g, sky"
+                        + " %.3g; vs the adapters as separate branches: depth %.3g, sky %.3g (the adapters change depth"
+                        + " by %.3g)%n", fixture, depth, sky, branchDepth, branchSky, change);
+                assertTrue(change > 1e-3, "the adapters must change the output: " + change);
+                assertTrue(depth <= 1e-6, "depth rel L2 " + depth);
+                assertTrue(sky <= 1e-6, "sky rel L2 " + sky);
+                // W x + s B A x against (W + s B A) x: float32 rounding only (V2's MergedModelTest: 1e-5)
+                assertTrue(branchDepth <= 1e-5, "depth vs branches rel L2 " + branchDepth);
+                assertTrue(branchSky <= 1e-5, "sky vs branches rel L2 " + branchSky);
+            }
+        }
+    }
+}
