@@ -67,18 +67,30 @@ public final class OnnxDeployment {
     public static Map<String, String> metadata(Source s, OnnxOptions o, int inputSize) {
         Map<String, String> m = new LinkedHashMap<>();
         ModelConfig c = s.config();
-        m.put("model", "Depth Anything V2 (" + c.presetName().orElse("custom") + ")");
+        m.put("model", (c.isDa3() ? "Depth Anything 3 " + c.family().yamlName() : "Depth Anything V2") + " ("
+                + c.presetName().orElse("custom") + ")");
         m.put("architecture", c.describe());
         m.put("mean", join(Preprocessing.MEAN));
         m.put("std", join(Preprocessing.STD));
         m.put("input", "image: N x 3 x H x W float32, RGB / 255, (x - mean) / std");
-        m.put("size_rule", o.dynamic()
+        m.put("size_rule", c.isDa3() ? (o.dynamic() ? "H and W multiples of " + c.patchSize() + "; the official "
+                    + "Depth Anything 3 preprocessing: upper_bound_resize, the longer side to process_res (504), each side "
+                    + "to the nearest multiple of " + c.patchSize() : "fixed " + o.height() + "x" + o.width())
+                : o.dynamic()
                 ? "H and W multiples of " + c.patchSize() + "; predict: keep aspect, shorter side at least input_size "
                     + "(bicubic), depth resized back bilinearly (align_corners)"
                 : "fixed " + o.height() + "x" + o.width());
         m.put("input_size", String.valueOf(o.dynamic() ? inputSize : Math.min(o.height(), o.width())));
-        m.put("output", "depth: N x H x W float32");
-        m.put("output_unit", c.isMetric() ? "metres" : "relative_disparity");
+        if (c.isDa3()) {
+            m.put("output", "depth: N x H x W float32 (exp head), sky: N x H x W float32 (ReLU)");
+            m.put("output_unit", c.family() == ModelConfig.Family.DA3METRIC
+                    ? "canonical_depth (metres = focal_px x depth / 300, focal at the network's size)" : "relative_depth");
+            m.put("sky_postprocessing", "not in the graph: pixels with sky >= 0.3 get the 0.99 quantile of the depth "
+                    + "of the pixels with sky < 0.3 over the batch, when both counts exceed 10");
+        } else {
+            m.put("output", "depth: N x H x W float32");
+            m.put("output_unit", c.isMetric() ? "metres" : "relative_disparity");
+        }
         m.put("max_depth", c.isMetric() ? String.valueOf(c.maxDepth()) : "");
         m.put("base_weights", s.baseFile() == null ? "random" : s.baseFile().getFileName().toString());
         m.put("base_sha256", s.baseSha256());
@@ -149,8 +161,9 @@ public final class OnnxDeployment {
             if (!cert.passed()) {
                 ParityCertificate.Check w = cert.worst();
                 throw LoraException.file(output, String.format("parity check failed: ONNX Runtime differs from the "
-                        + "toolkit's forward by relative L2 %.3g at %dx%dx%d (tolerance %.0e); nothing written",
-                        w.relL2(), w.batch(), w.height(), w.width(), cert.tolerance()));
+                        + "toolkit's forward by relative L2 %.3g at %dx%dx%d%s (tolerance %.0e); nothing written",
+                        w.relL2(), w.batch(), w.height(), w.width(),
+                        w.output().equals(OnnxRuntimeModel.OUTPUT) ? "" : " (output " + w.output() + ")", cert.tolerance()));
             }
             AtomicFiles.writeString(certificatePath(output), cert.toJson(abs.getFileName().toString(), o));
             try {

@@ -20,6 +20,14 @@ import java.util.function.UnaryOperator;
  * intermediate layers, the DPT head (1x1 projections, ConvTranspose2d, Resize linear
  * {@code align_corners}), and the last activation (ReLU, or Sigmoid x max_depth for metric).
  *
+ * <p>Depth Anything 3 monocular models ({@link ModelConfig#isDa3()}) are the same graph with their
+ * differences: the official names ({@code model.backbone.pretrained.*}, {@code model.head.*}),
+ * the final norm's eps 1e-5, {@code refinenet4} without {@code resConfUnit1} (it never had a skip
+ * input), the head's {@code exp} (depth, before the sky post-processing) and a second output
+ * {@code sky} (N x H x W): {@code sky_output_conv2} (Conv, ReLU, Conv, ReLU) on the same resized
+ * features as {@code output_conv2}. The sky fill and the metric focal scaling
+ * ({@code model.Da3Outputs}) stay outside the graph, as in the official code.
+ *
  * <p>Position embeddings: at a fixed size the toolkit's bicubic interpolation matrices
  * ({@link Interpolation#bicubic}, scale factor (p+0.1)/G as the official
  * {@code interpolate_pos_encoding}) are applied here, in Java, and the result is a constant; with
@@ -43,6 +51,9 @@ public final class OnnxExport {
     private final Map<String, HostTensor> sd;
     private final OnnxOptions opt;
     private final OnnxGraph g;
+    /** The encoder's and the head's name prefixes (V2 or Depth Anything 3). */
+    private final String bb;
+    private final String hp;
     private String image;
     private String ph;
     private String pw;
@@ -51,7 +62,9 @@ public final class OnnxExport {
         this.cfg = cfg;
         this.sd = sd;
         this.opt = opt;
-        this.g = new OnnxGraph("depth_anything_v2", opt.fp16());
+        this.g = new OnnxGraph(cfg.isDa3() ? "depth_anything_3" : "depth_anything_v2", opt.fp16());
+        this.bb = cfg.isDa3() ? "model.backbone.pretrained." : "pretrained.";
+        this.hp = cfg.isDa3() ? "model.head." : "depth_head.";
     }
 
     /** The serialised ModelProto; {@code metadata} goes to metadata_props. */
@@ -77,12 +90,18 @@ public final class OnnxExport {
             pw = g.ints(opt.width() / p);
         }
         String[] feats = encoder(x);
-        String depth = head(feats);
+        String[] outputs = head(feats);
+        String depth = outputs[0];
         g.graph.addInput(valueInfo(input, OnnxGraph.FLOAT, "batch", 3, dim(opt.height(), "height"), dim(opt.width(), "width")));
         g.graph.addOutput(valueInfo(depth, OnnxGraph.FLOAT, "batch", dim(opt.height(), "height"), dim(opt.width(), "width")));
+        if (outputs[1] != null) {
+            g.graph.addOutput(valueInfo(outputs[1], OnnxGraph.FLOAT, "batch", dim(opt.height(), "height"),
+                    dim(opt.width(), "width")));
+        }
         ModelProto.Builder m = ModelProto.newBuilder().setIrVersion(opt.irVersion()).setProducerName("lora")
                 .setProducerVersion(metadata.getOrDefault("toolkit_version", "unknown"))
-                .setDocString("Depth Anything V2 exported by lora (LoRA adapters merged)")
+                .setDocString((cfg.isDa3() ? "Depth Anything 3" : "Depth Anything V2")
+                        + " exported by lora (LoRA adapters merged)")
                 .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(opt.opset()))
                 .setGraph(g.graph);
         metadata.forEach((k, v) -> m.addMetadataProps(StringStringEntryProto.newBuilder().setKey(k).setValue(v)));
@@ -108,16 +127,16 @@ public final class OnnxExport {
 
     private String[] encoder(String x) {
         int d = cfg.embedDim();
-        String t = conv(x, "pretrained.patch_embed.proj", cfg.patchSize(), cfg.patchSize(), 0);
+        String t = conv(x, bb + "patch_embed.proj", cfg.patchSize(), cfg.patchSize(), 0);
         t = g.op("Transpose", OnnxGraph.attrs("perm", new long[] {0, 2, 1}), g.op("Reshape", t, g.ints(0, 0, -1)));
         String batch = slice(g.op("Shape", image), 0, 1);
-        String cls = g.op("Expand", g.weight("pretrained.cls_token", new long[] {1, 1, d},
-                tensor("pretrained.cls_token").data()), g.op("Concat", OnnxGraph.attrs("axis", 0L), batch, g.ints(1, d)));
+        String cls = g.op("Expand", g.weight(bb + "cls_token", new long[] {1, 1, d},
+                tensor(bb + "cls_token").data()), g.op("Concat", OnnxGraph.attrs("axis", 0L), batch, g.ints(1, d)));
         t = g.op("Add", g.op("Concat", OnnxGraph.attrs("axis", 1L), cls, t), positions());
         int[] idx = cfg.layerIndices();
         String[] out = new String[idx.length];
         for (int i = 0; i < cfg.depth(); i++) {
-            t = block(t, "pretrained.blocks." + i + ".");
+            t = block(t, bb + "blocks." + i + ".");
             for (int j = 0; j < idx.length; j++) {
                 if (idx[j] == i) {
                     out[j] = t;
@@ -125,7 +144,7 @@ public final class OnnxExport {
             }
         }
         for (int j = 0; j < out.length; j++) {
-            out[j] = g.op("Slice", layerNorm(out[j], "pretrained.norm"), g.ints(1), g.ints(END), g.ints(1));
+            out[j] = g.op("Slice", layerNorm(out[j], bb + "norm", cfg.isDa3() ? 1e-5 : 1e-6), g.ints(1), g.ints(END), g.ints(1));
         }
         return out;
     }
@@ -134,7 +153,7 @@ public final class OnnxExport {
     private String positions() {
         int gs = cfg.posGrid();
         int d = cfg.embedDim();
-        float[] pos = tensor("pretrained.pos_embed").data();
+        float[] pos = tensor(bb + "pos_embed").data();
         if (!opt.dynamic()) {
             int h = opt.height() / cfg.patchSize();
             int w = opt.width() / cfg.patchSize();
@@ -268,8 +287,8 @@ public final class OnnxExport {
 
     // ---- head ----------------------------------------------------------------------------------
 
-    private String head(String[] feats) {
-        String hp = "depth_head.";
+    /** The depth output's name and the sky output's (null for V2). */
+    private String[] head(String[] feats) {
         String[] layers = new String[4];
         String shape = g.op("Concat", OnnxGraph.attrs("axis", 0L), g.ints(0, cfg.embedDim()), ph, pw);
         for (int i = 0; i < 4; i++) {
@@ -293,18 +312,33 @@ public final class OnnxExport {
         String p1 = fusion(s + "refinenet1.", p2, layers[0], null);
         String out = conv(p1, s + "output_conv1", 3, 1, 1);
         out = resize(out, g.op("Mul", g.op("Concat", OnnxGraph.attrs("axis", 0L), ph, pw), g.ints(14)));
+        String feat = out;
         out = g.op("Relu", conv(out, s + "output_conv2.0", 3, 1, 1));
         out = conv(out, s + "output_conv2.2", 1, 1, 0);
         if (opt.fp16()) {
             out = cast(out, OnnxGraph.FLOAT); // the final activation in fp32
         }
-        out = cfg.headActivation() == ModelConfig.HeadActivation.SIGMOID ? g.op("Sigmoid", out) : g.op("Relu", out);
-        out = cfg.isMetric()
-                ? g.op("Mul", out, g.weight32(g.fresh("max_depth"), new long[0], new float[] {(float) cfg.maxDepth()}))
-                : g.op("Relu", out);
+        if (cfg.isDa3()) {
+            out = g.op("Exp", out);
+        } else {
+            out = cfg.headActivation() == ModelConfig.HeadActivation.SIGMOID ? g.op("Sigmoid", out) : g.op("Relu", out);
+            out = cfg.isMetric()
+                    ? g.op("Mul", out, g.weight32(g.fresh("max_depth"), new long[0], new float[] {(float) cfg.maxDepth()}))
+                    : g.op("Relu", out);
+        }
         String depth = "depth";
         g.node("Squeeze", new Object[0], new String[] {depth}, out, g.ints(1));
-        return depth;
+        if (!cfg.isDa3()) {
+            return new String[] {depth, null};
+        }
+        String sky = g.op("Relu", conv(feat, s + "sky_output_conv2.0", 3, 1, 1));
+        sky = conv(sky, s + "sky_output_conv2.2", 1, 1, 0);
+        if (opt.fp16()) {
+            sky = cast(sky, OnnxGraph.FLOAT);
+        }
+        String skyOut = "sky";
+        g.node("Squeeze", new Object[0], new String[] {skyOut}, g.op("Relu", sky), g.ints(1));
+        return new String[] {depth, skyOut};
     }
 
     /** refinenetN: (x + rcu1(skip)) → rcu2 → bilinear align_corners to size (null: 2x) → out_conv. */
@@ -340,10 +374,14 @@ public final class OnnxExport {
     // ---- layers --------------------------------------------------------------------------------
 
     private String layerNorm(String x, String p) {
+        return layerNorm(x, p, 1e-6);
+    }
+
+    private String layerNorm(String x, String p, double eps) {
         int d = cfg.embedDim();
         String w = g.weight32(p + ".weight", new long[] {d}, tensor(p + ".weight").data());
         String b = g.weight32(p + ".bias", new long[] {d}, tensor(p + ".bias").data());
-        return fp32(x, v -> g.op("LayerNormalization", OnnxGraph.attrs("axis", -1L, "epsilon", 1e-6), v, w, b));
+        return fp32(x, v -> g.op("LayerNormalization", OnnxGraph.attrs("axis", -1L, "epsilon", eps), v, w, b));
     }
 
     /** The op in fp32 (cast in and out in an fp16 graph). */

@@ -36,6 +36,12 @@ public final class OnnxPredictor implements AutoCloseable {
      */
     public static OnnxPredictor open(Path file, Integer inputSize, int threads) {
         OnnxRuntimeModel m = OnnxRuntimeModel.open(file, threads);
+        if (m.hasSky()) {
+            m.close();
+            throw LoraException.file(file, "is a Depth Anything 3 graph (outputs depth and sky): predicting with an ONNX "
+                    + "file runs Depth Anything V2 graphs only for now (its preprocessing, sky fill and depth unit differ); "
+                    + "run the Depth Anything 3 weights instead, or the graph in ONNX Runtime directly");
+        }
         int[] fixed = m.fixedSize();
         if (fixed != null && inputSize != null) {
             m.close();

@@ -19,22 +19,27 @@ import java.util.Arrays;
 import java.util.Map;
 
 /**
- * An exported Depth Anything V2 in ONNX Runtime (CPU): input {@code image} N x 3 x H x W float32
- * (normalised), output {@code depth} N x H x W float32 in the model's unit. Opening checks that the
- * file is ONNX and has that interface; each failure is one line naming the file.
+ * An exported Depth Anything model in ONNX Runtime (CPU): input {@code image} N x 3 x H x W float32
+ * (normalised), output {@code depth} N x H x W float32 in the model's unit, and for Depth Anything 3
+ * a second output {@code sky} N x H x W ({@link #hasSky()}, {@link #runWithSky}). Opening checks
+ * that the file is ONNX and has that interface; each failure is one line naming the file.
  */
 public final class OnnxRuntimeModel implements AutoCloseable {
     public static final String INPUT = "image";
     public static final String OUTPUT = "depth";
+    /** Depth Anything 3's second output: the sky head (ReLU), before the sky post-processing. */
+    public static final String SKY = "sky";
 
     private final Path file;
     private final OrtEnvironment env;
     private final OrtSession session;
     private final long[] inputShape;
     private final Map<String, String> metadata;
+    private final boolean sky;
 
     private OnnxRuntimeModel(Path file, OrtEnvironment env, OrtSession session, long[] inputShape,
-                             Map<String, String> metadata) {
+                             Map<String, String> metadata, boolean sky) {
+        this.sky = sky;
         this.file = file;
         this.env = env;
         this.session = session;
@@ -89,9 +94,15 @@ public final class OnnxRuntimeModel implements AutoCloseable {
             if (in[1] != 3) {
                 throw LoraException.file(file, "input '" + INPUT + "' has " + in[1] + " channels, expected N x 3 x H x W");
             }
-            check(file, session.getOutputInfo(), OUTPUT, 3, "N x H x W");
+            Map<String, NodeInfo> outs = session.getOutputInfo();
+            boolean sky = outs.size() == 2 && outs.containsKey(OUTPUT) && outs.containsKey(SKY);
+            if (sky) {
+                check(file, Map.of(SKY, outs.get(SKY)), SKY, 3, "N x H x W");
+                outs = Map.of(OUTPUT, outs.get(OUTPUT));
+            }
+            check(file, outs, OUTPUT, 3, "N x H x W");
             Map<String, String> meta = session.getMetadata().getCustomMetadata();
-            return new OnnxRuntimeModel(file, env, session, in, meta);
+            return new OnnxRuntimeModel(file, env, session, in, meta, sky);
         } catch (OrtException e) {
             close(session);
             throw LoraException.file(file, "ONNX Runtime: " + firstLine(e.getMessage()));
@@ -104,7 +115,8 @@ public final class OnnxRuntimeModel implements AutoCloseable {
     private static long[] check(Path file, Map<String, NodeInfo> info, String name, int rank, String what) {
         if (info.size() != 1 || !info.containsKey(name)) {
             throw LoraException.file(file, "expected one " + (rank == 4 ? "input" : "output") + " '" + name + "' ("
-                    + what + " float32), the model has " + info.keySet());
+                    + what + " float32)" + (rank == 4 ? "" : " or the outputs '" + OUTPUT + "' and '" + SKY
+                    + "' (Depth Anything 3)") + ", the model has " + info.keySet());
         }
         if (!(info.get(name).getInfo() instanceof TensorInfo t) || t.type != OnnxJavaType.FLOAT
                 || t.getShape().length != rank) {
@@ -146,8 +158,28 @@ public final class OnnxRuntimeModel implements AutoCloseable {
         return "metres".equals(metadata.get("output_unit"));
     }
 
-    /** x: n x 3 x h x w values → n x h x w depth values. */
+    /** True for a graph with Depth Anything 3's second output {@code sky}. */
+    public boolean hasSky() {
+        return sky;
+    }
+
+    /** x: n x 3 x h x w values → n x h x w depth values (a Depth Anything 3 graph's sky output is not read). */
     public float[] run(float[] x, int n, int h, int w) {
+        return outputs(x, n, h, w, false)[0];
+    }
+
+    /**
+     * A Depth Anything 3 graph ({@link #hasSky()}): x → {depth, sky}, n x h x w values each, before
+     * the sky post-processing ({@code model.Da3Outputs}).
+     */
+    public float[][] runWithSky(float[] x, int n, int h, int w) {
+        if (!sky) {
+            throw LoraException.file(file, "has no '" + SKY + "' output (not a Depth Anything 3 graph)");
+        }
+        return outputs(x, n, h, w, true);
+    }
+
+    private float[][] outputs(float[] x, int n, int h, int w, boolean withSky) {
         if (inputShape[0] > 0 && inputShape[0] != n
                 || fixedSize() != null && (fixedSize()[0] != h || fixedSize()[1] != w)) {
             throw LoraException.file(file, "input " + n + "x3x" + h + "x" + w + " does not fit the model's "
@@ -155,18 +187,23 @@ public final class OnnxRuntimeModel implements AutoCloseable {
         }
         try (OnnxTensor t = OnnxTensor.createTensor(env, FloatBuffer.wrap(x), new long[] {n, 3, h, w});
              OrtSession.Result r = session.run(Map.of(INPUT, t))) {
-            OnnxTensor out = (OnnxTensor) r.get(0);
-            FloatBuffer b = out.getFloatBuffer();
-            float[] d = new float[b.remaining()];
-            b.get(d);
-            if (d.length != (long) n * h * w) {
-                throw LoraException.file(file, "output '" + OUTPUT + "' has " + Arrays.toString(out.getInfo().getShape())
-                        + ", expected " + n + "x" + h + "x" + w);
-            }
-            return d;
+            float[] d = values(r, OUTPUT, n, h, w);
+            return withSky ? new float[][] {d, values(r, SKY, n, h, w)} : new float[][] {d};
         } catch (OrtException e) {
             throw LoraException.file(file, "ONNX Runtime: " + firstLine(e.getMessage()));
         }
+    }
+
+    private float[] values(OrtSession.Result r, String name, int n, int h, int w) throws OrtException {
+        OnnxTensor out = (OnnxTensor) r.get(name).orElseThrow(() -> LoraException.file(file, "no output '" + name + "'"));
+        FloatBuffer b = out.getFloatBuffer();
+        float[] d = new float[b.remaining()];
+        b.get(d);
+        if (d.length != (long) n * h * w) {
+            throw LoraException.file(file, "output '" + name + "' has " + Arrays.toString(out.getInfo().getShape())
+                    + ", expected " + n + "x" + h + "x" + w);
+        }
+        return d;
     }
 
     @Override

@@ -24,11 +24,19 @@ import org.opencv.core.Mat;
  * The proof that an exported file computes what the toolkit computes: the same real image,
  * preprocessed as {@code infer_image} does, through the toolkit's forward (libtorch) and through
  * the file in ONNX Runtime, at each checked size; max abs error and relative L2 (||onnx - toolkit||
- * / ||toolkit||) per size, and the worst of them against the tolerance.
+ * / ||toolkit||) per size, and the worst of them against the tolerance. A Depth Anything 3 graph
+ * is checked on both its outputs, {@code depth} (the head's exp, before the sky post-processing)
+ * and {@code sky}, each against {@code DepthAnythingV2.forwardWithSky}: one check per output and
+ * size.
  */
 public record ParityCertificate(List<Check> checks, double tolerance, String image) {
-    /** One size: batch x height x width. */
-    public record Check(int batch, int height, int width, double maxAbsError, double relL2) {}
+    /** One size: batch x height x width, of one output ({@code depth}, or Depth Anything 3's {@code sky}). */
+    public record Check(int batch, int height, int width, double maxAbsError, double relL2, String output) {
+        /** A check of the {@code depth} output. */
+        public Check(int batch, int height, int width, double maxAbsError, double relL2) {
+            this(batch, height, width, maxAbsError, relL2, OnnxRuntimeModel.OUTPUT);
+        }
+    }
 
     public double maxAbsError() {
         return checks.stream().mapToDouble(Check::maxAbsError).max().orElse(Double.NaN);
@@ -82,6 +90,20 @@ public record ParityCertificate(List<Check> checks, double tolerance, String ima
                     float[] one = pre.fromBgr8(i == 0 ? bgr : flipped).chw();
                     System.arraycopy(one, 0, x, i * one.length, one.length);
                 }
+                if (cfg.isDa3()) {
+                    float[] depth;
+                    float[] sky;
+                    try (NDManager step = m.newSubManager()) {
+                        DepthAnythingV2.DepthAndSky out = model.forwardWithSky(step.create(x, new Shape(n, 3, h, w)));
+                        depth = out.depth().toFloatArray();
+                        sky = out.sky().toFloatArray();
+                    }
+                    float[][] got = onnx.runWithSky(x, n, h, w);
+                    checks.add(compare(n, h, w, got[0], depth));
+                    Check c = compare(n, h, w, got[1], sky);
+                    checks.add(new Check(n, h, w, c.maxAbsError(), c.relL2(), OnnxRuntimeModel.SKY));
+                    continue;
+                }
                 float[] expected;
                 try (NDManager step = m.newSubManager()) {
                     NDArray out = model.forward(step.create(x, new Shape(n, 3, h, w)));
@@ -130,6 +152,9 @@ public record ParityCertificate(List<Check> checks, double tolerance, String ima
         ArrayNode a = root.putArray("sizes_checked");
         for (Check c : checks) {
             ObjectNode n = a.addObject();
+            if (!c.output().equals(OnnxRuntimeModel.OUTPUT)) {
+                n.put("output", c.output()); // Depth Anything 3's sky (a check without "output" is of depth)
+            }
             n.put("batch", c.batch());
             n.put("height", c.height());
             n.put("width", c.width());
