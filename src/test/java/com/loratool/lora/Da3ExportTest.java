@@ -1,20 +1,29 @@
 package com.loratool.lora;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.loratool.LoraException;
 import com.loratool.io.HostTensor;
 import com.loratool.io.Safetensors;
 import com.loratool.lora.export.MergedWeights;
+import com.loratool.lora.export.PeftAdapter;
 import com.loratool.model.Da3Checkpoint;
 import com.loratool.model.DepthAnythingV2;
 import com.loratool.model.Fixtures;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -83,6 +92,71 @@ class Da3ExportTest {
                 // W x + s B A x against (W + s B A) x: float32 rounding only (V2's MergedModelTest: 1e-5)
                 assertTrue(branchDepth <= 1e-5, "depth vs branches rel L2 " + branchDepth);
                 assertTrue(branchSky <= 1e-5, "sky vs branches rel L2 " + branchSky);
+            }
+        }
+    }
+
+    /**
+     * The PEFT adapter of a DA3 model names the official module tree (what {@code PeftModel.from_pretrained}
+     * finds on the official {@code DepthAnything3}: fused {@code attn.qkv}, head convs under
+     * {@code model.head.*}) and reads back through the import reader to the same adapters.
+     */
+    @Test
+    void peftAdapterNamesTheOfficialModulesAndReadsBack() {
+        Path fix = Fixtures.shared("da3-tiny-mono");
+        Da3Checkpoint base = Da3Checkpoint.read(fix);
+        try (NDManager m = NDManager.newBaseManager()) {
+            DepthAnythingV2 model = base.instantiate(m);
+            Set<String> modules = model.namedModules().keySet();
+            try (LoraModel lm = LoraInjector.inject(model, LoraTest.withHeadConvs(LoraTest.cfg(4, "linear")), 1, m)) {
+                LoraTest.randomise(lm, 12);
+                AdapterSet set = lm.adapters();
+                LoraScaling scaling = new LoraScaling(4, 8, false);
+                LinkedHashMap<String, HostTensor> full = new LinkedHashMap<>();
+                full.put("model.head.scratch.output_conv1.bias", base.stateDict().get("model.head.scratch.output_conv1.bias"));
+                PeftAdapter peft = PeftAdapter.export(set, n -> scaling, scaling, 0, "da3mono-tiny", full);
+                // module names: the official ones, qkv fused (A r x D, B 3D x r)
+                String qkv = PeftAdapter.PREFIX + "model.backbone.pretrained.blocks.0.attn.qkv";
+                assertArrayEquals(new long[] {4, 48}, peft.tensors().get(qkv + ".lora_A.weight").shape());
+                assertArrayEquals(new long[] {144, 4}, peft.tensors().get(qkv + ".lora_B.weight").shape());
+                List<String> targets = new ArrayList<>();
+                peft.config().get("target_modules").forEach(t -> targets.add(t.asText()));
+                assertEquals(set.layers().keySet().stream().toList(), targets);
+                assertTrue(targets.contains("model.head.scratch.sky_output_conv2.0"), targets.toString());
+                assertTrue(targets.contains("model.head.scratch.refinenet4.resConfUnit2.conv1"), targets.toString());
+                for (String t : targets) {
+                    assertTrue(modules.contains(t), t + " is not a module of the official tree");
+                }
+                for (String k : peft.tensors().keySet()) {
+                    assertTrue(k.startsWith(PeftAdapter.PREFIX + "model.backbone.pretrained.blocks.")
+                            || k.startsWith(PeftAdapter.PREFIX + "model.head."), k);
+                }
+                JsonNode save = peft.config().get("modules_to_save");
+                assertEquals("model.head.scratch.output_conv1", save.get(0).asText());
+                assertTrue(peft.tensors().containsKey(PeftAdapter.PREFIX + "model.head.scratch.output_conv1.bias"));
+
+                // the import reader, against the DA3 model's layers: the same adapters and modules back
+                Path out = dir.resolve("peft");
+                peft.write(out);
+                PeftAdapter.Imported back = PeftAdapter.read(out).toProject(out, PeftAdapter.layersOf(base.stateDict()));
+                assertEquals(scaling, back.scaling());
+                assertEquals(set.layers().keySet(), back.adapters().layers().keySet());
+                for (Map.Entry<String, LoraPair> e : set.layers().entrySet()) {
+                    LoraPair b = back.adapters().layers().get(e.getKey());
+                    assertArrayEquals(e.getValue().a().data(), b.a().data(), e.getKey());
+                    assertArrayEquals(e.getValue().b().data(), b.b().data(), e.getKey());
+                }
+                assertEquals(full.keySet(), back.modules().keySet());
+
+                // a q/k/v slice has no module of its own in the official model
+                LinkedHashMap<String, LoraPair> slice = new LinkedHashMap<>();
+                LoraPair p = set.layers().get("model.backbone.pretrained.blocks.0.attn.qkv");
+                slice.put("model.backbone.pretrained.blocks.0.attn.qkv.q", new LoraPair(p.a(),
+                        new HostTensor(new long[] {48, 4}, Arrays.copyOf(p.b().data(), 48 * 4))));
+                LoraException e = assertThrows(LoraException.class,
+                        () -> PeftAdapter.export(new AdapterSet(slice), scaling, 0, "w"));
+                assertTrue(e.getMessage().contains("no module of its own in the official Depth Anything 3 model"),
+                        e.getMessage());
             }
         }
     }

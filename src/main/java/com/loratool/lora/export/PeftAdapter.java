@@ -42,6 +42,12 @@ import com.loratool.io.Printable;
  * part contributes nothing). Per-layer scaling differences (PEFT's {@code rank_pattern} /
  * {@code alpha_pattern}) are folded into B, and every layer is zero-padded to the largest rank,
  * so the imported adapters carry one r and alpha with the same scaling.
+ *
+ * <p>Depth Anything 3 ({@link #isDa3}): the official {@code DepthAnything3} module has no Hugging
+ * Face transformers counterpart; PEFT wraps the official module tree itself, so the module names
+ * are the official ones unchanged ({@code base_model.model.model.backbone.pretrained.blocks.N.attn.qkv},
+ * {@code ...model.head.scratch.*}), and {@code attn.qkv} stays one fused Linear (A r x D, B 3D x r).
+ * A q/k/v slice has no module of its own there and is refused.
  */
 public record PeftAdapter(LinkedHashMap<String, HostTensor> tensors, ObjectNode config) {
     public static final String PREFIX = "base_model.model.";
@@ -58,6 +64,14 @@ public record PeftAdapter(LinkedHashMap<String, HostTensor> tensors, ObjectNode 
      * {@code attn.qkv.q}); error if it has no HF name.
      */
     static List<String> hfModules(String official) {
+        if (isDa3(official)) {
+            if (QkvSlice.parse(official) != null) {
+                throw new LoraException("module '" + official + "': a q/k/v slice adapter has no module of its own in the "
+                        + "official Depth Anything 3 model (its attn.qkv is one Linear); export the merged weights, or "
+                        + "train the whole qkv");
+            }
+            return List.of(official);
+        }
         QkvSlice slice = QkvSlice.parse(official);
         if (slice != null) {
             return List.of(hfModules(slice.module()).get(slice.part()));
@@ -71,6 +85,30 @@ public record PeftAdapter(LinkedHashMap<String, HostTensor> tensors, ObjectNode 
             throw new LoraException("module '" + official + "' has no Hugging Face DepthAnything counterpart");
         }
         return List.of(hf.substring(0, hf.length() - ".weight".length()));
+    }
+
+    /**
+     * True for a Depth Anything 3 name ({@code model.backbone.*}, {@code model.head.*}): the official
+     * module tree, which is also the PEFT module tree of {@code DepthAnything3}.
+     */
+    public static boolean isDa3(String name) {
+        return name.startsWith("model.backbone.") || name.startsWith("model.head.");
+    }
+
+    /** The official name of a PEFT module or parameter name: unchanged for Depth Anything 3, else HF → official (null if none). */
+    private static String officialOf(String peftName) {
+        return isDa3(peftName) ? peftName : HfNames.toOfficial(peftName);
+    }
+
+    /** Official parameters by PEFT name: unchanged for Depth Anything 3, else official → HF (qkv split). */
+    private static LinkedHashMap<String, HostTensor> peftNamesOf(Map<String, HostTensor> official) {
+        LinkedHashMap<String, HostTensor> out = new LinkedHashMap<>();
+        LinkedHashMap<String, HostTensor> v2 = new LinkedHashMap<>();
+        official.forEach((k, t) -> (isDa3(k) ? out : v2).put(k, t));
+        if (!v2.isEmpty()) {
+            out.putAll(HfNames.fromOfficial(v2));
+        }
+        return out;
     }
 
     /**
@@ -160,7 +198,7 @@ public record PeftAdapter(LinkedHashMap<String, HostTensor> tensors, ObjectNode 
         } else {
             ArrayNode save = c.putArray("modules_to_save");
             LinkedHashSet<String> owners = new LinkedHashSet<>();
-            for (Map.Entry<String, HostTensor> e : HfNames.fromOfficial(modules).entrySet()) {
+            for (Map.Entry<String, HostTensor> e : peftNamesOf(modules).entrySet()) {
                 tensors.put(PREFIX + e.getKey(), e.getValue());
                 owners.add(e.getKey().substring(0, e.getKey().lastIndexOf('.')));
             }
@@ -218,6 +256,10 @@ public record PeftAdapter(LinkedHashMap<String, HostTensor> tensors, ObjectNode 
         for (Map.Entry<String, HostTensor> e : officialWeights.entrySet()) {
             int rank = e.getValue().shape().length;
             if (!e.getKey().endsWith(".weight") || (rank != 2 && rank != 4)) {
+                continue;
+            }
+            if (isDa3(e.getKey())) {
+                out.put(e.getKey().substring(0, e.getKey().length() - ".weight".length()), rank == 2);
                 continue;
             }
             List<String> qkv = HfNames.qkvNames(e.getKey());
@@ -318,7 +360,7 @@ public record PeftAdapter(LinkedHashMap<String, HostTensor> tensors, ObjectNode 
                 throw LoraException.file(dir, "use_dora is true but the DoRA magnitude '" + PREFIX + hf + AdapterSet.M_SUFFIX
                         + "' is missing");
             }
-            String official = HfNames.toOfficial(hf + ".weight");
+            String official = officialOf(hf + ".weight");
             if (official == null) {
                 throw LoraException.file(dir, "'" + hf + "' is not a module of DepthAnythingForDepthEstimation");
             }
@@ -387,8 +429,12 @@ public record PeftAdapter(LinkedHashMap<String, HostTensor> tensors, ObjectNode 
         int rank = fused.values().stream().mapToInt(LoraPair::rank).max().orElse(r);
         LinkedHashMap<String, LoraPair> padded = new LinkedHashMap<>();
         fused.forEach((m, p) -> padded.put(m, pad(p, rank)));
-        LinkedHashMap<String, HostTensor> modules = saved.isEmpty() ? new LinkedHashMap<>()
-                : HfNames.toOfficial(saved, dir.resolve("adapter_model.safetensors"));
+        LinkedHashMap<String, HostTensor> modules = new LinkedHashMap<>();
+        LinkedHashMap<String, HostTensor> savedV2 = new LinkedHashMap<>();
+        saved.forEach((k, t) -> (isDa3(k) ? modules : savedV2).put(k, t));
+        if (!savedV2.isEmpty()) {
+            modules.putAll(HfNames.toOfficial(savedV2, dir.resolve("adapter_model.safetensors")));
+        }
         return new Imported(new AdapterSet(padded), common.atRank(rank), modules);
     }
 
