@@ -148,15 +148,43 @@ class Da3ExportTest {
                 }
                 assertEquals(full.keySet(), back.modules().keySet());
 
-                // a q/k/v slice has no module of its own in the official model
-                LinkedHashMap<String, LoraPair> slice = new LinkedHashMap<>();
+                // q/k/v slices have no module of their own in the official model: one fused qkv adapter
+                // (rank 4 + 4, B in the q and v row blocks, zero k rows), the same merged weights
+                LinkedHashMap<String, LoraPair> slices = new LinkedHashMap<>();
                 LoraPair p = set.layers().get("model.backbone.pretrained.blocks.0.attn.qkv");
-                slice.put("model.backbone.pretrained.blocks.0.attn.qkv.q", new LoraPair(p.a(),
-                        new HostTensor(new long[] {48, 4}, Arrays.copyOf(p.b().data(), 48 * 4))));
+                slices.put("model.backbone.pretrained.blocks.0.attn.qkv.q", new LoraPair(p.a(),
+                        new HostTensor(new long[] {48, 4}, Arrays.copyOfRange(p.b().data(), 0, 48 * 4))));
+                slices.put("model.backbone.pretrained.blocks.0.attn.qkv.v", new LoraPair(p.a(),
+                        new HostTensor(new long[] {48, 4}, Arrays.copyOfRange(p.b().data(), 96 * 4, 144 * 4))));
+                slices.put("model.backbone.pretrained.blocks.1.attn.proj",
+                        set.layers().get("model.backbone.pretrained.blocks.1.attn.proj"));
+                AdapterSet sliced = new AdapterSet(slices);
+                PeftAdapter sp = PeftAdapter.export(sliced, scaling, 0, "w");
+                assertArrayEquals(new long[] {8, 48}, sp.tensors().get(qkv + ".lora_A.weight").shape());
+                assertArrayEquals(new long[] {144, 8}, sp.tensors().get(qkv + ".lora_B.weight").shape());
+                assertEquals(8, sp.config().get("rank_pattern").get("model.backbone.pretrained.blocks.0.attn.qkv").asInt());
+                assertEquals(List.of("model.backbone.pretrained.blocks.0.attn.qkv",
+                        "model.backbone.pretrained.blocks.1.attn.proj"),
+                        List.of(sp.config().get("target_modules").get(0).asText(),
+                                sp.config().get("target_modules").get(1).asText()));
+                Path sdir = dir.resolve("peft-slices");
+                sp.write(sdir);
+                PeftAdapter.Imported sb = PeftAdapter.read(sdir).toProject(sdir, PeftAdapter.layersOf(base.stateDict()));
+                Map<String, HostTensor> want = MergedWeights.merge(base.stateDict(), sliced, scaling.value());
+                Map<String, HostTensor> got = MergedWeights.merge(base.stateDict(), sb.adapters(), sb.scaling().value());
+                for (String k : List.of("model.backbone.pretrained.blocks.0.attn.qkv.weight",
+                        "model.backbone.pretrained.blocks.1.attn.proj.weight")) {
+                    assertTrue(Fixtures.relL2(got.get(k).data(), want.get(k).data()) < 1e-7, k);
+                    assertTrue(Fixtures.relL2(want.get(k).data(), base.stateDict().get(k).data()) > 1e-3, k);
+                }
+                // a DoRA slice would need the base weights' row norms for the rows it does not adapt
+                LinkedHashMap<String, LoraPair> dora = new LinkedHashMap<>();
+                dora.put("model.backbone.pretrained.blocks.0.attn.qkv.k", new LoraPair(p.a(),
+                        new HostTensor(new long[] {48, 4}, Arrays.copyOfRange(p.b().data(), 48 * 4, 96 * 4)),
+                        new HostTensor(new long[] {48}, new float[48])));
                 LoraException e = assertThrows(LoraException.class,
-                        () -> PeftAdapter.export(new AdapterSet(slice), scaling, 0, "w"));
-                assertTrue(e.getMessage().contains("no module of its own in the official Depth Anything 3 model"),
-                        e.getMessage());
+                        () -> PeftAdapter.export(new AdapterSet(dora), scaling, 0, "w"));
+                assertTrue(e.getMessage().contains("a DoRA q/k/v slice cannot be a PEFT adapter"), e.getMessage());
             }
         }
     }

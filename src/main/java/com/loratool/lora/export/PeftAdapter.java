@@ -47,7 +47,10 @@ import com.loratool.io.Printable;
  * Face transformers counterpart; PEFT wraps the official module tree itself, so the module names
  * are the official ones unchanged ({@code base_model.model.model.backbone.pretrained.blocks.N.attn.qkv},
  * {@code ...model.head.scratch.*}), and {@code attn.qkv} stays one fused Linear (A r x D, B 3D x r).
- * A q/k/v slice has no module of its own there and is refused.
+ * A q/k/v slice has no module of its own there: the slices of one qkv become one qkv adapter of
+ * rank r_q + r_k + r_v (A stacked, each B in its row block, zero rows for the parts not adapted;
+ * {@link #da3Slices}), the same update; DoRA slices are refused (their magnitude would need the
+ * base weights' row norms).
  */
 public record PeftAdapter(LinkedHashMap<String, HostTensor> tensors, ObjectNode config) {
     public static final String PREFIX = "base_model.model.";
@@ -149,9 +152,11 @@ public record PeftAdapter(LinkedHashMap<String, HostTensor> tensors, ObjectNode 
         List<String> targets = new ArrayList<>();
         ObjectNode rankPattern = JSON.createObjectNode();
         ObjectNode alphaPattern = JSON.createObjectNode();
-        for (Map.Entry<String, LoraPair> e : set.layers().entrySet()) {
+        LinkedHashMap<String, LoraScaling> fusedScaling = new LinkedHashMap<>();
+        LinkedHashMap<String, LoraPair> layers = da3Slices(set, scalingOf, fusedScaling);
+        for (Map.Entry<String, LoraPair> e : layers.entrySet()) {
             LoraPair p = e.getValue();
-            LoraScaling ls = scalingOf.apply(e.getKey());
+            LoraScaling ls = fusedScaling.containsKey(e.getKey()) ? fusedScaling.get(e.getKey()) : scalingOf.apply(e.getKey());
             if (ls.r() != p.rank() || ls.rslora() != common.rslora()) {
                 throw new LoraException("module '" + e.getKey() + "': adapter rank " + p.rank() + " but its config says r = "
                         + ls.r());
@@ -206,6 +211,73 @@ public record PeftAdapter(LinkedHashMap<String, HostTensor> tensors, ObjectNode 
         }
         c.putNull("layers_to_transform");
         return new PeftAdapter(tensors, c);
+    }
+
+    /**
+     * The layers to export: {@code set}'s, with the q/k/v slices of each Depth Anything 3 qkv
+     * (official {@code DepthAnything3} has one qkv Linear) fused into one qkv adapter at the first
+     * slice's place: A = [A_q; A_k; A_v] of the parts present (rank R = their sum), B (3D x R) with
+     * each part's B in its row block and column block (times its scaling / the first part's), zero
+     * elsewhere. Its scaling keeps the first part's ({@link LoraScaling#atRank}), and goes to
+     * {@code fusedScaling}. V2 slices are left as they are (HF has separate query/key/value).
+     */
+    static LinkedHashMap<String, LoraPair> da3Slices(AdapterSet set, Function<String, LoraScaling> scalingOf,
+                                                     Map<String, LoraScaling> fusedScaling) {
+        LinkedHashMap<String, LoraPair> out = new LinkedHashMap<>();
+        LinkedHashMap<String, String[]> slices = new LinkedHashMap<>();
+        for (Map.Entry<String, LoraPair> e : set.layers().entrySet()) {
+            QkvSlice sl = QkvSlice.parse(e.getKey());
+            if (sl == null || !isDa3(sl.module())) {
+                out.put(e.getKey(), e.getValue());
+                continue;
+            }
+            if (e.getValue().dora()) {
+                throw new LoraException("module '" + e.getKey() + "': a DoRA q/k/v slice cannot be a PEFT adapter of the "
+                        + "official Depth Anything 3 model (its attn.qkv is one Linear, and the magnitude of the rows not "
+                        + "adapted would need the base weights); export the merged weights");
+            }
+            if (set.layers().containsKey(sl.module())) {
+                throw new LoraException("module '" + sl.module() + "': adapters on both the whole qkv and its slice "
+                        + e.getKey());
+            }
+            out.putIfAbsent(sl.module(), null); // the fused adapter's place
+            slices.computeIfAbsent(sl.module(), k -> new String[3])[sl.part()] = e.getKey();
+        }
+        for (Map.Entry<String, String[]> e : slices.entrySet()) {
+            List<String> names = Arrays.stream(e.getValue()).filter(n -> n != null).toList();
+            LoraScaling first = scalingOf.apply(names.get(0));
+            LoraPair p0 = set.layers().get(names.get(0));
+            int in = p0.inSize();
+            int rows = p0.outFeatures();
+            int rank = names.stream().mapToInt(n -> set.layers().get(n).rank()).sum();
+            float[] a = new float[rank * in];
+            float[] b = new float[3 * rows * rank];
+            int col = 0;
+            for (int k = 0; k < 3; k++) {
+                String n = e.getValue()[k];
+                if (n == null) {
+                    continue;
+                }
+                LoraPair p = set.layers().get(n);
+                if (p.inSize() != in || p.outFeatures() != rows) {
+                    throw new LoraException("module '" + e.getKey() + "': its q/k/v slice adapters differ in shape");
+                }
+                System.arraycopy(p.a().data(), 0, a, col * in, p.rank() * in);
+                double f = scalingOf.apply(n).value() / first.value();
+                float[] pb = p.b().data();
+                for (int o = 0; o < rows; o++) {
+                    for (int j = 0; j < p.rank(); j++) {
+                        float v = pb[o * p.rank() + j];
+                        b[(k * rows + o) * rank + col + j] = f == 1 ? v : (float) (f * v);
+                    }
+                }
+                col += p.rank();
+            }
+            fusedScaling.put(e.getKey(), first.atRank(rank));
+            out.put(e.getKey(), new LoraPair(new HostTensor(new long[] {rank, in}, a),
+                    new HostTensor(new long[] {3L * rows, rank}, b), null));
+        }
+        return out;
     }
 
     /** Writes {@code adapter_model.safetensors} and {@code adapter_config.json} into {@code dir}. */
