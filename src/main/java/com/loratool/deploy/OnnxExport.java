@@ -144,7 +144,7 @@ public final class OnnxExport {
             }
         }
         for (int j = 0; j < out.length; j++) {
-            out[j] = g.op("Slice", layerNorm(out[j], bb + "norm", cfg.isDa3() ? 1e-5 : 1e-6), g.ints(1), g.ints(END), g.ints(1));
+            out[j] = g.op("Slice", layerNorm(out[j], bb + "norm", cfg.finalNormEps()), g.ints(1), g.ints(END), g.ints(1));
         }
         return out;
     }
