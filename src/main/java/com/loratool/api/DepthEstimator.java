@@ -40,6 +40,11 @@ import org.opencv.imgcodecs.Imgcodecs;
  * trained and evaluated: the run's size rule and the data stage's preprocessing
  * (data.SamplePreparer, as {@code lora eval}), the adapters folded into the verified base weights;
  * a checkpoint outside a run folder predicts as base weights do.
+ *
+ * <p>Depth Anything 3 base weights (da3mono, da3metric) predict as the official {@code inference()}
+ * at {@code process_res} ({@link Da3Options}, {@link Da3Predictor}), resized to the image; each
+ * {@link Prediction} carries the sky mask. A da3metric model needs a focal ({@link Builder#focal} or
+ * {@link Builder#intrinsics}) and predicts metres.
  */
 public final class DepthEstimator implements AutoCloseable {
     private final NDManager manager;

@@ -319,8 +319,23 @@ public final class ModelResolver {
 
     /** "Depth Anything 3 is not supported by lora train yet (...)". */
     static String notYet(Options o) {
-        return "Depth Anything 3 is not supported by " + (o.command() == null ? "this command" : "lora " + o.command())
+        String command = o.command() != null ? o.command() : o.da3() ? null : RUNNING.get();
+        return "Depth Anything 3 is not supported by " + (command == null ? "this command" : "lora " + command)
                 + " yet (lora predict and lora info run it; training, eval and export come next)";
+    }
+
+    private static final ThreadLocal<String> RUNNING = new ThreadLocal<>();
+
+    /**
+     * The command line's subcommand now running on this thread ({@code cli.Main} sets it, null
+     * clears it): named in a refusal when the caller did not name itself ({@link Options#command}).
+     */
+    public static void runningCommand(String name) {
+        if (name == null) {
+            RUNNING.remove();
+        } else {
+            RUNNING.set(name);
+        }
     }
 
     /** The key that decides a section's architecture, for messages: "model.preset vits-metric-indoor". */

@@ -56,7 +56,7 @@ public final class TrainRun {
 
     /** The run's base model ({@link ModelResolver}: weights file or seeded random weights), frozen, in {@code manager}. */
     public static Base loadBase(RunConfig cfg, NDManager manager) {
-        return base(ModelResolver.resolve(new ModelSource.Run(cfg), ModelResolver.Options.DEFAULT.command("train")), manager);
+        return base(ModelResolver.resolve(new ModelSource.Run(cfg)), manager);
     }
 
     static Base base(ResolvedModel resolved, NDManager manager) {
@@ -153,7 +153,7 @@ public final class TrainRun {
         boolean resume = settings.resume();
         boolean force = settings.force();
         boolean quiet = settings.quiet();
-        ResolvedModel resolved = reusedModel != null ? reusedModel : ModelResolver.resolve(new ModelSource.Run(cfg), ModelResolver.Options.DEFAULT.command("train"));
+        ResolvedModel resolved = reusedModel != null ? reusedModel : ModelResolver.resolve(new ModelSource.Run(cfg));
         cfg.checkLossFor(resolved.isMetric(), resolved.architectureFrom()); // once, before anything is written
         Path runDir = cfg.runDir();
         boolean existed = Files.isDirectory(runDir);
