@@ -269,7 +269,11 @@ public final class ModelResolver {
             throw LoraException.file(file, "base weights not found (model.weights" + (where.isEmpty() ? "" : " in "
                     + where.replaceAll(": $", "")) + "; configs/README.md says where to get them)");
         }
-        LinkedHashMap<String, HostTensor> sd = new LinkedHashMap<>(StateDicts.read(file));
+        LinkedHashMap<String, HostTensor> sd = new LinkedHashMap<>(StateDicts.readAny(file));
+        if (StateDicts.isDa3Naming(sd.keySet())) {
+            throw LoraException.file(file, "Depth Anything 3 weights (model.weights" + (where.isEmpty() ? "" : " in "
+                    + where.replaceAll(": $", "")) + "): " + notYet(o));
+        }
         ModelConfig mc = fromSection(model);
         Supplier<ModelConfig> arch = mc != null ? () -> mc : () -> ModelConfig.forWeights(file, sd);
         return new ResolvedModel(arch, sectionKey(model), sd, Provenance.file(file, null), prep, null, null);

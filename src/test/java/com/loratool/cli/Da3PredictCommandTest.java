@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.loratool.api.DepthEstimator;
 import com.loratool.api.Prediction;
+import com.loratool.io.HostTensor;
 import com.loratool.io.Npy;
 import com.loratool.io.NpyArray;
 import ai.djl.Device;
@@ -16,12 +17,15 @@ import com.loratool.model.Da3Checkpoint;
 import com.loratool.model.Da3Predictor;
 import com.loratool.model.DepthPredictor;
 import com.loratool.model.Fixtures;
+import com.loratool.model.weights.PthWriter;
+import com.loratool.model.weights.StateDicts;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -219,6 +223,49 @@ class Da3PredictCommandTest {
         } finally {
             bgr.release();
         }
+    }
+
+    /** An older .pth with the module. prefix, the tiny architecture given as --model-config: the same depth. */
+    @Test
+    void aModulePrefixedPthPredictsTheSame() {
+        LinkedHashMap<String, HostTensor> prefixed = new LinkedHashMap<>();
+        StateDicts.readDa3(MONO).forEach((k, v) -> prefixed.put("module." + k, v));
+        Path pth = tmp.resolve("da3.pth");
+        PthWriter.write(pth, prefixed);
+        Path out = ok(pth, "--process-res", "154", "--model-config", MONO.resolve("model.yaml").toString());
+        float[] depth = Npy.read(out.resolve("image.npy")).data();
+        float[] want = expected(MONO, "expected_inference.npy", 1, 98, 154);
+        assertTrue(maxAbs(depth, want) <= 1e-4, "max abs " + maxAbs(depth, want));
+    }
+
+    /** DA3METRIC in mm takes V2 metric's geometry options: a point cloud from its depth, --align-to a sensor. */
+    @Test
+    void metricTakesThePointCloudAndAlignToOptions() {
+        Path out = ok(METRIC, "--process-res", "154", "--focal", Double.toString(FOCAL), "--point-cloud",
+                "--intrinsics", "140,140,76.5,48.5");
+        NpyArray z = Npy.read(out.resolve("image.npy"));
+        NpyArray xyz = Npy.read(out.resolve("image_xyz.npy"));
+        assertArrayEquals(new long[] {98, 154, 3}, xyz.shape());
+        for (int i = 0; i < 98 * 154; i += 97) {
+            assertEquals(z.data()[i], xyz.data()[3 * i + 2], 1e-3 * z.data()[i], "Z of pixel " + i);
+        }
+        assertTrue(Files.isRegularFile(out.resolve("image.ply")));
+        // the sensor is the prediction itself: the aligned depth is the prediction
+        Path aligned = tmp.resolve("aligned");
+        Run r = predict(METRIC, aligned, "--process-res", "154", "--focal", Double.toString(FOCAL), "--align-to",
+                out.resolve("image.npy").toString());
+        assertEquals(0, r.rc(), r.err());
+        float[] d = Npy.read(aligned.resolve("image_depth.npy")).data();
+        assertTrue(maxAbs(d, z.data()) <= 1e-2f * 1000, "max abs mm " + maxAbs(d, z.data()));
+    }
+
+    @Test
+    void trainRefusesDa3WeightsInOneLine() {
+        Run r = run("train", "--config", "configs/smoke.yaml", "--set", "model.weights=" + MONO,
+                "--set", "train.output_dir=" + tmp.resolve("runs"));
+        assertNotEquals(0, r.rc());
+        assertTrue(r.err().contains("Depth Anything 3 is not supported by lora train yet"), r.err());
+        assertFalse(r.err().strip().contains("\n"), r.err());
     }
 
     /** The Java API: the same metres and sky mask as the command. */
