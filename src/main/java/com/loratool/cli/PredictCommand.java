@@ -43,7 +43,7 @@ import picocli.CommandLine.Spec;
         description = {"Predict depth with Depth Anything V2, as the official infer_image does, or with a Depth Anything 3 "
                 + "monocular model (da3mono, da3metric), as the official inference() does at --process-res, then "
                 + "resized to the image.",
-            "Relative models: <stem>.npy (float32 inverse depth, H x W, the image's size) and <stem>.png (colour-mapped).",
+            "V2 relative models: <stem>.npy (float32 inverse depth, H x W, the image's size) and <stem>.png (colour-mapped).",
             "Depth Anything 3 mono: <stem>.npy (float32 relative depth, larger = farther) and <stem>.png; Depth "
                 + "Anything 3 (both): <stem>_sky.png (255 = sky).",
             "Metric models (and da3metric with --focal or --intrinsics): depth in mm: <stem>.npy (float32 mm), <stem>_mm.png (16-bit mm, clamped to 65535) and "
