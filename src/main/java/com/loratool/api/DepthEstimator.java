@@ -6,11 +6,15 @@ import com.loratool.checkpoint.ModelResolver;
 import com.loratool.checkpoint.ModelSource;
 import com.loratool.checkpoint.ResolvedModel;
 import com.loratool.config.SizeRule;
+import com.loratool.data.CameraIntrinsics;
 import com.loratool.data.Cv;
 import com.loratool.deploy.OnnxPredictor;
 import com.loratool.data.ImageReader;
 import com.loratool.model.Compute;
 import com.loratool.model.DepthPredictor;
+import com.loratool.model.Da3Outputs;
+import com.loratool.model.Da3Predictor;
+import com.loratool.model.DepthAnythingV2;
 import com.loratool.model.ModelConfig;
 import java.awt.image.BufferedImage;
 import java.awt.image.DataBufferByte;
@@ -22,7 +26,7 @@ import org.opencv.core.Mat;
 import org.opencv.imgcodecs.Imgcodecs;
 
 /**
- * Depth Anything V2 for JVM code: load base weights or a LoRA checkpoint, predict depth for an
+ * Depth Anything V2 and 3 (monocular) for JVM code: load base weights or a LoRA checkpoint, predict depth for an
  * image (file, OpenCV {@link Mat} or {@link BufferedImage}). Holds native memory: close it.
  *
  * <pre>{@code
@@ -36,19 +40,40 @@ import org.opencv.imgcodecs.Imgcodecs;
  * trained and evaluated: the run's size rule and the data stage's preprocessing
  * (data.SamplePreparer, as {@code lora eval}), the adapters folded into the verified base weights;
  * a checkpoint outside a run folder predicts as base weights do.
+ *
+ * <p>Depth Anything 3 base weights (da3mono, da3metric) predict as the official {@code inference()}
+ * at {@code process_res} ({@link Da3Options}, {@link Da3Predictor}), resized to the image; each
+ * {@link Prediction} carries the sky mask. A da3metric model needs a focal ({@link Builder#focal} or
+ * {@link Builder#intrinsics}) and predicts metres.
  */
 public final class DepthEstimator implements AutoCloseable {
     private final NDManager manager;
     private final ResolvedModel resolved;
     private final DepthPredictor predictor;
 
+    /** Non-null for a Depth Anything 3 model (then {@link #predictor} is null). */
+    private final Da3Predictor da3;
+    private final Da3Options da3Options;
+
     /** Non-null for an exported .onnx file (ONNX Runtime; no libtorch model then). */
     private final OnnxPredictor onnx;
 
-    private DepthEstimator(NDManager manager, ResolvedModel resolved) {
+    private DepthEstimator(NDManager manager, ResolvedModel resolved, Da3Options options) {
         this.manager = manager;
         this.resolved = resolved;
-        this.predictor = new DepthPredictor(resolved.instantiate(manager), resolved.preprocessing());
+        this.da3Options = options;
+        ModelConfig c = resolved.architecture();
+        if (c.isDa3()) {
+            options.check(c);
+            DepthAnythingV2 net = resolved.instantiate(manager);
+            this.da3 = new Da3Predictor(net, options.processRes() != null ? options.processRes()
+                    : Da3Predictor.DEFAULT_PROCESS_RES, options.skyFill());
+            this.predictor = null;
+        } else {
+            options.checkV2();
+            this.predictor = new DepthPredictor(resolved.instantiate(manager), resolved.preprocessing());
+            this.da3 = null;
+        }
         this.onnx = null;
     }
 
@@ -57,6 +82,53 @@ public final class DepthEstimator implements AutoCloseable {
         this.manager = null;
         this.resolved = null;
         this.predictor = null;
+        this.da3 = null;
+        this.da3Options = Da3Options.DEFAULT;
+    }
+
+    /**
+     * How a Depth Anything 3 model predicts ({@code lora predict}'s {@code --process-res},
+     * {@code --no-sky-fill}, {@code --focal}, {@code --intrinsics}); a V2 model refuses any of them.
+     *
+     * @param processRes {@code process_res} of the official {@code upper_bound_resize}; null: 504, the official default
+     * @param skyFill the official sky post-processing ({@link Da3Outputs#skyFill}); false: the head's depth as it is
+     * @param focal DA3METRIC: the focal length in pixels of the ORIGINAL image (fx = fy), scaled to the
+     *     processed resolution for {@link Da3Outputs#metres}; may be null
+     * @param intrinsics DA3METRIC: the camera ({@code lora data intrinsics}' JSON; its grid, when it has one,
+     *     is rescaled to each image's); fx and fy are scaled to the processed resolution; may be null
+     */
+    public record Da3Options(Integer processRes, boolean skyFill, Double focal, CameraIntrinsics intrinsics) {
+        public static final Da3Options DEFAULT = new Da3Options(null, true, null, null);
+
+        boolean isDefault() {
+            return processRes == null && skyFill && focal == null && intrinsics == null;
+        }
+
+        void checkV2() {
+            if (!isDefault()) {
+                throw new LoraException("--process-res, --no-sky-fill and --focal are for Depth Anything 3 models; "
+                        + "a Depth Anything V2 model takes --input-size");
+            }
+        }
+
+        void check(ModelConfig c) {
+            if (focal != null && !(focal > 0 && Double.isFinite(focal))) {
+                throw new LoraException("--focal " + focal + ": must be a positive finite number of pixels");
+            }
+            if (c.family() == ModelConfig.Family.DA3METRIC) {
+                if (focal == null && intrinsics == null) {
+                    throw new LoraException("Depth Anything 3 metric (da3metric) needs the focal length for metres: give "
+                            + "--focal PX (pixels of the original image) or --intrinsics K.json (as lora data intrinsics "
+                            + "writes)");
+                }
+                if (focal != null && intrinsics != null) {
+                    throw new LoraException("--focal and --intrinsics: give one (the focal of a da3metric model)");
+                }
+            } else if (focal != null) {
+                throw new LoraException("--focal is for Depth Anything 3 metric models (da3metric); " + c.family().yamlName()
+                        + " predicts relative depth");
+            }
+        }
     }
 
     /**
@@ -74,9 +146,14 @@ public final class DepthEstimator implements AutoCloseable {
 
     /** A resolved model ({@link ModelResolver}) on {@code device} (auto, cpu or gpu). */
     public static DepthEstimator of(ResolvedModel model, String device) {
+        return of(model, device, Da3Options.DEFAULT);
+    }
+
+    /** A resolved model on {@code device}, a Depth Anything 3 one with {@code da3} ({@link Da3Options}). */
+    public static DepthEstimator of(ResolvedModel model, String device, Da3Options da3) {
         NDManager m = NDManager.newBaseManager(Compute.device(device));
         try {
-            return new DepthEstimator(m, model);
+            return new DepthEstimator(m, model, da3);
         } catch (RuntimeException e) {
             m.close();
             throw e;
@@ -109,6 +186,10 @@ public final class DepthEstimator implements AutoCloseable {
         private Path modelConfig;
         private Integer inputSize;
         private String device = "auto";
+        private Integer processRes;
+        private boolean skyFill = true;
+        private Double focal;
+        private CameraIntrinsics intrinsics;
 
         private Builder() {}
 
@@ -142,15 +223,41 @@ public final class DepthEstimator implements AutoCloseable {
             return this;
         }
 
+        /** Depth Anything 3: {@code process_res} (longest side; default 504, the official one). */
+        public Builder processRes(Integer n) {
+            this.processRes = n;
+            return this;
+        }
+
+        /** Depth Anything 3: the official sky post-processing (default true). */
+        public Builder skyFill(boolean on) {
+            this.skyFill = on;
+            return this;
+        }
+
+        /** Depth Anything 3 metric: the focal length in pixels of the original image. */
+        public Builder focal(Double px) {
+            this.focal = px;
+            return this;
+        }
+
+        /** Depth Anything 3 metric: the camera, for the focal length. */
+        public Builder intrinsics(CameraIntrinsics k) {
+            this.intrinsics = k;
+            return this;
+        }
+
         public DepthEstimator build() {
             return of(ModelResolver.resolve(ModelSource.of(weights, checkpoint, modelConfig),
-                    ModelResolver.Options.inputSize(inputSize)), device);
+                    ModelResolver.Options.inputSize(inputSize).da3Ready("predict")), device,
+                    new Da3Options(processRes, skyFill, focal, intrinsics));
         }
     }
 
     /** Metric depth (metres) or relative disparity. */
     public boolean isMetric() {
-        return onnx != null ? onnx.isMetric() : resolved.isMetric();
+        return onnx != null ? onnx.isMetric()
+                : resolved.isMetric() || resolved.architecture().family() == ModelConfig.Family.DA3METRIC;
     }
 
     /** The model as resolved: architecture, provenance, preprocessing, adapters; null for an .onnx file. */
@@ -160,6 +267,11 @@ public final class DepthEstimator implements AutoCloseable {
 
     /** The network-size rule (the run's, or infer_image's) this model predicts with. */
     public SizeRule sizeRule() {
+        if (da3 != null) { // upper_bound_resize: at most process_res (rounded up to 14) on either side
+            int p = resolved.architecture().patchSize();
+            int side = (da3.processRes() + p - 1) / p * p;
+            return new SizeRule.Explicit(side, side);
+        }
         return onnx != null ? onnx.sizeRule() : resolved.preprocessing().sizeRule();
     }
 
@@ -171,7 +283,7 @@ public final class DepthEstimator implements AutoCloseable {
 
     /** Depth for an image file (PNG, JPEG, TIFF, ... as OpenCV reads them). */
     public Prediction predict(Path image) {
-        if (onnx == null && !resolved.preprocessing().official()) { // a run's checkpoint: read as its data stage reads images
+        if (onnx == null && da3 == null && !resolved.preprocessing().official()) { // a run's checkpoint: read as its data stage reads images
             Mat rgb = ImageReader.readRgb(image);
             try {
                 return wrap(predictor.predict(resolved.preprocessing().fromRgb(rgb), rgb.rows(), rgb.cols()),
@@ -202,6 +314,12 @@ public final class DepthEstimator implements AutoCloseable {
             }
         }
         List<Prediction> out = new ArrayList<>();
+        if (da3 != null) { // each image alone: the sky fill's quantile is over one image
+            for (Mat m : bgr) {
+                out.add(da3Predict(m));
+            }
+            return out;
+        }
         int i = 0;
         while (i < bgr.size()) {
             int j = i + 1;
@@ -238,6 +356,29 @@ public final class DepthEstimator implements AutoCloseable {
         Mat m = new Mat(b.getHeight(), b.getWidth(), CvType.CV_8UC3);
         m.put(0, 0, px);
         return m;
+    }
+
+    /** True for a Depth Anything 3 model (a sky mask with each prediction). */
+    public boolean isDa3() {
+        return da3 != null;
+    }
+
+    private Prediction da3Predict(Mat bgr) {
+        Da3Predictor.Result r = da3.predict(bgr);
+        if (resolved.architecture().family() != ModelConfig.Family.DA3METRIC) {
+            return new Prediction(r.height(), r.width(), r.depth(), Prediction.RELATIVE_DEPTH, r.sky());
+        }
+        // the focal at the processed resolution: the image's focal scaled as the image was
+        double sx = (double) r.processedWidth() / r.width();
+        double sy = (double) r.processedHeight() / r.height();
+        double focal;
+        if (da3Options.focal() != null) {
+            focal = Da3Outputs.focal(da3Options.focal() * sx, da3Options.focal() * sy);
+        } else {
+            CameraIntrinsics k = da3Options.intrinsics().onGrid(r.width(), r.height(), "--intrinsics");
+            focal = Da3Outputs.focal(k.fx() * sx, k.fy() * sy);
+        }
+        return new Prediction(r.height(), r.width(), Da3Outputs.metres(r.depth(), focal), Prediction.METRES, r.sky());
     }
 
     private Prediction wrap(float[] values, int h, int w) {

@@ -13,6 +13,7 @@ import com.loratool.data.Preprocessing;
 import com.loratool.io.HostTensor;
 import com.loratool.lora.AdapterCheckpoint;
 import com.loratool.lora.export.AdaptedWeights;
+import com.loratool.model.Da3Checkpoint;
 import com.loratool.model.DepthAnythingV2;
 import com.loratool.model.HfConfig;
 import com.loratool.model.ModelConfig;
@@ -50,11 +51,30 @@ public final class ModelResolver {
      * @param data the data settings a checkpoint is evaluated with (eval's {@code --data}/{@code --set});
      *     its size rule and interpolation win; may be null
      */
-    public record Options(Integer inputSize, DataConfig data) {
+    /**
+     * @param command the command resolving, for messages ({@code train}); may be null
+     * @param da3 the command runs Depth Anything 3 models (predict, info); the others refuse one in
+     *     one line, so that no DA3 model goes silently through V2's disparity pipelines
+     */
+    public record Options(Integer inputSize, DataConfig data, String command, boolean da3) {
         public static final Options DEFAULT = new Options(null, null);
+
+        public Options(Integer inputSize, DataConfig data) {
+            this(inputSize, data, null, false);
+        }
 
         public static Options inputSize(Integer n) {
             return new Options(n, null);
+        }
+
+        /** These options for {@code command} (named in the refusal of a Depth Anything 3 model). */
+        public Options command(String name) {
+            return new Options(inputSize, data, name, da3);
+        }
+
+        /** These options for {@code command}, which runs Depth Anything 3 models (predict, info). */
+        public Options da3Ready(String name) {
+            return new Options(inputSize, data, name, true);
         }
     }
 
@@ -156,9 +176,26 @@ public final class ModelResolver {
     }
 
     private static ResolvedModel weights(ModelSource.Weights w, Options o) {
-        LinkedHashMap<String, HostTensor> sd = new LinkedHashMap<>(StateDicts.read(w.file()));
+        LinkedHashMap<String, HostTensor> sd = new LinkedHashMap<>(StateDicts.readAny(w.file()));
+        ModelConfig given = w.modelConfig() == null ? null : ModelConfig.fromYaml(w.modelConfig());
+        if (StateDicts.isDa3Naming(sd.keySet())) {
+            // the architecture (config.json / model.yaml / shapes, or the one given) and its refusals first
+            Da3Checkpoint ck = Da3Checkpoint.of(w.file(), sd, given);
+            if (!o.da3()) {
+                throw LoraException.file(w.file(), ck.config().family().yamlName() + " weights: " + notYet(o));
+            }
+            ModelConfig mc = ck.config();
+            // a Hugging Face folder: its model.safetensors is the file (hashed for the provenance)
+            Path file = Files.isDirectory(w.file()) ? w.file().resolve("model.safetensors") : w.file();
+            return new ResolvedModel(() -> mc, w.modelConfig() != null ? w.modelConfig().toString()
+                    : ResolvedModel.FROM_WEIGHTS, ck.stateDict(), Provenance.file(file, null), official(o), null, null);
+        }
+        if (given != null && given.isDa3()) {
+            throw LoraException.file(w.file(), "is a Depth Anything V2 checkpoint, not a Depth Anything 3 one (--model-config "
+                    + w.modelConfig() + " is " + given.family().yamlName() + ")");
+        }
         if (w.modelConfig() != null) {
-            ModelConfig mc = v2Only(ModelConfig.fromYaml(w.modelConfig()), w.modelConfig().toString());
+            ModelConfig mc = v2Only(given, w.modelConfig().toString(), o);
             return new ResolvedModel(() -> mc, w.modelConfig().toString(), sd, Provenance.file(w.file(), null),
                     official(o), null, null);
         }
@@ -174,7 +211,12 @@ public final class ModelResolver {
         ModelConfig explicit = null;
         String from = null;
         if (c.modelConfig() != null) {
-            explicit = v2Only(ModelConfig.fromYaml(c.modelConfig()), c.modelConfig().toString());
+            explicit = ModelConfig.fromYaml(c.modelConfig());
+            if (explicit.isDa3()) {
+                throw new LoraException(c.modelConfig() + ": " + explicit.family().yamlName() + " is a Depth Anything 3 "
+                        + "architecture; LoRA checkpoints on a Depth Anything 3 base are not supported yet (lora train "
+                        + "does not train Depth Anything 3 yet)");
+            }
             from = c.modelConfig().toString();
         } else if (ck.modelConfig() != null) {
             Path record = c.dir().resolve(AdapterCheckpoint.CONFIG);
@@ -208,6 +250,7 @@ public final class ModelResolver {
 
     private static ResolvedModel run(RunConfig cfg, Options o) {
         ModelSection model = cfg.model;
+        fromSection(model, o); // a Depth Anything 3 preset or model.config: refused in one line before any file is read
         String where = cfg.source == null ? "" : cfg.source + ": ";
         // a run without data (the synthetic benchmark): the official preprocessing
         Preprocessing prep = cfg.data == null ? official(o)
@@ -226,7 +269,11 @@ public final class ModelResolver {
             throw LoraException.file(file, "base weights not found (model.weights" + (where.isEmpty() ? "" : " in "
                     + where.replaceAll(": $", "")) + "; configs/README.md says where to get them)");
         }
-        LinkedHashMap<String, HostTensor> sd = new LinkedHashMap<>(StateDicts.read(file));
+        LinkedHashMap<String, HostTensor> sd = new LinkedHashMap<>(StateDicts.readAny(file));
+        if (StateDicts.isDa3Naming(sd.keySet())) {
+            throw LoraException.file(file, "Depth Anything 3 weights (model.weights" + (where.isEmpty() ? "" : " in "
+                    + where.replaceAll(": $", "")) + "): " + notYet(o));
+        }
         ModelConfig mc = fromSection(model);
         Supplier<ModelConfig> arch = mc != null ? () -> mc : () -> ModelConfig.forWeights(file, sd);
         return new ResolvedModel(arch, sectionKey(model), sd, Provenance.file(file, null), prep, null, null);
@@ -247,26 +294,52 @@ public final class ModelResolver {
 
     /** The section's own architecture choice: {@code model.preset}, else {@code model.config}; null if neither. */
     private static ModelConfig fromSection(ModelSection model) {
+        return fromSection(model, Options.DEFAULT);
+    }
+
+    private static ModelConfig fromSection(ModelSection model, Options o) {
         if (model != null && model.preset() != null) {
-            return v2Only(ModelConfig.preset(model.preset()), "model.preset " + model.preset());
+            return v2Only(ModelConfig.preset(model.preset()), "model.preset " + model.preset(), o);
         }
         if (model != null && model.config() != null) {
-            return v2Only(ModelConfig.fromYaml(Path.of(model.config())), model.config());
+            return v2Only(ModelConfig.fromYaml(Path.of(model.config())), model.config(), o);
         }
         return null;
     }
 
     /**
-     * The commands run Depth Anything V2 models only so far (issue 26): a Depth Anything 3
-     * architecture is one line naming where it came from. Depth Anything 3 is, for now, the
-     * library's {@code model.Da3Checkpoint} and {@code model.Da3Outputs}.
+     * A run description ({@code model:} section) and a LoRA checkpoint are Depth Anything V2 only
+     * so far (issue 26: training, eval and export come next): a Depth Anything 3 architecture is
+     * one line naming where it came from. Base weights ({@link ModelSource.Weights}) run Depth
+     * Anything 3 in the commands that say so ({@link Options#da3()}: predict, info).
      */
-    private static ModelConfig v2Only(ModelConfig mc, String source) {
+    private static ModelConfig v2Only(ModelConfig mc, String source, Options o) {
         if (mc != null && mc.isDa3()) {
             throw new LoraException(source + ": " + mc.family().yamlName() + " is a Depth Anything 3 architecture; "
-                    + "the commands run Depth Anything V2 models only so far");
+                    + notYet(o.da3() ? o.command(null) : o));
         }
         return mc;
+    }
+
+    /** "Depth Anything 3 is not supported by lora train yet (...)". */
+    static String notYet(Options o) {
+        String command = o.command() != null ? o.command() : o.da3() ? null : RUNNING.get();
+        return "Depth Anything 3 is not supported by " + (command == null ? "this command" : "lora " + command)
+                + " yet (lora predict and lora info run it; training, eval and export come next)";
+    }
+
+    private static final ThreadLocal<String> RUNNING = new ThreadLocal<>();
+
+    /**
+     * The command line's subcommand now running on this thread ({@code cli.Main} sets it, null
+     * clears it): named in a refusal when the caller did not name itself ({@link Options#command}).
+     */
+    public static void runningCommand(String name) {
+        if (name == null) {
+            RUNNING.remove();
+        } else {
+            RUNNING.set(name);
+        }
     }
 
     /** The key that decides a section's architecture, for messages: "model.preset vits-metric-indoor". */

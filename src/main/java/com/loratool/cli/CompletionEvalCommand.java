@@ -118,7 +118,7 @@ final class CompletionEvalCommand implements Callable<Integer> {
         CompletionEval.Result[] total = {CompletionEval.Result.NONE};
         // the model as lora predict opens it (one loader, one size rule), unless predictions are given
         try (DepthEstimator estimator = predictions != null ? null
-                : DepthEstimator.of(model.resolve(inputSize.value()), common.device.name())) {
+                : DepthEstimator.of(model.resolve(inputSize.value(), "eval-completion"), common.device.name())) {
             boolean metric = estimator != null ? estimator.config().isMetric() : metricFiles;
             for (int k = 0; k < list.size(); k++) {
                 Pair p = list.get(k);

@@ -71,7 +71,12 @@ final class GeometryOptions {
      * relative model's.
      */
     Outputs outputs(List<Path> images, boolean metric) {
-        check();
+        return outputs(images, metric, false);
+    }
+
+    /** {@link #outputs(List, boolean)}; {@code intrinsicsGiveFocal}: see {@link #check(boolean)}. */
+    Outputs outputs(List<Path> images, boolean metric, boolean intrinsicsGiveFocal) {
+        check(intrinsicsGiveFocal);
         if (alignTo == null) {
             if (!metric && (complete || pointCloud || intrinsics != null || intrinsicsFrom != null
                     || align.equals("robust"))) {
@@ -138,6 +143,15 @@ final class GeometryOptions {
 
     /** The checks that do not depend on the model (run before it is loaded). */
     void check() {
+        check(false);
+    }
+
+    /**
+     * {@link #check()}; {@code intrinsicsGiveFocal}: --intrinsics / --intrinsics-from alone are
+     * allowed (a Depth Anything 3 metric model takes its focal from them; before the model is
+     * loaded, predict does not know yet).
+     */
+    void check(boolean intrinsicsGiveFocal) {
         if (!align.equals("ls") && !align.equals("robust")) {
             throw new LoraException("--align " + align + ": expected ls or robust");
         }
@@ -147,7 +161,7 @@ final class GeometryOptions {
         if (alignTo == null && (complete || align.equals("robust"))) {
             throw new LoraException("--complete and --align need --align-to DEPTH (the sensor depth to fit to)");
         }
-        if (alignTo == null && !pointCloud && (intrinsics != null || intrinsicsFrom != null)) {
+        if (!intrinsicsGiveFocal && alignTo == null && !pointCloud && (intrinsics != null || intrinsicsFrom != null)) {
             throw new LoraException("--intrinsics and --intrinsics-from are for --point-cloud or --align-to DEPTH");
         }
     }
@@ -165,6 +179,20 @@ final class GeometryOptions {
             }
         }
         return k;
+    }
+
+    /** True when any of these options is given. */
+    boolean any() {
+        return alignTo != null || complete || pointCloud || intrinsics != null || intrinsicsFrom != null
+                || align.equals("robust");
+    }
+
+    /**
+     * --intrinsics or --intrinsics-from (fitted), checked on every image whose header tells its
+     * size; null when neither is given (a Depth Anything 3 metric model's focal).
+     */
+    CameraIntrinsics intrinsicsOrNull(List<Path> images) {
+        return intrinsics(images);
     }
 
     /** The option the intrinsics came from, with its value. */

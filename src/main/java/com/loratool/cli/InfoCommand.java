@@ -3,6 +3,7 @@ package com.loratool.cli;
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import com.loratool.LoraException;
+import com.loratool.checkpoint.ModelResolver;
 import com.loratool.checkpoint.ResolvedModel;
 import com.loratool.config.ConfigLoader;
 import com.loratool.model.DepthAnythingV2;
@@ -53,17 +54,26 @@ public final class InfoCommand implements Callable<Integer> {
             throw new LoraException("lora info: give --weights FILE, --checkpoint DIR or --config FILE (a training config)");
         }
         try (NDManager base = NDManager.newBaseManager(Device.cpu())) {
-            ResolvedModel resolved = model.resolve(null);
+            ResolvedModel resolved = ModelResolver.resolve(model.source(), ModelResolver.Options.DEFAULT.da3Ready("info"));
             DepthAnythingV2 net = resolved.instantiate(base);
             out.println("weights:       " + resolved.provenance().description()
                     + resolved.adapters().map(a -> " + adapters " + a.dir()).orElse(""));
             out.println("architecture:  " + net.config().describe());
             out.println("head:          " + net.config().describeHead());
-            out.printf("parameters:    %,d total, %,d encoder (pretrained), %,d head (depth_head)%n",
-                    net.parameterCount(), net.pretrained().parameterCount(), net.depthHead().parameterCount());
+            boolean da3 = net.config().isDa3();
+            out.printf("parameters:    %,d total, %,d encoder (%s), %,d head (%s)%n", net.parameterCount(),
+                    net.pretrained().parameterCount(), da3 ? "model.backbone.pretrained" : "pretrained",
+                    net.depthHead().parameterCount(), da3 ? "model.head" : "depth_head");
             out.println("layers (LoRA targets; * = every index):");
-            for (Map.Entry<String, String[]> e : layerGroups(net).entrySet()) {
+            LinkedHashMap<String, String[]> groups = layerGroups(net);
+            for (Map.Entry<String, String[]> e : groups.entrySet()) {
                 out.printf("  %-52s %4s  %s%n", e.getKey(), "x" + e.getValue()[0], e.getValue()[1]);
+            }
+            if (da3) {
+                // the official DepthAnything3 module names: what a PEFT adapter and --set lora.targets name
+                String example = groups.values().stream().map(g -> g[2]).filter(n -> n.endsWith(".attn.qkv"))
+                        .findFirst().orElse(groups.values().iterator().next()[2]);
+                out.println("target names are the official Depth Anything 3 module names, e.g. " + example);
             }
         }
         out.flush();
@@ -86,10 +96,11 @@ public final class InfoCommand implements Callable<Integer> {
             String pattern = e.getKey()
                     .replaceAll("\\.blocks\\.\\d+\\.", ".blocks.*.")
                     .replaceAll("refinenet\\d", "refinenet*")
-                    .replaceAll("^depth_head\\.projects\\.\\d+", "depth_head.projects.*");
+                    .replaceAll("^depth_head\\.projects\\.\\d+", "depth_head.projects.*")
+                    .replaceAll("^model\\.head\\.projects\\.\\d+", "model.head.projects.*");
             String[] g = groups.get(pattern);
             if (g == null) {
-                groups.put(pattern, new String[] {"1", desc});
+                groups.put(pattern, new String[] {"1", desc, e.getKey()});
             } else {
                 g[0] = Integer.toString(Integer.parseInt(g[0]) + 1);
                 if (!g[1].equals(desc)) {

@@ -1,5 +1,7 @@
 package com.loratool.cli;
 
+import com.loratool.checkpoint.ModelResolver;
+
 import com.loratool.LoraException;
 import com.loratool.io.Interrupts;
 import com.loratool.io.NativeLibraries;
@@ -62,10 +64,15 @@ public final class Main implements Runnable {
         // goes to the same handler, as one line, instead of out of execute() as a stack trace
         cl.setExecutionStrategy(parsed -> {
             LibtorchSwitches.verboseNativeLog(ErrorHandler.verbose(parsed)); // libtorch's own log: errors only unless --verbose
+            // the command's name, for the resolver's one-line refusal of a model it does not run yet
+            java.util.List<CommandLine> chain = parsed.asCommandLineList();
+            ModelResolver.runningCommand(chain.size() > 1 ? chain.get(1).getCommandName() : null);
             try {
                 return new CommandLine.RunLast().execute(parsed);
             } catch (Error e) {
                 throw new CommandLine.ExecutionException(cl, e.toString(), e);
+            } finally {
+                ModelResolver.runningCommand(null);
             }
         });
         cl.setCaseInsensitiveEnumValuesAllowed(true);

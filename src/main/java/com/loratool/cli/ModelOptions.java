@@ -57,8 +57,9 @@ public final class ModelOptions {
         return weights != null || checkpoint != null;
     }
 
-    public ResolvedModel resolve(Integer inputSize) {
-        return ModelResolver.resolve(source(), ModelResolver.Options.inputSize(inputSize));
+    /** The model for {@code command} (named when it refuses a Depth Anything 3 model). */
+    public ResolvedModel resolve(Integer inputSize, String command) {
+        return ModelResolver.resolve(source(), ModelResolver.Options.inputSize(inputSize).command(command));
     }
 
     public Path weights() {

@@ -3,6 +3,9 @@ package com.loratool.cli;
 import com.loratool.LoraException;
 import com.loratool.checkpoint.ModelResolver;
 import com.loratool.checkpoint.ModelSource;
+import com.loratool.checkpoint.ResolvedModel;
+import com.loratool.model.Da3Predictor;
+import com.loratool.model.ModelConfig;
 import com.loratool.api.DepthEstimator;
 import com.loratool.api.Prediction;
 import com.loratool.data.Cv;
@@ -37,9 +40,13 @@ import picocli.CommandLine.Spec;
 
 /** {@code lora predict}: relative or metric depth for an image or a folder of images. */
 @Command(name = "predict", mixinStandardHelpOptions = true,
-        description = {"Predict depth with Depth Anything V2, as the official infer_image does.",
-            "Relative models: <stem>.npy (float32 inverse depth, H x W, the image's size) and <stem>.png (colour-mapped).",
-            "Metric models: depth in mm: <stem>.npy (float32 mm), <stem>_mm.png (16-bit mm, clamped to 65535) and "
+        description = {"Predict depth with Depth Anything V2, as the official infer_image does, or with a Depth Anything 3 "
+                + "monocular model (da3mono, da3metric), as the official inference() does at --process-res, then "
+                + "resized to the image.",
+            "V2 relative models: <stem>.npy (float32 inverse depth, H x W, the image's size) and <stem>.png (colour-mapped).",
+            "Depth Anything 3 mono: <stem>.npy (float32 relative depth, larger = farther) and <stem>.png; Depth "
+                + "Anything 3 (both): <stem>_sky.png (255 = sky).",
+            "Metric models (and da3metric with --focal or --intrinsics): depth in mm: <stem>.npy (float32 mm), <stem>_mm.png (16-bit mm, clamped to 65535) and "
                 + "<stem>.png (colour-mapped, colour bar in mm).",
             "In a folder, an image that cannot be read, predicted or written is left out and listed at the end with "
                 + "the reason; the others are written (exit 1; --fail-fast: stop at it, exit 2)."})
@@ -54,6 +61,21 @@ public final class PredictCommand implements Callable<Integer> {
 
     @Option(names = "--output", required = true, paramLabel = "DIR", description = "Folder for the results (created).")
     Path output;
+
+    @Option(names = "--process-res", paramLabel = "N",
+            description = "Depth Anything 3: process_res of the official upper_bound_resize (longest side to N, sides "
+                    + "to multiples of 14). Default: 504, the official default.")
+    Integer processRes;
+
+    @Option(names = "--no-sky-fill",
+            description = "Depth Anything 3: skip the sky post-processing (sky pixels keep the head's depth instead of "
+                    + "the 0.99 quantile of the other pixels).")
+    boolean noSkyFill;
+
+    @Option(names = "--focal", paramLabel = "PX",
+            description = "Depth Anything 3 metric: focal length in pixels of the ORIGINAL image (scaled to the "
+                    + "processed resolution; metres = focal x output / 300). Or give --intrinsics K.json.")
+    Double focal;
 
     @Option(names = "--batch-size", defaultValue = "1",
             description = "Images of the same size predicted together. Default: ${DEFAULT-VALUE}.")
@@ -93,6 +115,15 @@ public final class PredictCommand implements Callable<Integer> {
         if (batchSize < 1) {
             throw new LoraException("--batch-size " + batchSize + ": must be at least 1");
         }
+        if (onnx != null && (processRes != null || noSkyFill || focal != null)) {
+            throw new LoraException("--process-res, --no-sky-fill and --focal are for Depth Anything 3 models, not --onnx");
+        }
+        if (focal != null && !(focal > 0 && Double.isFinite(focal))) {
+            throw new LoraException("--focal " + focal + ": must be a positive finite number of pixels");
+        }
+        if (processRes != null && processRes < 14) {
+            throw new LoraException("--process-res " + processRes + ": must be at least 14 (one patch)");
+        }
         // every file predict reads: the images, the model's files (a checkpoint's base weights too), --align-to,
         // --intrinsics FILE.json, --intrinsics-from; the folder rules now, each output file once its names are known
         OutputGuard guard = OutputGuard.ofFolder("--output", output).input("--input", input)
@@ -103,21 +134,43 @@ public final class PredictCommand implements Callable<Integer> {
         }
         guard.check();
         List<Path> images = listImages(input);
-        geometry.check();
+        geometry.check(true); // --intrinsics alone is a da3metric model's focal: checked again once the model is known
         if (onnx == null) {
             Compute.setThreads(common.threads); // libtorch; ONNX Runtime gets --threads per session
         }
         DepthPredictor.loadOpenCv();
+        ResolvedModel resolved = onnx != null ? null : ModelResolver.resolve(source,
+                ModelResolver.Options.inputSize(inputSize.value()).da3Ready("predict"));
+        ModelConfig arch = resolved == null ? null : resolved.architecture();
+        boolean da3 = arch != null && arch.isDa3();
+        boolean da3Metric = da3 && arch.family() == ModelConfig.Family.DA3METRIC;
+        DepthEstimator.Da3Options da3Options = DepthEstimator.Da3Options.DEFAULT;
+        if (da3) {
+            if (inputSize.value() != null) {
+                throw new LoraException("--input-size is for Depth Anything V2; a Depth Anything 3 model takes "
+                        + "--process-res N (default " + Da3Predictor.DEFAULT_PROCESS_RES + ")");
+            }
+            if (!da3Metric && geometry.any()) {
+                throw new LoraException("--align-to, --complete, --point-cloud and --intrinsics: not for Depth Anything 3 "
+                        + "mono yet (its relative depth is aligned as depth, not disparity; that comes with eval's Depth "
+                        + "Anything 3 support); a da3metric model takes them");
+            }
+            // the focal: --focal, else --intrinsics / --intrinsics-from (refused without either)
+            da3Options = new DepthEstimator.Da3Options(processRes, !noSkyFill, focal,
+                    da3Metric && focal == null ? geometry.intrinsicsOrNull(images) : null);
+        } else if (processRes != null || noSkyFill || focal != null) {
+            throw new LoraException("--process-res, --no-sky-fill and --focal are for Depth Anything 3 models; "
+                    + (resolved == null ? "--onnx" : "this is a Depth Anything V2 model (--input-size)"));
+        }
         try (DepthEstimator estimator = onnx != null ? DepthEstimator.fromOnnx(onnx, inputSize.value(), common.threads)
-                : DepthEstimator.of(ModelResolver.resolve(source, ModelResolver.Options.inputSize(inputSize.value())),
-                common.device.name())) {
+                : DepthEstimator.of(resolved, common.device.name(), da3Options)) {
             // before any image is decoded: the network size each image gets, from its header
             if (estimator.config() != null) {
                 MemoryCheck.require("predict", estimator.sizeRule(), images,
                         MemoryCheck.inference(estimator.config(), batchSize), memory.enabled());
             }
-            writer = DepthWriter.of(estimator.isMetric());
-            geometryOutputs = geometry.outputs(images, estimator.isMetric()); // checks before writing
+            writer = da3 ? DepthWriter.da3(estimator.isMetric()) : DepthWriter.of(estimator.isMetric());
+            geometryOutputs = geometry.outputs(images, estimator.isMetric(), da3Metric); // checks before writing
             // no two images write one file, and no file written is an input (a.png and a.jpg; --align-to x.npy
             // in --output beside the image x.png)
             Map<Path, List<Path>> files = OutputNames.claim("predict", output, images, this::fileNames,
@@ -177,6 +230,9 @@ public final class PredictCommand implements Callable<Integer> {
                         : geometryOutputs.prepare(name, d.values(), d.height(), d.width());
                 createOutput();
                 writer.write(output, stem, d.values(), d.height(), d.width());
+                if (d.sky() != null) {
+                    writer.writeSky(output, stem, d.sky(), d.height(), d.width());
+                }
                 if (g != null) {
                     g.write(output, stem);
                 }

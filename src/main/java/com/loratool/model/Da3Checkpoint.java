@@ -46,7 +46,15 @@ public record Da3Checkpoint(Path file, ModelConfig config, LinkedHashMap<String,
      * the shapes). A V2 checkpoint or a V2 architecture is one line naming the file.
      */
     public static Da3Checkpoint read(Path weights, ModelConfig given) {
-        LinkedHashMap<String, HostTensor> sd = StateDicts.readDa3(weights);
+        return of(weights, StateDicts.readDa3(weights), given);
+    }
+
+    /**
+     * {@link #read} with the tensors already read ({@link StateDicts#readDa3} or
+     * {@link StateDicts#readAny}'s Depth Anything 3 result): the architecture from {@code given},
+     * the files beside {@code weights} or the shapes, with the same refusals.
+     */
+    public static Da3Checkpoint of(Path weights, LinkedHashMap<String, HostTensor> sd, ModelConfig given) {
         Path dir = Files.isDirectory(weights) ? weights : weights.toAbsolutePath().getParent();
         Optional<Family> named = Optional.empty();
         Optional<String> name = Optional.empty();

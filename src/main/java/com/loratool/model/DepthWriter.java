@@ -6,6 +6,7 @@ import com.loratool.io.Finite;
 import com.loratool.io.Npy;
 import com.loratool.metrics.MetricDepth;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import org.opencv.core.CvType;
@@ -34,9 +35,26 @@ public final class DepthWriter {
     public static final int PNG16_MAX_MM = 65535;
 
     private final boolean metric;
+    /** Depth Anything 3: relative depth (larger = farther) when not metric, and a sky mask. */
+    private final boolean da3;
 
     private DepthWriter(boolean metric) {
+        this(metric, false);
+    }
+
+    private DepthWriter(boolean metric, boolean da3) {
         this.metric = metric;
+        this.da3 = da3;
+    }
+
+    /**
+     * The writer for a Depth Anything 3 model: metric (DA3METRIC with a focal: the mm files of V2's
+     * metric models) or relative depth (DA3MONO: {@code <stem>.npy} float32 depth, larger = farther,
+     * {@code <stem>.png} colour-mapped near = bright), and the sky mask {@code <stem>_sky.png}
+     * (8-bit, 255 = sky) in both cases.
+     */
+    public static DepthWriter da3(boolean metric) {
+        return new DepthWriter(metric, true);
     }
 
     /** The writer for a model's output: metric (mm) or relative. */
@@ -55,7 +73,27 @@ public final class DepthWriter {
 
     /** The names written for {@code stem}, for messages and help. */
     public List<String> fileNames(String stem) {
-        return metric ? List.of(stem + ".npy", stem + "_mm.png", stem + ".png") : List.of(stem + ".npy", stem + ".png");
+        List<String> depth = metric ? List.of(stem + ".npy", stem + "_mm.png", stem + ".png")
+                : List.of(stem + ".npy", stem + ".png");
+        if (!da3) {
+            return depth;
+        }
+        List<String> out = new ArrayList<>(depth);
+        out.add(stem + "_sky.png");
+        return out;
+    }
+
+    /** Writes {@code <stem>_sky.png}: 255 where {@code sky}, 0 elsewhere (row-major h x w). */
+    public void writeSky(Path dir, String stem, boolean[] sky, int h, int w) {
+        DepthPredictor.loadOpenCv();
+        byte[] px = new byte[sky.length];
+        for (int i = 0; i < sky.length; i++) {
+            px[i] = sky[i] ? (byte) 255 : 0;
+        }
+        Mat m = new Mat(h, w, CvType.CV_8UC1);
+        m.put(0, 0, px);
+        writePng(dir.resolve(stem + "_sky.png"), m);
+        m.release();
     }
 
     /** Writes the files of one image's depth (row-major h x w, model units: metres or none). */
@@ -65,7 +103,14 @@ public final class DepthWriter {
         DepthPredictor.loadOpenCv();
         if (!metric) {
             Npy.write(dir.resolve(stem + ".npy"), new long[] {h, w}, depth);
-            Mat colour = DepthPredictor.colorize(depth, h, w);
+            float[] shown = depth;
+            if (da3) { // depth: larger = farther; shown near = bright as V2's disparity
+                shown = new float[depth.length];
+                for (int i = 0; i < depth.length; i++) {
+                    shown[i] = -depth[i];
+                }
+            }
+            Mat colour = DepthPredictor.colorize(shown, h, w);
             writePng(dir.resolve(stem + ".png"), colour);
             colour.release();
             return;

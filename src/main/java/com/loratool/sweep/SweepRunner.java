@@ -418,7 +418,7 @@ public final class SweepRunner {
         String id = CellResult.id(c, f);
         try {
             String baseKey = cfg.model + "#seed=" + cfg.train.seed();
-            ResolvedModel w = weights.computeIfAbsent(baseKey, k -> ModelResolver.resolve(new ModelSource.Run(cfg)));
+            ResolvedModel w = weights.computeIfAbsent(baseKey, k -> ModelResolver.resolve(new ModelSource.Run(cfg), ModelResolver.Options.DEFAULT.command("sweep")));
             Dataset all = datasets.computeIfAbsent(cfg.data.rootPath().toAbsolutePath() + "|" + cfg.data.preprocessingKey(),
                     k -> Dataset.open(cfg.data));
             Split split = o.folds() == 1

@@ -32,6 +32,27 @@ public final class StateDicts {
     /** Reads {@code file} and returns its tensors under official names, in file order. */
     public static LinkedHashMap<String, HostTensor> read(Path file) {
         Path f = resolve(file);
+        LinkedHashMap<String, HostTensor> raw = raw(f);
+        if (isDa3Naming(raw.keySet())) {
+            throw LoraException.file(f, "is a Depth Anything 3 checkpoint (model.backbone.pretrained.*, model.head.*), "
+                    + "not a Depth Anything V2 one");
+        }
+        return v2(raw, f);
+    }
+
+    /**
+     * Reads a Depth Anything V2 or a Depth Anything 3 checkpoint, whichever it is, under the
+     * official names of its family ({@link #read}'s or {@link #readDa3}'s); {@link #isDa3Naming}
+     * tells which. The file is read once (what {@code checkpoint.ModelResolver} uses for
+     * {@code --weights}).
+     */
+    public static LinkedHashMap<String, HostTensor> readAny(Path file) {
+        Path f = resolve(file);
+        LinkedHashMap<String, HostTensor> raw = raw(f);
+        return isDa3Naming(raw.keySet()) || allUnder(raw, "backbone.", "head.") ? da3(raw, f) : v2(raw, f);
+    }
+
+    private static LinkedHashMap<String, HostTensor> raw(Path f) {
         LinkedHashMap<String, HostTensor> raw = switch (detect(f)) {
             case PTH -> PthReader.read(f);
             case SAFETENSORS -> Safetensors.read(f);
@@ -39,13 +60,16 @@ public final class StateDicts {
         if (raw.isEmpty()) {
             throw LoraException.file(f, "checkpoint holds no tensors");
         }
-        raw = stripPrefix(raw, "module.");
+        return stripPrefix(raw, "module.");
+    }
+
+    private static boolean allUnder(Map<String, HostTensor> raw, String a, String b) {
+        return raw.keySet().stream().allMatch(k -> k.startsWith(a) || k.startsWith(b));
+    }
+
+    private static LinkedHashMap<String, HostTensor> v2(LinkedHashMap<String, HostTensor> raw, Path f) {
         if (HfNames.isHfNaming(raw.keySet())) {
             return HfNames.toOfficial(raw, f);
-        }
-        if (isDa3Naming(raw.keySet())) {
-            throw LoraException.file(f, "is a Depth Anything 3 checkpoint (model.backbone.pretrained.*, model.head.*), "
-                    + "not a Depth Anything V2 one");
         }
         boolean official = raw.keySet().stream()
                 .anyMatch(k -> k.startsWith("pretrained.") || k.startsWith("depth_head."));
@@ -67,19 +91,15 @@ public final class StateDicts {
      */
     public static LinkedHashMap<String, HostTensor> readDa3(Path file) {
         Path f = resolve(file);
-        LinkedHashMap<String, HostTensor> raw = switch (detect(f)) {
-            case PTH -> PthReader.read(f);
-            case SAFETENSORS -> Safetensors.read(f);
-        };
-        if (raw.isEmpty()) {
-            throw LoraException.file(f, "checkpoint holds no tensors");
-        }
-        raw = stripPrefix(raw, "module.");
+        return da3(raw(f), f);
+    }
+
+    private static LinkedHashMap<String, HostTensor> da3(LinkedHashMap<String, HostTensor> raw, Path f) {
         if (HfNames.isHfNaming(raw.keySet()) || raw.keySet().stream()
                 .anyMatch(k -> k.startsWith("pretrained.") || k.startsWith("depth_head."))) {
             throw LoraException.file(f, "is a Depth Anything V2 checkpoint, not a Depth Anything 3 one");
         }
-        if (raw.keySet().stream().allMatch(k -> k.startsWith("backbone.") || k.startsWith("head."))) {
+        if (allUnder(raw, "backbone.", "head.")) {
             LinkedHashMap<String, HostTensor> out = new LinkedHashMap<>();
             raw.forEach((k, v) -> out.put("model." + k, v));
             raw = out;

@@ -1,0 +1,42 @@
+package com.loratool.checkpoint;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.loratool.LoraException;
+import com.loratool.model.Fixtures;
+import com.loratool.model.ModelConfig;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Issue 26, predict slice: the resolver gives Depth Anything 3 base weights only to the commands
+ * that run them (predict, info); any other refuses one in one line naming the command.
+ */
+class Da3ResolverTest {
+    static final Path MONO = Fixtures.shared("da3-tiny-mono");
+
+    @Test
+    void predictAndInfoResolveDa3Weights() {
+        for (Path p : new Path[] {MONO, MONO.resolve("model.safetensors")}) {
+            ResolvedModel m = ModelResolver.resolve(new ModelSource.Weights(p, null),
+                    ModelResolver.Options.DEFAULT.da3Ready("predict"));
+            assertEquals(ModelConfig.Family.DA3MONO, m.architecture().family());
+        }
+        ResolvedModel metric = ModelResolver.resolve(new ModelSource.Weights(Fixtures.shared("da3-tiny-metric"), null),
+                ModelResolver.Options.DEFAULT.da3Ready("info"));
+        assertEquals(ModelConfig.Family.DA3METRIC, metric.architecture().family());
+    }
+
+    @Test
+    void theOtherCommandsRefuseDa3InOneLine() {
+        for (String cmd : new String[] {"train", "eval", "eval-completion", "sweep"}) {
+            LoraException e = assertThrows(LoraException.class, () -> ModelResolver.resolve(
+                    new ModelSource.Weights(MONO, null), ModelResolver.Options.DEFAULT.command(cmd)));
+            assertTrue(e.getMessage().contains("Depth Anything 3 is not supported by lora " + cmd + " yet"),
+                    e.getMessage());
+            assertTrue(!e.getMessage().contains("\n"), e.getMessage());
+        }
+    }
+}
