@@ -277,7 +277,7 @@ public final class ModelResolver {
         Preprocessing prep = cfg.data == null ? official(o)
                 : Preprocessing.of(o.inputSize() != null ? cfg.data.with("input_size", o.inputSize()) : cfg.data);
         if (model.randomWeights()) {
-            ModelConfig mc = fromSection(model);
+            ModelConfig mc = fromSection(model, o);
             if (mc == null) {
                 throw new LoraException(where + "model.weights: random needs model.preset or model.config (the "
                         + "architecture)");

@@ -62,6 +62,14 @@ public final class TrainRun {
         return base(ModelResolver.resolve(new ModelSource.Run(cfg), ModelResolver.Options.DEFAULT.da3Ready("train")), manager);
     }
 
+    /**
+     * {@link #loadBase} for another command ({@code benchmark}), which does not run Depth Anything 3
+     * yet: a DA3 base is one line naming the command.
+     */
+    public static Base loadBase(RunConfig cfg, NDManager manager, String command) {
+        return base(ModelResolver.resolve(new ModelSource.Run(cfg), ModelResolver.Options.DEFAULT.command(command)), manager);
+    }
+
     static Base base(ResolvedModel resolved, NDManager manager) {
         return new Base(resolved.frozenBase(manager), resolved);
     }

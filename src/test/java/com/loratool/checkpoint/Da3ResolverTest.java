@@ -31,7 +31,7 @@ class Da3ResolverTest {
 
     @Test
     void theOtherCommandsRefuseDa3InOneLine() {
-        for (String cmd : new String[] {"train", "eval", "eval-completion", "sweep"}) {
+        for (String cmd : new String[] {"eval-completion", "sweep", "benchmark"}) {
             LoraException e = assertThrows(LoraException.class, () -> ModelResolver.resolve(
                     new ModelSource.Weights(MONO, null), ModelResolver.Options.DEFAULT.command(cmd)));
             assertTrue(e.getMessage().contains("Depth Anything 3 is not supported by lora " + cmd + " yet"),
