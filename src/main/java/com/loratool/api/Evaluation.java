@@ -324,7 +324,7 @@ public final class Evaluation {
             Original[] originalOut) {
         Path path = in.checkpoints().get(k);
         ResolvedModel model = ModelResolver.resolve(new ModelSource.Checkpoint(path, weights, modelConfig),
-                new ModelResolver.Options(null, in.data()).command("eval"));
+                new ModelResolver.Options(null, in.data()).da3Ready("eval"));
         AdapterCheckpoint ck = model.adapters().orElseThrow();
         Preprocessing prep = model.preprocessing();
         Provenance base = model.provenance();
@@ -351,11 +351,16 @@ public final class Evaluation {
             DepthModel lora = alphaScale == 0 ? cachedOriginal : adapted;
             String title = alphaScale == 1 ? "LoRA" : "LoRA x" + fmt(alphaScale);
             Path panels = !pictures ? null : dir.resolve("panels");
-            EvalResult r = evaluate(new Evaluator(lora, cachedOriginal, title, errorMaps, model.isMetric()), in.pairs(),
+            EvalResult r = evaluate(new Evaluator(lora, cachedOriginal, title, errorMaps, model.isMetric())
+                    .depthOutput(model.architecture().isDa3()), in.pairs(),
                     loader, panels, failures);
             Map<String, String> settings = new LinkedHashMap<>();
             settings.put("checkpoint", path.toString());
             settings.put("base weights", model.provenance().description());
+            if (model.architecture().isDa3()) {
+                settings.put(EvalReport.DEPTH_ALIGNMENT, "per-image least-squares scale and shift of the predicted depth to Z"
+                        + " (Depth Anything 3: the output is depth, not disparity)");
+            }
             settings.put("adapters", ck.adapters().layers().size() + " modules, r " + ck.r() + ", alpha "
                     + fmt(ck.alpha()) + (ck.rslora() ? " (rslora)" : "") + ", scaling " + fmt(ck.scaling().value()));
             settings.put("alpha scale", fmt(alphaScale));

@@ -82,7 +82,7 @@ public final class ModelWorkloads implements Workloads.Setup {
             if (!a.equals(Workloads.CONFIG_ARCH)) {
                 c = cfg.with("model", ModelSection.of(cfg.model.weights(), a));
             }
-            return TrainRun.loadBase(c, root).model();
+            return TrainRun.loadBase(c, root, "benchmark").model();
         });
     }
 

@@ -72,7 +72,15 @@ public final class ModelResolver {
             return new Options(inputSize, data, name, da3);
         }
 
-        /** These options for {@code command}, which runs Depth Anything 3 models (predict, info). */
+        /**
+         * True where LoRA checkpoints on a Depth Anything 3 base resolve: lora train (--resume,
+         * its validation) and lora eval.
+         */
+        public boolean da3Checkpoints() {
+            return da3 && ("train".equals(command) || "eval".equals(command));
+        }
+
+        /** These options for {@code command}, which runs Depth Anything 3 models (predict, info, train, eval). */
         public Options da3Ready(String name) {
             return new Options(inputSize, data, name, true);
         }
@@ -212,7 +220,7 @@ public final class ModelResolver {
         String from = null;
         if (c.modelConfig() != null) {
             explicit = ModelConfig.fromYaml(c.modelConfig());
-            if (explicit.isDa3()) {
+            if (explicit.isDa3() && !o.da3Checkpoints()) {
                 throw new LoraException(c.modelConfig() + ": " + explicit.family().yamlName() + " is a Depth Anything 3 "
                         + "architecture; LoRA checkpoints on a Depth Anything 3 base are not supported yet (lora train "
                         + "does not train Depth Anything 3 yet)");
@@ -239,8 +247,21 @@ public final class ModelResolver {
                     Provenance.random(seed, Integer.toHexString(mc.hashCode())), prep, ck, run);
         }
         Path file = ck.baseWeights(c.weightsOverride()); // verified against the recorded SHA-256
-        LinkedHashMap<String, HostTensor> sd = AdaptedWeights.read(file, ck.adapters());
-        ModelConfig mc = explicit != null ? explicit : fromSection(section);
+        LinkedHashMap<String, HostTensor> sd = new LinkedHashMap<>(StateDicts.readAny(file));
+        if (StateDicts.isDa3Naming(sd.keySet())) {
+            // a LoRA checkpoint on a Depth Anything 3 base: the recorded architecture (or the files beside the base)
+            Da3Checkpoint base = Da3Checkpoint.of(file, sd, explicit != null && explicit.isDa3() ? explicit : null);
+            if (!o.da3Checkpoints()) {
+                throw LoraException.file(c.dir(), "a LoRA checkpoint on a " + base.config().family().yamlName()
+                        + " base: " + notYet(o));
+            }
+            AdaptedWeights.checkShapes(base.stateDict(), ck.adapters(), file);
+            ModelConfig mc = base.config();
+            return new ResolvedModel(() -> mc, from != null ? from : ResolvedModel.FROM_WEIGHTS, base.stateDict(),
+                    Provenance.file(file, ck.baseSha256()), prep, ck, run);
+        }
+        AdaptedWeights.checkShapes(sd, ck.adapters(), file);
+        ModelConfig mc = explicit != null ? explicit : fromSection(section, o);
         if (explicit == null) {
             from = mc != null ? sectionKey(section) : ResolvedModel.FROM_WEIGHTS;
         }
@@ -256,7 +277,7 @@ public final class ModelResolver {
         Preprocessing prep = cfg.data == null ? official(o)
                 : Preprocessing.of(o.inputSize() != null ? cfg.data.with("input_size", o.inputSize()) : cfg.data);
         if (model.randomWeights()) {
-            ModelConfig mc = fromSection(model);
+            ModelConfig mc = fromSection(model, o);
             if (mc == null) {
                 throw new LoraException(where + "model.weights: random needs model.preset or model.config (the "
                         + "architecture)");
@@ -270,11 +291,22 @@ public final class ModelResolver {
                     + where.replaceAll(": $", "")) + "; configs/README.md says where to get them)");
         }
         LinkedHashMap<String, HostTensor> sd = new LinkedHashMap<>(StateDicts.readAny(file));
+        ModelConfig mc = fromSection(model, o);
         if (StateDicts.isDa3Naming(sd.keySet())) {
-            throw LoraException.file(file, "Depth Anything 3 weights (model.weights" + (where.isEmpty() ? "" : " in "
-                    + where.replaceAll(": $", "")) + "): " + notYet(o));
+            // Depth Anything 3 base weights: the section's architecture, else the files beside them or the shapes
+            Da3Checkpoint ck = Da3Checkpoint.of(file, sd, mc);
+            if (!o.da3()) {
+                throw LoraException.file(file, ck.config().family().yamlName() + " weights: " + notYet(o));
+            }
+            ModelConfig da3 = ck.config();
+            Path hashed = Files.isDirectory(file) ? file.resolve("model.safetensors") : file;
+            return new ResolvedModel(() -> da3, sectionKey(model),
+                    ck.stateDict(), Provenance.file(hashed, null), prep, null, null);
         }
-        ModelConfig mc = fromSection(model);
+        if (mc != null && mc.isDa3()) {
+            throw LoraException.file(file, "is a Depth Anything V2 checkpoint, not a Depth Anything 3 one ("
+                    + sectionKey(model) + " is " + mc.family().yamlName() + ")");
+        }
         Supplier<ModelConfig> arch = mc != null ? () -> mc : () -> ModelConfig.forWeights(file, sd);
         return new ResolvedModel(arch, sectionKey(model), sd, Provenance.file(file, null), prep, null, null);
     }
@@ -314,7 +346,7 @@ public final class ModelResolver {
      * Anything 3 in the commands that say so ({@link Options#da3()}: predict, info).
      */
     private static ModelConfig v2Only(ModelConfig mc, String source, Options o) {
-        if (mc != null && mc.isDa3()) {
+        if (mc != null && mc.isDa3() && !o.da3Checkpoints()) {
             throw new LoraException(source + ": " + mc.family().yamlName() + " is a Depth Anything 3 architecture; "
                     + notYet(o.da3() ? o.command(null) : o));
         }
@@ -325,7 +357,7 @@ public final class ModelResolver {
     static String notYet(Options o) {
         String command = o.command() != null ? o.command() : o.da3() ? null : RUNNING.get();
         return "Depth Anything 3 is not supported by " + (command == null ? "this command" : "lora " + command)
-                + " yet (lora predict and lora info run it; training, eval and export come next)";
+                + " yet (lora predict, info, train and eval run it)";
     }
 
     private static final ThreadLocal<String> RUNNING = new ThreadLocal<>();

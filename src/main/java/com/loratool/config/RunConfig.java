@@ -147,16 +147,32 @@ public final class RunConfig {
     }
 
     /**
-     * The loss/model-kind check (the rule itself is {@link TrainSection.Loss#suits}): refuses a loss
-     * of the other kind than the model, a relative loss (ssi, silog, l1, mse: on disparity up to
-     * scale and shift) on a metric model, or a metric loss (metric_silog) on a relative one. {@code metricModel}: the resolved architecture's head;
-     * {@code modelKey} names what made it so (e.g. "model.preset vits-metric-indoor").
+     * The loss/model-kind check (the rule itself is {@link TrainSection.Loss#suits(TrainSection.ModelKind)}):
+     * refuses a loss of another kind than the model. A Depth Anything V2 relative model takes ssi,
+     * silog, l1 or mse (on disparity up to scale and shift), a V2 metric model metric_silog; a
+     * Depth Anything 3 da3mono model depth_ssi (its output is depth, not disparity), a da3metric
+     * model metric_silog (on focal x output / 300). {@code model}: the resolved architecture's kind
+     * ({@code ModelConfig#lossKind}; null: a V2 relative one); {@code modelKey} names what made it so (e.g. "model.preset vits-metric-indoor").
      */
-    public void checkLossFor(boolean metricModel, String modelKey) {
+    public void checkLossFor(TrainSection.ModelKind model, String modelKey) {
         String w = source == null ? "" : source + ": ";
         TrainSection.Loss loss = train.loss();
-        if (loss.suits(metricModel)) {
+        if (loss.suits(model)) {
             return;
+        }
+        if (model != null && model.isDa3()) {
+            boolean metric = model == TrainSection.ModelKind.da3metric;
+            throw new LoraException(w + "train.loss " + loss + " is " + (loss == TrainSection.Loss.depth_ssi
+                    ? "the da3mono loss (on relative depth)" : loss.metric() ? "a metric-depth loss"
+                    : "a Depth Anything V2 loss on disparity") + " but " + modelKey + " is a Depth Anything 3 "
+                    + model + " model (" + (metric ? "depth in metres with a focal" : "relative depth, not disparity")
+                    + "); use train.loss: " + (metric ? "metric_silog" : "depth_ssi"));
+        }
+        boolean metricModel = model == TrainSection.ModelKind.v2_metric;
+        if (loss == TrainSection.Loss.depth_ssi) {
+            throw new LoraException(w + "train.loss depth_ssi is the Depth Anything 3 da3mono loss (on depth) but "
+                    + modelKey + " is a Depth Anything V2 " + (metricModel ? "metric model; use train.loss: metric_silog"
+                    : "relative model (inverse depth); use ssi, silog, l1 or mse"));
         }
         if (metricModel) {
             throw new LoraException(w + "train.loss " + loss + " is a relative-depth loss (up to scale and shift)"

@@ -29,8 +29,8 @@ import java.util.Map;
  * @param devices GPU indices for data-parallel training, one model replica per GPU, each batch
  *     split across them (the CLI's --devices overrides); empty = the one device of {@code device}.
  * @param threads PyTorch CPU threads, 0 = all cores (the CLI's --threads overrides). Default 0.
- * @param loss ssi | silog | l1 | mse (relative models: on disparity, up to scale and shift) |
- *     metric_silog (metric models: the official SiLog on depth in metres, no alignment). Default ssi.
+ * @param loss ssi | silog | l1 | mse (Depth Anything V2 relative models: on disparity, up to scale and shift) | depth_ssi (da3mono: scale-and-shift-invariant L1 on depth) |
+ *     metric_silog (metric models, da3metric on focal x output / 300: the official SiLog on depth in metres, no alignment). Default ssi.
  * @param gradMatchWeight weight of the multi-scale gradient-matching term added to the ssi loss
  *     (MiDaS uses 0.5); 0 = off.
  * @param gradMatchScales scales of the gradient-matching term. Default 4.
@@ -97,16 +97,46 @@ public record TrainSection(
 
     /** The training loss; {@link #metric} ones are for metric models only, the others for relative ones. */
     public enum Loss {
-        ssi, silog, l1, mse, metric_silog;
+        ssi, silog, l1, mse, metric_silog, depth_ssi;
 
         /** A loss on metric depth (metres, no alignment), for metric models; else on relative depth. */
         public boolean metric() {
             return this == metric_silog;
         }
 
-        /** The loss/model-kind rule: a metric loss for a metric model, a relative one for a relative model. */
+        /** The loss/model-kind rule for a Depth Anything V2 model: a metric loss for a metric model, a relative one for a relative model. */
         public boolean suits(boolean metricModel) {
-            return metric() == metricModel;
+            return this != depth_ssi && metric() == metricModel;
+        }
+
+        /**
+         * The loss/model-kind rule: a V2 relative model (null too) takes ssi, silog, l1 or mse (on
+         * disparity); a V2 metric model metric_silog; a da3mono model depth_ssi (on depth: its output
+         * is depth, not disparity); a da3metric model metric_silog (on focal x output / 300).
+         */
+        public boolean suits(ModelKind kind) {
+            if (kind == null) {
+                kind = ModelKind.v2_relative;
+            }
+            return switch (kind) {
+                case v2_relative -> suits(false);
+                case v2_metric -> suits(true);
+                case da3mono -> this == depth_ssi;
+                case da3metric -> this == metric_silog;
+            };
+        }
+    }
+
+    /**
+     * What a model outputs, for the loss rule ({@link Loss#suits(ModelKind)}; {@code
+     * model.ModelConfig#lossKind} says which a model is): Depth Anything V2 relative (disparity),
+     * V2 metric (metres), Depth Anything 3 da3mono (relative depth), da3metric (depth, metres with a focal).
+     */
+    public enum ModelKind {
+        v2_relative, v2_metric, da3mono, da3metric;
+
+        public boolean isDa3() {
+            return this == da3mono || this == da3metric;
         }
     }
 

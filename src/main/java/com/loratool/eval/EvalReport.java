@@ -25,6 +25,12 @@ import java.util.Map;
  * @param lossPlot the run's loss.png, or null
  */
 public record EvalReport(EvalResult result, Map<String, String> settings, Path lossPlot) {
+    /**
+     * The settings key of a Depth Anything 3 evaluation: its predictions are depth, aligned to Z
+     * (metrics.DepthAlignment), not disparity aligned to 1/Z; the report says so.
+     */
+    public static final String DEPTH_ALIGNMENT = "alignment";
+
     private static final ObjectMapper JSON = Json.JSON;
 
     public void write(Path outDir, Path panelDir) {
@@ -188,6 +194,11 @@ public record EvalReport(EvalResult result, Map<String, String> settings, Path l
             b.append('\n');
             meanTable(b, "## Aligned (scale and shift in disparity), mean over images", result.original(),
                     result.lora(), result.difference());
+        } else if (settings.containsKey(DEPTH_ALIGNMENT)) {
+            b.append("\nPer image, each predicted depth (Depth Anything 3: the output is depth, not disparity) is "
+                    + "aligned to Z by least-squares scale and shift over measured pixels; metrics count measured "
+                    + "pixels only and are averaged over images (formulas: docs/eval.md).\n\n");
+            meanTable(b, "## Mean over images", result.original(), result.lora(), result.difference());
         } else {
             b.append("\nPer image, each prediction is aligned to the true disparity 1/Z by least-squares scale and "
                     + "shift over measured pixels, then converted to depth; metrics count measured pixels only "

@@ -1,6 +1,7 @@
 package com.loratool.eval;
 
 import com.loratool.io.BatchFailures;
+import com.loratool.metrics.DepthAlignment;
 import com.loratool.metrics.DepthMetrics;
 import com.loratool.metrics.DisparityAlignment;
 import com.loratool.metrics.MetricDepth;
@@ -30,6 +31,8 @@ public final class Evaluator {
     private final String loraTitle;
     private final boolean errorMaps;
     private final boolean metric;
+    /** Both models predict relative DEPTH (Depth Anything 3): aligned in depth, not in disparity. */
+    private boolean depthOutput;
     /** Where the progress bar goes; null: none. */
     private PrintStream progress = System.err;
 
@@ -45,6 +48,15 @@ public final class Evaluator {
         this.loraTitle = loraTitle;
         this.errorMaps = errorMaps;
         this.metric = metric;
+    }
+
+    /**
+     * The models predict relative depth (Depth Anything 3: larger = farther), not disparity: the
+     * metrics and panels align the predicted depth to Z ({@link DepthAlignment}), not 1/Z.
+     */
+    public Evaluator depthOutput(boolean depth) {
+        this.depthOutput = depth;
+        return this;
     }
 
     /** Shows the progress bar on {@code out} (default: stderr); null: no bar (a caller with its own, or quiet). */
@@ -106,7 +118,8 @@ public final class Evaluator {
     }
 
     ImageResult evaluate(EvalSample s, Path panelDir) {
-        return metric ? evaluateMetric(s, panelDir) : evaluateRelative(s, panelDir);
+        return metric ? evaluateMetric(s, panelDir) : depthOutput ? evaluateDepth(s, panelDir)
+                : evaluateRelative(s, panelDir);
     }
 
     private ImageResult evaluateMetric(EvalSample s, Path panelDir) {
@@ -131,6 +144,25 @@ public final class Evaluator {
             d[i] = f[i];
         }
         return d;
+    }
+
+    private ImageResult evaluateDepth(EvalSample s, Path panelDir) {
+        float[] pl = lora.predict(s);
+        float[] po = original.predict(s);
+        boolean[] measured = DisparityAlignment.measured(s.depth(), null);
+        DepthMetrics ml = DepthAlignment.evaluate(pl, s.depth(), measured);
+        DepthMetrics mo = DepthAlignment.evaluate(po, s.depth(), measured);
+        if (panelDir != null) {
+            DepthAlignment al = DepthAlignment.fit(pl, s.depth(), measured);
+            DepthAlignment ao = DepthAlignment.fit(po, s.depth(), measured);
+            if (!Double.isNaN(al.shift())) {
+                Mat pic = PanelRenderer.render(s.image(), s.depth(), measured, al.depths(pl), ao.depths(po),
+                        loraTitle, errorMaps);
+                ReportFiles.writePng(panelFile(panelDir, s.name()), pic);
+                pic.release();
+            }
+        }
+        return new ImageResult(s.name(), ml, mo);
     }
 
     private ImageResult evaluateRelative(EvalSample s, Path panelDir) {

@@ -3,6 +3,7 @@ package com.loratool.model;
 import com.loratool.io.InputFiles;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.loratool.LoraException;
+import com.loratool.config.TrainSection;
 import com.loratool.io.HostTensor;
 import com.loratool.io.Json;
 import java.io.IOException;
@@ -206,6 +207,13 @@ public record ModelConfig(
      */
     public boolean isMetric() {
         return headActivation == HeadActivation.SIGMOID;
+    }
+
+    /** What the model outputs, for the loss rule ({@link TrainSection.Loss#suits(TrainSection.ModelKind)}). */
+    public TrainSection.ModelKind lossKind() {
+        return family == Family.DA3METRIC ? TrainSection.ModelKind.da3metric
+                : family == Family.DA3MONO ? TrainSection.ModelKind.da3mono
+                : isMetric() ? TrainSection.ModelKind.v2_metric : TrainSection.ModelKind.v2_relative;
     }
 
     /** True for a Depth Anything 3 model (da3mono or da3metric). */

@@ -84,7 +84,7 @@ final class CellEvaluator implements AutoCloseable {
                 k -> frozen.predict(e.input(), e.height(), e.width()));
         // no progress bar of its own (the sweep's bar says "eval"; -q: one line per cell)
         if (adapted == null) {
-            return new Evaluator(original, original, "base", false, base.architecture().isMetric()).progress(null)
+            return new Evaluator(original, original, "base", false, base.architecture().isMetric()).depthOutput(base.architecture().isDa3()).progress(null)
                     .run(s, null);
         }
         try (NDManager m = root.newSubManager()) {
@@ -95,7 +95,7 @@ final class CellEvaluator implements AutoCloseable {
                 Interrupts.checkpoint(() -> "evaluating " + e.name()); // a safe point per image
                 return p.predict(e.input(), e.height(), e.width());
             };
-            return new Evaluator(lora, original, "LoRA", false, base.architecture().isMetric()).progress(null)
+            return new Evaluator(lora, original, "LoRA", false, base.architecture().isMetric()).depthOutput(base.architecture().isDa3()).progress(null)
                     .run(s, null);
         }
     }

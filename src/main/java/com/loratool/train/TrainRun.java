@@ -7,9 +7,12 @@ import com.loratool.LoraException;
 import com.loratool.config.ConfigLoader;
 import com.loratool.config.RunConfig;
 import com.loratool.config.RunFolder;
+import com.loratool.data.CameraIntrinsics;
 import com.loratool.data.Dataset;
+import com.loratool.data.IntrinsicsFit;
 import com.loratool.data.Pair;
 import com.loratool.data.Pairing;
+import com.loratool.data.PointCloud;
 import com.loratool.io.FolderLock;
 import com.loratool.checkpoint.ModelResolver;
 import com.loratool.checkpoint.ModelSource;
@@ -56,7 +59,15 @@ public final class TrainRun {
 
     /** The run's base model ({@link ModelResolver}: weights file or seeded random weights), frozen, in {@code manager}. */
     public static Base loadBase(RunConfig cfg, NDManager manager) {
-        return base(ModelResolver.resolve(new ModelSource.Run(cfg)), manager);
+        return base(ModelResolver.resolve(new ModelSource.Run(cfg), ModelResolver.Options.DEFAULT.da3Ready("train")), manager);
+    }
+
+    /**
+     * {@link #loadBase} for another command ({@code benchmark}), which does not run Depth Anything 3
+     * yet: a DA3 base is one line naming the command.
+     */
+    public static Base loadBase(RunConfig cfg, NDManager manager, String command) {
+        return base(ModelResolver.resolve(new ModelSource.Run(cfg), ModelResolver.Options.DEFAULT.command(command)), manager);
     }
 
     static Base base(ResolvedModel resolved, NDManager manager) {
@@ -144,6 +155,36 @@ public final class TrainRun {
     }
 
     /**
+     * The camera of a da3metric run's training images, for its loss (metres = focal x output / 300,
+     * the focal at the network's input): one pinhole fit over every XYZ cloud of the run's data
+     * ({@link IntrinsicsFit#joint}, what {@code lora data intrinsics} fits); null for other models.
+     * Depth files that are Z maps (no X, Y), clouds of several resolutions, or random crops
+     * (data.augment.crop_scale, crop_ratio: they change the focal per sample) are one line.
+     */
+    static CameraIntrinsics da3MetricIntrinsics(RunConfig cfg, ModelConfig model) {
+        if (model == null || model.family() != ModelConfig.Family.DA3METRIC) {
+            return null;
+        }
+        String w = cfg.source == null ? "" : cfg.source + ": ";
+        String why = "da3metric training needs the camera's focal (metres = focal x output / 300)";
+        if (cfg.data.augment().crops()) {
+            throw new LoraException(w + "data.augment crop_scale/crop_ratio: " + why + ", which a random crop changes"
+                    + " per sample; train da3metric without crops");
+        }
+        List<Path> depth = Pairing.pair(cfg.data).pairs().stream().map(Pair::depth).toList();
+        if (depth.isEmpty()) {
+            return null; // the data stage says what is missing
+        }
+        for (Path f : depth) {
+            if (PointCloud.readIfXyz(f, cfg.data) == null) {
+                throw LoraException.file(f, why + ", fitted from the scans' XYZ clouds (lora data intrinsics); this depth"
+                        + " file is a Z map without X and Y");
+            }
+        }
+        return IntrinsicsFit.joint(depth, cfg.data).intrinsics();
+    }
+
+    /**
      * Trains, owning the run folder for the whole run ({@link FolderLock}; a second run into the
      * same folder is refused). The run is checked first (no complete checkpoint to clobber, what
      * --resume continues matches, the step fits in memory, the data opens); nothing in the run
@@ -153,8 +194,9 @@ public final class TrainRun {
         boolean resume = settings.resume();
         boolean force = settings.force();
         boolean quiet = settings.quiet();
-        ResolvedModel resolved = reusedModel != null ? reusedModel : ModelResolver.resolve(new ModelSource.Run(cfg));
-        cfg.checkLossFor(resolved.isMetric(), resolved.architectureFrom()); // once, before anything is written
+        ResolvedModel resolved = reusedModel != null ? reusedModel : ModelResolver.resolve(new ModelSource.Run(cfg), ModelResolver.Options.DEFAULT.da3Ready("train"));
+        cfg.checkLossFor(resolved.architecture().lossKind(), resolved.architectureFrom()); // once, before anything is written
+        CameraIntrinsics intrinsics = da3MetricIntrinsics(cfg, resolved.architecture()); // before anything is written too
         Path runDir = cfg.runDir();
         boolean existed = Files.isDirectory(runDir);
         boolean accepted = false;
@@ -212,7 +254,7 @@ public final class TrainRun {
                     ConfigLoader.save(cfg, runDir.resolve(RunFolder.CONFIG_FILE));
                     data.dataset().writeSplit(runDir);
                     Trainer trainer = more.addTo(new Trainer(cfg.train, lora, base.model()::forward, manager, data.data(),
-                            DepthLoss.fromConfig(cfg.train, resolved.architecture())));
+                            DepthLoss.fromConfig(cfg.train, resolved.architecture(), intrinsics)));
                     if (cfg.train.retainWeight() > 0) {
                         try (NDManager refs = manager.newSubManager()) {
                             trainer.retain(RetainLoss.references(resolved.frozenBase(refs), data.data().train(), refs));

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import com.loratool.config.TrainSection;
 import com.loratool.data.Sample;
+import com.loratool.metrics.DepthAlignment;
 import com.loratool.metrics.DepthMetrics;
 import com.loratool.metrics.DisparityAlignment;
 import com.loratool.metrics.MetricDepth;
@@ -14,7 +15,8 @@ import java.util.List;
 /**
  * The validation pass of an epoch: loss, AbsRel, delta1 and RMSE (mm) over the validation set's
  * measured pixels, mean over images. A relative run's metrics are after per-image scale-and-shift
- * alignment in disparity ({@link DisparityAlignment#evaluate}); a metric run's (its loss is
+ * alignment in disparity ({@link DisparityAlignment#evaluate}), a da3mono run's in depth
+ * ({@link DepthAlignment#evaluate}); a metric run's (its loss is
  * metric) are absolute, the prediction in metres taken as it is ({@link MetricDepth#absolute}):
  * the same definitions as {@code lora eval}.
  */
@@ -65,7 +67,8 @@ final class Validation {
                     measured[j] = b.mask()[from + j] > 0 && zk[j] > 0;
                 }
                 float[] pk = Arrays.copyOfRange(pred, from, from + hw);
-                DepthMetrics mt = loss.metric() ? MetricDepth.absolute(pk, zk, measured)
+                DepthMetrics mt = loss.metric() ? MetricDepth.absolute(loss.metres(pk, b.height(), b.width()), zk, measured)
+                        : loss.onDepth() ? DepthAlignment.evaluate(pk, zk, measured)
                         : DisparityAlignment.evaluate(pk, zk, measured);
                 if (mt.pixels() > 0) {
                     absRel += mt.absRel();

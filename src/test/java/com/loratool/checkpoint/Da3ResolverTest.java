@@ -31,12 +31,24 @@ class Da3ResolverTest {
 
     @Test
     void theOtherCommandsRefuseDa3InOneLine() {
-        for (String cmd : new String[] {"train", "eval", "eval-completion", "sweep"}) {
+        for (String cmd : new String[] {"eval-completion", "sweep", "benchmark"}) {
             LoraException e = assertThrows(LoraException.class, () -> ModelResolver.resolve(
                     new ModelSource.Weights(MONO, null), ModelResolver.Options.DEFAULT.command(cmd)));
             assertTrue(e.getMessage().contains("Depth Anything 3 is not supported by lora " + cmd + " yet"),
                     e.getMessage());
             assertTrue(!e.getMessage().contains("\n"), e.getMessage());
         }
+    }
+
+    /** lora train and lora eval resolve Depth Anything 3 base weights (issue 26, train slice). */
+    @Test
+    void trainAndEvalResolveDa3() {
+        for (String cmd : new String[] {"train", "eval"}) {
+            ResolvedModel m = ModelResolver.resolve(new ModelSource.Weights(MONO, null),
+                    ModelResolver.Options.DEFAULT.da3Ready(cmd));
+            assertEquals(ModelConfig.Family.DA3MONO, m.architecture().family());
+            assertTrue(ModelResolver.Options.DEFAULT.da3Ready(cmd).da3Checkpoints());
+        }
+        assertTrue(!ModelResolver.Options.DEFAULT.da3Ready("predict").da3Checkpoints());
     }
 }

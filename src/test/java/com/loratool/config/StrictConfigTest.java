@@ -80,7 +80,7 @@ class StrictConfigTest {
                 error(BASE, "lora.alpha=Infinity"));
         assertEquals("--set data.augment.rotate_degrees=90: data.augment.rotate_degrees: must be in [0, 45], got 90",
                 error(BASE, "data.augment.rotate_degrees=90"));
-        assertEquals("--set train.loss=ssl: train.loss: must be one of [ssi, silog, l1, mse, metric_silog], got ssl"
+        assertEquals("--set train.loss=ssl: train.loss: must be one of [ssi, silog, l1, mse, metric_silog, depth_ssi], got ssl"
                 + " (did you mean ssi?)", error(BASE, "train.loss=ssl"));
     }
 

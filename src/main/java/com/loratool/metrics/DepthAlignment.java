@@ -1,0 +1,82 @@
+package com.loratool.metrics;
+
+/**
+ * Per-image least-squares scale and shift of a relative DEPTH prediction p (a Depth Anything 3
+ * da3mono model's output: depth up to scale and shift, larger = farther) to the true depth Z over
+ * measured pixels: {@code (s, t) = argmin sum_M (s p + t - Z)^2}, then {@code Zp = max(s p + t, floor)}
+ * with {@code floor = min_M Z / DEPTH_FLOOR_FACTOR}: aligned depths that are non-positive or tiny
+ * become a tenth of the nearest measured depth of that image (counted as clamped). The protocol of
+ * the PyTorch reference behind {@code fixtures/da3-tiny-mono-pretrained}; aligning 1/p the V2 way
+ * ({@link DisparityAlignment}) gives other figures. Computed in double precision.
+ */
+public record DepthAlignment(double scale, double shift, double floor) {
+
+    /** Aligned depth is raised to at least the image's smallest measured depth divided by this. */
+    public static final double DEPTH_FLOOR_FACTOR = 10.0;
+
+    /** Fits s and t; without measured pixels the fit is (0, NaN). */
+    public static DepthAlignment fit(float[] pred, float[] depth, boolean[] measured) {
+        if (pred.length != depth.length || measured.length != depth.length) {
+            throw new IllegalArgumentException("prediction has " + pred.length + " pixels, truth "
+                    + depth.length + ", mask " + measured.length);
+        }
+        long n = 0;
+        double sp = 0, sz = 0, minZ = Double.POSITIVE_INFINITY;
+        for (int i = 0; i < pred.length; i++) {
+            if (measured[i]) {
+                sp += pred[i];
+                sz += depth[i];
+                minZ = Math.min(minZ, depth[i]);
+                n++;
+            }
+        }
+        if (n == 0) {
+            return new DepthAlignment(0, Double.NaN, Double.NaN);
+        }
+        double pm = sp / n;
+        double zm = sz / n;
+        double cov = 0, var = 0;
+        for (int i = 0; i < pred.length; i++) {
+            if (measured[i]) {
+                double pc = pred[i] - pm;
+                cov += pc * (depth[i] - zm);
+                var += pc * pc;
+            }
+        }
+        double s = var > 0 ? cov / var : 0;
+        return new DepthAlignment(s, zm - s * pm, minZ / DEPTH_FLOOR_FACTOR);
+    }
+
+    /** Aligned depth of one predicted value: max(s p + t, floor). */
+    public double depth(float p) {
+        return Math.max(scale * p + shift, floor);
+    }
+
+    /** Aligned depth of every pixel (also unmeasured ones, for pictures). */
+    public double[] depths(float[] pred) {
+        double[] out = new double[pred.length];
+        for (int i = 0; i < pred.length; i++) {
+            out[i] = depth(pred[i]);
+        }
+        return out;
+    }
+
+    /** Aligns {@code pred} to {@code depth} and scores it over the measured pixels. */
+    public static DepthMetrics evaluate(float[] pred, float[] depth, boolean[] measured) {
+        DepthAlignment a = fit(pred, depth, measured);
+        if (Double.isNaN(a.shift)) {
+            return DepthMetrics.empty();
+        }
+        double[] zp = new double[pred.length];
+        long clamped = 0;
+        for (int i = 0; i < pred.length; i++) {
+            if (measured[i]) {
+                if (a.scale * pred[i] + a.shift < a.floor) {
+                    clamped++;
+                }
+                zp[i] = a.depth(pred[i]);
+            }
+        }
+        return DepthMetrics.of(zp, depth, measured, clamped);
+    }
+}
