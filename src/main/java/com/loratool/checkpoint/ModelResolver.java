@@ -325,7 +325,8 @@ public final class ModelResolver {
     static String notYet(Options o) {
         String command = o.command() != null ? o.command() : o.da3() ? null : RUNNING.get();
         return "Depth Anything 3 is not supported by " + (command == null ? "this command" : "lora " + command)
-                + " yet (lora predict and lora info run it; training, eval and export come next)";
+                + " yet (lora predict, lora info and lora export --format onnx of base weights run it; training, eval and "
+                + "checkpoint export come next)";
     }
 
     private static final ThreadLocal<String> RUNNING = new ThreadLocal<>();
