@@ -4,8 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import com.loratool.LoraException;
 import com.loratool.api.DepthEstimator;
+import com.loratool.api.Export;
+import com.loratool.io.HostTensor;
+import com.loratool.lora.export.AdaptedWeights;
+import com.loratool.model.Da3Checkpoint;
 import com.loratool.api.Prediction;
 import com.loratool.deploy.OnnxDeployment;
 import com.loratool.io.Checksums;
@@ -118,6 +124,8 @@ class Da3ExportCommandTest {
         assertArrayEquals(b.shape(), a.shape());
         assertArrayEquals(new long[] {98, 154}, a.shape());
         assertTrue(maxAbs(a.data(), b.data()) <= tol, "max abs " + maxAbs(a.data(), b.data()));
+        System.out.printf("predict --onnx vs --weights (%s): depth max abs %.3g%n", onnx.getFileName(),
+                maxAbs(a.data(), b.data()));
         assertArrayEquals(png(torch.resolve("image_sky.png")), png(onnx.resolve("image_sky.png")));
         try {
             assertEquals(fileNames(torch), fileNames(onnx));
@@ -162,6 +170,7 @@ class Da3ExportCommandTest {
         float[] a = Npy.read(onnx.resolve("image.npy")).data();
         float[] b = Npy.read(torch.resolve("image.npy")).data();
         assertTrue(maxRel(a, b) <= 1e-4, "max relative " + maxRel(a, b));
+        System.out.printf("predict --onnx vs --weights (metric, --focal 140): mm max relative %.3g%n", maxRel(a, b));
         assertTrue(Files.isRegularFile(onnx.resolve("image_mm.png")));
         assertArrayEquals(png(torch.resolve("image_sky.png")), png(onnx.resolve("image_sky.png")));
         // the fixture's official metres (focal 140 at 154 x 98) in mm
@@ -206,14 +215,7 @@ class Da3ExportCommandTest {
         refused(tmp.resolve("merged"), "give --checkpoint DIR", "export", "--weights", MONO.toString(), "--format",
                 "merged", "--output", tmp.resolve("merged").toString());
         // a checkpoint on a Depth Anything 3 base: not until DA3 checkpoints exist (lora train)
-        Random r = new Random(3);
-        LinkedHashMap<String, LoraPair> m = new LinkedHashMap<>();
-        m.put("model.backbone.pretrained.blocks.0.attn.qkv", new LoraPair(ExportImportCommandTest.rand(r, 4, 48),
-                ExportImportCommandTest.rand(r, 144, 4)));
-        Path weights = MONO.resolve("model.safetensors");
-        Path ck = tmp.resolve("ck");
-        AdapterCheckpoint.save(ck, new AdapterSet(m), new LoraScaling(4, 8, false), weights,
-                Checksums.sha256(weights), null);
+        Path ck = da3Checkpoint();
         refused(out, "is a Depth Anything 3 checkpoint", "export", "--checkpoint", ck.toString(),
                 "--format", "onnx", "--output", out.toString());
         refused(tmp.resolve("m.safetensors"), "is a Depth Anything 3 checkpoint", "export",
@@ -236,6 +238,56 @@ class Da3ExportCommandTest {
                 "--output", v2.toString());
         assertEquals(0, e.rc(), e.err());
         refused(pred, "this is a Depth Anything V2 graph", concat(base, v2.toString(), "--no-sky-fill"));
+    }
+
+    /** A hand-made checkpoint on the da3-tiny-mono base (what lora train will write): r 4 on block 0's qkv. */
+    private Path da3Checkpoint() {
+        Random r = new Random(3);
+        LinkedHashMap<String, LoraPair> m = new LinkedHashMap<>();
+        m.put("model.backbone.pretrained.blocks.0.attn.qkv", new LoraPair(ExportImportCommandTest.rand(r, 4, 48),
+                ExportImportCommandTest.rand(r, 144, 4)));
+        Path weights = MONO.resolve("model.safetensors");
+        Path ck = tmp.resolve("ck");
+        AdapterCheckpoint.save(ck, new AdapterSet(m), new LoraScaling(4, 8, false), weights,
+                Checksums.sha256(weights), null);
+        return ck;
+    }
+
+    /** The merged path for Depth Anything 3 checkpoints, ready for them: the official Hugging Face layout. */
+    @Test
+    void mergedDa3WritesTheHuggingFaceFolderOfTheAdaptedWeights() throws Exception {
+        AdapterCheckpoint ck = AdapterCheckpoint.load(da3Checkpoint());
+        Da3Checkpoint base = Da3Checkpoint.read(MONO);
+        Path out = tmp.resolve("merged");
+        Export.Written w = Export.mergedDa3(MONO.resolve("model.safetensors"), base.config(), base.stateDict(), ck, out, 1);
+        assertTrue(w.summary().contains("1 merged modules"), w.summary());
+        assertEquals("{\"model_name\":\"da3mono-tiny\"}\n", Files.readString(out.resolve(Da3Checkpoint.CONFIG_JSON)));
+        assertTrue(Files.isRegularFile(out.resolve(Da3Checkpoint.MODEL_YAML)));
+        Da3Checkpoint back = Da3Checkpoint.read(out);
+        assertEquals(base.config(), back.config());
+        assertEquals(base.stateDict().keySet(), back.stateDict().keySet());
+        LinkedHashMap<String, HostTensor> want = AdaptedWeights.merged(base.stateDict(), ck, 1);
+        String qkv = "model.backbone.pretrained.blocks.0.attn.qkv.weight";
+        assertFalse(Arrays.equals(base.stateDict().get(qkv).data(), want.get(qkv).data()));
+        for (String k : want.keySet()) {
+            assertArrayEquals(want.get(k).data(), back.stateDict().get(k).data(), k);
+        }
+        // a second export into the same folder is refused, nothing overwritten
+        assertTrue(assertThrows(LoraException.class, () -> Export.mergedDa3(MONO.resolve("model.safetensors"),
+                base.config(), base.stateDict(), ck, out, 1)).getMessage().contains("already holds"));
+    }
+
+    @Test
+    void importOfAPeftAdapterOnDa3WeightsIsRefusedInOneLine() {
+        Path out = tmp.resolve("imported");
+        // a PEFT folder (of a V2 checkpoint: the refusal comes from the DA3 weights, before any matching)
+        Path peft = tmp.resolve("peft");
+        Path v2 = ExportImportCommandTest.checkpoint(tmp, ExportImportCommandTest.WEIGHTS,
+                Checksums.sha256(ExportImportCommandTest.WEIGHTS));
+        Export.peft(v2, peft);
+        assertTrue(Files.isRegularFile(peft.resolve("adapter_config.json")));
+        refused(out, "Depth Anything 3 is not supported by lora import yet", "import", "--peft", peft.toString(),
+                "--weights", MONO.resolve("model.safetensors").toString(), "--output", out.toString());
     }
 
     private static String[] concat(String[] a, String... b) {
