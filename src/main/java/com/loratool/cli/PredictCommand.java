@@ -54,7 +54,9 @@ import picocli.CommandLine.Spec;
 public final class PredictCommand implements Callable<Integer> {
 
     @Option(names = "--onnx", paramLabel = "FILE",
-            description = "An exported model (lora export --format onnx), run in ONNX Runtime instead of libtorch.")
+            description = "An exported model (lora export --format onnx), run in ONNX Runtime instead of libtorch; a "
+                    + "Depth Anything 3 graph (outputs depth and sky) gives what its weights give (--process-res for a "
+                    + "dynamic graph, --no-sky-fill, --focal).")
     Path onnx;
 
     @Option(names = "--input", required = true, paramLabel = "IMAGE|DIR", description = "An image or a folder of images.")
