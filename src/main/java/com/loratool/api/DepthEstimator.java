@@ -9,6 +9,7 @@ import com.loratool.config.SizeRule;
 import com.loratool.data.CameraIntrinsics;
 import com.loratool.data.Cv;
 import com.loratool.deploy.OnnxPredictor;
+import com.loratool.deploy.OnnxRuntimeModel;
 import com.loratool.data.ImageReader;
 import com.loratool.model.Compute;
 import com.loratool.model.DepthPredictor;
@@ -54,6 +55,8 @@ public final class DepthEstimator implements AutoCloseable {
     /** Non-null for a Depth Anything 3 model (then {@link #predictor} is null). */
     private final Da3Predictor da3;
     private final Da3Options da3Options;
+    /** A Depth Anything 3 metric model (da3metric): metres from the focal. */
+    private final boolean da3Metric;
 
     /** Non-null for an exported .onnx file (ONNX Runtime; no libtorch model then). */
     private final OnnxPredictor onnx;
@@ -68,23 +71,43 @@ public final class DepthEstimator implements AutoCloseable {
             DepthAnythingV2 net = resolved.instantiate(manager);
             this.da3 = new Da3Predictor(net, options.processRes() != null ? options.processRes()
                     : Da3Predictor.DEFAULT_PROCESS_RES, options.skyFill());
+            this.da3Metric = c.family() == ModelConfig.Family.DA3METRIC;
             this.predictor = null;
         } else {
             options.checkV2();
             this.predictor = new DepthPredictor(resolved.instantiate(manager), resolved.preprocessing());
             this.da3 = null;
+            this.da3Metric = false;
         }
         this.onnx = null;
+        this.onnxModel = null;
     }
 
     private DepthEstimator(OnnxPredictor onnx) {
         this.onnx = onnx;
+        this.onnxModel = null;
         this.manager = null;
         this.resolved = null;
         this.predictor = null;
         this.da3 = null;
+        this.da3Metric = false;
         this.da3Options = Da3Options.DEFAULT;
     }
+
+    /** A Depth Anything 3 graph: {@link Da3Predictor} with ONNX Runtime as its forward step. */
+    private DepthEstimator(OnnxRuntimeModel graph, Da3Predictor da3, boolean metric, Da3Options options) {
+        this.onnx = null;
+        this.onnxModel = graph;
+        this.manager = null;
+        this.resolved = null;
+        this.predictor = null;
+        this.da3 = da3;
+        this.da3Metric = metric;
+        this.da3Options = options;
+    }
+
+    /** Non-null for an exported Depth Anything 3 graph (run by {@link #da3}). */
+    private final OnnxRuntimeModel onnxModel;
 
     /**
      * How a Depth Anything 3 model predicts ({@code lora predict}'s {@code --process-res},
@@ -112,10 +135,14 @@ public final class DepthEstimator implements AutoCloseable {
         }
 
         void check(ModelConfig c) {
+            check(c.family());
+        }
+
+        void check(ModelConfig.Family family) {
             if (focal != null && !(focal > 0 && Double.isFinite(focal))) {
                 throw new LoraException("--focal " + focal + ": must be a positive finite number of pixels");
             }
-            if (c.family() == ModelConfig.Family.DA3METRIC) {
+            if (family == ModelConfig.Family.DA3METRIC) {
                 if (focal == null && intrinsics == null) {
                     throw new LoraException("Depth Anything 3 metric (da3metric) needs the focal length for metres: give "
                             + "--focal PX (pixels of the original image) or --intrinsics K.json (as lora data intrinsics "
@@ -125,15 +152,17 @@ public final class DepthEstimator implements AutoCloseable {
                     throw new LoraException("--focal and --intrinsics: give one (the focal of a da3metric model)");
                 }
             } else if (focal != null) {
-                throw new LoraException("--focal is for Depth Anything 3 metric models (da3metric); " + c.family().yamlName()
+                throw new LoraException("--focal is for Depth Anything 3 metric models (da3metric); " + family.yamlName()
                         + " predicts relative depth");
             }
         }
     }
 
     /**
-     * An exported model ({@code lora export --format onnx}) in ONNX Runtime, as {@code infer_image}
-     * (its metadata's input size, or its fixed size); no libtorch involved.
+     * An exported model ({@code lora export --format onnx}) in ONNX Runtime; no libtorch involved. A
+     * V2 graph predicts as {@code infer_image} (its metadata's input size, or its fixed size); a
+     * Depth Anything 3 graph (outputs depth and sky) as {@link Da3Predictor} with default
+     * {@link Da3Options} (a da3metric graph needs a focal: {@link #fromOnnx(Path, Integer, int, Da3Options)}).
      */
     public static DepthEstimator fromOnnx(Path file) {
         return fromOnnx(file, null, 0);
@@ -141,7 +170,51 @@ public final class DepthEstimator implements AutoCloseable {
 
     /** {@code inputSize} null: the file's own; {@code threads} 0: ONNX Runtime's default. */
     public static DepthEstimator fromOnnx(Path file, Integer inputSize, int threads) {
-        return new DepthEstimator(OnnxPredictor.open(file, inputSize, threads));
+        return fromOnnx(file, inputSize, threads, Da3Options.DEFAULT);
+    }
+
+    /**
+     * As above; a Depth Anything 3 graph with {@code da3}: the same steps as its weights in libtorch
+     * ({@link Da3Predictor}: the official preprocessing at {@code processRes} for a dynamic graph,
+     * default 504, or resized to a fixed graph's size; the sky fill; the resize to the image; metres
+     * from the focal for da3metric). A V2 graph refuses Depth Anything 3 options, and a Depth
+     * Anything 3 graph {@code inputSize}.
+     */
+    public static DepthEstimator fromOnnx(Path file, Integer inputSize, int threads, Da3Options da3) {
+        return fromOnnx(file, OnnxRuntimeModel.open(file, threads), inputSize, da3);
+    }
+
+    /** As above, on {@code file} already open in ONNX Runtime (the estimator owns it; closed if refused). */
+    public static DepthEstimator fromOnnx(Path file, OnnxRuntimeModel m, Integer inputSize, Da3Options da3) {
+        if (!m.hasSky()) {
+            try {
+                da3.checkV2();
+            } catch (RuntimeException e) {
+                m.close();
+                throw e;
+            }
+            return new DepthEstimator(OnnxPredictor.of(file, m, inputSize));
+        }
+        try {
+            ModelConfig.Family family = m.isDa3Metric() ? ModelConfig.Family.DA3METRIC : ModelConfig.Family.DA3MONO;
+            if (inputSize != null) {
+                throw new LoraException("--input-size is for Depth Anything V2; " + file + " is a Depth Anything 3 "
+                        + "graph (--process-res N, default " + Da3Predictor.DEFAULT_PROCESS_RES + ", for a dynamic graph)");
+            }
+            da3.check(family);
+            int[] fixed = m.fixedSize();
+            if (fixed != null && da3.processRes() != null) {
+                throw LoraException.file(file, "is a fixed-size graph (" + fixed[0] + "x" + fixed[1] + "): --process-res "
+                        + da3.processRes() + " cannot change it (drop --process-res, or export with --dynamic)");
+            }
+            int patch = 14; // the graph's H and W: multiples of the patch size (OnnxOptions)
+            Da3Predictor p = new Da3Predictor((chw, h, w) -> m.runWithSky(chw, 1, h, w), patch,
+                    da3.processRes() != null ? da3.processRes() : Da3Predictor.DEFAULT_PROCESS_RES, fixed, da3.skyFill());
+            return new DepthEstimator(m, p, family == ModelConfig.Family.DA3METRIC, da3);
+        } catch (RuntimeException e) {
+            m.close();
+            throw e;
+        }
     }
 
     /** A resolved model ({@link ModelResolver}) on {@code device} (auto, cpu or gpu). */
@@ -256,8 +329,7 @@ public final class DepthEstimator implements AutoCloseable {
 
     /** Metric depth (metres) or relative disparity. */
     public boolean isMetric() {
-        return onnx != null ? onnx.isMetric()
-                : resolved.isMetric() || resolved.architecture().family() == ModelConfig.Family.DA3METRIC;
+        return onnx != null ? onnx.isMetric() : da3 != null ? da3Metric : resolved.isMetric();
     }
 
     /** The model as resolved: architecture, provenance, preprocessing, adapters; null for an .onnx file. */
@@ -268,7 +340,11 @@ public final class DepthEstimator implements AutoCloseable {
     /** The network-size rule (the run's, or infer_image's) this model predicts with. */
     public SizeRule sizeRule() {
         if (da3 != null) { // upper_bound_resize: at most process_res (rounded up to 14) on either side
-            int p = resolved.architecture().patchSize();
+            int[] fixed = da3.fixedSize();
+            if (fixed != null) {
+                return new SizeRule.Explicit(fixed[0], fixed[1]);
+            }
+            int p = da3.patchSize();
             int side = (da3.processRes() + p - 1) / p * p;
             return new SizeRule.Explicit(side, side);
         }
@@ -365,7 +441,7 @@ public final class DepthEstimator implements AutoCloseable {
 
     private Prediction da3Predict(Mat bgr) {
         Da3Predictor.Result r = da3.predict(bgr);
-        if (resolved.architecture().family() != ModelConfig.Family.DA3METRIC) {
+        if (!da3Metric) {
             return new Prediction(r.height(), r.width(), r.depth(), Prediction.RELATIVE_DEPTH, r.sky());
         }
         // the focal at the processed resolution: the image's focal scaled as the image was
@@ -389,6 +465,10 @@ public final class DepthEstimator implements AutoCloseable {
     public void close() {
         if (onnx != null) {
             onnx.close();
+            return;
+        }
+        if (onnxModel != null) {
+            onnxModel.close();
             return;
         }
         manager.close();

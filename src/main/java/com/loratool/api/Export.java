@@ -10,9 +10,15 @@ import com.loratool.io.HostTensor;
 import com.loratool.io.OutputGuard;
 import com.loratool.io.Safetensors;
 import com.loratool.lora.AdapterCheckpoint;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.loratool.io.Json;
 import com.loratool.lora.export.AdaptedWeights;
+import com.loratool.lora.export.MergedWeights;
+import com.loratool.model.Da3Checkpoint;
+import com.loratool.model.ModelConfig;
 import com.loratool.lora.export.PeftAdapter;
 import com.loratool.model.weights.PthWriter;
+import com.loratool.model.weights.StateDicts;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -40,13 +46,26 @@ public final class Export {
         }
         String name = output.getFileName().toString();
         boolean pth = name.endsWith(".pth") || name.endsWith(".pt");
-        if (!pth && !name.endsWith(".safetensors")) {
+        boolean file = pth || name.endsWith(".safetensors");
+        if (!file && name.contains(".")) { // no extension: a folder, a Depth Anything 3 export's (checked below)
             throw LoraException.file(output, "--format merged writes .pth or .safetensors");
         }
         // the base weights the checkpoint records (found through its run folder) are an input like the checkpoint
         OutputGuard.of("output", output).inputs(ModelResolver.files(source, "checkpoint")).check();
         ResolvedModel model = ModelResolver.resolve(source);
         AdapterCheckpoint ck = model.adapters().orElseThrow();
+        // Depth Anything 3 by its official names (the architecture of a V2 base may be unknown here: not needed)
+        if (StateDicts.isDa3Naming(model.baseWeights().keySet())) {
+            if (file) {
+                throw LoraException.file(output, "Depth Anything 3 merged weights are a Hugging Face folder "
+                        + "(model.safetensors + config.json): give --output DIR");
+            }
+            return mergedDa3(model.provenance().file(), model.architecture(), model.baseWeights(), ck, output,
+                    alphaScale);
+        }
+        if (!file) {
+            throw LoraException.file(output, "--format merged writes .pth or .safetensors");
+        }
         LinkedHashMap<String, HostTensor> merged = model.weights(alphaScale);
         merged.forEach((k, t) -> Finite.require(output, "merged tensor '" + k + "'", t.data())); // nothing non-finite written
         if (pth) {
@@ -56,6 +75,44 @@ public final class Export {
         }
         return new Written(output, "wrote " + output + " (" + merged.size() + " tensors, " + ck.adapters().layers().size()
                 + " merged modules, scaling " + alphaScale * ck.scaling().value() + ")");
+    }
+
+    /**
+     * Depth Anything 3: the checkpoint's adapters folded into its base weights ({@code base}, read
+     * from {@code baseFile}) and written in the official Hugging Face layout into the folder
+     * {@code dir} by {@link MergedWeights#writeDa3}: {@code model.safetensors} with the official key
+     * names and {@code config.json}, whose {@code model_name} is the base's own {@code config.json}'s
+     * (else the preset's, else {@code <family>-custom}); a {@code model.yaml} beside the base weights
+     * is copied too (a non-preset architecture needs it). What {@code lora export --format merged}
+     * writes for a Depth Anything 3 checkpoint.
+     */
+    public static Written mergedDa3(Path baseFile, ModelConfig cfg, Map<String, HostTensor> base, AdapterCheckpoint ck,
+                                    Path dir, double alphaScale) {
+        if (!(alphaScale >= 0) || Double.isInfinite(alphaScale)) {
+            throw new LoraException("--alpha-scale " + alphaScale + ": must be a finite number >= 0");
+        }
+        if (Files.exists(dir.resolve("model.safetensors")) || Files.exists(dir.resolve(Da3Checkpoint.CONFIG_JSON))) {
+            throw LoraException.file(dir, "already holds model.safetensors or config.json (choose another --output)");
+        }
+        Path baseDir = Files.isDirectory(baseFile) ? baseFile : baseFile.toAbsolutePath().getParent();
+        String modelName = null;
+        Path json = baseDir.resolve(Da3Checkpoint.CONFIG_JSON);
+        if (Files.isRegularFile(json)) {
+            JsonNode root = Json.readFinite(json);
+            if (root != null && root.has("model_name")) {
+                modelName = root.get("model_name").asText();
+            }
+        }
+        if (modelName == null && cfg.presetName().isEmpty()) {
+            modelName = cfg.family().yamlName() + "-custom";
+        }
+        Path yaml = baseDir.resolve(Da3Checkpoint.MODEL_YAML);
+        LinkedHashMap<String, HostTensor> merged = AdaptedWeights.merged(base, ck, alphaScale);
+        MergedWeights.writeDa3(dir, merged, cfg, modelName, Files.isRegularFile(yaml) ? yaml : null);
+        return new Written(dir, "wrote " + dir.resolve("model.safetensors") + " and " + dir.resolve(
+                Da3Checkpoint.CONFIG_JSON) + " (Depth Anything 3 " + cfg.family().yamlName() + ", " + merged.size()
+                + " tensors, " + ck.adapters().layers().size() + " merged modules, scaling "
+                + alphaScale * ck.scaling().value() + ")");
     }
 
     /** The checkpoint as a PEFT adapter folder (adapter_config.json + adapter_model.safetensors); needs no base weights. */

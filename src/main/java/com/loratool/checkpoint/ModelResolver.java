@@ -341,9 +341,9 @@ public final class ModelResolver {
 
     /**
      * A run description ({@code model:} section) and a LoRA checkpoint are Depth Anything V2 only
-     * so far (issue 26: training, eval and export come next): a Depth Anything 3 architecture is
-     * one line naming where it came from. Base weights ({@link ModelSource.Weights}) run Depth
-     * Anything 3 in the commands that say so ({@link Options#da3()}: predict, info).
+     * in the commands that do not run Depth Anything 3 yet (issue 26): a Depth Anything 3 architecture
+     * is one line naming where it came from. The commands that say so ({@link Options#da3()},
+     * {@link Options#da3Checkpoints()}) run it.
      */
     private static ModelConfig v2Only(ModelConfig mc, String source, Options o) {
         if (mc != null && mc.isDa3() && !o.da3Checkpoints()) {
@@ -357,7 +357,7 @@ public final class ModelResolver {
     static String notYet(Options o) {
         String command = o.command() != null ? o.command() : o.da3() ? null : RUNNING.get();
         return "Depth Anything 3 is not supported by " + (command == null ? "this command" : "lora " + command)
-                + " yet (lora predict, info, train and eval run it)";
+                + " yet (lora predict, info, train, eval and export --format onnx of base weights run it)";
     }
 
     private static final ThreadLocal<String> RUNNING = new ThreadLocal<>();

@@ -21,7 +21,9 @@ import picocli.CommandLine.Option;
             "merged: W + scaling*B*A folded into the base weights, official key names (.pth for torch.load + "
                 + "load_state_dict(strict=True), or .safetensors).",
             "peft: adapter_config.json + adapter_model.safetensors for Hugging Face "
-                + "DepthAnythingForDepthEstimation (a fused qkv adapter becomes query/key/value adapters sharing A)."})
+                + "DepthAnythingForDepthEstimation (a fused qkv adapter becomes query/key/value adapters sharing A).",
+            "onnx: the graph and its parity certificate, from --weights (Depth Anything V2 or 3: a Depth Anything 3 "
+                + "graph has a second output, sky, certified too) or --checkpoint (Depth Anything V2, adapters merged)."})
 public final class ExportCommand implements Callable<Integer> {
     public enum Format { merged, peft, onnx }
 

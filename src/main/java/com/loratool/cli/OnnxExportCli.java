@@ -1,6 +1,8 @@
 package com.loratool.cli;
 
 import com.loratool.LoraException;
+import com.loratool.checkpoint.ModelResolver;
+import com.loratool.model.Da3Predictor;
 import com.loratool.deploy.OnnxDeployment;
 import com.loratool.deploy.OnnxOptions;
 import com.loratool.deploy.ParityCertificate;
@@ -22,14 +24,22 @@ final class OnnxExportCli {
         }
         int[] hw = size(inputSize == null ? "518" : inputSize);
         OnnxOptions o = new OnnxOptions(hw[0], hw[1], dynamic, opset, fp16);
-        OnnxDeployment.Source s = OnnxDeployment.resolve(checkpoint, weights, modelConfig);
+        // Depth Anything 3 base weights export (outputs depth and sky); a checkpoint on a Depth Anything 3 base
+        // is refused by the resolver in one line until DA3 checkpoints exist (lora train)
+        OnnxDeployment.Source s = OnnxDeployment.resolve(checkpoint, weights, modelConfig, checkpoint == null
+                ? ModelResolver.Options.DEFAULT.da3Ready("export") : ModelResolver.Options.DEFAULT.command("export"));
         o.checkPatch(s.config().patchSize());
-        ParityCertificate c = OnnxDeployment.export(s, o, OnnxDeployment.metadata(s, o, Math.min(hw[0], hw[1])), output,
-                parityImage, memoryCheck);
-        out.printf("wrote %s (%s, opset %d, %s%s) and %s: ONNX Runtime vs toolkit at %d size(s), max abs error "
-                        + "%.3g, relative L2 %.3g (tolerance %.0e)%n", output, dynamic ? "dynamic" : hw[0] + "x" + hw[1],
+        boolean da3 = s.config().isDa3();
+        // a Depth Anything 3 dynamic graph: predict's default process_res is the official 504
+        ParityCertificate c = OnnxDeployment.export(s, o, OnnxDeployment.metadata(s, o, da3 && dynamic
+                ? Da3Predictor.DEFAULT_PROCESS_RES : Math.min(hw[0], hw[1])), output, parityImage, memoryCheck);
+        out.printf("wrote %s (%s%s, opset %d, %s%s) and %s: ONNX Runtime vs toolkit at %d size(s)%s, max abs error "
+                        + "%.3g, relative L2 %.3g (tolerance %.0e)%n", output,
+                da3 ? "Depth Anything 3 " + s.config().family().yamlName() + ", " : "",
+                dynamic ? "dynamic" : hw[0] + "x" + hw[1],
                 opset, fp16 ? "fp16" : "fp32", checkpoint != null ? ", adapters merged" : "",
-                OnnxDeployment.certificatePath(output), c.checks().size(), c.maxAbsError(), c.relL2(), c.tolerance());
+                OnnxDeployment.certificatePath(output), c.checks().size() / (da3 ? 2 : 1),
+                da3 ? " on both outputs, depth and sky" : "", c.maxAbsError(), c.relL2(), c.tolerance());
         out.flush();
         return 0;
     }

@@ -6,6 +6,7 @@ import com.loratool.checkpoint.ModelSource;
 import com.loratool.checkpoint.ResolvedModel;
 import com.loratool.model.Da3Predictor;
 import com.loratool.model.ModelConfig;
+import com.loratool.deploy.OnnxRuntimeModel;
 import com.loratool.api.DepthEstimator;
 import com.loratool.api.Prediction;
 import com.loratool.data.Cv;
@@ -53,7 +54,9 @@ import picocli.CommandLine.Spec;
 public final class PredictCommand implements Callable<Integer> {
 
     @Option(names = "--onnx", paramLabel = "FILE",
-            description = "An exported model (lora export --format onnx), run in ONNX Runtime instead of libtorch.")
+            description = "An exported model (lora export --format onnx), run in ONNX Runtime instead of libtorch; a "
+                    + "Depth Anything 3 graph (outputs depth and sky) gives what its weights give (--process-res for a "
+                    + "dynamic graph, --no-sky-fill, --focal).")
     Path onnx;
 
     @Option(names = "--input", required = true, paramLabel = "IMAGE|DIR", description = "An image or a folder of images.")
@@ -115,9 +118,6 @@ public final class PredictCommand implements Callable<Integer> {
         if (batchSize < 1) {
             throw new LoraException("--batch-size " + batchSize + ": must be at least 1");
         }
-        if (onnx != null && (processRes != null || noSkyFill || focal != null)) {
-            throw new LoraException("--process-res, --no-sky-fill and --focal are for Depth Anything 3 models, not --onnx");
-        }
         if (focal != null && !(focal > 0 && Double.isFinite(focal))) {
             throw new LoraException("--focal " + focal + ": must be a positive finite number of pixels");
         }
@@ -141,28 +141,24 @@ public final class PredictCommand implements Callable<Integer> {
         DepthPredictor.loadOpenCv();
         ResolvedModel resolved = onnx != null ? null : ModelResolver.resolve(source,
                 ModelResolver.Options.inputSize(inputSize.value()).da3Ready("predict"));
-        ModelConfig arch = resolved == null ? null : resolved.architecture();
-        boolean da3 = arch != null && arch.isDa3();
-        boolean da3Metric = da3 && arch.family() == ModelConfig.Family.DA3METRIC;
-        DepthEstimator.Da3Options da3Options = DepthEstimator.Da3Options.DEFAULT;
-        if (da3) {
-            if (inputSize.value() != null) {
-                throw new LoraException("--input-size is for Depth Anything V2; a Depth Anything 3 model takes "
-                        + "--process-res N (default " + Da3Predictor.DEFAULT_PROCESS_RES + ")");
+        // an exported graph: a Depth Anything 3 one (outputs depth and sky) runs the same steps as its weights
+        OnnxRuntimeModel graph = onnx != null ? OnnxRuntimeModel.open(onnx, common.threads) : null;
+        DepthEstimator.Da3Options da3Options;
+        boolean da3;
+        boolean da3Metric;
+        try {
+            ModelConfig arch = resolved == null ? null : resolved.architecture();
+            da3 = graph != null ? graph.hasSky() : arch.isDa3();
+            da3Metric = graph != null ? graph.isDa3Metric() : da3 && arch.family() == ModelConfig.Family.DA3METRIC;
+            da3Options = da3Options(da3, da3Metric, images, graph != null);
+        } catch (RuntimeException e) {
+            if (graph != null) {
+                graph.close();
             }
-            if (!da3Metric && geometry.any()) {
-                throw new LoraException("--align-to, --complete, --point-cloud and --intrinsics: not for Depth Anything 3 "
-                        + "mono yet (its relative depth is aligned as depth, not disparity; that comes with eval's Depth "
-                        + "Anything 3 support); a da3metric model takes them");
-            }
-            // the focal: --focal, else --intrinsics / --intrinsics-from (refused without either)
-            da3Options = new DepthEstimator.Da3Options(processRes, !noSkyFill, focal,
-                    da3Metric && focal == null ? geometry.intrinsicsOrNull(images) : null);
-        } else if (processRes != null || noSkyFill || focal != null) {
-            throw new LoraException("--process-res, --no-sky-fill and --focal are for Depth Anything 3 models; "
-                    + (resolved == null ? "--onnx" : "this is a Depth Anything V2 model (--input-size)"));
+            throw e;
         }
-        try (DepthEstimator estimator = onnx != null ? DepthEstimator.fromOnnx(onnx, inputSize.value(), common.threads)
+        try (DepthEstimator estimator = graph != null
+                ? DepthEstimator.fromOnnx(onnx, graph, inputSize.value(), da3Options)
                 : DepthEstimator.of(resolved, common.device.name(), da3Options)) {
             // before any image is decoded: the network size each image gets, from its header
             if (estimator.config() != null) {
@@ -201,6 +197,29 @@ public final class PredictCommand implements Callable<Integer> {
             }
         }
         return failures.finish("predict", images.size(), spec.commandLine().getErr());
+    }
+
+    /** --process-res, --no-sky-fill, --focal, --intrinsics: a Depth Anything 3 model's, refused for a V2 one. */
+    private DepthEstimator.Da3Options da3Options(boolean da3, boolean da3Metric, List<Path> images, boolean onnxGraph) {
+        if (da3) {
+            if (inputSize.value() != null) {
+                throw new LoraException("--input-size is for Depth Anything V2; a Depth Anything 3 model takes "
+                        + "--process-res N (default " + Da3Predictor.DEFAULT_PROCESS_RES + ")");
+            }
+            if (!da3Metric && geometry.any()) {
+                throw new LoraException("--align-to, --complete, --point-cloud and --intrinsics: not for Depth Anything 3 "
+                        + "mono yet (its relative depth is aligned as depth, not disparity; that comes with eval's Depth "
+                        + "Anything 3 support); a da3metric model takes them");
+            }
+            // the focal: --focal, else --intrinsics / --intrinsics-from (refused without either)
+            return new DepthEstimator.Da3Options(processRes, !noSkyFill, focal,
+                    da3Metric && focal == null ? geometry.intrinsicsOrNull(images) : null);
+        } else if (processRes != null || noSkyFill || focal != null) {
+            throw new LoraException("--process-res, --no-sky-fill and --focal are for Depth Anything 3 models; "
+                    + (onnxGraph ? "this is a Depth Anything V2 graph" : "this is a Depth Anything V2 model")
+                    + " (--input-size)");
+        }
+        return DepthEstimator.Da3Options.DEFAULT;
     }
 
     private void flush(DepthEstimator estimator, List<Mat> pending, List<Path> names, ProgressBar bar) {

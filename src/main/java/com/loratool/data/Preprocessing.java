@@ -104,21 +104,54 @@ public record Preprocessing(SizeRule sizeRule, String interpolation, boolean off
                 h = mh;
                 w = mw;
             }
-            byte[] px = new byte[h * w * 3];
-            cur.get(0, 0, px);
-            float[] chw = new float[3 * h * w];
-            int plane = h * w;
-            for (int i = 0; i < plane; i++) {
-                for (int c = 0; c < 3; c++) {
-                    chw[c * plane + i] = ((px[3 * i + c] & 0xff) / 255f - MEAN_F32[c]) / STD_F32[c];
-                }
-            }
-            return new NetworkInput(chw, h, w);
+            return da3Normalized(cur, h, w);
         } finally {
             rgb.release();
             scaled.release();
             fitted.release();
         }
+    }
+
+    /**
+     * Depth Anything 3's preprocessing for a network of one fixed size (a fixed-size ONNX graph):
+     * RGB, the image resized to exactly {@code height x width} in 8 bits (cv2 INTER_CUBIC if a side
+     * grows, else INTER_AREA, as {@link #da3UpperBound} resizes; nothing when the image already has
+     * that size), /255, ImageNet mean/std. For an image of the graph's aspect this is
+     * {@link #da3UpperBound} at {@code process_res = max(height, width)}.
+     */
+    public static NetworkInput da3Fixed(Mat bgr, int height, int width) {
+        if (bgr.empty() || bgr.depth() != CvType.CV_8U) {
+            throw new LoraException("expected a non-empty 8-bit BGR or grey image, got " + bgr);
+        }
+        Mat rgb = new Mat();
+        Mat scaled = new Mat();
+        try {
+            Imgproc.cvtColor(bgr, rgb, bgr.channels() == 1 ? Imgproc.COLOR_GRAY2RGB : Imgproc.COLOR_BGR2RGB);
+            Mat cur = rgb;
+            if (rgb.rows() != height || rgb.cols() != width) {
+                boolean up = height > rgb.rows() || width > rgb.cols();
+                Imgproc.resize(rgb, scaled, new Size(width, height), 0, 0, up ? Imgproc.INTER_CUBIC : Imgproc.INTER_AREA);
+                cur = scaled;
+            }
+            return da3Normalized(cur, height, width);
+        } finally {
+            rgb.release();
+            scaled.release();
+        }
+    }
+
+    /** 8-bit RGB h x w → CHW float32, /255 then ImageNet mean/std. */
+    private static NetworkInput da3Normalized(Mat rgb, int h, int w) {
+        byte[] px = new byte[h * w * 3];
+        rgb.get(0, 0, px);
+        float[] chw = new float[3 * h * w];
+        int plane = h * w;
+        for (int i = 0; i < plane; i++) {
+            for (int c = 0; c < 3; c++) {
+                chw[c * plane + i] = ((px[3 * i + c] & 0xff) / 255f - MEAN_F32[c]) / STD_F32[c];
+            }
+        }
+        return new NetworkInput(chw, h, w);
     }
 
     /** The multiple of {@code p} nearest to {@code x}; a tie goes up (as the official code). */

@@ -47,7 +47,16 @@ public final class OnnxDeployment {
      * base weights, or base weights alone ({@code checkpoint} null).
      */
     public static Source resolve(Path checkpoint, Path weights, Path modelConfig) {
-        ResolvedModel m = ModelResolver.resolve(ModelSource.of(weights, checkpoint, modelConfig));
+        return resolve(checkpoint, weights, modelConfig, ModelResolver.Options.DEFAULT);
+    }
+
+    /**
+     * As above with the resolver's {@code options}: {@code lora export} resolves Depth Anything 3
+     * base weights ({@link ModelResolver.Options#da3Ready}); a Depth Anything 3 graph has the second
+     * output {@code sky}, and its certificate checks both.
+     */
+    public static Source resolve(Path checkpoint, Path weights, Path modelConfig, ModelResolver.Options options) {
+        ResolvedModel m = ModelResolver.resolve(ModelSource.of(weights, checkpoint, modelConfig), options);
         String adapterJson = "";
         if (m.adapters().isPresent()) {
             try {

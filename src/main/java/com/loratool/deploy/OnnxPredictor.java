@@ -35,12 +35,16 @@ public final class OnnxPredictor implements AutoCloseable {
      * refuses an {@code inputSize} (it cannot be honoured; never ignored without a word).
      */
     public static OnnxPredictor open(Path file, Integer inputSize, int threads) {
-        OnnxRuntimeModel m = OnnxRuntimeModel.open(file, threads);
+        return of(file, OnnxRuntimeModel.open(file, threads), inputSize);
+    }
+
+    /** As {@link #open}, on a model already open (closed here if refused). */
+    public static OnnxPredictor of(Path file, OnnxRuntimeModel m, Integer inputSize) {
         if (m.hasSky()) {
             m.close();
-            throw LoraException.file(file, "is a Depth Anything 3 graph (outputs depth and sky): predicting with an ONNX "
-                    + "file runs Depth Anything V2 graphs only for now (its preprocessing, sky fill and depth unit differ); "
-                    + "run the Depth Anything 3 weights instead, or the graph in ONNX Runtime directly");
+            throw LoraException.file(file, "is a Depth Anything 3 graph (outputs depth and sky): this predictor runs "
+                    + "Depth Anything V2 graphs (the preprocessing, sky fill and depth unit differ); open it with "
+                    + "DepthEstimator.fromOnnx (lora predict --onnx), which runs it as model.Da3Predictor");
         }
         int[] fixed = m.fixedSize();
         if (fixed != null && inputSize != null) {
@@ -101,58 +105,9 @@ public final class OnnxPredictor implements AutoCloseable {
         return out;
     }
 
-    /** Bilinear align_corners=True, (h, w) → (oh, ow), as the toolkit's Resampler (two taps per axis). */
+    /** Bilinear align_corners=True, (h, w) → (oh, ow) ({@link Interpolation#resizeBilinearAlignCorners}). */
     static float[] resize(float[] x, int h, int w, int oh, int ow) {
-        if (h == oh && w == ow) {
-            return x;
-        }
-        int[][] ri = new int[oh][];
-        float[][] rw = new float[oh][];
-        taps(Interpolation.bilinearAlignCorners(h, oh), h, oh, ri, rw);
-        int[][] ci = new int[ow][];
-        float[][] cw = new float[ow][];
-        taps(Interpolation.bilinearAlignCorners(w, ow), w, ow, ci, cw);
-        float[] tmp = new float[h * ow]; // x · Mw^T
-        for (int r = 0; r < h; r++) {
-            for (int j = 0; j < ow; j++) {
-                float s = 0;
-                for (int t = 0; t < ci[j].length; t++) {
-                    s += x[r * w + ci[j][t]] * cw[j][t];
-                }
-                tmp[r * ow + j] = s;
-            }
-        }
-        float[] out = new float[oh * ow]; // Mh · tmp
-        for (int i = 0; i < oh; i++) {
-            for (int j = 0; j < ow; j++) {
-                float s = 0;
-                for (int t = 0; t < ri[i].length; t++) {
-                    s += rw[i][t] * tmp[ri[i][t] * ow + j];
-                }
-                out[i * ow + j] = s;
-            }
-        }
-        return out;
-    }
-
-    private static void taps(float[] m, int in, int out, int[][] idx, float[][] wt) {
-        for (int i = 0; i < out; i++) {
-            int c = 0;
-            for (int j = 0; j < in; j++) {
-                if (m[i * in + j] != 0) {
-                    c++;
-                }
-            }
-            idx[i] = new int[c];
-            wt[i] = new float[c];
-            c = 0;
-            for (int j = 0; j < in; j++) {
-                if (m[i * in + j] != 0) {
-                    idx[i][c] = j;
-                    wt[i][c++] = m[i * in + j];
-                }
-            }
-        }
+        return Interpolation.resizeBilinearAlignCorners(x, h, w, oh, ow);
     }
 
     @Override

@@ -158,6 +158,11 @@ public final class OnnxRuntimeModel implements AutoCloseable {
         return "metres".equals(metadata.get("output_unit"));
     }
 
+    /** A Depth Anything 3 metric graph (da3metric): its depth is canonical, metres = focal x depth / 300. */
+    public boolean isDa3Metric() {
+        return sky && metadata.getOrDefault("output_unit", "").startsWith("canonical_depth");
+    }
+
     /** True for a graph with Depth Anything 3's second output {@code sky}. */
     public boolean hasSky() {
         return sky;

@@ -1,30 +1,41 @@
 package com.loratool.model;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import com.loratool.LoraException;
 import com.loratool.data.NetworkInput;
 import com.loratool.data.Preprocessing;
-import com.loratool.model.nn.Resampler;
+import com.loratool.model.nn.Interpolation;
 import org.opencv.core.Mat;
 
 /**
  * Depth for an image from a Depth Anything 3 monocular model, as the official
  * {@code DepthAnything3.inference([image], process_res, "upper_bound_resize")} computes it:
  * {@link Preprocessing#da3UpperBound} (longest side to {@code process_res}, sides to multiples of
- * 14), {@link DepthAnythingV2#forwardWithSky}, the sky post-processing {@link Da3Outputs#skyFill}
- * (unless switched off) over this one image; then, unlike the official code (whose output stays at
- * the processed size), the depth and the sky output are resized to the image's size, bilinear with
- * align_corners=True (as V2's {@code infer_image} resizes its output). An image already at the
- * processed size is not resized: its depth is the official result itself.
+ * 14; a network of one fixed size: {@link Preprocessing#da3Fixed}), the network's depth and sky
+ * ({@link Forward}: libtorch's {@link DepthAnythingV2#forwardWithSky}, or an exported graph in ONNX
+ * Runtime), the sky post-processing {@link Da3Outputs#skyFill} (unless switched off) over this one
+ * image; then, unlike the official code (whose output stays at the processed size), the depth and
+ * the sky output are resized to the image's size, bilinear with align_corners=True (as V2's
+ * {@code infer_image} resizes its output; {@link Interpolation#resizeBilinearAlignCorners}). An
+ * image already at the processed size is not resized: its depth is the official result itself.
  */
 public final class Da3Predictor {
     /** The official default {@code process_res} of {@code DepthAnything3.inference}. */
     public static final int DEFAULT_PROCESS_RES = 504;
 
-    private final DepthAnythingV2 model;
+    /**
+     * The one network step: a preprocessed image, 1 x 3 x h x w (CHW), to the head's depth and
+     * the sky output before any post-processing, {@code {depth, sky}}, h x w values each.
+     */
+    public interface Forward {
+        float[][] depthAndSky(float[] chw, int h, int w);
+    }
+
+    private final Forward forward;
+    private final int patch;
     private final int processRes;
+    private final int[] fixedSize;
     private final boolean skyFill;
 
     /**
@@ -35,20 +46,49 @@ public final class Da3Predictor {
      */
     public record Result(int height, int width, float[] depth, boolean[] sky, int processedHeight, int processedWidth) {}
 
+    /** The libtorch model. */
     public Da3Predictor(DepthAnythingV2 model, int processRes, boolean skyFill) {
+        this(libtorch(model), model.config().patchSize(), processRes, null, skyFill);
+    }
+
+    /**
+     * Any {@link Forward} (an ONNX graph): {@code fixedSize} {height, width} for a network of one
+     * size (then {@code processRes} is ignored: {@link Preprocessing#da3Fixed}), or null.
+     */
+    public Da3Predictor(Forward forward, int patch, int processRes, int[] fixedSize, boolean skyFill) {
+        if (fixedSize == null && processRes < patch) {
+            throw new LoraException("--process-res " + processRes + ": must be at least " + patch);
+        }
+        this.forward = forward;
+        this.patch = patch;
+        this.processRes = processRes;
+        this.fixedSize = fixedSize == null ? null : fixedSize.clone();
+        this.skyFill = skyFill;
+    }
+
+    private static Forward libtorch(DepthAnythingV2 model) {
         if (!model.config().isDa3()) {
             throw new IllegalArgumentException("not a Depth Anything 3 model: " + model.config().describe());
         }
-        if (processRes < model.config().patchSize()) {
-            throw new LoraException("--process-res " + processRes + ": must be at least " + model.config().patchSize());
-        }
-        this.model = model;
-        this.processRes = processRes;
-        this.skyFill = skyFill;
+        return (chw, h, w) -> {
+            try (NDManager step = model.manager().newSubManager()) {
+                DepthAnythingV2.DepthAndSky o = model.forwardWithSky(step.create(chw, new Shape(1, 3, h, w)));
+                return new float[][] {o.depth().toFloatArray(), o.sky().toFloatArray()};
+            }
+        };
     }
 
     public int processRes() {
         return processRes;
+    }
+
+    /** {height, width} of a network of one size, or null. */
+    public int[] fixedSize() {
+        return fixedSize == null ? null : fixedSize.clone();
+    }
+
+    public int patchSize() {
+        return patch;
     }
 
     public boolean skyFill() {
@@ -59,19 +99,14 @@ public final class Da3Predictor {
     public Result predict(Mat bgr) {
         int h = bgr.rows();
         int w = bgr.cols();
-        NetworkInput in = Preprocessing.da3UpperBound(bgr, processRes, model.config().patchSize());
-        try (NDManager step = model.manager().newSubManager()) {
-            NDArray x = step.create(in.chw(), new Shape(1, 3, in.h(), in.w()));
-            DepthAnythingV2.DepthAndSky o = model.forwardWithSky(x);
-            float[] head = o.depth().toFloatArray();
-            float[] sky = o.sky().toFloatArray();
-            float[] depth = skyFill ? Da3Outputs.skyFill(head, sky) : head;
-            if (h != in.h() || w != in.w()) {
-                Resampler r = new Resampler(step);
-                depth = r.bilinearAlignCorners(step.create(depth, new Shape(1, in.h(), in.w())), h, w).toFloatArray();
-                sky = r.bilinearAlignCorners(step.create(sky, new Shape(1, in.h(), in.w())), h, w).toFloatArray();
-            }
-            return new Result(h, w, depth, Da3Outputs.skyMask(sky), in.h(), in.w());
-        }
+        NetworkInput in = fixedSize != null ? Preprocessing.da3Fixed(bgr, fixedSize[0], fixedSize[1])
+                : Preprocessing.da3UpperBound(bgr, processRes, patch);
+        float[][] o = forward.depthAndSky(in.chw(), in.h(), in.w());
+        float[] head = o[0];
+        float[] sky = o[1];
+        float[] depth = skyFill ? Da3Outputs.skyFill(head, sky) : head;
+        depth = Interpolation.resizeBilinearAlignCorners(depth, in.h(), in.w(), h, w);
+        sky = Interpolation.resizeBilinearAlignCorners(sky, in.h(), in.w(), h, w);
+        return new Result(h, w, depth, Da3Outputs.skyMask(sky), in.h(), in.w());
     }
 }

@@ -18,8 +18,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Depth Anything 3 as ONNX (built at library level from the tiny DA3 fixtures; the commands do not
- * resolve DA3 yet): the certificate compares both graph outputs, depth and sky, in ONNX Runtime
+ * Depth Anything 3 as ONNX (built at library level from the tiny DA3 fixtures; the commands: cli.Da3ExportCommandTest
+ * ): the certificate compares both graph outputs, depth and sky, in ONNX Runtime
  * with the toolkit's forward (which matches the official code to ~1e-6, model.Da3ParityTest).
  */
 class Da3OnnxExportTest {

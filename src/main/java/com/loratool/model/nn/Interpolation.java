@@ -56,4 +56,62 @@ public final class Interpolation {
         }
         return m;
     }
+
+    /**
+     * A plane {@code h x w} (row-major) resized bilinear, align_corners=True, to {@code oh x ow}, in
+     * Java with the weights of {@link #bilinearAlignCorners} (as the toolkit's Resampler; two taps per
+     * axis); the same array when the size is unchanged.
+     */
+    public static float[] resizeBilinearAlignCorners(float[] x, int h, int w, int oh, int ow) {
+        if (h == oh && w == ow) {
+            return x;
+        }
+        int[][] ri = new int[oh][];
+        float[][] rw = new float[oh][];
+        taps(bilinearAlignCorners(h, oh), h, oh, ri, rw);
+        int[][] ci = new int[ow][];
+        float[][] cw = new float[ow][];
+        taps(bilinearAlignCorners(w, ow), w, ow, ci, cw);
+        float[] tmp = new float[h * ow]; // x · Mw^T
+        for (int r = 0; r < h; r++) {
+            for (int j = 0; j < ow; j++) {
+                float s = 0;
+                for (int t = 0; t < ci[j].length; t++) {
+                    s += x[r * w + ci[j][t]] * cw[j][t];
+                }
+                tmp[r * ow + j] = s;
+            }
+        }
+        float[] out = new float[oh * ow]; // Mh · tmp
+        for (int i = 0; i < oh; i++) {
+            for (int j = 0; j < ow; j++) {
+                float s = 0;
+                for (int t = 0; t < ri[i].length; t++) {
+                    s += rw[i][t] * tmp[ri[i][t] * ow + j];
+                }
+                out[i * ow + j] = s;
+            }
+        }
+        return out;
+    }
+
+    private static void taps(float[] m, int in, int out, int[][] idx, float[][] wt) {
+        for (int i = 0; i < out; i++) {
+            int c = 0;
+            for (int j = 0; j < in; j++) {
+                if (m[i * in + j] != 0) {
+                    c++;
+                }
+            }
+            idx[i] = new int[c];
+            wt[i] = new float[c];
+            c = 0;
+            for (int j = 0; j < in; j++) {
+                if (m[i * in + j] != 0) {
+                    idx[i][c] = j;
+                    wt[i][c++] = m[i * in + j];
+                }
+            }
+        }
+    }
 }
