@@ -1,6 +1,7 @@
 package com.loratool.eval;
 
 import com.loratool.io.BatchFailures;
+import com.loratool.metrics.Alignment;
 import com.loratool.metrics.DepthAlignment;
 import com.loratool.metrics.DepthMetrics;
 import com.loratool.metrics.DisparityAlignment;
@@ -118,8 +119,8 @@ public final class Evaluator {
     }
 
     ImageResult evaluate(EvalSample s, Path panelDir) {
-        return metric ? evaluateMetric(s, panelDir) : depthOutput ? evaluateDepth(s, panelDir)
-                : evaluateRelative(s, panelDir);
+        return metric ? evaluateMetric(s, panelDir)
+                : evaluateAligned(s, panelDir, depthOutput ? DepthAlignment::fit : DisparityAlignment::fit);
     }
 
     private ImageResult evaluateMetric(EvalSample s, Path panelDir) {
@@ -146,40 +147,29 @@ public final class Evaluator {
         return d;
     }
 
-    private ImageResult evaluateDepth(EvalSample s, Path panelDir) {
-        float[] pl = lora.predict(s);
-        float[] po = original.predict(s);
-        boolean[] measured = DisparityAlignment.measured(s.depth(), null);
-        DepthMetrics ml = DepthAlignment.evaluate(pl, s.depth(), measured);
-        DepthMetrics mo = DepthAlignment.evaluate(po, s.depth(), measured);
-        if (panelDir != null) {
-            DepthAlignment al = DepthAlignment.fit(pl, s.depth(), measured);
-            DepthAlignment ao = DepthAlignment.fit(po, s.depth(), measured);
-            if (!Double.isNaN(al.shift())) {
-                Mat pic = PanelRenderer.render(s.image(), s.depth(), measured, al.depths(pl), ao.depths(po),
-                        loraTitle, errorMaps);
-                ReportFiles.writePng(panelFile(panelDir, s.name()), pic);
-                pic.release();
-            }
-        }
-        return new ImageResult(s.name(), ml, mo);
+    /** One fit of a relative prediction to the truth: DA3's depth or V2's disparity. */
+    @FunctionalInterface
+    private interface Fit {
+        Alignment of(float[] pred, float[] depth, boolean[] measured);
     }
 
-    private ImageResult evaluateRelative(EvalSample s, Path panelDir) {
+    /**
+     * A relative model's image: each prediction fitted once ({@code fit}), scored and drawn with the
+     * same fit.
+     */
+    private ImageResult evaluateAligned(EvalSample s, Path panelDir, Fit fit) {
         float[] pl = lora.predict(s);
         float[] po = original.predict(s);
         boolean[] measured = DisparityAlignment.measured(s.depth(), null);
-        DepthMetrics ml = DisparityAlignment.evaluate(pl, s.depth(), measured);
-        DepthMetrics mo = DisparityAlignment.evaluate(po, s.depth(), measured);
-        if (panelDir != null) {
-            DisparityAlignment al = DisparityAlignment.fit(pl, s.depth(), measured);
-            DisparityAlignment ao = DisparityAlignment.fit(po, s.depth(), measured);
-            if (!Double.isNaN(al.shift())) {
-                Mat pic = PanelRenderer.render(s.image(), s.depth(), measured, al.depths(pl), ao.depths(po),
-                        loraTitle, errorMaps);
-                ReportFiles.writePng(panelFile(panelDir, s.name()), pic);
-                pic.release();
-            }
+        Alignment al = fit.of(pl, s.depth(), measured);
+        Alignment ao = fit.of(po, s.depth(), measured);
+        DepthMetrics ml = Alignment.score(al, pl, s.depth(), measured);
+        DepthMetrics mo = Alignment.score(ao, po, s.depth(), measured);
+        if (panelDir != null && al.fitted()) {
+            Mat pic = PanelRenderer.render(s.image(), s.depth(), measured, al.depths(pl), ao.depths(po),
+                    loraTitle, errorMaps);
+            ReportFiles.writePng(panelFile(panelDir, s.name()), pic);
+            pic.release();
         }
         return new ImageResult(s.name(), ml, mo);
     }

@@ -9,7 +9,7 @@ package com.loratool.metrics;
  * the PyTorch reference behind {@code fixtures/da3-tiny-mono-pretrained}; aligning 1/p the V2 way
  * ({@link DisparityAlignment}) gives other figures. Computed in double precision.
  */
-public record DepthAlignment(double scale, double shift, double floor) {
+public record DepthAlignment(double scale, double shift, double floor) implements Alignment {
 
     /** Aligned depth is raised to at least the image's smallest measured depth divided by this. */
     public static final double DEPTH_FLOOR_FACTOR = 10.0;
@@ -48,35 +48,18 @@ public record DepthAlignment(double scale, double shift, double floor) {
     }
 
     /** Aligned depth of one predicted value: max(s p + t, floor). */
+    @Override
     public double depth(float p) {
         return Math.max(scale * p + shift, floor);
     }
 
-    /** Aligned depth of every pixel (also unmeasured ones, for pictures). */
-    public double[] depths(float[] pred) {
-        double[] out = new double[pred.length];
-        for (int i = 0; i < pred.length; i++) {
-            out[i] = depth(pred[i]);
-        }
-        return out;
+    @Override
+    public boolean clamped(float p) {
+        return scale * p + shift < floor;
     }
 
     /** Aligns {@code pred} to {@code depth} and scores it over the measured pixels. */
     public static DepthMetrics evaluate(float[] pred, float[] depth, boolean[] measured) {
-        DepthAlignment a = fit(pred, depth, measured);
-        if (Double.isNaN(a.shift)) {
-            return DepthMetrics.empty();
-        }
-        double[] zp = new double[pred.length];
-        long clamped = 0;
-        for (int i = 0; i < pred.length; i++) {
-            if (measured[i]) {
-                if (a.scale * pred[i] + a.shift < a.floor) {
-                    clamped++;
-                }
-                zp[i] = a.depth(pred[i]);
-            }
-        }
-        return DepthMetrics.of(zp, depth, measured, clamped);
+        return Alignment.score(fit(pred, depth, measured), pred, depth, measured);
     }
 }

@@ -11,7 +11,7 @@ import com.loratool.metrics.DepthMetrics;
  * measured depth of that image (MiDaS caps depth the same way, at a fixed dataset maximum).
  * Computed in double precision.
  */
-public record DisparityAlignment(double scale, double shift, double floor) {
+public record DisparityAlignment(double scale, double shift, double floor) implements Alignment {
 
     /** Predicted depth is capped at this multiple of the image's largest measured depth. */
     public static final double DEPTH_CAP_FACTOR = 10.0;
@@ -188,36 +188,19 @@ public record DisparityAlignment(double scale, double shift, double floor) {
     }
 
     /** Aligned depth of one predicted value: 1 / max(s p + t, floor). */
+    @Override
     public double depth(float p) {
         return 1.0 / Math.max(disparity(p), floor);
     }
 
-    /** Aligned depth of every pixel (also unmeasured ones, for pictures). */
-    public double[] depths(float[] pred) {
-        double[] out = new double[pred.length];
-        for (int i = 0; i < pred.length; i++) {
-            out[i] = depth(pred[i]);
-        }
-        return out;
+    @Override
+    public boolean clamped(float p) {
+        return disparity(p) < floor;
     }
 
     /** Aligns {@code pred} to {@code depth} and scores it over the measured pixels. */
     public static DepthMetrics evaluate(float[] pred, float[] depth, boolean[] measured) {
-        DisparityAlignment a = fit(pred, depth, measured);
-        if (Double.isNaN(a.shift)) {
-            return DepthMetrics.empty();
-        }
-        double[] zp = new double[pred.length];
-        long clamped = 0;
-        for (int i = 0; i < pred.length; i++) {
-            if (measured[i]) {
-                if (a.disparity(pred[i]) < a.floor) {
-                    clamped++;
-                }
-                zp[i] = a.depth(pred[i]);
-            }
-        }
-        return DepthMetrics.of(zp, depth, measured, clamped);
+        return Alignment.score(fit(pred, depth, measured), pred, depth, measured);
     }
 
     private static void check(float[] pred, float[] depth, boolean[] measured) {
