@@ -12,6 +12,7 @@ import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -102,6 +103,31 @@ public record Split(List<Pair> train, List<Pair> val, long seed, double valFract
     }
 
     /**
+     * The stems of one side ({@code train} or {@code val}) of a {@code split.json}, in file order:
+     * an entry's {@code stem}, else the stem of its {@code image} file name (an entry may be that
+     * name alone) under {@code stripSuffixes}. The one reader of split.json (eval's --split, resume).
+     */
+    public static Set<String> stems(Path splitJson, String side, List<String> stripSuffixes) {
+        JsonNode root = Json.readFinite(splitJson);
+        JsonNode list = root == null ? null : root.get(side);
+        if (list == null || !list.isArray()) {
+            throw LoraException.file(splitJson, "has no '" + side + "' list");
+        }
+        Set<String> stems = new LinkedHashSet<>();
+        for (JsonNode e : list) {
+            String stem = e.isTextual() ? null : e.path("stem").asText(null);
+            String image = e.isTextual() ? e.asText() : e.path("image").asText("");
+            if (stem == null && !image.isEmpty()) {
+                stem = Pairing.stem(Path.of(image).getFileName().toString(), stripSuffixes);
+            }
+            if (stem != null) {
+                stems.add(stem);
+            }
+        }
+        return stems;
+    }
+
+    /**
      * The pairs of one side ({@code train} or {@code val}) of a run's {@code split.json}, matched by
      * stem ({@code stem} field, else the stem of the {@code image} file name under
      * {@code stripSuffixes}); "all" keeps every pair.
@@ -113,27 +139,7 @@ public record Split(List<Pair> train, List<Pair> val, long seed, double valFract
         if (splitJson == null || !Files.isRegularFile(splitJson)) {
             throw new LoraException("--split " + side + ": the run has no split.json (use --split all)");
         }
-        JsonNode root;
-        try {
-            root = Json.JSON.readTree(splitJson.toFile());
-        } catch (IOException e) {
-            throw LoraException.file(splitJson, "not valid JSON: " + e.getMessage(), e);
-        }
-        JsonNode list = root == null ? null : root.get(side);
-        if (list == null || !list.isArray()) {
-            throw LoraException.file(splitJson, "has no '" + side + "' list");
-        }
-        Set<String> stems = new HashSet<>();
-        for (JsonNode e : list) {
-            String stem = e.isTextual() ? null : e.path("stem").asText(null);
-            String image = e.isTextual() ? e.asText() : e.path("image").asText("");
-            if (stem == null && !image.isEmpty()) {
-                stem = Pairing.stem(Path.of(image).getFileName().toString(), stripSuffixes);
-            }
-            if (stem != null) {
-                stems.add(stem);
-            }
-        }
+        Set<String> stems = stems(splitJson, side, stripSuffixes);
         List<Pair> out = pairs.stream().filter(p -> stems.contains(p.stem())).toList();
         if (out.isEmpty()) {
             throw LoraException.file(splitJson, "none of its '" + side + "' files are in the data folder");

@@ -136,12 +136,11 @@ final class ResumeCheck {
      * The split the data gives now against the run's split.json (the stems of each side): another
      * file in the folder, or one gone, is another validation set for the same metrics.csv.
      */
-    static void checkSplit(Path runDir, Split now) {
+    static void checkSplit(Path runDir, Split now, List<String> stripSuffixes) {
         Path file = runDir.resolve("split.json");
         if (!Files.isRegularFile(file)) {
             throw LoraException.file(file, "missing: cannot check what --resume continues (start over with --force)");
         }
-        JsonNode root = Json.readFinite(file);
         String where = runDir + ": --resume: the split differs from the run's split.json: ";
         Map<String, List<Pair>> sides = new LinkedHashMap<>();
         sides.put("train", now.train());
@@ -152,11 +151,7 @@ final class ResumeCheck {
         }
         Map<String, String> sideBefore = new LinkedHashMap<>();
         for (String side : sides.keySet()) {
-            JsonNode list = root.get(side);
-            if (list == null || !list.isArray()) {
-                throw LoraException.file(file, "has no '" + side + "' list (start over with --force)");
-            }
-            list.forEach(n -> sideBefore.put(n.isTextual() ? n.asText() : n.path("stem").asText(), side));
+            Split.stems(file, side, stripSuffixes).forEach(stem -> sideBefore.put(stem, side));
         }
         for (Map.Entry<String, String> e : new TreeMap<>(sideOf).entrySet()) {
             if (!sideBefore.containsKey(e.getKey())) {
