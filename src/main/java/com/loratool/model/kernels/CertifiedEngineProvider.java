@@ -30,7 +30,7 @@ public final class CertifiedEngineProvider implements EngineProvider {
     public Engine getEngine() {
         Engine engine = delegate.getEngine();
         boolean verbose = LibtorchSwitches.verboseNativeLog();
-        if (logVerbose == null || logVerbose != verbose) {
+        if (logVerbose == null || logVerbose != verbose) { // a volatile read per lookup; JNA only when it changes
             logVerbose = verbose;
             LibtorchSwitches.loaded().nativeLog(verbose);
         }

@@ -77,6 +77,8 @@ public record KernelCertificate(MachineFacts facts, List<Round> rounds, List<Str
     private static KernelCertificate current;
     private static boolean running;
     private static volatile boolean inspecting;
+    /** The certificate once made: every later engine lookup (each training step's) reads it without the lock. */
+    private static volatile KernelCertificate settled;
 
     /**
      * For {@code lora doctor}: a refused machine still runs in this process, so that the doctor can
@@ -91,7 +93,10 @@ public record KernelCertificate(MachineFacts facts, List<Round> rounds, List<Str
      * {@link LoraException} when the machine's kernels are refused.
      */
     public static KernelCertificate ensure() {
-        KernelCertificate c = examine();
+        KernelCertificate c = settled;
+        if (c == null) {
+            c = examine();
+        }
         if (c != null && c.verdict() == Verdict.refused && !inspecting) {
             throw new LoraException(c.refusal());
         }
@@ -106,6 +111,7 @@ public record KernelCertificate(MachineFacts facts, List<Round> rounds, List<Str
                 try {
                     current = certify(setting(), CacheDir.root().resolve("kernels"), System.getProperty(FAULT_PROPERTY));
                     current.announce();
+                    settled = current;
                 } finally {
                     running = false;
                 }
@@ -167,14 +173,14 @@ public record KernelCertificate(MachineFacts facts, List<Round> rounds, List<Str
         List<Round> rounds = new ArrayList<>();
         List<String> switched = new ArrayList<>();
         try (NDManager m = engine.newBaseManager()) {
-            rounds.add(round(m, counts, threads, sw, tamper));
+            rounds.add(round(m, counts, sw, tamper));
             for (Backend b : Backend.values()) {
                 if (rounds.get(rounds.size() - 1).failures().isEmpty()) {
                     break;
                 }
                 if (sw.available(b) && sw.enabled(b) && sw.set(b, false)) {
                     switched.add(b.label());
-                    rounds.add(round(m, counts, threads, sw, tamper));
+                    rounds.add(round(m, counts, sw, tamper));
                 }
             }
         } finally {
@@ -192,7 +198,7 @@ public record KernelCertificate(MachineFacts facts, List<Round> rounds, List<Str
         return c;
     }
 
-    private static Round round(NDManager m, List<Integer> counts, int restore, LibtorchSwitches sw,
+    private static Round round(NDManager m, List<Integer> counts, LibtorchSwitches sw,
                                KernelChecks.Tamper tamper) {
         boolean onednn = sw.enabled(Backend.ONEDNN);
         List<Result> results = new ArrayList<>();
@@ -203,9 +209,6 @@ public record KernelCertificate(MachineFacts facts, List<Round> rounds, List<Str
                 KernelChecks.Outcome o = KernelChecks.run(c, m, seed++, tamper);
                 results.add(new Result(c.op(), c.shape(), t, o.part(), o.error(), backend(c.op(), onednn, sw), o.pass()));
             }
-        }
-        if (restore > 0) {
-            JniUtils.setNumThreads(restore);
         }
         String backends = (onednn ? "oneDNN on" : "oneDNN off") + ", " + (sw.enabled(Backend.NNPACK) ? "NNPACK on" : "NNPACK off");
         return new Round(backends, results);
