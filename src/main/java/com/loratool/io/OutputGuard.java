@@ -190,7 +190,7 @@ public final class OutputGuard {
      * The real path of {@code p}: its longest existing prefix resolved with symlinks followed, the
      * rest (not yet created) appended as given, normalised.
      */
-    static Path real(Path p) {
+    public static Path real(Path p) {
         Path abs = p.toAbsolutePath().normalize();
         Path existing = abs;
         List<Path> tail = new ArrayList<>();

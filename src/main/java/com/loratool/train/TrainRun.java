@@ -19,6 +19,7 @@ import com.loratool.checkpoint.ModelSource;
 import com.loratool.checkpoint.ResolvedModel;
 import com.loratool.io.Json;
 import com.loratool.io.Interrupts;
+import com.loratool.io.OutputGuard;
 import com.loratool.lora.AdapterCheckpoint;
 import com.loratool.lora.AdapterConfig;
 import com.loratool.lora.LoraInjector;
@@ -130,27 +131,19 @@ public final class TrainRun {
      * refused in one line naming the file (docs/reliability.md, outputs vs inputs).
      */
     private void refuseDeletingInputs(Path runDir, Path bestDir) {
-        List<Path> deleted = List.of(real(runDir.resolve("checkpoints")), real(bestDir));
+        List<Path> deleted = List.of(OutputGuard.real(runDir.resolve("checkpoints")), OutputGuard.real(bestDir));
         Map<String, Path> inputs = new LinkedHashMap<>(ModelResolver.files(new ModelSource.Run(cfg), "model.weights"));
         if (cfg.source != null) {
             inputs.put("--config", cfg.source);
         }
         for (Map.Entry<String, Path> in : inputs.entrySet()) {
-            Path p = real(in.getValue());
+            Path p = OutputGuard.real(in.getValue());
             for (Path d : deleted) {
                 if (p.startsWith(d)) {
                     throw LoraException.file(in.getValue(), "is the " + in.getKey() + " of this run and lies in " + d
                             + ", which --force deletes; copy it out of the run folder first");
                 }
             }
-        }
-    }
-
-    private static Path real(Path p) {
-        try {
-            return Files.exists(p) ? p.toRealPath() : p.toAbsolutePath().normalize();
-        } catch (IOException e) {
-            return p.toAbsolutePath().normalize();
         }
     }
 
@@ -242,7 +235,7 @@ public final class TrainRun {
                     TrainingDataLoader.Opened data = dataset == null ? TrainingDataLoader.open(cfg)
                             : TrainingDataLoader.of(dataset);
                     if (resume) {
-                        ResumeCheck.checkSplit(runDir, data.dataset().split()); // the same images, the same validation set
+                        ResumeCheck.checkSplit(runDir, data.dataset().split(), cfg.data.stripSuffixes()); // the same images, the same validation set
                     }
                     // accepted: from here on the run folder is this run's
                     accepted = true;
