@@ -222,8 +222,7 @@ public final class ModelResolver {
             explicit = ModelConfig.fromYaml(c.modelConfig());
             if (explicit.isDa3() && !o.da3Checkpoints()) {
                 throw new LoraException(c.modelConfig() + ": " + explicit.family().yamlName() + " is a Depth Anything 3 "
-                        + "architecture; LoRA checkpoints on a Depth Anything 3 base are not supported yet (lora train "
-                        + "does not train Depth Anything 3 yet)");
+                        + "architecture: " + notYet(o));
             }
             from = c.modelConfig().toString();
         } else if (ck.modelConfig() != null) {

@@ -208,8 +208,8 @@ public final class PredictCommand implements Callable<Integer> {
             }
             if (!da3Metric && geometry.any()) {
                 throw new LoraException("--align-to, --complete, --point-cloud and --intrinsics: not for Depth Anything 3 "
-                        + "mono yet (its relative depth is aligned as depth, not disparity; that comes with eval's Depth "
-                        + "Anything 3 support); a da3metric model takes them");
+                        + "mono yet (its relative depth has to be aligned as depth, not disparity: not built for "
+                        + "predict yet); a da3metric model takes them");
             }
             // the focal: --focal, else --intrinsics / --intrinsics-from (refused without either)
             return new DepthEstimator.Da3Options(processRes, !noSkyFill, focal,
