@@ -46,6 +46,16 @@ mkdir -p "$out/app" && cp target/lora.jar "$out/app/" && cp -r target/lib "$out/
 lora() { java -Xss4m -Dai.djl.offline=true -jar "$out/app/lora.jar" "$@"; }
 # a random moment: JVM start, model load, a step, validation, an evaluation, a checkpoint or report write
 random_delay() { awk -v r=$RANDOM -v m="$max_delay" 'BEGIN { printf "%.2f", 0.3 + (r / 32767.0) * m }'; }
+# after a random delay, SIGTERM or SIGKILL (at random) to pid if it still runs: sets sig, counts kills/terms/sigkills
+kill_at_random() {
+  sig=""
+  sleep "$(random_delay)"
+  if kill -0 "$1" 2>/dev/null; then
+    if (( RANDOM % 2 )); then sig=TERM; terms=$((terms + 1)); else sig=KILL; sigkills=$((sigkills + 1)); fi
+    kill -s "$sig" "$1" 2>/dev/null
+    kills=$((kills + 1))
+  fi
+}
 
 if [[ "$mode" == sweep ]]; then
   cells_total=4
@@ -80,12 +90,7 @@ if [[ "$mode" == sweep ]]; then
       pid=$!
       sig=""
       if (( kills < kills_wanted )); then
-        sleep "$(random_delay)"
-        if kill -0 "$pid" 2>/dev/null; then
-          if (( RANDOM % 2 )); then sig=TERM; terms=$((terms + 1)); else sig=KILL; sigkills=$((sigkills + 1)); fi
-          kill -s "$sig" "$pid" 2>/dev/null
-          kills=$((kills + 1))
-        fi
+        kill_at_random "$pid"
       fi
       wait "$pid"; rc=$?
       cat "$out/last.err" >>"$log"
@@ -161,12 +166,8 @@ while (( ! done_ )); do
   pid=$!
   if (( kills < kills_wanted )); then
     # a random moment: JVM start, model load, a step, validation, a checkpoint write
-    delay=$(awk -v r=$RANDOM -v m="$max_delay" 'BEGIN { printf "%.2f", 0.3 + (r / 32767.0) * m }')
-    sleep "$delay"
-    if kill -0 "$pid" 2>/dev/null; then
-      if (( RANDOM % 2 )); then sig=TERM; terms=$((terms + 1)); else sig=KILL; sigkills=$((sigkills + 1)); fi
-      kill -s "$sig" "$pid" 2>/dev/null
-      kills=$((kills + 1))
+    kill_at_random "$pid"
+    if [[ -n "$sig" ]]; then
       wait "$pid"; rc=$?
       cat "$out/last.err" >>"$log"
       if [[ "$sig" == TERM ]]; then
