@@ -7,6 +7,7 @@ import com.loratool.io.Interrupts;
 import com.loratool.io.NativeLibraries;
 import com.loratool.model.kernels.LibtorchSwitches;
 import java.io.PrintStream;
+import java.util.List;
 import picocli.AutoComplete;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -65,7 +66,7 @@ public final class Main implements Runnable {
         cl.setExecutionStrategy(parsed -> {
             LibtorchSwitches.verboseNativeLog(ErrorHandler.verbose(parsed)); // libtorch's own log: errors only unless --verbose
             // the command's name, for the resolver's one-line refusal of a model it does not run yet
-            java.util.List<CommandLine> chain = parsed.asCommandLineList();
+            List<CommandLine> chain = parsed.asCommandLineList();
             ModelResolver.runningCommand(chain.size() > 1 ? chain.get(1).getCommandName() : null);
             try {
                 return new CommandLine.RunLast().execute(parsed);

@@ -220,9 +220,11 @@ public final class SweepRunner {
             }
             int same = 0;
             String example = null;
+            Map<Path, String> hashes = new HashMap<>(); // each file read once, however many same-size files it meets
             for (Pair r : retention) {
                 for (Path t : bySize.getOrDefault(size(r.image()), List.of())) {
-                    if (sameFile(r.image(), t) || Checksums.sha256(r.image()).equals(Checksums.sha256(t))) {
+                    if (sameFile(r.image(), t) || hashes.computeIfAbsent(r.image(), Checksums::sha256)
+                            .equals(hashes.computeIfAbsent(t, Checksums::sha256))) {
                         same++;
                         example = example != null ? example : r.image() + " is " + t;
                         break;
