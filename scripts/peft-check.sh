@@ -5,6 +5,9 @@
 #   scripts/peft-check.sh prepare DIR   # here (Java): train 3 tiny runs, export them, predict
 #   scripts/peft-check.sh check DIR     # where Python has torch, transformers, peft
 #   scripts/peft-check.sh all DIR       # both on one machine
+#   scripts/peft-check.sh prepare-da3 DIR                 # Depth Anything 3 (Java): da3-official-check.sh prepare
+#   scripts/peft-check.sh check-da3 DIR DA3_CHECKOUT      # /usr/bin/python3 peft-check.py --da3: names, shapes and
+#                                                         # W + s B A by hand everywhere; PeftModel where peft exists
 #
 # DIR receives: model.yaml, weights-hf.safetensors, image.png, input_tensor.npy (fixtures/da2-tiny),
 # adapters/<run>/ (adapter_config.json + adapter_model.safetensors from `lora export --format peft`)
@@ -12,8 +15,9 @@
 # fused qkv LoRA), qv (q,v slices), dora_qv (DoRA on q,v slices) and dora_qkv (DoRA on qkv), plus
 # pred/base/image.npy (no adapters). Runs from the repository root.
 set -euo pipefail
-mode=${1:?usage: peft-check.sh prepare|check|all DIR}
-out=${2:?usage: peft-check.sh prepare|check|all DIR}
+usage="usage: peft-check.sh prepare|check|all DIR | prepare-da3 DIR | check-da3 DIR DA3_CHECKOUT"
+mode=${1:?$usage}
+out=${2:?$usage}
 cd "$(dirname "$0")/.."
 fx=fixtures/da2-tiny
 
@@ -44,5 +48,7 @@ case $mode in
   prepare) prepare ;;
   check) python3 scripts/peft-check.py "$out" ;;
   all) prepare; python3 scripts/peft-check.py "$out" ;;
-  *) echo "usage: peft-check.sh prepare|check|all DIR" >&2; exit 2 ;;
+  prepare-da3) scripts/da3-official-check.sh prepare "$out" ;;
+  check-da3) /usr/bin/python3 scripts/peft-check.py --da3 "${3:?check-da3 needs DA3_CHECKOUT}" "$out" --process-res 154 ;;
+  *) echo "$usage" >&2; exit 2 ;;
 esac
