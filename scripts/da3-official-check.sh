@@ -10,63 +10,76 @@
 #   scripts/da3-official-check.sh check DIR DA3_CHECKOUT     # Debian's /usr/bin/python3 (torch 1.13)
 #   scripts/da3-official-check.sh all DIR DA3_CHECKOUT
 #
-# prepare: a LoRA run on fixtures/da3-tiny-mono-pretrained (targets linear + head_convs, r 8,
-# 2 epochs, configs/smoke-da3mono-pretrained.yaml on data-samples/), then into DIR: base/ (the
-# base folder), merged/ (`lora export --checkpoint --format merged`; while that command refuses
-# DA3 checkpoints, the same library call api.Export.mergedDa3 through scripts/Da3MergedExport.java),
-# peft/ (`lora export --format peft`), image.png (fixtures/da3-tiny-mono's 154x98 image) and
-# pred/<name>/image.npy from `lora predict`: base (base weights), merged (--weights merged/) at
-# --process-res 154 (the image's size: no resize anywhere) and merged-504 at the default 504
-# (upscaled by the preprocessing, the output resized back), checkpoint (--checkpoint, where
-# predict runs DA3 checkpoints). Runs from the repository root.
+# prepare: two LoRA runs on fixtures/da3-tiny-mono-pretrained (configs/smoke-da3mono-pretrained.yaml
+# on data-samples/, r 8, 2 epochs, lr 1e-2): linear_headconvs (targets linear + head_convs: nn.Linear
+# and nn.Conv2d adapters) and dora_qkv (DoRA on qkv). Into DIR: base/ (the base folder), image.png
+# (fixtures/da3-tiny-mono's 154x98 image), pred/base (lora predict --weights base/ --process-res 154)
+# and per run DIR/<run>/: merged/ (`lora export --checkpoint --format merged`; while that command
+# refuses DA3 checkpoints, the same library call api.Export.mergedDa3 through
+# scripts/Da3MergedExport.java), peft/ (`lora export --format peft`), pred/merged (--weights
+# merged/ at --process-res 154, the image's size: no resize anywhere), pred/merged-504 (the
+# default 504: upscaled by the preprocessing, the output resized back), pred/checkpoint
+# (--checkpoint, where predict runs DA3 checkpoints). Runs from the repository root.
 set -euo pipefail
-mode=${1:?usage: da3-official-check.sh prepare|check|all DIR [DA3_CHECKOUT]}
-out=${2:?usage: da3-official-check.sh prepare|check|all DIR [DA3_CHECKOUT]}
+usage="usage: da3-official-check.sh prepare|check|all DIR [DA3_CHECKOUT]"
+mode=${1:?$usage}
+out=${2:?$usage}
 cd "$(dirname "$0")/.."
 fx=fixtures/da3-tiny-mono-pretrained
 img=fixtures/da3-tiny-mono/image.png
+declare -A runs=(
+  [linear_headconvs]="lora.targets=[linear] lora.head_convs=true"
+  [dora_qkv]="lora.targets=[qkv] lora.dora=true")
 
 prepare() {
   mkdir -p "$out/base" "$out/pred"
   cp $fx/model.safetensors $fx/config.json $fx/model.yaml "$out/base/"
   cp $img "$out/image.png"
-  ./lora train --config configs/smoke-da3mono-pretrained.yaml --quiet --force \
-    --set train.epochs=2 --set train.lr=1.0e-2 --set "lora.targets=[linear]" --set lora.head_convs=true \
-    --set "train.output_dir=$out/runs" --set train.run_name=linear_headconvs
-  ck=$out/runs/linear_headconvs/best
-  rm -rf "$out/merged" "$out/peft"
-  if ! ./lora export --checkpoint "$ck" --format merged --output "$out/merged" 2>"$out/export.err"; then
-    if grep -q "not supported by lora export yet" "$out/export.err"; then
-      echo "lora export refuses DA3 checkpoints on this branch: api.Export.mergedDa3 through scripts/Da3MergedExport.java"
-      [[ -d target/classes && -d target/lib ]] || mvn -B -q -o -DskipTests package
-      java -cp "target/classes:target/lib/*" scripts/Da3MergedExport.java "$ck" "$out/merged"
-    else
-      cat "$out/export.err" >&2
-      exit 1
-    fi
-  fi
-  ./lora export --checkpoint "$ck" --format peft --output "$out/peft"
   p=(--input "$out/image.png" --threads 1 --device cpu)
   ./lora predict --weights "$out/base" --process-res 154 --output "$out/pred/base" "${p[@]}"
-  ./lora predict --weights "$out/merged" --process-res 154 --output "$out/pred/merged" "${p[@]}"
-  ./lora predict --weights "$out/merged" --output "$out/pred/merged-504" "${p[@]}"
-  rm -rf "$out/pred/checkpoint"
-  ./lora predict --checkpoint "$ck" --process-res 154 --output "$out/pred/checkpoint" "${p[@]}" \
-    || echo "lora predict --checkpoint refuses DA3 checkpoints on this branch: compared through merged/ only"
+  for run in linear_headconvs dora_qkv; do
+    sets=()
+    for kv in ${runs[$run]}; do sets+=(--set "$kv"); done
+    ./lora train --config configs/smoke-da3mono-pretrained.yaml --quiet --force \
+      --set train.epochs=2 --set train.lr=1.0e-2 "${sets[@]}" \
+      --set "train.output_dir=$out/runs" --set "train.run_name=$run"
+    ck=$out/runs/$run/best
+    r=$out/$run
+    rm -rf "$r"
+    mkdir -p "$r/pred"
+    if ! ./lora export --checkpoint "$ck" --format merged --output "$r/merged" 2>"$r/export.err"; then
+      if grep -q "not supported by lora export yet" "$r/export.err"; then
+        echo "lora export refuses DA3 checkpoints on this branch: api.Export.mergedDa3 through scripts/Da3MergedExport.java"
+        [[ -d target/classes && -d target/lib ]] || mvn -B -q -o -DskipTests package
+        java -cp "target/classes:target/lib/*" scripts/Da3MergedExport.java "$ck" "$r/merged"
+      else
+        cat "$r/export.err" >&2
+        exit 1
+      fi
+    fi
+    ./lora export --checkpoint "$ck" --format peft --output "$r/peft"
+    ./lora predict --weights "$r/merged" --process-res 154 --output "$r/pred/merged" "${p[@]}"
+    ./lora predict --weights "$r/merged" --output "$r/pred/merged-504" "${p[@]}"
+    ./lora predict --checkpoint "$ck" --process-res 154 --output "$r/pred/checkpoint" "${p[@]}" \
+      || echo "lora predict --checkpoint refuses DA3 checkpoints on this branch: compared through merged/ only"
+  done
 }
 
 check() {
   repo=${1:?check needs DA3_CHECKOUT (a checkout of ByteDance-Seed/Depth-Anything-3)}
   py=/usr/bin/python3
-  preds=(--pred "$out/pred/merged/image.npy")
-  [[ -f $out/pred/checkpoint/image.npy ]] && preds+=(--pred "$out/pred/checkpoint/image.npy")
   rc=0
-  $py scripts/da3-official-check.py --repo "$repo" --model "$out/merged" --image "$out/image.png" \
-    "${preds[@]}" --process-res 154 --base "$out/base" || rc=1
-  $py scripts/da3-official-check.py --repo "$repo" --model "$out/merged" --image "$out/image.png" \
-    --pred "$out/pred/merged-504/image.npy" --process-res 504 || rc=1
   $py scripts/da3-official-check.py --repo "$repo" --model "$out/base" --image "$out/image.png" \
     --pred "$out/pred/base/image.npy" --process-res 154 || rc=1
+  for run in linear_headconvs dora_qkv; do
+    r=$out/$run
+    preds=(--pred "$r/pred/merged/image.npy")
+    [[ -f $r/pred/checkpoint/image.npy ]] && preds+=(--pred "$r/pred/checkpoint/image.npy")
+    $py scripts/da3-official-check.py --repo "$repo" --model "$r/merged" --image "$out/image.png" \
+      "${preds[@]}" --process-res 154 --base "$out/base" || rc=1
+    $py scripts/da3-official-check.py --repo "$repo" --model "$r/merged" --image "$out/image.png" \
+      --pred "$r/pred/merged-504/image.npy" --process-res 504 || rc=1
+  done
   $py scripts/peft-check.py --da3 "$repo" "$out" --process-res 154 || rc=1
   return $rc
 }
@@ -75,5 +88,5 @@ case $mode in
   prepare) prepare ;;
   check) check "${3:-}" ;;
   all) prepare; check "${3:-}" ;;
-  *) echo "usage: da3-official-check.sh prepare|check|all DIR [DA3_CHECKOUT]" >&2; exit 2 ;;
+  *) echo "$usage" >&2; exit 2 ;;
 esac

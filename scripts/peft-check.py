@@ -18,14 +18,19 @@ Exit status 1 if any run differs by more than --tol (relative to the prediction'
 Depth Anything 3 (the official DepthAnything3 module, which PEFT wraps itself; issue 26):
 
   /usr/bin/python3 scripts/peft-check.py --da3 DA3_CHECKOUT DIR
-      (DIR made by `scripts/peft-check.sh prepare-da3 DIR`; DA3_CHECKOUT a checkout of
-      github.com/ByteDance-Seed/Depth-Anything-3, imported from there, never copied)
+      (DIR made by `scripts/peft-check.sh prepare-da3 DIR` = `scripts/da3-official-check.sh prepare
+      DIR`; DA3_CHECKOUT a checkout of github.com/ByteDance-Seed/Depth-Anything-3, imported from
+      there, never copied)
+
+DIR holds base/ (the base weights' folder), image.png and, per run, DIR/<run>/peft/ (`lora export
+--format peft`), DIR/<run>/merged/ (the merged export) and DIR/<run>/pred/<name>/image.npy
+(`lora predict` at --process-res, default 154); DIR itself may be the one run.
 
 What runs where:
 - Everywhere (Debian's /usr/bin/python3 with python3-torch 1.13, python3-opencv, python3-pil; the
   official code's missing packages stood in for by scripts/reference/da3shims, the safetensors
   files read by scripts/reference/make_da3_fixture.py): the official DepthAnything3 object is
-  built for DIR/base (strict load); every tensor of DIR/peft/adapter_model.safetensors, after
+  built for DIR/base (strict load); every tensor of <run>/peft/adapter_model.safetensors, after
   stripping PEFT's `base_model.model.` and `.lora_A.weight` / `.lora_B.weight`, must name an
   nn.Linear or nn.Conv2d of the official module tree (`named_modules()`), every target_modules
   entry too, with PEFT's shapes (Linear: A r x in, B out x r; Conv2d: A r x in x kh x kw with the
@@ -33,11 +38,11 @@ What runs where:
   with use_rslora, rank_pattern / alpha_pattern matched as PEFT matches them; DoRA's magnitude and
   modules_to_save applied as PEFT does) is written into the official weights by hand and
   DepthAnything3.inference() on DIR/image.png is compared with the toolkit's predictions
-  (DIR/pred/merged: `lora predict --weights` on the toolkit's merged export of the same checkpoint;
-  DIR/pred/checkpoint: `lora predict --checkpoint`, where that command runs DA3 checkpoints), and
-  the hand-merged weights with DIR/merged/model.safetensors.
+  (<run>/pred/merged: `lora predict --weights` on the toolkit's merged export of the same
+  checkpoint; <run>/pred/checkpoint: `lora predict --checkpoint`, where that command runs DA3
+  checkpoints), and the hand-merged weights with <run>/merged/model.safetensors.
 - Only where `peft` is importable (not on the machine this was written on, which has no PyPI):
-  PeftModel.from_pretrained(official DepthAnything3, DIR/peft), its inference() and that of
+  PeftModel.from_pretrained(official DepthAnything3, <run>/peft), its inference() and that of
   merge_and_unload(), compared with the same predictions.
 Exit status 1 if a name or shape does not match or a relative L2 exceeds --tol (default 1e-4).
 """
@@ -135,22 +140,32 @@ def delta(mod, A: torch.Tensor, B: torch.Tensor) -> torch.Tensor:
 
 
 def da3_check(a) -> int:
+    """Every DIR/<run>/ with a peft/ folder (or DIR itself); base/ and image.png in DIR."""
     os.environ["DA3_REPO"] = a.da3
     sys.path.insert(0, str(Path(__file__).resolve().parent / "reference"))
     import make_da3_fixture as mk  # installs the shims, puts the official sources on sys.path
 
     torch.set_num_threads(1)
-    d = a.dir
-    base_sd = mk.read_safetensors(str(d / "base" / "model.safetensors"))
+    runs = sorted(p.parent for p in a.dir.glob("*/peft") if p.is_dir()) or [a.dir]
+    rc = 0
+    for run in runs:
+        print(f"== {run}")
+        rc |= da3_run(a, mk, a.dir, run)
+    return rc
+
+
+def da3_run(a, mk, top: Path, d: Path) -> int:
+    """One run folder d: peft/, merged/ (optional), pred/<name>/image.npy."""
+    base_sd = mk.read_safetensors(str(top / "base" / "model.safetensors"))
 
     def fresh():
-        api, _ = mk.build_for(str(d / "base"))
+        api, _ = mk.build_for(str(top / "base"))
         api.load_state_dict(base_sd, strict=True)
         return api.eval()
 
     def infer(api):
         with torch.no_grad():
-            return api.inference([str(d / "image.png")], process_res=a.process_res,
+            return api.inference([str(top / "image.png")], process_res=a.process_res,
                                  process_res_method="upper_bound_resize").depth[0]
 
     def rel_l2(got, want):
