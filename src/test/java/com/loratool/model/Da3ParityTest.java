@@ -154,8 +154,8 @@ class Da3ParityTest {
     /**
      * fixtures/da3-tiny-mono-fp16: da3-tiny-mono's weights rounded to float16 and stored as F16,
      * with the official outputs of those weights (upcast to float32, as torch loads an fp16 file).
-     * The weights read are exactly the rounded fp32 ones; head, sky and post-processed depth agree
-     * to 1e-4 like the fp32 fixtures (against the fp32 reference they would differ by 2e-3 .. 6e-2:
+     * The weights read are exactly the rounded fp32 ones; head, sky, post-processed depth and
+     * inference() at both process_res agree to 1e-4 like the fp32 fixtures (against the fp32 reference they would differ by 2e-3 .. 6e-2:
      * fp16 rounding moves some pixels across the sky threshold).
      */
     @Test
@@ -174,7 +174,12 @@ class Da3ParityTest {
             }
         }
         try (NDManager base = NDManager.newBaseManager()) {
-            checkFixture("da3-tiny-mono-fp16 (F16 safetensors)", ck.instantiate(base), fp16);
+            DepthAnythingV2 model = ck.instantiate(base);
+            checkFixture("da3-tiny-mono-fp16 (F16 safetensors)", model, fp16);
+            float[][] o = run(model, fp16.resolve("input_tensor_res112.npy"));
+            double e = err(Da3Outputs.skyFill(o[0], o[1]), fp16.resolve("expected_inference_res112.npy"));
+            System.out.printf("da3-tiny-mono-fp16 inference process_res 112 (70x112) relative L2 %.3g%n", e);
+            assertTrue(e <= TOL, "fp16 res112 " + e);
         }
     }
 
