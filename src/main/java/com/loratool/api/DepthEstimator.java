@@ -42,8 +42,9 @@ import org.opencv.imgcodecs.Imgcodecs;
  * (data.SamplePreparer, as {@code lora eval}), the adapters folded into the verified base weights;
  * a checkpoint outside a run folder predicts as base weights do.
  *
- * <p>Depth Anything 3 base weights (da3mono, da3metric) predict as the official {@code inference()}
- * at {@code process_res} ({@link Da3Options}, {@link Da3Predictor}), resized to the image; each
+ * <p>Depth Anything 3 base weights (da3mono, da3metric) and LoRA checkpoints on them (adapters merged)
+ * predict as the official {@code inference()} at {@code process_res} ({@link Da3Options},
+ * {@link Da3Predictor}), resized to the image; each
  * {@link Prediction} carries the sky mask. A da3metric model needs a focal ({@link Builder#focal} or
  * {@link Builder#intrinsics}) and predicts metres.
  */

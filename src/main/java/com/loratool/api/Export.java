@@ -27,8 +27,9 @@ import java.util.Set;
 
 /**
  * {@code lora export} and {@code lora import} for JVM code: a checkpoint's adapters folded into its
- * base weights (official names, {@code .pth} or {@code .safetensors}), as a Hugging Face PEFT
- * adapter, and a PEFT adapter back into a checkpoint.
+ * base weights (official names, {@code .pth} or {@code .safetensors}; a Depth Anything 3 checkpoint's
+ * as the official Hugging Face folder), as a Hugging Face PEFT adapter, and a PEFT adapter back into a
+ * checkpoint (on Depth Anything V2 or 3 base weights).
  *
  * <pre>{@code
  * Export.merged(new ModelSource.Checkpoint(Path.of("runs/smoke/best"), null, null), Path.of("merged.pth"), 1);

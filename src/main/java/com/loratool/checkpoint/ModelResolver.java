@@ -43,6 +43,11 @@ import java.util.function.Supplier;
  * shorter side 518 or {@code --input-size}); a checkpoint inside a run folder as its run was
  * trained (the run's {@code data:} size rule and interpolation; {@code --input-size} replaces the
  * size rule); a checkpoint outside a run folder as base weights.
+ *
+ * <p>Depth Anything 3: weights with the official DA3 names are read by {@link Da3Checkpoint} (its
+ * architecture and refusals), whether given as {@code --weights}, a run's {@code model.weights} or a
+ * checkpoint's base; a command gets them only if it says it runs them ({@link Options#runs(String, Set)},
+ * {@link Da3}).
  */
 public final class ModelResolver {
     private ModelResolver() {}
@@ -75,7 +80,7 @@ public final class ModelResolver {
         public static final Options DEFAULT = new Options(null, null);
 
         public Options {
-            da3 = da3.isEmpty() ? Set.of() : Collections.unmodifiableSet(EnumSet.copyOf(da3));
+            da3 = da3 == null || da3.isEmpty() ? Set.of() : Collections.unmodifiableSet(EnumSet.copyOf(da3));
         }
 
         public Options(Integer inputSize, DataConfig data) {
@@ -355,9 +360,9 @@ public final class ModelResolver {
     }
 
     /**
-     * A Depth Anything 3 model ({@code what}, described by {@code problem}, found in {@code file}, may be null)
-     * goes only to a command that runs it ({@link Options#runs(Da3)}); the others refuse it in one line naming
-     * the command.
+     * A Depth Anything 3 model that needs {@code needed} ({@code what} it is, for the message; {@code file}
+     * it came from, may be null) goes only to a command that runs it ({@link Options#runs(Da3)}); the others
+     * refuse it in one line naming the command.
      */
     private static void require(Options o, Da3 needed, Path file, String what) {
         if (o.runs(needed)) {
