@@ -42,8 +42,9 @@ import org.opencv.imgcodecs.Imgcodecs;
  * (data.SamplePreparer, as {@code lora eval}), the adapters folded into the verified base weights;
  * a checkpoint outside a run folder predicts as base weights do.
  *
- * <p>Depth Anything 3 base weights (da3mono, da3metric) predict as the official {@code inference()}
- * at {@code process_res} ({@link Da3Options}, {@link Da3Predictor}), resized to the image; each
+ * <p>Depth Anything 3 base weights (da3mono, da3metric) and LoRA checkpoints on them (adapters merged)
+ * predict as the official {@code inference()} at {@code process_res} ({@link Da3Options},
+ * {@link Da3Predictor}), resized to the image; each
  * {@link Prediction} carries the sky mask. A da3metric model needs a focal ({@link Builder#focal} or
  * {@link Builder#intrinsics}) and predicts metres.
  */
@@ -55,8 +56,8 @@ public final class DepthEstimator implements AutoCloseable {
     /** Non-null for a Depth Anything 3 model (then {@link #predictor} is null). */
     private final Da3Predictor da3;
     private final Da3Options da3Options;
-    /** A Depth Anything 3 metric model (da3metric): metres from the focal. */
-    private final boolean da3Metric;
+    /** The model's family (V2, da3mono, da3metric: metres from the focal); null for a V2 .onnx file. */
+    private final ModelConfig.Family family;
 
     /** Non-null for an exported .onnx file (ONNX Runtime; no libtorch model then). */
     private final OnnxPredictor onnx;
@@ -65,19 +66,17 @@ public final class DepthEstimator implements AutoCloseable {
         this.manager = manager;
         this.resolved = resolved;
         this.da3Options = options;
-        ModelConfig c = resolved.architecture();
-        if (c.isDa3()) {
-            options.check(c);
-            DepthAnythingV2 net = resolved.instantiate(manager);
+        this.family = resolved.architecture().family();
+        if (family.isDa3()) {
+            options.check(family);
+            DepthAnythingV2 net = resolved.instantiate(manager); // a checkpoint's adapters merged
             this.da3 = new Da3Predictor(net, options.processRes() != null ? options.processRes()
                     : Da3Predictor.DEFAULT_PROCESS_RES, options.skyFill());
-            this.da3Metric = c.family() == ModelConfig.Family.DA3METRIC;
             this.predictor = null;
         } else {
             options.checkV2();
             this.predictor = new DepthPredictor(resolved.instantiate(manager), resolved.preprocessing());
             this.da3 = null;
-            this.da3Metric = false;
         }
         this.onnx = null;
         this.onnxModel = null;
@@ -90,19 +89,19 @@ public final class DepthEstimator implements AutoCloseable {
         this.resolved = null;
         this.predictor = null;
         this.da3 = null;
-        this.da3Metric = false;
+        this.family = null;
         this.da3Options = Da3Options.DEFAULT;
     }
 
     /** A Depth Anything 3 graph: {@link Da3Predictor} with ONNX Runtime as its forward step. */
-    private DepthEstimator(OnnxRuntimeModel graph, Da3Predictor da3, boolean metric, Da3Options options) {
+    private DepthEstimator(OnnxRuntimeModel graph, Da3Predictor da3, ModelConfig.Family family, Da3Options options) {
         this.onnx = null;
         this.onnxModel = graph;
         this.manager = null;
         this.resolved = null;
         this.predictor = null;
         this.da3 = da3;
-        this.da3Metric = metric;
+        this.family = family;
         this.da3Options = options;
     }
 
@@ -132,10 +131,6 @@ public final class DepthEstimator implements AutoCloseable {
                 throw new LoraException("--process-res, --no-sky-fill and --focal are for Depth Anything 3 models; "
                         + "a Depth Anything V2 model takes --input-size");
             }
-        }
-
-        void check(ModelConfig c) {
-            check(c.family());
         }
 
         void check(ModelConfig.Family family) {
@@ -186,7 +181,8 @@ public final class DepthEstimator implements AutoCloseable {
 
     /** As above, on {@code file} already open in ONNX Runtime (the estimator owns it; closed if refused). */
     public static DepthEstimator fromOnnx(Path file, OnnxRuntimeModel m, Integer inputSize, Da3Options da3) {
-        if (!m.hasSky()) {
+        ModelConfig.Family family = m.family();
+        if (!family.isDa3()) {
             try {
                 da3.checkV2();
             } catch (RuntimeException e) {
@@ -196,7 +192,6 @@ public final class DepthEstimator implements AutoCloseable {
             return new DepthEstimator(OnnxPredictor.of(file, m, inputSize));
         }
         try {
-            ModelConfig.Family family = m.isDa3Metric() ? ModelConfig.Family.DA3METRIC : ModelConfig.Family.DA3MONO;
             if (inputSize != null) {
                 throw new LoraException("--input-size is for Depth Anything V2; " + file + " is a Depth Anything 3 "
                         + "graph (--process-res N, default " + Da3Predictor.DEFAULT_PROCESS_RES + ", for a dynamic graph)");
@@ -210,7 +205,7 @@ public final class DepthEstimator implements AutoCloseable {
             int patch = 14; // the graph's H and W: multiples of the patch size (OnnxOptions)
             Da3Predictor p = new Da3Predictor((chw, h, w) -> m.runWithSky(chw, 1, h, w), patch,
                     da3.processRes() != null ? da3.processRes() : Da3Predictor.DEFAULT_PROCESS_RES, fixed, da3.skyFill());
-            return new DepthEstimator(m, p, family == ModelConfig.Family.DA3METRIC, da3);
+            return new DepthEstimator(m, p, family, da3);
         } catch (RuntimeException e) {
             m.close();
             throw e;
@@ -322,14 +317,14 @@ public final class DepthEstimator implements AutoCloseable {
 
         public DepthEstimator build() {
             return of(ModelResolver.resolve(ModelSource.of(weights, checkpoint, modelConfig),
-                    ModelResolver.Options.inputSize(inputSize).da3Ready("predict")), device,
+                    ModelResolver.Options.inputSize(inputSize).runs("predict", ModelResolver.Da3.ALL)), device,
                     new Da3Options(processRes, skyFill, focal, intrinsics));
         }
     }
 
     /** Metric depth (metres) or relative disparity. */
     public boolean isMetric() {
-        return onnx != null ? onnx.isMetric() : da3 != null ? da3Metric : resolved.isMetric();
+        return onnx != null ? onnx.isMetric() : da3 != null ? family == ModelConfig.Family.DA3METRIC : resolved.isMetric();
     }
 
     /** The model as resolved: architecture, provenance, preprocessing, adapters; null for an .onnx file. */
@@ -441,7 +436,7 @@ public final class DepthEstimator implements AutoCloseable {
 
     private Prediction da3Predict(Mat bgr) {
         Da3Predictor.Result r = da3.predict(bgr);
-        if (!da3Metric) {
+        if (family != ModelConfig.Family.DA3METRIC) {
             return new Prediction(r.height(), r.width(), r.depth(), Prediction.RELATIVE_DEPTH, r.sky());
         }
         // the focal at the processed resolution: the image's focal scaled as the image was

@@ -324,7 +324,7 @@ public final class Evaluation {
             Original[] originalOut) {
         Path path = in.checkpoints().get(k);
         ResolvedModel model = ModelResolver.resolve(new ModelSource.Checkpoint(path, weights, modelConfig),
-                new ModelResolver.Options(null, in.data()).da3Ready("eval"));
+                new ModelResolver.Options(null, in.data()).runs("eval", ModelResolver.Da3.ALL));
         AdapterCheckpoint ck = model.adapters().orElseThrow();
         Preprocessing prep = model.preprocessing();
         Provenance base = model.provenance();

@@ -21,12 +21,15 @@ import com.loratool.model.weights.PthWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * {@code lora export} and {@code lora import} for JVM code: a checkpoint's adapters folded into its
- * base weights (official names, {@code .pth} or {@code .safetensors}), as a Hugging Face PEFT
- * adapter, and a PEFT adapter back into a checkpoint.
+ * base weights (official names, {@code .pth} or {@code .safetensors}; a Depth Anything 3 checkpoint's
+ * as the official Hugging Face folder), as a Hugging Face PEFT adapter, and a PEFT adapter back into a
+ * checkpoint (on Depth Anything V2 or 3 base weights).
  *
  * <pre>{@code
  * Export.merged(new ModelSource.Checkpoint(Path.of("runs/smoke/best"), null, null), Path.of("merged.pth"), 1);
@@ -38,20 +41,34 @@ public final class Export {
     /** What was written, in one line for the user. */
     public record Written(Path output, String summary) {}
 
-    /** W + alphaScale * scaling * B A for every adapted module, into {@code output} (.pth, .pt or .safetensors). */
+    /**
+     * W + alphaScale * scaling * B A for every adapted module, into {@code output}: for a Depth Anything V2
+     * checkpoint a .pth, .pt or .safetensors file; for a Depth Anything 3 checkpoint a folder in the official
+     * Hugging Face layout ({@link #mergedDa3}: model.safetensors + config.json).
+     */
     public static Written merged(ModelSource.Checkpoint source, Path output, double alphaScale) {
         if (!(alphaScale >= 0) || Double.isInfinite(alphaScale)) {
             throw new LoraException("--alpha-scale " + alphaScale + ": must be a finite number >= 0");
         }
-        String name = output.getFileName().toString();
-        boolean pth = name.endsWith(".pth") || name.endsWith(".pt");
-        boolean file = pth || name.endsWith(".safetensors");
+        boolean pth = isPth(output);
+        boolean file = isWeightsFile(output);
         // the base weights the checkpoint records (found through its run folder) are an input like the checkpoint
-        OutputGuard.of("output", output).inputs(ModelResolver.files(source, "checkpoint")).check();
-        ResolvedModel model = ModelResolver.resolve(source);
+        OutputGuard guard = OutputGuard.of("output", output).inputs(ModelResolver.files(source, "checkpoint"));
+        if (!file) {
+            guard.outputFiles("output", da3Files(output));
+        }
+        guard.check();
+        ResolvedModel model = ModelResolver.resolve(source, ModelResolver.Options.DEFAULT.runs("export",
+                ModelResolver.Da3.ALL));
         AdapterCheckpoint ck = model.adapters().orElseThrow();
-        // a checkpoint on a Depth Anything 3 base is refused by the resolver until its export is opened (issue 26);
-        // mergedDa3 below is the library path it will take
+        if (model.isDa3()) {
+            if (file) {
+                throw LoraException.file(output, "a Depth Anything 3 checkpoint's merged weights are a Hugging Face "
+                        + "folder (model.safetensors + config.json, the official layout): give --output DIR");
+            }
+            return mergedDa3(model.provenance().file(), model.architecture(), model.baseWeights(), ck, output,
+                    alphaScale);
+        }
         if (!file) {
             throw LoraException.file(output, "--format merged writes .pth or .safetensors");
         }
@@ -64,6 +81,22 @@ public final class Export {
         }
         return new Written(output, "wrote " + output + " (" + merged.size() + " tensors, " + ck.adapters().layers().size()
                 + " merged modules, scaling " + alphaScale * ck.scaling().value() + ")");
+    }
+
+    private static boolean isPth(Path output) {
+        String name = output.getFileName().toString();
+        return name.endsWith(".pth") || name.endsWith(".pt");
+    }
+
+    /** A merged-weights file name (.pth, .pt, .safetensors); anything else is a Depth Anything 3 folder. */
+    public static boolean isWeightsFile(Path output) {
+        return isPth(output) || output.getFileName().toString().endsWith(".safetensors");
+    }
+
+    /** The files {@link #mergedDa3} may write into the folder {@code dir}. */
+    public static List<Path> da3Files(Path dir) {
+        return List.of(dir.resolve("model.safetensors"), dir.resolve(Da3Checkpoint.CONFIG_JSON),
+                dir.resolve(Da3Checkpoint.MODEL_YAML));
     }
 
     /**
@@ -83,10 +116,11 @@ public final class Export {
         if (Files.exists(dir.resolve("model.safetensors")) || Files.exists(dir.resolve(Da3Checkpoint.CONFIG_JSON))) {
             throw LoraException.file(dir, "already holds model.safetensors or config.json (choose another --output)");
         }
-        Path baseDir = Files.isDirectory(baseFile) ? baseFile : baseFile.toAbsolutePath().getParent();
+        // a seeded random base (baseFile null) has no files beside it: the preset's name
+        Path baseDir = baseFile == null ? null : Files.isDirectory(baseFile) ? baseFile : baseFile.toAbsolutePath().getParent();
         String modelName = null;
-        Path json = baseDir.resolve(Da3Checkpoint.CONFIG_JSON);
-        if (Files.isRegularFile(json)) {
+        Path json = baseDir == null ? null : baseDir.resolve(Da3Checkpoint.CONFIG_JSON);
+        if (json != null && Files.isRegularFile(json)) {
             JsonNode root = Json.readFinite(json);
             if (root != null && root.has("model_name")) {
                 modelName = root.get("model_name").asText();
@@ -95,9 +129,9 @@ public final class Export {
         if (modelName == null && cfg.presetName().isEmpty()) {
             modelName = cfg.family().yamlName() + "-custom";
         }
-        Path yaml = baseDir.resolve(Da3Checkpoint.MODEL_YAML);
+        Path yaml = baseDir == null ? null : baseDir.resolve(Da3Checkpoint.MODEL_YAML);
         LinkedHashMap<String, HostTensor> merged = AdaptedWeights.merged(base, ck, alphaScale);
-        MergedWeights.writeDa3(dir, merged, cfg, modelName, Files.isRegularFile(yaml) ? yaml : null);
+        MergedWeights.writeDa3(dir, merged, cfg, modelName, yaml != null && Files.isRegularFile(yaml) ? yaml : null);
         return new Written(dir, "wrote " + dir.resolve("model.safetensors") + " and " + dir.resolve(
                 Da3Checkpoint.CONFIG_JSON) + " (Depth Anything 3 " + cfg.family().yamlName() + ", " + merged.size()
                 + " tensors, " + ck.adapters().layers().size() + " merged modules, scaling "
@@ -126,7 +160,17 @@ public final class Export {
         if (!Files.isRegularFile(weights)) {
             throw LoraException.file(weights, "file not found");
         }
-        ResolvedModel base = ModelResolver.resolve(new ModelSource.Weights(weights, null));
+        // Depth Anything V2 or 3 base weights (a Depth Anything 3 adapter names the official modules)
+        ResolvedModel base = ModelResolver.resolve(new ModelSource.Weights(weights, null),
+                ModelResolver.Options.DEFAULT.runs("import", Set.of(ModelResolver.Da3.WEIGHTS)));
+        // a Depth Anything 3 adapter names the official modules (model.backbone.*), a V2 one Hugging Face's
+        boolean da3Adapter = adapter.tensors().keySet().stream().anyMatch(k -> PeftAdapter.isDa3(
+                k.startsWith(PeftAdapter.PREFIX) ? k.substring(PeftAdapter.PREFIX.length()) : k));
+        if (da3Adapter != base.isDa3()) {
+            throw LoraException.file(peft, "is an adapter of a Depth Anything " + (da3Adapter ? "3" : "V2")
+                    + " model, but --weights " + weights + " are Depth Anything " + (base.isDa3() ? "3" : "V2")
+                    + " weights (give the base weights the adapter was trained on)");
+        }
         // the target modules are matched against this model's layers and the tensors present
         PeftAdapter.Imported imp = adapter.toProject(peft, PeftAdapter.layersOf(base.baseWeights()));
         AdaptedWeights.checkShapes(base.baseWeights(), imp.adapters(), weights);

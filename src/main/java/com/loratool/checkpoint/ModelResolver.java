@@ -22,9 +22,12 @@ import com.loratool.model.nn.Parameter;
 import com.loratool.model.weights.StateDicts;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Collections;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Supplier;
 
 /**
@@ -40,49 +43,70 @@ import java.util.function.Supplier;
  * shorter side 518 or {@code --input-size}); a checkpoint inside a run folder as its run was
  * trained (the run's {@code data:} size rule and interpolation; {@code --input-size} replaces the
  * size rule); a checkpoint outside a run folder as base weights.
+ *
+ * <p>Depth Anything 3: weights with the official DA3 names are read by {@link Da3Checkpoint} (its
+ * architecture and refusals), whether given as {@code --weights}, a run's {@code model.weights} or a
+ * checkpoint's base; a command gets them only if it says it runs them ({@link Options#runs(String, Set)},
+ * {@link Da3}).
  */
 public final class ModelResolver {
     private ModelResolver() {}
 
     /**
-     * What a command may change about how the model sees images.
+     * What of Depth Anything 3 a command runs; each command says so explicitly in its {@link Options}.
+     * A Depth Anything 3 model given to a command that does not run it is refused in one line, so that
+     * none goes silently through V2's disparity pipelines.
+     */
+    public enum Da3 {
+        /** Depth Anything 3 base weights ({@code --weights}, a run's {@code model.weights} or its seeded random base). */
+        WEIGHTS,
+        /** LoRA checkpoints on a Depth Anything 3 base ({@code --checkpoint}, {@code --resume}). */
+        CHECKPOINTS;
+
+        /** Both: base weights and checkpoints (predict, info, train, eval, export). */
+        public static final Set<Da3> ALL = Collections.unmodifiableSet(EnumSet.allOf(Da3.class));
+    }
+
+    /**
+     * What a command may change about how the model sees images, and what it runs.
      *
      * @param inputSize {@code --input-size}: the official rule at this size instead of the default; may be null
      * @param data the data settings a checkpoint is evaluated with (eval's {@code --data}/{@code --set});
      *     its size rule and interpolation win; may be null
+     * @param command the command resolving, named in a refusal ({@code sweep}); may be null ("this command")
+     * @param da3 what of Depth Anything 3 the command runs ({@link Da3}); empty: Depth Anything V2 only
      */
-    /**
-     * @param command the command resolving, for messages ({@code train}); may be null
-     * @param da3 the command runs Depth Anything 3 models (predict, info); the others refuse one in
-     *     one line, so that no DA3 model goes silently through V2's disparity pipelines
-     */
-    public record Options(Integer inputSize, DataConfig data, String command, boolean da3) {
+    public record Options(Integer inputSize, DataConfig data, String command, Set<Da3> da3) {
         public static final Options DEFAULT = new Options(null, null);
 
+        public Options {
+            da3 = da3 == null || da3.isEmpty() ? Set.of() : Collections.unmodifiableSet(EnumSet.copyOf(da3));
+        }
+
         public Options(Integer inputSize, DataConfig data) {
-            this(inputSize, data, null, false);
+            this(inputSize, data, null, Set.of());
         }
 
         public static Options inputSize(Integer n) {
             return new Options(n, null);
         }
 
-        /** These options for {@code command} (named in the refusal of a Depth Anything 3 model). */
-        public Options command(String name) {
-            return new Options(inputSize, data, name, da3);
-        }
-
         /**
-         * True where LoRA checkpoints on a Depth Anything 3 base resolve: lora train (--resume,
-         * its validation) and lora eval.
+         * These options for {@code command} (a name for messages only), which runs {@code da3} of Depth
+         * Anything 3 (none: V2 only, a Depth Anything 3 model is refused naming the command).
          */
-        public boolean da3Checkpoints() {
-            return da3 && ("train".equals(command) || "eval".equals(command));
+        public Options runs(String command, Set<Da3> da3) {
+            return new Options(inputSize, data, command, da3);
         }
 
-        /** These options for {@code command}, which runs Depth Anything 3 models (predict, info, train, eval). */
-        public Options da3Ready(String name) {
-            return new Options(inputSize, data, name, true);
+        /** These options for {@code command}, which runs Depth Anything V2 only (named in the refusal of a DA3 model). */
+        public Options command(String command) {
+            return runs(command, Set.of());
+        }
+
+        /** True where the command runs {@code what}. */
+        public boolean runs(Da3 what) {
+            return da3.contains(what);
         }
     }
 
@@ -186,29 +210,14 @@ public final class ModelResolver {
     private static ResolvedModel weights(ModelSource.Weights w, Options o) {
         LinkedHashMap<String, HostTensor> sd = new LinkedHashMap<>(StateDicts.readAny(w.file()));
         ModelConfig given = w.modelConfig() == null ? null : ModelConfig.fromYaml(w.modelConfig());
-        if (StateDicts.isDa3Naming(sd.keySet())) {
-            // the architecture (config.json / model.yaml / shapes, or the one given) and its refusals first
-            Da3Checkpoint ck = Da3Checkpoint.of(w.file(), sd, given);
-            if (!o.da3()) {
-                throw LoraException.file(w.file(), ck.config().family().yamlName() + " weights: " + notYet(o));
-            }
-            ModelConfig mc = ck.config();
-            // a Hugging Face folder: its model.safetensors is the file (hashed for the provenance)
-            Path file = Files.isDirectory(w.file()) ? w.file().resolve("model.safetensors") : w.file();
-            return new ResolvedModel(() -> mc, w.modelConfig() != null ? w.modelConfig().toString()
-                    : ResolvedModel.FROM_WEIGHTS, ck.stateDict(), Provenance.file(file, null), official(o), null, null);
+        String from = w.modelConfig() != null ? w.modelConfig().toString() : ResolvedModel.FROM_WEIGHTS;
+        Da3Checkpoint da3 = da3(w.file(), sd, given, "--model-config " + w.modelConfig());
+        if (da3 != null) {
+            require(o, Da3.WEIGHTS, w.file(), da3.config().family().yamlName() + " weights");
+            return da3Model(w.file(), da3, from, null, official(o), null, null);
         }
-        if (given != null && given.isDa3()) {
-            throw LoraException.file(w.file(), "is a Depth Anything V2 checkpoint, not a Depth Anything 3 one (--model-config "
-                    + w.modelConfig() + " is " + given.family().yamlName() + ")");
-        }
-        if (w.modelConfig() != null) {
-            ModelConfig mc = v2Only(given, w.modelConfig().toString(), o);
-            return new ResolvedModel(() -> mc, w.modelConfig().toString(), sd, Provenance.file(w.file(), null),
-                    official(o), null, null);
-        }
-        return new ResolvedModel(() -> inferred(w.file(), sd), ResolvedModel.FROM_WEIGHTS, sd,
-                Provenance.file(w.file(), null), official(o), null, null);
+        Supplier<ModelConfig> arch = given != null ? () -> given : () -> inferred(w.file(), sd);
+        return new ResolvedModel(arch, from, sd, Provenance.file(w.file(), null), official(o), null, null);
     }
 
     private static ResolvedModel checkpoint(ModelSource.Checkpoint c, Options o) {
@@ -220,26 +229,27 @@ public final class ModelResolver {
         String from = null;
         if (c.modelConfig() != null) {
             explicit = ModelConfig.fromYaml(c.modelConfig());
-            if (explicit.isDa3() && !o.da3Checkpoints()) {
-                throw new LoraException(c.modelConfig() + ": " + explicit.family().yamlName() + " is a Depth Anything 3 "
-                        + "architecture: " + notYet(o));
-            }
             from = c.modelConfig().toString();
         } else if (ck.modelConfig() != null) {
             Path record = c.dir().resolve(AdapterCheckpoint.CONFIG);
             explicit = ModelConfig.fromTree(ck.modelConfig(), record);
             from = record.toString();
         }
+        ModelConfig declared = explicit != null ? explicit : fromSection(section);
+        if (declared != null && declared.isDa3()) { // before the base weights are read
+            require(o, Da3.CHECKPOINTS, c.dir(), "a LoRA checkpoint on a " + declared.family().yamlName() + " base ("
+                    + (explicit != null ? from : sectionKey(section)) + ")");
+        }
         Preprocessing prep = o.data() != null ? Preprocessing.of(o.data())
                 : run.config() == null ? official(o)
                 : Preprocessing.of(o.inputSize() != null ? run.config().data.with("input_size", o.inputSize()) : run.config().data);
         boolean random = c.weightsOverride() == null && (ck.randomBase() || section.randomWeights());
         if (random) {
-            if (explicit == null && fromSection(section) == null) {
+            if (declared == null) {
                 throw new LoraException(c.dir() + ": the base weights are seeded random numbers and the architecture "
                         + "is unknown (give --model-config FILE)");
             }
-            ModelConfig mc = explicit != null ? explicit : fromSection(section);
+            ModelConfig mc = declared;
             LinkedHashMap<String, HostTensor> sd = randomWeights(mc, seed);
             AdaptedWeights.checkShapes(sd, ck.adapters(), Path.of(ModelSection.RANDOM));
             return new ResolvedModel(() -> mc, from != null ? from : sectionKey(section), sd,
@@ -247,20 +257,16 @@ public final class ModelResolver {
         }
         Path file = ck.baseWeights(c.weightsOverride()); // verified against the recorded SHA-256
         LinkedHashMap<String, HostTensor> sd = new LinkedHashMap<>(StateDicts.readAny(file));
-        if (StateDicts.isDa3Naming(sd.keySet())) {
-            // a LoRA checkpoint on a Depth Anything 3 base: the recorded architecture (or the files beside the base)
-            Da3Checkpoint base = Da3Checkpoint.of(file, sd, explicit != null && explicit.isDa3() ? explicit : null);
-            if (!o.da3Checkpoints()) {
-                throw LoraException.file(c.dir(), "a LoRA checkpoint on a " + base.config().family().yamlName()
-                        + " base: " + notYet(o));
-            }
-            AdaptedWeights.checkShapes(base.stateDict(), ck.adapters(), file);
-            ModelConfig mc = base.config();
-            return new ResolvedModel(() -> mc, from != null ? from : ResolvedModel.FROM_WEIGHTS, base.stateDict(),
-                    Provenance.file(file, ck.baseSha256()), prep, ck, run);
+        // a Depth Anything 3 base: the recorded architecture (or the files beside the base); a V2 record is not its
+        Da3Checkpoint da3 = da3(file, sd, declared != null && declared.isDa3() ? declared : null,
+                explicit != null ? from : sectionKey(section));
+        if (da3 != null) {
+            require(o, Da3.CHECKPOINTS, c.dir(), "a LoRA checkpoint on a " + da3.config().family().yamlName() + " base");
+            AdaptedWeights.checkShapes(da3.stateDict(), ck.adapters(), file);
+            return da3Model(file, da3, from != null ? from : ResolvedModel.FROM_WEIGHTS, ck.baseSha256(), prep, ck, run);
         }
         AdaptedWeights.checkShapes(sd, ck.adapters(), file);
-        ModelConfig mc = explicit != null ? explicit : fromSection(section, o);
+        ModelConfig mc = declared;
         if (explicit == null) {
             from = mc != null ? sectionKey(section) : ResolvedModel.FROM_WEIGHTS;
         }
@@ -270,13 +276,16 @@ public final class ModelResolver {
 
     private static ResolvedModel run(RunConfig cfg, Options o) {
         ModelSection model = cfg.model;
-        fromSection(model, o); // a Depth Anything 3 preset or model.config: refused in one line before any file is read
+        ModelConfig mc = fromSection(model);
         String where = cfg.source == null ? "" : cfg.source + ": ";
+        if (mc != null && mc.isDa3()) { // refused in one line before any file is read
+            require(o, Da3.WEIGHTS, null, where + sectionKey(model) + ": " + mc.family().yamlName()
+                    + " is a Depth Anything 3 architecture");
+        }
         // a run without data (the synthetic benchmark): the official preprocessing
         Preprocessing prep = cfg.data == null ? official(o)
                 : Preprocessing.of(o.inputSize() != null ? cfg.data.with("input_size", o.inputSize()) : cfg.data);
         if (model.randomWeights()) {
-            ModelConfig mc = fromSection(model, o);
             if (mc == null) {
                 throw new LoraException(where + "model.weights: random needs model.preset or model.config (the "
                         + "architecture)");
@@ -290,24 +299,40 @@ public final class ModelResolver {
                     + where.replaceAll(": $", "")) + "; configs/README.md says where to get them)");
         }
         LinkedHashMap<String, HostTensor> sd = new LinkedHashMap<>(StateDicts.readAny(file));
-        ModelConfig mc = fromSection(model, o);
-        if (StateDicts.isDa3Naming(sd.keySet())) {
-            // Depth Anything 3 base weights: the section's architecture, else the files beside them or the shapes
-            Da3Checkpoint ck = Da3Checkpoint.of(file, sd, mc);
-            if (!o.da3()) {
-                throw LoraException.file(file, ck.config().family().yamlName() + " weights: " + notYet(o));
-            }
-            ModelConfig da3 = ck.config();
-            Path hashed = Files.isDirectory(file) ? file.resolve("model.safetensors") : file;
-            return new ResolvedModel(() -> da3, sectionKey(model),
-                    ck.stateDict(), Provenance.file(hashed, null), prep, null, null);
-        }
-        if (mc != null && mc.isDa3()) {
-            throw LoraException.file(file, "is a Depth Anything V2 checkpoint, not a Depth Anything 3 one ("
-                    + sectionKey(model) + " is " + mc.family().yamlName() + ")");
+        // Depth Anything 3 base weights: the section's architecture, else the files beside them or the shapes
+        Da3Checkpoint da3 = da3(file, sd, mc, sectionKey(model));
+        if (da3 != null) {
+            require(o, Da3.WEIGHTS, file, da3.config().family().yamlName() + " weights");
+            return da3Model(file, da3, sectionKey(model), null, prep, null, null);
         }
         Supplier<ModelConfig> arch = mc != null ? () -> mc : () -> ModelConfig.forWeights(file, sd);
         return new ResolvedModel(arch, sectionKey(model), sd, Provenance.file(file, null), prep, null, null);
+    }
+
+    /**
+     * The Depth Anything 3 model in {@code sd} (read from {@code file}) when its names are Depth Anything 3's
+     * (the architecture: {@code given}, else config.json / model.yaml beside the file, else the shapes; its
+     * refusals first); null for V2 weights, which a Depth Anything 3 architecture ({@code given}, from
+     * {@code givenFrom}) cannot describe: refused in one line.
+     */
+    private static Da3Checkpoint da3(Path file, LinkedHashMap<String, HostTensor> sd, ModelConfig given,
+                                     String givenFrom) {
+        if (StateDicts.isDa3Naming(sd.keySet())) {
+            return Da3Checkpoint.of(file, sd, given);
+        }
+        if (given != null && given.isDa3()) {
+            throw LoraException.file(file, "is a Depth Anything V2 checkpoint, not a Depth Anything 3 one (" + givenFrom
+                    + " is " + given.family().yamlName() + ")");
+        }
+        return null;
+    }
+
+    /** A Depth Anything 3 model: a Hugging Face folder's {@code model.safetensors} is the file hashed for the provenance. */
+    private static ResolvedModel da3Model(Path file, Da3Checkpoint da3, String from, String sha256, Preprocessing prep,
+                                          AdapterCheckpoint ck, RunFolder run) {
+        ModelConfig mc = da3.config();
+        Path hashed = Files.isDirectory(file) ? file.resolve("model.safetensors") : file;
+        return new ResolvedModel(() -> mc, from, da3.stateDict(), Provenance.file(hashed, sha256), prep, ck, run);
     }
 
     /** The architecture the weights themselves tell ({@link ModelConfig#forWeights}); errors name the file. */
@@ -325,52 +350,28 @@ public final class ModelResolver {
 
     /** The section's own architecture choice: {@code model.preset}, else {@code model.config}; null if neither. */
     private static ModelConfig fromSection(ModelSection model) {
-        return fromSection(model, Options.DEFAULT);
-    }
-
-    private static ModelConfig fromSection(ModelSection model, Options o) {
         if (model != null && model.preset() != null) {
-            return v2Only(ModelConfig.preset(model.preset()), "model.preset " + model.preset(), o);
+            return ModelConfig.preset(model.preset());
         }
         if (model != null && model.config() != null) {
-            return v2Only(ModelConfig.fromYaml(Path.of(model.config())), model.config(), o);
+            return ModelConfig.fromYaml(Path.of(model.config()));
         }
         return null;
     }
 
     /**
-     * A run description ({@code model:} section) and a LoRA checkpoint are Depth Anything V2 only
-     * in the commands that do not run Depth Anything 3 yet (issue 26): a Depth Anything 3 architecture
-     * is one line naming where it came from. The commands that say so ({@link Options#da3()},
-     * {@link Options#da3Checkpoints()}) run it.
+     * A Depth Anything 3 model that needs {@code needed} ({@code what} it is, for the message; {@code file}
+     * it came from, may be null) goes only to a command that runs it ({@link Options#runs(Da3)}); the others
+     * refuse it in one line naming the command.
      */
-    private static ModelConfig v2Only(ModelConfig mc, String source, Options o) {
-        if (mc != null && mc.isDa3() && !o.da3Checkpoints()) {
-            throw new LoraException(source + ": " + mc.family().yamlName() + " is a Depth Anything 3 architecture; "
-                    + notYet(o.da3() ? o.command(null) : o));
+    private static void require(Options o, Da3 needed, Path file, String what) {
+        if (o.runs(needed)) {
+            return;
         }
-        return mc;
-    }
-
-    /** "Depth Anything 3 is not supported by lora train yet (...)". */
-    static String notYet(Options o) {
-        String command = o.command() != null ? o.command() : o.da3() ? null : RUNNING.get();
-        return "Depth Anything 3 is not supported by " + (command == null ? "this command" : "lora " + command)
-                + " yet (lora predict, info, train, eval and export --format onnx of base weights run it)";
-    }
-
-    private static final ThreadLocal<String> RUNNING = new ThreadLocal<>();
-
-    /**
-     * The command line's subcommand now running on this thread ({@code cli.Main} sets it, null
-     * clears it): named in a refusal when the caller did not name itself ({@link Options#command}).
-     */
-    public static void runningCommand(String name) {
-        if (name == null) {
-            RUNNING.remove();
-        } else {
-            RUNNING.set(name);
-        }
+        String why = what + ": Depth Anything 3 is not supported by "
+                + (o.command() == null ? "this command" : "lora " + o.command())
+                + " yet (lora predict, info, train, eval, export and import run it)";
+        throw file == null ? new LoraException(why) : LoraException.file(file, why);
     }
 
     /** The key that decides a section's architecture, for messages: "model.preset vits-metric-indoor". */

@@ -10,6 +10,7 @@ import com.loratool.lora.export.AdaptedWeights;
 import com.loratool.model.DepthAnythingV2;
 import com.loratool.model.ModelConfig;
 import com.loratool.model.nn.Parameter;
+import com.loratool.model.weights.StateDicts;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -61,6 +62,14 @@ public final class ResolvedModel {
     /** What decided the architecture, for messages: {@code model.preset vits-metric-indoor}, {@code weights.pth}. */
     public String architectureFrom() {
         return architectureFrom;
+    }
+
+    /**
+     * True for a Depth Anything 3 model: its weights' names are the official Depth Anything 3 ones
+     * ({@link StateDicts#isDa3Naming}); tells without deciding the architecture.
+     */
+    public boolean isDa3() {
+        return StateDicts.isDa3Naming(baseWeights.keySet());
     }
 
     public boolean isMetric() {

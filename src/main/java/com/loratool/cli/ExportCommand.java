@@ -19,11 +19,13 @@ import picocli.CommandLine.Option;
 @Command(name = "export", mixinStandardHelpOptions = true,
         description = {"Export a checkpoint's adapters for the Python world.",
             "merged: W + scaling*B*A folded into the base weights, official key names (.pth for torch.load + "
-                + "load_state_dict(strict=True), or .safetensors).",
+                + "load_state_dict(strict=True), or .safetensors); a Depth Anything 3 checkpoint: a folder in the "
+                + "official Hugging Face layout (model.safetensors + config.json).",
             "peft: adapter_config.json + adapter_model.safetensors for Hugging Face "
-                + "DepthAnythingForDepthEstimation (a fused qkv adapter becomes query/key/value adapters sharing A).",
-            "onnx: the graph and its parity certificate, from --weights (Depth Anything V2 or 3: a Depth Anything 3 "
-                + "graph has a second output, sky, certified too) or --checkpoint (Depth Anything V2, adapters merged)."})
+                + "DepthAnythingForDepthEstimation (a fused qkv adapter becomes query/key/value adapters sharing A); "
+                + "Depth Anything 3: the official module names (model.backbone.pretrained.blocks.N.attn.qkv, ...).",
+            "onnx: the graph and its parity certificate, from --weights or --checkpoint (adapters merged); a Depth "
+                + "Anything 3 graph has a second output, sky, certified too."})
 public final class ExportCommand implements Callable<Integer> {
     public enum Format { merged, peft, onnx }
 
@@ -31,7 +33,7 @@ public final class ExportCommand implements Callable<Integer> {
     Format format;
 
     @Option(names = "--output", required = true, paramLabel = "PATH",
-            description = "merged: FILE.pth or FILE.safetensors; peft: a folder.")
+            description = "merged: FILE.pth or FILE.safetensors (Depth Anything 3: a folder); peft: a folder.")
     Path output;
 
     @Option(names = "--alpha-scale", defaultValue = "1", paramLabel = "S",
@@ -76,6 +78,8 @@ public final class ExportCommand implements Callable<Integer> {
         }
         if (format == Format.onnx) {
             guard.output("--output's certificate", OnnxDeployment.certificatePath(output));
+        } else if (format == Format.merged && !Export.isWeightsFile(output)) {
+            guard.outputFiles("--output", Export.da3Files(output)); // a Depth Anything 3 checkpoint's folder
         } else if (format == Format.peft) {
             guard.outputFiles("--output", List.of(output.resolve("adapter_config.json"),
                     output.resolve("adapter_model.safetensors"))); // PeftAdapter.write's files

@@ -23,8 +23,8 @@ final class GeometryOptions {
     Path alignTo;
 
     @Option(names = "--align", defaultValue = "ls", paramLabel = "ls|robust",
-            description = "Scale-and-shift fit in disparity: ls (least squares) or robust (Huber IRLS). "
-                    + "Default: ${DEFAULT-VALUE}.")
+            description = "Scale-and-shift fit in disparity: ls (least squares) or robust (Huber IRLS); a Depth "
+                    + "Anything 3 mono model's depth is fitted in depth, by least squares. Default: ${DEFAULT-VALUE}.")
     String align;
 
     @Option(names = "--complete",
@@ -71,17 +71,22 @@ final class GeometryOptions {
      * relative model's.
      */
     Outputs outputs(List<Path> images, boolean metric) {
-        return outputs(images, metric, false);
+        return outputs(images, metric, GeometryOutputs.Predicted.DISPARITY, false);
     }
 
-    /** {@link #outputs(List, boolean)}; {@code intrinsicsGiveFocal}: see {@link #check(boolean)}. */
-    Outputs outputs(List<Path> images, boolean metric, boolean intrinsicsGiveFocal) {
+    /**
+     * {@link #outputs(List, boolean)} for a relative model that predicts {@code predicted} (V2's disparity,
+     * Depth Anything 3 mono's depth: aligned as such); {@code intrinsicsGiveFocal}: see {@link #check(boolean)}.
+     */
+    Outputs outputs(List<Path> images, boolean metric, GeometryOutputs.Predicted predicted,
+                    boolean intrinsicsGiveFocal) {
         check(intrinsicsGiveFocal);
         if (alignTo == null) {
             if (!metric && (complete || pointCloud || intrinsics != null || intrinsicsFrom != null
                     || align.equals("robust"))) {
                 throw new LoraException("--complete, --point-cloud, --intrinsics and --align need --align-to DEPTH "
-                        + "(a relative model predicts disparity, not depth in mm)");
+                        + "(a relative model predicts " + (predicted == GeometryOutputs.Predicted.DEPTH
+                        ? "depth up to scale and shift" : "disparity") + ", not depth in mm)");
             }
             if (!pointCloud) {
                 return null;
@@ -108,7 +113,7 @@ final class GeometryOptions {
             };
         }
         GeometryOutputs g = new GeometryOutputs(new GeometryOutputs.Settings(alignTo, align.equals("robust"), complete,
-                pointCloud, plyAscii, intrinsics(images)), images);
+                pointCloud, plyAscii, intrinsics(images), metric ? GeometryOutputs.Predicted.DISPARITY : predicted), images);
         return new Outputs() {
             @Override
             public List<String> fileNames(String stem) {
@@ -179,12 +184,6 @@ final class GeometryOptions {
             }
         }
         return k;
-    }
-
-    /** True when any of these options is given. */
-    boolean any() {
-        return alignTo != null || complete || pointCloud || intrinsics != null || intrinsicsFrom != null
-                || align.equals("robust");
     }
 
     /**

@@ -18,14 +18,17 @@ import picocli.CommandLine.Option;
         description = {"Bring a Hugging Face PEFT LoRA adapter (DepthAnythingForDepthEstimation) back as a "
                 + "checkpoint folder usable by eval, export and predict --checkpoint.",
             "A complete query/key/value triple fuses exactly into one qkv adapter (A stacked, B block-diagonal);",
-            "a subset (e.g. query, value) becomes qkv slices. DoRA adapters (use_dora) are read too."})
+            "a subset (e.g. query, value) becomes qkv slices. DoRA adapters (use_dora) are read too.",
+            "Depth Anything 3: an adapter on the official module names (model.backbone.pretrained.blocks.N.attn.qkv, "
+                + "as lora export --format peft writes) onto DA3 base weights."})
 public final class ImportCommand implements Callable<Integer> {
     @Option(names = "--peft", required = true, paramLabel = "DIR",
             description = "Folder with adapter_config.json and adapter_model.safetensors.")
     Path peft;
 
     @Option(names = "--weights", required = true, paramLabel = "FILE",
-            description = "The base weights the adapter belongs to (official .pth or HF .safetensors).")
+            description = "The base weights the adapter belongs to (official .pth or HF .safetensors; Depth Anything 3: "
+                    + "its model.safetensors).")
     Path weights;
 
     @Option(names = "--output", required = true, paramLabel = "DIR", description = "Checkpoint folder to write.")

@@ -54,7 +54,7 @@ public final class InfoCommand implements Callable<Integer> {
             throw new LoraException("lora info: give --weights FILE, --checkpoint DIR or --config FILE (a training config)");
         }
         try (NDManager base = NDManager.newBaseManager(Device.cpu())) {
-            ResolvedModel resolved = ModelResolver.resolve(model.source(), ModelResolver.Options.DEFAULT.da3Ready("info"));
+            ResolvedModel resolved = ModelResolver.resolve(model.source(), ModelResolver.Options.DEFAULT.runs("info", ModelResolver.Da3.ALL));
             DepthAnythingV2 net = resolved.instantiate(base);
             out.println("weights:       " + resolved.provenance().description()
                     + resolved.adapters().map(a -> " + adapters " + a.dir()).orElse(""));

@@ -1,13 +1,11 @@
 package com.loratool.cli;
 
-import com.loratool.checkpoint.ModelResolver;
 
 import com.loratool.LoraException;
 import com.loratool.io.Interrupts;
 import com.loratool.io.NativeLibraries;
 import com.loratool.model.kernels.LibtorchSwitches;
 import java.io.PrintStream;
-import java.util.List;
 import picocli.AutoComplete;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -65,15 +63,10 @@ public final class Main implements Runnable {
         // goes to the same handler, as one line, instead of out of execute() as a stack trace
         cl.setExecutionStrategy(parsed -> {
             LibtorchSwitches.verboseNativeLog(ErrorHandler.verbose(parsed)); // libtorch's own log: errors only unless --verbose
-            // the command's name, for the resolver's one-line refusal of a model it does not run yet
-            List<CommandLine> chain = parsed.asCommandLineList();
-            ModelResolver.runningCommand(chain.size() > 1 ? chain.get(1).getCommandName() : null);
             try {
                 return new CommandLine.RunLast().execute(parsed);
             } catch (Error e) {
                 throw new CommandLine.ExecutionException(cl, e.toString(), e);
-            } finally {
-                ModelResolver.runningCommand(null);
             }
         });
         cl.setCaseInsensitiveEnumValuesAllowed(true);

@@ -24,10 +24,9 @@ final class OnnxExportCli {
         }
         int[] hw = size(inputSize == null ? "518" : inputSize);
         OnnxOptions o = new OnnxOptions(hw[0], hw[1], dynamic, opset, fp16);
-        // Depth Anything 3 base weights export (outputs depth and sky); a checkpoint on a Depth Anything 3 base
-        // is refused by the resolver in one line until DA3 checkpoints exist (lora train)
-        OnnxDeployment.Source s = OnnxDeployment.resolve(checkpoint, weights, modelConfig, checkpoint == null
-                ? ModelResolver.Options.DEFAULT.da3Ready("export") : ModelResolver.Options.DEFAULT.command("export"));
+        // Depth Anything 3 base weights and checkpoints export with outputs depth and sky
+        OnnxDeployment.Source s = OnnxDeployment.resolve(checkpoint, weights, modelConfig,
+                ModelResolver.Options.DEFAULT.runs("export", ModelResolver.Da3.ALL));
         o.checkPatch(s.config().patchSize());
         boolean da3 = s.config().isDa3();
         // a Depth Anything 3 dynamic graph: predict's default process_res is the official 504

@@ -10,6 +10,7 @@ import com.loratool.deploy.OnnxRuntimeModel;
 import com.loratool.api.DepthEstimator;
 import com.loratool.api.Prediction;
 import com.loratool.data.Cv;
+import com.loratool.data.GeometryOutputs;
 import com.loratool.data.Pairing;
 import com.loratool.io.BatchFailures;
 import com.loratool.io.OutputGuard;
@@ -140,17 +141,14 @@ public final class PredictCommand implements Callable<Integer> {
         }
         DepthPredictor.loadOpenCv();
         ResolvedModel resolved = onnx != null ? null : ModelResolver.resolve(source,
-                ModelResolver.Options.inputSize(inputSize.value()).da3Ready("predict"));
+                ModelResolver.Options.inputSize(inputSize.value()).runs("predict", ModelResolver.Da3.ALL));
         // an exported graph: a Depth Anything 3 one (outputs depth and sky) runs the same steps as its weights
         OnnxRuntimeModel graph = onnx != null ? OnnxRuntimeModel.open(onnx, common.threads) : null;
         DepthEstimator.Da3Options da3Options;
-        boolean da3;
-        boolean da3Metric;
+        ModelConfig.Family family;
         try {
-            ModelConfig arch = resolved == null ? null : resolved.architecture();
-            da3 = graph != null ? graph.hasSky() : arch.isDa3();
-            da3Metric = graph != null ? graph.isDa3Metric() : da3 && arch.family() == ModelConfig.Family.DA3METRIC;
-            da3Options = da3Options(da3, da3Metric, images, graph != null);
+            family = graph != null ? graph.family() : resolved.architecture().family();
+            da3Options = da3Options(family, images, graph != null);
         } catch (RuntimeException e) {
             if (graph != null) {
                 graph.close();
@@ -165,8 +163,11 @@ public final class PredictCommand implements Callable<Integer> {
                 MemoryCheck.require("predict", estimator.sizeRule(), images,
                         MemoryCheck.inference(estimator.config(), batchSize), memory.enabled());
             }
-            writer = da3 ? DepthWriter.da3(estimator.isMetric()) : DepthWriter.of(estimator.isMetric());
-            geometryOutputs = geometry.outputs(images, estimator.isMetric(), da3Metric); // checks before writing
+            writer = family.isDa3() ? DepthWriter.da3(estimator.isMetric()) : DepthWriter.of(estimator.isMetric());
+            // Depth Anything 3 mono predicts relative depth: aligned to --align-to as depth (metrics.DepthAlignment)
+            geometryOutputs = geometry.outputs(images, estimator.isMetric(), family == ModelConfig.Family.DA3MONO
+                    ? GeometryOutputs.Predicted.DEPTH : GeometryOutputs.Predicted.DISPARITY,
+                    family == ModelConfig.Family.DA3METRIC); // checks before writing
             // no two images write one file, and no file written is an input (a.png and a.jpg; --align-to x.npy
             // in --output beside the image x.png)
             Map<Path, List<Path>> files = OutputNames.claim("predict", output, images, this::fileNames,
@@ -200,20 +201,15 @@ public final class PredictCommand implements Callable<Integer> {
     }
 
     /** --process-res, --no-sky-fill, --focal, --intrinsics: a Depth Anything 3 model's, refused for a V2 one. */
-    private DepthEstimator.Da3Options da3Options(boolean da3, boolean da3Metric, List<Path> images, boolean onnxGraph) {
-        if (da3) {
+    private DepthEstimator.Da3Options da3Options(ModelConfig.Family family, List<Path> images, boolean onnxGraph) {
+        if (family.isDa3()) {
             if (inputSize.value() != null) {
                 throw new LoraException("--input-size is for Depth Anything V2; a Depth Anything 3 model takes "
                         + "--process-res N (default " + Da3Predictor.DEFAULT_PROCESS_RES + ")");
             }
-            if (!da3Metric && geometry.any()) {
-                throw new LoraException("--align-to, --complete, --point-cloud and --intrinsics: not for Depth Anything 3 "
-                        + "mono yet (its relative depth has to be aligned as depth, not disparity: not built for "
-                        + "predict yet); a da3metric model takes them");
-            }
             // the focal: --focal, else --intrinsics / --intrinsics-from (refused without either)
             return new DepthEstimator.Da3Options(processRes, !noSkyFill, focal,
-                    da3Metric && focal == null ? geometry.intrinsicsOrNull(images) : null);
+                    family == ModelConfig.Family.DA3METRIC && focal == null ? geometry.intrinsicsOrNull(images) : null);
         } else if (processRes != null || noSkyFill || focal != null) {
             throw new LoraException("--process-res, --no-sky-fill and --focal are for Depth Anything 3 models; "
                     + (onnxGraph ? "this is a Depth Anything V2 graph" : "this is a Depth Anything V2 model")

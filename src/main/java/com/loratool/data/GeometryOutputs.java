@@ -6,6 +6,8 @@ import com.loratool.io.AtomicFiles;
 import com.loratool.io.Json;
 import com.loratool.io.Npy;
 import com.loratool.io.Ply;
+import com.loratool.metrics.Alignment;
+import com.loratool.metrics.DepthAlignment;
 import com.loratool.metrics.DisparityAlignment;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -21,7 +23,8 @@ import org.opencv.imgcodecs.Imgcodecs;
 
 /**
  * The metric outputs of {@code lora predict} for a relative model next to a depth sensor:
- * per image, the predicted disparity aligned to the sensor's depth ({@code <stem>_depth.npy}),
+ * per image, the prediction aligned to the sensor's depth ({@code <stem>_depth.npy}: a V2 disparity by
+ * {@link DisparityAlignment}, a Depth Anything 3 mono depth by {@link DepthAlignment}, {@link Predicted}),
  * optionally the sensor's depth completed with it ({@code <stem>_completed.npy}) and a point cloud
  * ({@code <stem>.ply}, plus {@code <stem>_xyz.npy} when the depth files are not XYZ already), and
  * {@code <stem>_align.json} (scale, shift, intrinsics). Depth files take the sensor file's layout:
@@ -37,7 +40,28 @@ public final class GeometryOutputs {
      * known), else fitted from each XYZ sensor file itself.
      */
     public record Settings(Path alignTo, boolean robust, boolean complete, boolean pointCloud, boolean asciiPly,
-            CameraIntrinsics intrinsics) {}
+            CameraIntrinsics intrinsics, Predicted predicted) {
+        public Settings {
+            if (robust && predicted == Predicted.DEPTH) {
+                throw new LoraException("--align robust: the Huber fit is in disparity (Depth Anything V2); a Depth "
+                        + "Anything 3 mono depth is aligned by least squares (--align ls)");
+            }
+        }
+
+        /** A disparity prediction (Depth Anything V2, or a metric model's 1/depth). */
+        public Settings(Path alignTo, boolean robust, boolean complete, boolean pointCloud, boolean asciiPly,
+                        CameraIntrinsics intrinsics) {
+            this(alignTo, robust, complete, pointCloud, asciiPly, intrinsics, Predicted.DISPARITY);
+        }
+    }
+
+    /** What the prediction is, which decides how it is aligned to the sensor's depth. */
+    public enum Predicted {
+        /** Relative disparity (V2; a metric model's 1/depth): {@link DisparityAlignment}, scale and shift of 1/Z. */
+        DISPARITY,
+        /** Relative depth (Depth Anything 3 mono, larger = farther): {@link DepthAlignment}, scale and shift of Z. */
+        DEPTH
+    }
 
     private final Settings settings;
     private final DataConfig depthConfig;
@@ -100,7 +124,7 @@ public final class GeometryOutputs {
     }
 
     /** The files written for one image, for messages and tests. */
-    public record Written(List<Path> files, DisparityAlignment alignment, CameraIntrinsics intrinsics) {}
+    public record Written(List<Path> files, Alignment alignment, CameraIntrinsics intrinsics) {}
 
     /**
      * The names {@link #write} may write for {@code stem} (the XYZ cloud {@code <stem>_xyz.npy} only when
@@ -145,11 +169,18 @@ public final class GeometryOutputs {
             throw LoraException.file(file, "depth is " + zh + "x" + zw + " but image " + image.getFileName() + " is "
                     + h + "x" + w + " (sensor depth must be registered to the colour image)");
         }
-        DisparityAlignment a;
-        try {
-            a = DepthCompletion.fit(pred, z, settings.robust());
-        } catch (IllegalArgumentException e) {
-            throw LoraException.file(file, "no measured pixel to align the prediction to");
+        Alignment a;
+        if (settings.predicted() == Predicted.DEPTH) {
+            a = DepthAlignment.fit(pred, z, DisparityAlignment.measured(z, null));
+            if (!a.fitted()) {
+                throw LoraException.file(file, "no measured pixel to align the prediction to");
+            }
+        } else {
+            try {
+                a = DepthCompletion.fit(pred, z, settings.robust());
+            } catch (IllegalArgumentException e) {
+                throw LoraException.file(file, "no measured pixel to align the prediction to");
+            }
         }
         float[] aligned = new float[pred.length];
         for (int i = 0; i < pred.length; i++) {
@@ -172,7 +203,7 @@ public final class GeometryOutputs {
         private final Path image;
         private final Path file;
         private final PointCloud cloud;
-        private final DisparityAlignment a;
+        private final Alignment a;
         private final float[] aligned;
         private final float[] completed;
         private final CameraIntrinsics k;
@@ -180,7 +211,7 @@ public final class GeometryOutputs {
         private final int h;
         private final int w;
 
-        private Prepared(Path image, Path file, PointCloud cloud, DisparityAlignment a, float[] aligned,
+        private Prepared(Path image, Path file, PointCloud cloud, Alignment a, float[] aligned,
                 float[] completed, CameraIntrinsics k, byte[] colours, int h, int w) {
             this.image = image;
             this.file = file;
@@ -224,9 +255,18 @@ public final class GeometryOutputs {
             info.put("image", image.toString());
             info.put("depth", file.toString());
             info.put("fit", settings.robust() ? "huber" : "least_squares");
-            info.put("scale", a.scale());
-            info.put("shift", a.shift());
-            info.put("depth_cap_mm", 1.0 / a.floor());
+            if (a instanceof DepthAlignment d) { // Z ~ s p + t, floored at a tenth of the nearest measured depth
+                info.put("aligned", "depth");
+                info.put("scale", d.scale());
+                info.put("shift", d.shift());
+                info.put("depth_floor_mm", d.floor());
+            } else { // 1/Z ~ s p + t, capped at ten times the farthest measured depth
+                DisparityAlignment d = (DisparityAlignment) a;
+                info.put("aligned", "disparity");
+                info.put("scale", d.scale());
+                info.put("shift", d.shift());
+                info.put("depth_cap_mm", 1.0 / d.floor());
+            }
             info.put("layout", xyz ? "xyz" : "z");
             if (k != null) {
                 info.put("intrinsics", k.toJson());

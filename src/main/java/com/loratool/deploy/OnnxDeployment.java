@@ -52,7 +52,7 @@ public final class OnnxDeployment {
 
     /**
      * As above with the resolver's {@code options}: {@code lora export} resolves Depth Anything 3
-     * base weights ({@link ModelResolver.Options#da3Ready}); a Depth Anything 3 graph has the second
+     * base weights and checkpoints ({@link ModelResolver.Da3}); a Depth Anything 3 graph has the second
      * output {@code sky}, and its certificate checks both.
      */
     public static Source resolve(Path checkpoint, Path weights, Path modelConfig, ModelResolver.Options options) {

@@ -11,6 +11,7 @@ import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
 import com.loratool.LoraException;
 import com.loratool.io.NativeLibraries;
+import com.loratool.model.ModelConfig;
 import java.io.IOException;
 import java.nio.FloatBuffer;
 import java.nio.file.Files;
@@ -158,9 +159,16 @@ public final class OnnxRuntimeModel implements AutoCloseable {
         return "metres".equals(metadata.get("output_unit"));
     }
 
-    /** A Depth Anything 3 metric graph (da3metric): its depth is canonical, metres = focal x depth / 300. */
-    public boolean isDa3Metric() {
-        return sky && metadata.getOrDefault("output_unit", "").startsWith("canonical_depth");
+    /**
+     * The model family the graph was exported from: a graph with the output {@code sky} is Depth Anything 3,
+     * da3metric when its depth is canonical (metres = focal x depth / 300), else da3mono; without it V2.
+     */
+    public ModelConfig.Family family() {
+        if (!sky) {
+            return ModelConfig.Family.V2;
+        }
+        return metadata.getOrDefault("output_unit", "").startsWith("canonical_depth") ? ModelConfig.Family.DA3METRIC
+                : ModelConfig.Family.DA3MONO;
     }
 
     /** True for a graph with Depth Anything 3's second output {@code sky}. */

@@ -60,7 +60,7 @@ public final class TrainRun {
 
     /** The run's base model ({@link ModelResolver}: weights file or seeded random weights), frozen, in {@code manager}. */
     public static Base loadBase(RunConfig cfg, NDManager manager) {
-        return base(ModelResolver.resolve(new ModelSource.Run(cfg), ModelResolver.Options.DEFAULT.da3Ready("train")), manager);
+        return base(ModelResolver.resolve(new ModelSource.Run(cfg), ModelResolver.Options.DEFAULT.runs("train", ModelResolver.Da3.ALL)), manager);
     }
 
     /**
@@ -187,7 +187,7 @@ public final class TrainRun {
         boolean resume = settings.resume();
         boolean force = settings.force();
         boolean quiet = settings.quiet();
-        ResolvedModel resolved = reusedModel != null ? reusedModel : ModelResolver.resolve(new ModelSource.Run(cfg), ModelResolver.Options.DEFAULT.da3Ready("train"));
+        ResolvedModel resolved = reusedModel != null ? reusedModel : ModelResolver.resolve(new ModelSource.Run(cfg), ModelResolver.Options.DEFAULT.runs("train", ModelResolver.Da3.ALL));
         cfg.checkLossFor(resolved.architecture().lossKind(), resolved.architectureFrom()); // once, before anything is written
         CameraIntrinsics intrinsics = da3MetricIntrinsics(cfg, resolved.architecture()); // before anything is written too
         Path runDir = cfg.runDir();

@@ -1,31 +1,63 @@
 package com.loratool.checkpoint;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.loratool.LoraException;
+import com.loratool.io.Checksums;
+import com.loratool.io.HostTensor;
+import com.loratool.lora.AdapterCheckpoint;
+import com.loratool.lora.AdapterSet;
+import com.loratool.lora.LoraPair;
+import com.loratool.lora.LoraScaling;
 import com.loratool.model.Fixtures;
 import com.loratool.model.ModelConfig;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Issue 26, predict slice: the resolver gives Depth Anything 3 base weights only to the commands
- * that run them (predict, info); any other refuses one in one line naming the command.
+ * Issue 26: the resolver gives Depth Anything 3 models only to the commands that say they run them
+ * ({@link ModelResolver.Da3}: base weights, LoRA checkpoints); any other refuses one in one line
+ * naming the command. No command name decides anything: the same name with another capability
+ * resolves differently.
  */
 class Da3ResolverTest {
     static final Path MONO = Fixtures.shared("da3-tiny-mono");
 
+    @TempDir
+    Path tmp;
+
+    private static ModelResolver.Options runs(String command, Set<ModelResolver.Da3> what) {
+        return ModelResolver.Options.DEFAULT.runs(command, what);
+    }
+
+    /** A checkpoint on the da3-tiny-mono base: r 2 on block 0's qkv (zero B: the base's output). */
+    private Path da3Checkpoint() {
+        LinkedHashMap<String, LoraPair> m = new LinkedHashMap<>();
+        m.put("model.backbone.pretrained.blocks.0.attn.qkv", new LoraPair(new HostTensor(new long[] {2, 48},
+                new float[96]), new HostTensor(new long[] {144, 2}, new float[288])));
+        Path weights = MONO.resolve("model.safetensors");
+        Path ck = tmp.resolve("ck");
+        AdapterCheckpoint.save(ck, new AdapterSet(m), new LoraScaling(2, 2, false), weights, Checksums.sha256(weights),
+                null);
+        return ck;
+    }
+
     @Test
-    void predictAndInfoResolveDa3Weights() {
+    void commandsThatRunDa3WeightsResolveThem() {
         for (Path p : new Path[] {MONO, MONO.resolve("model.safetensors")}) {
             ResolvedModel m = ModelResolver.resolve(new ModelSource.Weights(p, null),
-                    ModelResolver.Options.DEFAULT.da3Ready("predict"));
+                    runs("predict", Set.of(ModelResolver.Da3.WEIGHTS)));
             assertEquals(ModelConfig.Family.DA3MONO, m.architecture().family());
+            assertTrue(m.isDa3());
         }
         ResolvedModel metric = ModelResolver.resolve(new ModelSource.Weights(Fixtures.shared("da3-tiny-metric"), null),
-                ModelResolver.Options.DEFAULT.da3Ready("info"));
+                runs("info", ModelResolver.Da3.ALL));
         assertEquals(ModelConfig.Family.DA3METRIC, metric.architecture().family());
     }
 
@@ -36,19 +68,44 @@ class Da3ResolverTest {
                     new ModelSource.Weights(MONO, null), ModelResolver.Options.DEFAULT.command(cmd)));
             assertTrue(e.getMessage().contains("Depth Anything 3 is not supported by lora " + cmd + " yet"),
                     e.getMessage());
-            assertTrue(!e.getMessage().contains("\n"), e.getMessage());
+            assertFalse(e.getMessage().contains("\n"), e.getMessage());
         }
+        // a library caller that names no command
+        LoraException e = assertThrows(LoraException.class, () -> ModelResolver.resolve(
+                new ModelSource.Weights(MONO, null)));
+        assertTrue(e.getMessage().contains("not supported by this command"), e.getMessage());
     }
 
-    /** lora train and lora eval resolve Depth Anything 3 base weights (issue 26, train slice). */
+    /** The capability decides, not the name: "train" without CHECKPOINTS refuses a DA3 checkpoint. */
     @Test
-    void trainAndEvalResolveDa3() {
-        for (String cmd : new String[] {"train", "eval"}) {
-            ResolvedModel m = ModelResolver.resolve(new ModelSource.Weights(MONO, null),
-                    ModelResolver.Options.DEFAULT.da3Ready(cmd));
-            assertEquals(ModelConfig.Family.DA3MONO, m.architecture().family());
-            assertTrue(ModelResolver.Options.DEFAULT.da3Ready(cmd).da3Checkpoints());
+    void da3CheckpointsResolveOnlyWithTheCheckpointCapability() {
+        Path ck = da3Checkpoint();
+        ModelSource.Checkpoint source = new ModelSource.Checkpoint(ck, null, null);
+        ResolvedModel m = ModelResolver.resolve(source, runs("export", Set.of(ModelResolver.Da3.CHECKPOINTS)));
+        assertEquals(ModelConfig.Family.DA3MONO, m.architecture().family());
+        assertTrue(m.adapters().isPresent());
+        assertEquals(MONO.resolve("model.safetensors"), m.provenance().file());
+        for (String cmd : new String[] {"train", "eval", "import"}) {
+            LoraException e = assertThrows(LoraException.class, () -> ModelResolver.resolve(source,
+                    runs(cmd, Set.of(ModelResolver.Da3.WEIGHTS))));
+            assertTrue(e.getMessage().startsWith(ck + ": a LoRA checkpoint on a da3mono base"), e.getMessage());
+            assertTrue(e.getMessage().contains("not supported by lora " + cmd), e.getMessage());
         }
-        assertTrue(!ModelResolver.Options.DEFAULT.da3Ready("predict").da3Checkpoints());
+        // and base weights need the weights capability
+        LoraException e = assertThrows(LoraException.class, () -> ModelResolver.resolve(
+                new ModelSource.Weights(MONO, null), runs("x", Set.of(ModelResolver.Da3.CHECKPOINTS))));
+        assertTrue(e.getMessage().contains("da3mono weights: Depth Anything 3 is not supported by lora x"),
+                e.getMessage());
+    }
+
+    /** A V2 checkpoint given as Depth Anything 3 stays refused, whatever the command runs. */
+    @Test
+    void aV2CheckpointGivenAsDa3IsRefused() {
+        Path v2 = Fixtures.shared("da2-tiny").resolve("weights.pth");
+        Path da3Yaml = MONO.resolve("model.yaml");
+        LoraException e = assertThrows(LoraException.class, () -> ModelResolver.resolve(
+                new ModelSource.Weights(v2, da3Yaml), runs("predict", ModelResolver.Da3.ALL)));
+        assertTrue(e.getMessage().contains("is a Depth Anything V2 checkpoint, not a Depth Anything 3 one"),
+                e.getMessage());
     }
 }

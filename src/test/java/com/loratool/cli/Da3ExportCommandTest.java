@@ -42,7 +42,7 @@ import picocli.CommandLine;
  * {@code lora export --format onnx} of Depth Anything 3 base weights (certified on depth and sky),
  * {@code lora predict --onnx} on the graph (the same outputs as {@code predict --weights}: the steps
  * of model.Da3Predictor with ONNX Runtime as the forward step), and the one-line refusals that write
- * nothing (merged without adapters, a checkpoint on a DA3 base, options the graph cannot honour).
+ * nothing (merged without adapters, a DA3 checkpoint's merge into one file, options the graph cannot honour).
  */
 class Da3ExportCommandTest {
     static final Path MONO = Fixtures.shared("da3-tiny-mono");
@@ -210,15 +210,12 @@ class Da3ExportCommandTest {
 
     @Test
     void refusalsWriteNothing() throws Exception {
-        Path out = tmp.resolve("x.onnx");
         // merged and peft need adapters: base weights alone have none
         refused(tmp.resolve("merged"), "give --checkpoint DIR", "export", "--weights", MONO.toString(), "--format",
                 "merged", "--output", tmp.resolve("merged").toString());
-        // a checkpoint on a Depth Anything 3 base (lora train makes them): export of checkpoints comes next
+        // a Depth Anything 3 checkpoint's merged weights are a Hugging Face folder, not one file
         Path ck = da3Checkpoint();
-        refused(out, "Depth Anything 3 is not supported by lora export yet", "export", "--checkpoint", ck.toString(),
-                "--format", "onnx", "--output", out.toString());
-        refused(tmp.resolve("m.safetensors"), "Depth Anything 3 is not supported by lora export yet", "export",
+        refused(tmp.resolve("m.safetensors"), "merged weights are a Hugging Face folder", "export",
                 "--checkpoint", ck.toString(), "--format", "merged", "--output", tmp.resolve("m.safetensors").toString());
         // predict --onnx: what the graph cannot honour
         Path metric = export(METRIC, "metric.onnx", "--input-size", "56x84", "--dynamic");
@@ -278,16 +275,20 @@ class Da3ExportCommandTest {
     }
 
     @Test
-    void importOfAPeftAdapterOnDa3WeightsIsRefusedInOneLine() {
+    void importOfAV2PeftAdapterOnDa3WeightsIsRefusedInOneLine() {
         Path out = tmp.resolve("imported");
-        // a PEFT folder (of a V2 checkpoint: the refusal comes from the DA3 weights, before any matching)
+        // a PEFT folder of a V2 checkpoint (Hugging Face module names) on DA3 weights, and back
         Path peft = tmp.resolve("peft");
         Path v2 = ExportImportCommandTest.checkpoint(tmp, ExportImportCommandTest.WEIGHTS,
                 Checksums.sha256(ExportImportCommandTest.WEIGHTS));
         Export.peft(v2, peft);
         assertTrue(Files.isRegularFile(peft.resolve("adapter_config.json")));
-        refused(out, "Depth Anything 3 is not supported by lora import yet", "import", "--peft", peft.toString(),
-                "--weights", MONO.resolve("model.safetensors").toString(), "--output", out.toString());
+        refused(out, "is an adapter of a Depth Anything V2 model, but --weights", "import", "--peft",
+                peft.toString(), "--weights", MONO.resolve("model.safetensors").toString(), "--output", out.toString());
+        Path da3Peft = tmp.resolve("da3-peft");
+        Export.peft(da3Checkpoint(), da3Peft);
+        refused(out, "is an adapter of a Depth Anything 3 model, but --weights", "import", "--peft",
+                da3Peft.toString(), "--weights", ExportImportCommandTest.WEIGHTS.toString(), "--output", out.toString());
     }
 
     private static String[] concat(String[] a, String... b) {

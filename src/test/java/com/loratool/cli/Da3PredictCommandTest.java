@@ -333,7 +333,9 @@ class Da3PredictCommandTest {
     @Test
     void v2OptionsAndDa3OptionsAreNotMixed() {
         refused(MONO, "--input-size is for Depth Anything V2", "--input-size", "98");
-        refused(MONO, "not for Depth Anything 3 mono yet", "--point-cloud", "--intrinsics", "100,100,76,48");
+        // a relative depth has no millimetres without a sensor to align to
+        refused(MONO, "need --align-to DEPTH (a relative model predicts depth up to scale and shift",
+                "--point-cloud", "--intrinsics", "100,100,76,48");
         refused(MONO, "--focal is for Depth Anything 3 metric models", "--focal", "140");
         Path v2 = Fixtures.shared("da2-tiny");
         refused(v2.resolve("weights.pth"), "are for Depth Anything 3 models", "--process-res", "154",
