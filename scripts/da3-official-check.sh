@@ -14,12 +14,10 @@
 # on data-samples/, r 8, 2 epochs, lr 1e-2): linear_headconvs (targets linear + head_convs: nn.Linear
 # and nn.Conv2d adapters) and dora_qkv (DoRA on qkv). Into DIR: base/ (the base folder), image.png
 # (fixtures/da3-tiny-mono's 154x98 image), pred/base (lora predict --weights base/ --process-res 154)
-# and per run DIR/<run>/: merged/ (`lora export --checkpoint --format merged`; while that command
-# refuses DA3 checkpoints, the same library call api.Export.mergedDa3 through
-# scripts/Da3MergedExport.java), peft/ (`lora export --format peft`), pred/merged (--weights
+# and per run DIR/<run>/: merged/ (`lora export --checkpoint --format merged`), peft/ (`lora export --format peft`), pred/merged (--weights
 # merged/ at --process-res 154, the image's size: no resize anywhere), pred/merged-504 (the
 # default 504: upscaled by the preprocessing, the output resized back), pred/checkpoint
-# (--checkpoint, where predict runs DA3 checkpoints). Runs from the repository root.
+# (`lora predict --checkpoint`). Runs from the repository root.
 set -euo pipefail
 usage="usage: da3-official-check.sh prepare|check|all DIR [DA3_CHECKOUT]"
 mode=${1:?$usage}
@@ -47,21 +45,11 @@ prepare() {
     r=$out/$run
     rm -rf "$r"
     mkdir -p "$r/pred"
-    if ! ./lora export --checkpoint "$ck" --format merged --output "$r/merged" 2>"$r/export.err"; then
-      if grep -q "not supported by lora export yet" "$r/export.err"; then
-        echo "lora export refuses DA3 checkpoints on this branch: api.Export.mergedDa3 through scripts/Da3MergedExport.java"
-        [[ -d target/classes && -d target/lib ]] || mvn -B -q -o -DskipTests package
-        java -cp "target/classes:target/lib/*" scripts/Da3MergedExport.java "$ck" "$r/merged"
-      else
-        cat "$r/export.err" >&2
-        exit 1
-      fi
-    fi
+    ./lora export --checkpoint "$ck" --format merged --output "$r/merged"
     ./lora export --checkpoint "$ck" --format peft --output "$r/peft"
     ./lora predict --weights "$r/merged" --process-res 154 --output "$r/pred/merged" "${p[@]}"
     ./lora predict --weights "$r/merged" --output "$r/pred/merged-504" "${p[@]}"
-    ./lora predict --checkpoint "$ck" --process-res 154 --output "$r/pred/checkpoint" "${p[@]}" \
-      || echo "lora predict --checkpoint refuses DA3 checkpoints on this branch: compared through merged/ only"
+    ./lora predict --checkpoint "$ck" --process-res 154 --output "$r/pred/checkpoint" "${p[@]}"
   done
 }
 
@@ -73,10 +61,8 @@ check() {
     --pred "$out/pred/base/image.npy" --process-res 154 || rc=1
   for run in linear_headconvs dora_qkv; do
     r=$out/$run
-    preds=(--pred "$r/pred/merged/image.npy")
-    [[ -f $r/pred/checkpoint/image.npy ]] && preds+=(--pred "$r/pred/checkpoint/image.npy")
     $py scripts/da3-official-check.py --repo "$repo" --model "$r/merged" --image "$out/image.png" \
-      "${preds[@]}" --process-res 154 --base "$out/base" || rc=1
+      --pred "$r/pred/merged/image.npy" --pred "$r/pred/checkpoint/image.npy" --process-res 154 --base "$out/base" || rc=1
     $py scripts/da3-official-check.py --repo "$repo" --model "$r/merged" --image "$out/image.png" \
       --pred "$r/pred/merged-504/image.npy" --process-res 504 || rc=1
   done
