@@ -153,11 +153,16 @@ public final class ServeLoad {
         }
 
         String describe() {
-            return String.format(Locale.ROOT, "%s: url %s, model %s, clients %d, requests %d, garbage %.0f%%, input %s, "
-                            + "images %s, server pid %s, time limit %d ms%s%s", command, url, model, clients, requests,
-                    garbage * 100, input, images, pid > 0 ? pid : "-", timeoutMs,
-                    command.equals("overload") ? String.format(Locale.ROOT, ", rate %.1f/s for %d s", rate, seconds) : "",
-                    command.equals("hostile") ? ", " + hostile + " hostile requests" : "");
+            String common = String.format(Locale.ROOT, "%s: url %s, model %s, time limit %d ms", command, url, model,
+                    timeoutMs);
+            return switch (command) {
+                case "load" -> common + String.format(Locale.ROOT, ", %d clients, %d requests, %.0f%% garbage, input %s, "
+                        + "images %s, server pid %s", clients, requests, garbage * 100, input, images, pid > 0 ? pid : "-");
+                case "overload" -> common + String.format(Locale.ROOT, ", %.1f requests/s for %d s, input %s, images %s, "
+                        + "server pid %s", rate, seconds, input, images, pid > 0 ? pid : "-");
+                case "hostile" -> common + ", " + hostile + " hostile requests";
+                default -> command;
+            };
         }
     }
 

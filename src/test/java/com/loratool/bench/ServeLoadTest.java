@@ -34,8 +34,8 @@ class ServeLoadTest {
         assertEquals("depth", s.model());
         assertEquals(8123, s.url().getPort());
         assertTrue(s.dryRun());
-        assertTrue(s.describe().startsWith("load: url http://127.0.0.1:8123, model depth, clients 16, requests 1000, "
-                + "garbage 10%"), s.describe());
+        assertTrue(s.describe().startsWith("load: url http://127.0.0.1:8123, model depth, time limit 10000 ms, 16 "
+                + "clients, 1000 requests, 10% garbage, input png"), s.describe());
         for (String[] bad : new String[][] {{}, {"serve"}, {"load", "--url", "http://x:1"},
                 {"load", "--url", "ftp://x:1", "--images", IMAGES}, {"load", "--url", "http://x:1", "--images", IMAGES,
                     "--clients", "0"}, {"load", "--url", "http://x:1", "--images", IMAGES, "--garbage", "1.5"},
