@@ -173,7 +173,12 @@ public final class TritonRepository {
             staging = Files.createDirectory(abs.resolve("." + settings.name() + "." + ProcessHandle.current().pid()
                     + "." + System.nanoTime() + ".tmp"));
             Path stagingDir = staging;
-            try (Interrupts.Scope cleanup = Interrupts.onInterrupt(() -> deleteQuietly(stagingDir))) {
+            try (Interrupts.Scope cleanup = Interrupts.onInterrupt(() -> {
+                deleteQuietly(stagingDir);
+                if (createdRepo) {
+                    removeIfEmpty(abs);
+                }
+            })) {
                 Path versionDir = Files.createDirectory(staging.resolve(VERSION));
                 ParityCertificate cert = OnnxDeployment.export(s, batched, metadata, versionDir.resolve(MODEL), image,
                         memoryCheck);
@@ -197,13 +202,18 @@ public final class TritonRepository {
                     deleteQuietly(staging);
                 }
                 if (createdRepo) {
-                    try {
-                        Files.deleteIfExists(abs); // only if still empty
-                    } catch (IOException ignored) {
-                        // not empty (someone else wrote there) or not ours to remove
-                    }
+                    removeIfEmpty(abs);
                 }
             }
+        }
+    }
+
+    /** The repository folder this export created, when nothing else was written there meanwhile. */
+    private static void removeIfEmpty(Path dir) {
+        try {
+            Files.deleteIfExists(dir);
+        } catch (IOException ignored) {
+            // not empty (someone else wrote there): not ours to remove
         }
     }
 
