@@ -44,7 +44,7 @@ public final class ExportCommand implements Callable<Integer> {
     double alphaScale;
 
     @Option(names = "--input-size", paramLabel = "N|HxW",
-            description = "onnx: the fixed input size, a multiple of 14 (default 518); with --dynamic the size the "
+            description = "onnx, triton: the fixed input size, a multiple of 14 (default 518); with --dynamic the size the "
                     + "certificate checks first and predict's default shorter side.")
     String inputSize;
 
@@ -62,14 +62,14 @@ public final class ExportCommand implements Callable<Integer> {
                     + TritonRepository.DEFAULT_MAX_BATCH + ").")
     Integer maxBatch;
 
-    @Option(names = "--opset", defaultValue = "17", description = "onnx: the ONNX opset (17..21). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--opset", defaultValue = "17", description = "onnx, triton: the ONNX opset (17..21). Default: ${DEFAULT-VALUE}.")
     int opset;
 
-    @Option(names = "--fp16", description = "onnx: fp16 weights and activations (LayerNorm, Softmax, last activation in fp32).")
+    @Option(names = "--fp16", description = "onnx, triton: fp16 weights and activations (LayerNorm, Softmax, last activation in fp32).")
     boolean fp16;
 
     @Option(names = "--parity-image", paramLabel = "FILE",
-            description = "onnx: the image the parity certificate runs (default: the reference fixture's photograph).")
+            description = "onnx, triton: the image the parity certificate runs (default: the reference fixture's photograph).")
     Path parityImage;
 
     @Mixin
