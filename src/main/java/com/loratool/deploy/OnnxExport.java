@@ -10,6 +10,7 @@ import com.loratool.deploy.proto.Onnx.ValueInfoProto;
 import com.loratool.io.HostTensor;
 import com.loratool.model.ModelConfig;
 import com.loratool.model.nn.Interpolation;
+import java.util.List;
 import java.util.Map;
 import java.util.function.UnaryOperator;
 
@@ -76,7 +77,7 @@ public final class OnnxExport {
     }
 
     private ModelProto build(Map<String, String> metadata) {
-        String input = "image";
+        String input = inputs(cfg, opt).get(0).name();
         image = input;
         String x = opt.fp16() ? cast(input, OnnxGraph.FLOAT16) : input;
         int p = cfg.patchSize();
@@ -91,12 +92,16 @@ public final class OnnxExport {
         }
         String[] feats = encoder(x);
         String[] outputs = head(feats);
-        String depth = outputs[0];
-        g.graph.addInput(valueInfo(input, OnnxGraph.FLOAT, "batch", 3, dim(opt.height(), "height"), dim(opt.width(), "width")));
-        g.graph.addOutput(valueInfo(depth, OnnxGraph.FLOAT, "batch", dim(opt.height(), "height"), dim(opt.width(), "width")));
-        if (outputs[1] != null) {
-            g.graph.addOutput(valueInfo(outputs[1], OnnxGraph.FLOAT, "batch", dim(opt.height(), "height"),
-                    dim(opt.width(), "width")));
+        for (Port in : inputs(cfg, opt)) {
+            g.graph.addInput(valueInfo(in.name(), OnnxGraph.FLOAT, in.dims().toArray()));
+        }
+        List<Port> outs = outputs(cfg, opt);
+        List<String> built = outputs[1] == null ? List.of(outputs[0]) : List.of(outputs[0], outputs[1]);
+        if (!built.equals(outs.stream().map(Port::name).toList())) {
+            throw new IllegalStateException("the head's outputs " + built + " differ from OnnxExport.outputs");
+        }
+        for (Port out : outs) {
+            g.graph.addOutput(valueInfo(out.name(), OnnxGraph.FLOAT, out.dims().toArray()));
         }
         ModelProto.Builder m = ModelProto.newBuilder().setIrVersion(opt.irVersion()).setProducerName("lora")
                 .setProducerVersion(metadata.getOrDefault("toolkit_version", "unknown"))
@@ -108,8 +113,31 @@ public final class OnnxExport {
         return m.build();
     }
 
-    private Object dim(int fixed, String name) {
-        return opt.dynamic() ? name : fixed;
+    /**
+     * One input or output of the graph as the file declares it: its name and dims, a String dim
+     * symbolic ({@value #BATCH}, {@code height}, {@code width}), an Integer fixed. Every tensor is
+     * float32, fp16 exports included (they cast inside the graph).
+     */
+    public record Port(String name, List<Object> dims) {}
+
+    /** The symbolic first dimension of every input and output. */
+    public static final String BATCH = "batch";
+
+    /** The graph's input: {@code image}, batch x 3 x H x W. */
+    public static List<Port> inputs(ModelConfig cfg, OnnxOptions o) {
+        return List.of(new Port(OnnxRuntimeModel.INPUT, List.of(BATCH, 3, dim(o, o.height(), "height"),
+                dim(o, o.width(), "width"))));
+    }
+
+    /** The graph's outputs: {@code depth}, batch x H x W, and Depth Anything 3's {@code sky}, the same. */
+    public static List<Port> outputs(ModelConfig cfg, OnnxOptions o) {
+        List<Object> dims = List.of(BATCH, dim(o, o.height(), "height"), dim(o, o.width(), "width"));
+        return cfg.isDa3() ? List.of(new Port(OnnxRuntimeModel.OUTPUT, dims), new Port(OnnxRuntimeModel.SKY, dims))
+                : List.of(new Port(OnnxRuntimeModel.OUTPUT, dims));
+    }
+
+    private static Object dim(OnnxOptions o, int fixed, String name) {
+        return o.dynamic() ? name : fixed;
     }
 
     /** A tensor's type and shape; a String dimension is symbolic. */
@@ -326,7 +354,7 @@ public final class OnnxExport {
                     ? g.op("Mul", out, g.weight32(g.fresh("max_depth"), new long[0], new float[] {(float) cfg.maxDepth()}))
                     : g.op("Relu", out);
         }
-        String depth = "depth";
+        String depth = OnnxRuntimeModel.OUTPUT;
         g.node("Squeeze", new Object[0], new String[] {depth}, out, g.ints(1));
         if (!cfg.isDa3()) {
             return new String[] {depth, null};
@@ -336,7 +364,7 @@ public final class OnnxExport {
         if (opt.fp16()) {
             sky = cast(sky, OnnxGraph.FLOAT);
         }
-        String skyOut = "sky";
+        String skyOut = OnnxRuntimeModel.SKY;
         g.node("Squeeze", new Object[0], new String[] {skyOut}, g.op("Relu", sky), g.ints(1));
         return new String[] {depth, skyOut};
     }

@@ -5,13 +5,25 @@ import com.loratool.LoraException;
 /**
  * What an ONNX export looks like: fixed {@code height x width} (batch symbolic) or fully
  * {@code dynamic} (batch, height, width symbolic; multiples of the patch size), the opset, and
- * fp16 weights/activations.
+ * fp16 weights/activations. {@code batched}: the file will be run with batches of more than one
+ * (a Triton model repository's dynamic batching), so a fixed-size certificate checks batch 2 as
+ * well as batch 1 (a dynamic one always does).
  */
-public record OnnxOptions(int height, int width, boolean dynamic, int opset, boolean fp16) {
+public record OnnxOptions(int height, int width, boolean dynamic, int opset, boolean fp16, boolean batched) {
     /** LayerNormalization is an ONNX op from 17 on; ONNX Runtime 1.22 reads opsets up to 21 safely. */
     public static final int MIN_OPSET = 17;
     public static final int MAX_OPSET = 21;
     public static final int DEFAULT_OPSET = 17;
+
+    /** An export for one image at a time (what {@code lora predict --onnx} runs): batch 1 certified. */
+    public OnnxOptions(int height, int width, boolean dynamic, int opset, boolean fp16) {
+        this(height, width, dynamic, opset, fp16, false);
+    }
+
+    /** The same export, certified for batches ({@link #batched}). */
+    public OnnxOptions asBatched() {
+        return new OnnxOptions(height, width, dynamic, opset, fp16, true);
+    }
 
     public OnnxOptions {
         if (opset < MIN_OPSET || opset > MAX_OPSET) {

@@ -57,11 +57,15 @@ public record ParityCertificate(List<Check> checks, double tolerance, String ima
 
     /**
      * The sizes a certificate checks: the export size; with {@code dynamic} also a wider
-     * non-square size and a taller one at batch 2.
+     * non-square size and a taller one at batch 2; at a fixed size for batches
+     * ({@link OnnxOptions#batched}) the export size at batch 2 too.
      */
     public static List<int[]> sizes(OnnxOptions o, int patch) {
         List<int[]> s = new ArrayList<>();
         s.add(new int[] {1, o.height(), o.width()});
+        if (o.batched() && !o.dynamic()) {
+            s.add(new int[] {2, o.height(), o.width()});
+        }
         if (o.dynamic()) { // exact: ExportMemory refuses sizes this close to Integer.MAX_VALUE first
             s.add(new int[] {1, o.height(), Math.addExact(o.width(), 4 * patch)});
             s.add(new int[] {2, Math.addExact(o.height(), 2 * patch), Math.max(patch, o.width() - 2 * patch)});
