@@ -73,11 +73,11 @@ public final class ModelResolver {
         }
 
         /**
-         * True where LoRA checkpoints on a Depth Anything 3 base resolve: lora train (--resume,
-         * its validation) and lora eval.
+         * True where LoRA checkpoints and run descriptions on a Depth Anything 3 base resolve: lora train
+         * (--resume, its validation), lora eval, lora sweep and lora benchmark.
          */
         public boolean da3Checkpoints() {
-            return da3 && ("train".equals(command) || "eval".equals(command));
+            return da3 && ("train".equals(command) || "eval".equals(command) || "sweep".equals(command) || "benchmark".equals(command));
         }
 
         /** These options for {@code command}, which runs Depth Anything 3 models (predict, info, train, eval). */
