@@ -227,6 +227,7 @@ public final class Evaluation {
         // one record for all checkpoints: a pair that failed for one is not tried again for the next
         BatchFailures failures = BatchFailures.of(failFast, in.pairs().size());
         // one eval writes a report folder at a time
+        boolean existed = Files.exists(in.out());
         try (FolderLock lock = FolderLock.acquire(in.out(), "lora eval");
                 NDManager root = NDManager.newBaseManager(Compute.device(device))) {
             for (int k = 0; k < in.checkpoints().size(); k++) {
@@ -239,6 +240,11 @@ public final class Evaluation {
                 originals.add(original[0]);
                 log.println(summaryLine(in.checkpoints().get(k), r, dir.resolve("report.md")));
             }
+        } catch (RuntimeException e) {
+            if (!existed) { // refused before any report (e.g. a da3metric eval on Z maps: no focal): no empty folder left
+                removeIfEmpty(in.out());
+            }
+            throw e;
         }
         if (results.size() > 1) {
             List<String> rows = Original.rowNames(originals);
@@ -511,6 +517,16 @@ public final class Evaluation {
             n = p.getFileName() + "/" + n;
         }
         return n.replace('/', '_');
+    }
+
+    private static void removeIfEmpty(Path dir) {
+        try (var s = Files.list(dir)) {
+            if (s.findAny().isEmpty()) {
+                Files.deleteIfExists(dir);
+            }
+        } catch (IOException e) {
+            // left as it is: an empty folder is harmless
+        }
     }
 
     private static Path real(Path p) {

@@ -425,7 +425,10 @@ public final class SweepRunner {
         if (base.architecture().family() != ModelConfig.Family.DA3METRIC) {
             return null;
         }
-        String key = dc.rootPath().toAbsolutePath().normalize() + "|" + dc.preprocessingKey();
+        // per data folder and reading (the key holds npz_key); a combination with random crops (a grid axis may add
+        // them) is never served a cached camera: its fit refuses, its cells fail with the reason
+        String key = dc.rootPath().toAbsolutePath().normalize() + "|" + dc.preprocessingKey() + "|crops="
+                + cfg.data.augment().crops();
         CameraIntrinsics k = cameras.get(key);
         if (k == null) {
             if (bar != null) {

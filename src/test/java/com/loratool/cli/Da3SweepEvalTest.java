@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.loratool.cli.TrainCommandTest.Run;
+import com.loratool.io.Npy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -68,6 +69,16 @@ class Da3SweepEvalTest {
             assertTrue(c.at("/base/rmse").asDouble() < 5, c.toString());
         }
         assertTrue(Files.readString(out.resolve("results.md")).contains("focal x output / 300"));
+        // random crops change the focal per sample: a combination with them fails (no cached camera serves it)
+        Path crops = tmp.resolve("crops");
+        Run c = TrainCommandTest.run("sweep", "--config", config.toString(), "--quiet", "--grid",
+                "data.augment.crop_scale=1,0.5", "--folds", "2", "--output", crops.toString());
+        assertEquals(0, c.code(), c.err());
+        JsonNode second = new ObjectMapper().readTree(crops.resolve("cells/c02-f1.json").toFile());
+        assertEquals("failed", second.get("status").asText(), second.toString());
+        assertTrue(second.get("reason").asText().contains("crop"), second.toString());
+        assertEquals("done", new ObjectMapper().readTree(crops.resolve("cells/c01-f1.json").toFile()).get("status")
+                .asText());
     }
 
     /**
@@ -96,5 +107,28 @@ class Da3SweepEvalTest {
         String md = Files.readString(eval.resolve("report.md"));
         assertTrue(md.contains("DA3METRIC") && md.contains("## Absolute (no alignment)"), md);
         assertTrue(e.out().contains("RMSE") && e.out().contains(" mm"), e.out());
+
+        // Z maps (no X, Y) give no focal: one line naming the file, no report folder
+        Path zmaps = tmp.resolve("zmaps");
+        Files.createDirectories(zmaps.resolve("depth"));
+        Files.createDirectories(zmaps.resolve("images"));
+        for (int k = 0; k < 2; k++) {
+            Files.copy(data.resolve("images/s" + k + "_color.png"), zmaps.resolve("images/s" + k + "_color.png"));
+            float[] xyz = Npy.read(data.resolve("depth/s" + k + "_rawDepth.npy")).data();
+            float[] z = new float[xyz.length / 3];
+            for (int i = 0; i < z.length; i++) {
+                z[i] = xyz[3 * i + 2];
+            }
+            Npy.write(zmaps.resolve("depth/s" + k + "_rawDepth.npy"), new long[] {98, 154}, z);
+        }
+        Path refused = tmp.resolve("eval-z");
+        Run z = TrainCommandTest.run("eval", "--checkpoint", tmp.resolve("runs/da3/best").toString(), "--data",
+                zmaps.toString(), "--split", "all", "--output", refused.toString(), "--cache-dir",
+                tmp.resolve("cache").toString(), "--threads", "1");
+        assertEquals(2, z.code(), z.err());
+        assertTrue(z.err().strip().startsWith("error: " + zmaps.resolve("depth/s0_rawDepth.npy"))
+                && z.err().contains("Z map without X and Y"), z.err());
+        assertEquals(1, z.err().strip().lines().filter(l -> l.startsWith("error")).count(), z.err());
+        assertTrue(!Files.exists(refused), "no report folder");
     }
 }
