@@ -9,13 +9,16 @@ import com.loratool.checkpoint.ResolvedModel;
 import com.loratool.config.CheckpointData;
 import com.loratool.config.DataConfig;
 import com.loratool.config.RunFolder;
+import com.loratool.data.CameraIntrinsics;
 import com.loratool.data.FullSample;
 import com.loratool.data.ImageReader;
+import com.loratool.data.IntrinsicsFit;
 import com.loratool.data.Pair;
 import com.loratool.data.Pairing;
 import com.loratool.data.Preprocessing;
 import com.loratool.data.SamplePreparer;
 import com.loratool.data.Split;
+import com.loratool.eval.Da3Metres;
 import com.loratool.eval.DepthModel;
 import com.loratool.eval.EvalReport;
 import com.loratool.eval.EvalResult;
@@ -33,6 +36,7 @@ import com.loratool.lora.AdapterCheckpoint;
 import com.loratool.model.Compute;
 import com.loratool.model.DepthPredictor;
 import com.loratool.model.MemoryCheck;
+import com.loratool.model.ModelConfig;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
@@ -48,6 +52,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * {@code lora eval} for JVM code: a checkpoint's adapters against the original model on the
@@ -222,6 +227,7 @@ public final class Evaluation {
         // one record for all checkpoints: a pair that failed for one is not tried again for the next
         BatchFailures failures = BatchFailures.of(failFast, in.pairs().size());
         // one eval writes a report folder at a time
+        boolean existed = Files.exists(in.out());
         try (FolderLock lock = FolderLock.acquire(in.out(), "lora eval");
                 NDManager root = NDManager.newBaseManager(Compute.device(device))) {
             for (int k = 0; k < in.checkpoints().size(); k++) {
@@ -234,6 +240,11 @@ public final class Evaluation {
                 originals.add(original[0]);
                 log.println(summaryLine(in.checkpoints().get(k), r, dir.resolve("report.md")));
             }
+        } catch (RuntimeException e) {
+            if (!existed) { // refused before any report (e.g. a da3metric eval on Z maps: no focal): no empty folder left
+                removeIfEmpty(in.out());
+            }
+            throw e;
         }
         if (results.size() > 1) {
             List<String> rows = Original.rowNames(originals);
@@ -251,7 +262,15 @@ public final class Evaluation {
      * report folder; and each checkpoint's unique label (its compare/ folder and row).
      */
     private record Inputs(List<Path> checkpoints, List<String> labels, RunFolder run, DataConfig data, List<Pair> pairs,
-                          Path out, SamplePreparer preparer) {}
+                          Path out, SamplePreparer preparer, Supplier<CameraIntrinsics> cameraFit) {
+        /**
+         * The camera of the evaluated data (a DA3METRIC model's metres): fitted on first use, once for all
+         * checkpoints ({@link IntrinsicsFit#ofData}, as training fits its run's).
+         */
+        CameraIntrinsics camera() {
+            return cameraFit.get();
+        }
+    }
 
     /**
      * The original model a checkpoint is measured against: its base weights (SHA-256, or seed) and how images
@@ -316,7 +335,18 @@ public final class Evaluation {
         }
         Compute.setThreads(threads);
         DepthPredictor.loadOpenCv();
-        return new Inputs(List.copyOf(checkpoints), labels, run, dc, pairs, out, new SamplePreparer(dc));
+        CameraIntrinsics[] fitted = new CameraIntrinsics[1];
+        Supplier<CameraIntrinsics> camera = () -> {
+            if (fitted[0] == null) {
+                fitted[0] = IntrinsicsFit.ofData(dc, "a da3metric model's metres need the camera's focal (metres = focal"
+                        + " x output / 300)", System.err);
+            }
+            if (fitted[0] == null) {
+                throw LoraException.file(Path.of(dc.root()), "no image/depth pairs to fit the camera's focal from");
+            }
+            return fitted[0];
+        };
+        return new Inputs(List.copyOf(checkpoints), labels, run, dc, pairs, out, new SamplePreparer(dc), camera);
     }
 
     /** Checkpoint {@code k} against its original model on the images; its report in {@code dir}. */
@@ -349,15 +379,25 @@ public final class Evaluation {
                     : new PredictionCache(original, cacheDir != null ? cacheDir : PredictionCache.defaultRoot(),
                     model.provenance().cacheKey(), prep.key());
             DepthModel lora = alphaScale == 0 ? cachedOriginal : adapted;
+            boolean da3Metric = model.architecture().family() == ModelConfig.Family.DA3METRIC;
+            CameraIntrinsics camera = da3Metric ? in.camera() : null;
+            if (da3Metric) { // metres = focal x output / 300: absolute, like a V2 metric model
+                cachedOriginal = new Da3Metres(cachedOriginal, camera);
+                lora = new Da3Metres(lora, camera);
+            }
             String title = alphaScale == 1 ? "LoRA" : "LoRA x" + fmt(alphaScale);
             Path panels = !pictures ? null : dir.resolve("panels");
-            EvalResult r = evaluate(new Evaluator(lora, cachedOriginal, title, errorMaps, model.isMetric())
+            EvalResult r = evaluate(new Evaluator(lora, cachedOriginal, title, errorMaps, model.isMetric() || da3Metric)
                     .depthOutput(model.architecture().isDa3()), in.pairs(),
                     loader, panels, failures);
             Map<String, String> settings = new LinkedHashMap<>();
             settings.put("checkpoint", path.toString());
             settings.put("base weights", model.provenance().description());
-            if (model.architecture().isDa3()) {
+            if (da3Metric) {
+                settings.put(EvalReport.DA3_METRES, String.format(Locale.ROOT, "focal x output / 300, the focal"
+                        + " (fx + fy) / 2 of the camera fitted to the data's XYZ clouds (fx %.2f, fy %.2f px at %dx%d),"
+                        + " resized to each network input", camera.fx(), camera.fy(), camera.width(), camera.height()));
+            } else if (model.architecture().isDa3()) {
                 settings.put(EvalReport.DEPTH_ALIGNMENT, "per-image least-squares scale and shift of the predicted depth to Z"
                         + " (Depth Anything 3: the output is depth, not disparity)");
             }
@@ -477,6 +517,16 @@ public final class Evaluation {
             n = p.getFileName() + "/" + n;
         }
         return n.replace('/', '_');
+    }
+
+    private static void removeIfEmpty(Path dir) {
+        try (var s = Files.list(dir)) {
+            if (s.findAny().isEmpty()) {
+                Files.deleteIfExists(dir);
+            }
+        } catch (IOException e) {
+            // left as it is: an empty folder is harmless
+        }
     }
 
     private static Path real(Path p) {

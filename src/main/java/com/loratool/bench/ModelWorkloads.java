@@ -8,6 +8,8 @@ import ai.djl.pytorch.jni.JniUtils;
 import com.loratool.LoraException;
 import com.loratool.config.ModelSection;
 import com.loratool.config.RunConfig;
+import com.loratool.config.TrainSection;
+import com.loratool.data.CameraIntrinsics;
 import com.loratool.deploy.OnnxExport;
 import com.loratool.deploy.OnnxOptions;
 import com.loratool.deploy.OnnxRuntimeModel;
@@ -17,6 +19,7 @@ import com.loratool.lora.LoraModel;
 import com.loratool.model.Compute;
 import com.loratool.model.DepthAnythingV2;
 import com.loratool.model.FlopCount;
+import com.loratool.model.ModelConfig;
 import com.loratool.train.TrainRun;
 import com.loratool.data.Sample;
 import com.loratool.train.Trainer;
@@ -30,7 +33,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Workloads on the real Depth Anything V2 and the real training loop: one base model per
+ * Workloads on the real Depth Anything V2 or 3 and the real training loop: one base model per
  * architecture (loaded once: the config's weights, or seeded random weights with
  * {@code --synthetic}), and per combination fresh LoRA adapters ({@link LoraInjector}), synthetic
  * samples of the combination's shapes and a {@link Trainer} run of the asked epochs (its own
@@ -150,7 +153,7 @@ public final class ModelWorkloads implements Workloads.Setup {
                     "train.early_stopping", 0));
             // no listeners: the loop writes nothing, the figures come from its result
             Trainer.Result r = new Trainer(c.train, lora, model::forward, manager,
-                    new TrainingData(samples, List.of(), c.train.seed()), DepthLoss.fromConfig(c.train, model.config())).run();
+                    new TrainingData(samples, List.of(), c.train.seed()), loss(c.train, model.config(), s)).run();
             List<Double> secs = new ArrayList<>();
             r.rows().forEach(row -> secs.add(row.seconds()));
             return secs;
@@ -216,6 +219,26 @@ public final class ModelWorkloads implements Workloads.Setup {
                 manager.close();
             }
         }
+    }
+
+    /**
+     * The loss a combination trains with: the config's train.loss where it suits the combination's
+     * architecture ({@link TrainSection.Loss#suits}), else the architecture's own (a grid's
+     * {@code arch} may be another kind than the config's model): ssi for a V2 relative model,
+     * metric_silog for a V2 metric one, depth_ssi for da3mono, metric_silog on focal x output / 300 for
+     * da3metric, with a synthetic camera (focal = the image width, about 53 degrees across: the time
+     * does not depend on the focal).
+     */
+    static DepthLoss loss(TrainSection t, ModelConfig mc, BenchSettings s) {
+        TrainSection.ModelKind kind = mc.lossKind();
+        TrainSection train = t.loss().suits(kind) ? t : t.with("loss", switch (kind) {
+            case v2_relative -> TrainSection.Loss.ssi.name();
+            case v2_metric, da3metric -> TrainSection.Loss.metric_silog.name();
+            case da3mono -> TrainSection.Loss.depth_ssi.name();
+        });
+        CameraIntrinsics camera = kind == TrainSection.ModelKind.da3metric ? new CameraIntrinsics(s.width(), s.width(),
+                (s.width() - 1) / 2.0, (s.height() - 1) / 2.0, s.width(), s.height()) : null;
+        return DepthLoss.fromConfig(train, mc, camera);
     }
 
     @Override

@@ -170,15 +170,19 @@ public final class ResultWriters {
         sb.append(String.format(Locale.ROOT, "%s; device %s, %d threads%s; load average %.2f before the run; %s.%n%n",
                 report.machine(), report.device(), report.threads(), report.synthetic() ? ", synthetic data (random tensors)" : "",
                 report.loadAverage(), report.date()));
+        // several architectures (a grid's arch axis, e.g. vits,da3mono-large): a first column names each row's
+        boolean archs = report.results().stream().map(r -> r.settings().arch()).distinct().count() > 1;
+        sb.append(archs ? "| Model " : "");
         sb.append("| Epochs | Batch | Image size | Training images | Layers | Time | s/epoch [min..max] | train img/s | infer img/s | trainable | peak RSS |");
         sb.append(gpu ? " peak GPU memory |" : "");
         sb.append(eff ? " train GFLOP/s | train % of peak | infer GFLOP/s | infer % of peak |" : "");
         sb.append(peers ? " peer s/epoch | train x peer | infer x peer |\n" : "\n");
-        sb.append("|---:|---:|---|---:|---|---:|---:|---:|---:|---:|---:|").append(gpu ? "---:|" : "")
+        sb.append(archs ? "|---" : "").append("|---:|---:|---|---:|---|---:|---:|---:|---:|---:|---:|").append(gpu ? "---:|" : "")
                 .append(eff ? "---:|---:|---:|---:|" : "")
                 .append(peers ? "---:|---:|---:|\n" : "\n");
         for (BenchResult r : report.results()) {
             BenchSettings s = r.settings();
+            sb.append(archs ? "| " + s.arch() + " " : "");
             sb.append(String.format(Locale.ROOT, "| %d | %d | %s | %d | %s | %s | %.2f [%.2f..%.2f] | %.2f | %s | %,d | %.0f MiB |",
                     r.epochs(), s.batch(), s.size(), s.images(), layers(s.targets()),
                     duration(r.projectedSeconds()) + (r.projected() ? " (projected)" : ""),

@@ -48,6 +48,8 @@ public final class BenchmarkCommand implements Callable<Integer> {
     @Option(names = "--grid", defaultValue = "study", paramLabel = "GRID",
             description = {"Axes separated by ';', values by ',' (targets: by '|'); grids joined by '+'.",
                 "Axes: batch, scale, size (HxW), images, targets, rank, arch.",
+                "arch: a preset (vits, vitb, vitl, vits-metric-indoor, ..., da3mono-large,",
+                "da3metric-large) or config; each trains with a loss of its kind.",
                 "'study' = the original study's five configurations. Default: ${DEFAULT-VALUE}.",
                 "Example: \"batch=4,8; scale=10,12; images=11,29; targets=qkv|qkv,linear\""})
     String grid;

@@ -16,7 +16,9 @@ import picocli.CommandLine.Option;
 @Command(name = "eval", mixinStandardHelpOptions = true,
         description = {"Evaluate a checkpoint's adapters against the original model on the same images: metrics "
                 + "(AbsRel, SqRel, RMSE, RMSE(log), log10, delta1-3, SILog after per-image scale-and-shift alignment "
-                + "in disparity; for a metric model first without any alignment, in mm; docs/eval.md) and one picture "
+                + "in disparity, in depth for Depth Anything 3; for a metric model first without any alignment, in mm, "
+                + "da3metric's metres = focal x output / 300 with the focal fitted to the data's XYZ clouds; "
+                + "docs/eval.md) and one picture "
                 + "per image.",
             "Writes metrics.json, metrics.csv, report.md and panels/<image>.png. The original's predictions are "
                 + "cached per weights file and input size ($LORA_CACHE/predictions or ~/.cache/lora/predictions).",

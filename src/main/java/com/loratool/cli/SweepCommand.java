@@ -22,7 +22,11 @@ import picocli.CommandLine.Spec;
         footer = {"", "Grid: key=values axes joined by ';', alternatives by ',' (or '|' when values hold commas),",
             "grids joined by '+'. Example:",
             "  lora sweep --config configs/smoke-pretrained.yaml --grid \"lora.r=4,8; train.lr=3e-4,1e-3\" --folds 3 \\",
-            "      --output sweeps/first"})
+            "      --output sweeps/first",
+            "Depth Anything V2 and 3 bases (e.g. configs/da3mono-qkv-r8.yaml): each cell",
+            "is scored as lora eval does: V2 relative aligned in disparity, da3mono's depth",
+            "aligned to Z, metric models in absolute mm (da3metric: focal x output / 300,",
+            "the focal fitted to the data's XYZ clouds). See docs/sweep.md."})
 public final class SweepCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

@@ -2,10 +2,16 @@ package com.loratool.data;
 
 import com.loratool.LoraException;
 import com.loratool.config.DataConfig;
+import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
 
 /**
  * Pinhole intrinsics fitted to organised XYZ clouds by least squares. Over the measured pixels
@@ -24,36 +30,66 @@ public record IntrinsicsFit(CameraIntrinsics intrinsics, long pixels, double rms
     public static IntrinsicsFit of(PointCloud cloud, Path file) {
         Sums s = new Sums(cloud.h(), cloud.w());
         s.add(cloud);
-        CameraIntrinsics k = s.solve(file);
-        s.residuals(cloud, k);
-        return s.result(k);
+        return s.result(s.solve(file));
     }
 
     /**
      * One fit over several clouds of the same camera (the same resolution): the normal equations
-     * of all their measured pixels together. Each file is read twice (fit, then residuals) so
-     * that only one cloud is in memory at a time.
+     * of all their measured pixels together. Each file is read once (the residuals come from the same
+     * running sums), one cloud in memory at a time.
      */
     public static IntrinsicsFit joint(List<Path> files, DataConfig cfg) {
+        return joint(files, f -> PointCloud.read(f, cfg), null);
+    }
+
+    /**
+     * {@link #joint(List, DataConfig)} with each file read by {@code reader} (once), and a progress bar
+     * on {@code progress} (null: none) while the files are read.
+     */
+    public static IntrinsicsFit joint(List<Path> files, Function<Path, PointCloud> reader, PrintStream progress) {
         if (files.isEmpty()) {
             throw new IllegalArgumentException("no files");
         }
         Sums s = null;
-        for (Path f : files) {
-            PointCloud c = PointCloud.read(f, cfg);
-            if (s == null) {
-                s = new Sums(c.h(), c.w());
-            } else if (c.h() != s.h || c.w() != s.w) {
-                throw LoraException.file(f, "cloud is " + c.h() + "x" + c.w() + ", the first one " + s.h + "x" + s.w
-                        + " (one joint fit needs one resolution)");
+        try (ProgressBar bar = progress == null ? null : new ProgressBarBuilder().setTaskName("intrinsics")
+                .setInitialMax(files.size()).setStyle(ProgressBarStyle.ASCII).continuousUpdate()
+                .setConsumer(new ConsoleProgressBarConsumer(progress)).build()) {
+            for (Path f : files) {
+                PointCloud c = reader.apply(f);
+                if (s == null) {
+                    s = new Sums(c.h(), c.w());
+                } else if (c.h() != s.h || c.w() != s.w) {
+                    throw LoraException.file(f, "cloud is " + c.h() + "x" + c.w() + ", the first one " + s.h + "x"
+                            + s.w + " (one joint fit needs one resolution)");
+                }
+                s.add(c);
+                if (bar != null) {
+                    bar.step();
+                }
             }
-            s.add(c);
         }
-        CameraIntrinsics k = s.solve(files.get(0).getParent() != null ? files.get(0).getParent() : files.get(0));
-        for (Path f : files) {
-            s.residuals(PointCloud.read(f, cfg), k);
+        return s.result(s.solve(files.get(0).getParent() != null ? files.get(0).getParent() : files.get(0)));
+    }
+
+    /**
+     * The camera of a data set's images: one joint fit ({@link #joint}) over the XYZ clouds of every
+     * pair of {@code cfg}'s data, each file read once; null when the data has no pairs (the data stage
+     * says what is missing). A depth file that is a Z map (no X, Y) is one line naming it, starting
+     * with {@code why} (what needs the camera). {@code progress}: the reading's progress bar (null: none).
+     */
+    public static CameraIntrinsics ofData(DataConfig cfg, String why, PrintStream progress) {
+        List<Path> depth = Pairing.pair(cfg).pairs().stream().map(Pair::depth).toList();
+        if (depth.isEmpty()) {
+            return null;
         }
-        return s.result(k);
+        return joint(depth, f -> {
+            PointCloud c = PointCloud.readIfXyz(f, cfg);
+            if (c == null) {
+                throw LoraException.file(f, why + ", fitted from the scans' XYZ clouds (lora data intrinsics); this"
+                        + " depth file is a Z map without X and Y");
+            }
+            return c;
+        }, progress).intrinsics();
     }
 
     /** The intrinsics plus the fit's pixel count and residuals, for a JSON file. */
@@ -70,14 +106,20 @@ public record IntrinsicsFit(CameraIntrinsics intrinsics, long pixels, double rms
         return Float.isFinite(p[i]) && Float.isFinite(p[i + 1]) && DepthMap.measured(p[i + 2]);
     }
 
-    /** Running sums of the two line fits and of the residuals. */
+    /**
+     * Running sums of the two line fits ({@code X/Z = a u + b}, {@code Y/Z = c v + d}), with what the
+     * residuals need, so that one pass over the clouds gives both: the pixel residual along u is
+     * {@code (x - a u - b) / a} and the cloud-unit one {@code Z (x - a u - b)}, quadratic in the
+     * fitted line, so their sums of squares follow from the sums of {@code 1, u, u^2, x, u x, x^2},
+     * unweighted and weighted by {@code Z^2} (the same along v).
+     */
     private static final class Sums {
         final int h;
         final int w;
-        final double[] su = new double[5]; // n, sum u, sum u^2, sum x, sum u x
-        final double[] sv = new double[5];
-        double sumPx;
-        double sumMm;
+        final double[] su = new double[6]; // n, sum u, sum u^2, sum x, sum u x, sum x^2
+        final double[] sv = new double[6];
+        final double[] wu = new double[6]; // the same weighted by Z^2
+        final double[] wv = new double[6];
 
         Sums(int h, int w) {
             this.h = h;
@@ -90,8 +132,13 @@ public record IntrinsicsFit(CameraIntrinsics intrinsics, long pixels, double rms
                 for (int u = 0; u < w; u++) {
                     int i = 3 * (v * w + u);
                     if (usable(p, i)) {
-                        accumulate(su, u, p[i] / (double) p[i + 2]);
-                        accumulate(sv, v, p[i + 1] / (double) p[i + 2]);
+                        double z = p[i + 2];
+                        double x = p[i] / z;
+                        double y = p[i + 1] / z;
+                        accumulate(su, 1, u, x);
+                        accumulate(sv, 1, v, y);
+                        accumulate(wu, z * z, u, x);
+                        accumulate(wv, z * z, v, y);
                     }
                 }
             }
@@ -116,36 +163,32 @@ public record IntrinsicsFit(CameraIntrinsics intrinsics, long pixels, double rms
             }
         }
 
-        void residuals(PointCloud c, CameraIntrinsics k) {
-            float[] p = c.xyz();
-            for (int v = 0; v < h; v++) {
-                for (int u = 0; u < w; u++) {
-                    int i = 3 * (v * w + u);
-                    if (!usable(p, i)) {
-                        continue;
-                    }
-                    double z = p[i + 2];
-                    double du = k.fx() * p[i] / z + k.cx() - u;
-                    double dv = k.fy() * p[i + 1] / z + k.cy() - v;
-                    sumPx += du * du + dv * dv;
-                    double dx = p[i] - (u - k.cx()) * z / k.fx();
-                    double dy = p[i + 1] - (v - k.cy()) * z / k.fy();
-                    sumMm += dx * dx + dy * dy;
-                }
-            }
-        }
-
         IntrinsicsFit result(CameraIntrinsics k) {
             long n = (long) su[0];
-            return new IntrinsicsFit(k, n, Math.sqrt(sumPx / n), Math.sqrt(sumMm / n));
+            // along u: a = 1/fx, b = -cx/fx; along v: c = 1/fy, d = -cy/fy
+            double a = 1 / k.fx();
+            double b = -k.cx() / k.fx();
+            double c = 1 / k.fy();
+            double d = -k.cy() / k.fy();
+            double px = squares(su, a, b) * k.fx() * k.fx() + squares(sv, c, d) * k.fy() * k.fy();
+            double mm = squares(wu, a, b) + squares(wv, c, d);
+            return new IntrinsicsFit(k, n, Math.sqrt(px / n), Math.sqrt(mm / n));
         }
 
-        private static void accumulate(double[] s, double t, double y) {
-            s[0]++;
-            s[1] += t;
-            s[2] += t * t;
-            s[3] += y;
-            s[4] += t * y;
+        private static void accumulate(double[] s, double weight, double t, double y) {
+            s[0] += weight;
+            s[1] += weight * t;
+            s[2] += weight * t * t;
+            s[3] += weight * y;
+            s[4] += weight * t * y;
+            s[5] += weight * y * y;
+        }
+
+        /** The sum of (weighted) squares of {@code y - slope t - icept} from the sums; never below 0 (rounding). */
+        private static double squares(double[] s, double slope, double icept) {
+            double q = s[5] - 2 * slope * s[4] - 2 * icept * s[3] + slope * slope * s[2] + 2 * slope * icept * s[1]
+                    + icept * icept * s[0];
+            return Math.max(0, q);
         }
 
         /** Slope and intercept of y on t, or null when t does not vary. */

@@ -84,8 +84,9 @@ public record PointCloud(int h, int w, float[] xyz) {
         if (!ext.equals("npy") && !ext.equals("npz")) {
             return null;
         }
-        long[] s = array(file, cfg).shape();
-        return s.length == 3 && s[2] == 3 ? read(file, cfg) : null;
+        NpyArray a = array(file, cfg); // read once: its shape decides, its data is the cloud
+        long[] s = a.shape();
+        return s.length == 3 && s[2] == 3 ? cloud(file, a, cfg) : null;
     }
 
     /**
@@ -93,7 +94,10 @@ public record PointCloud(int h, int w, float[] xyz) {
      * {@link DepthReader} does), values times {@link DataConfig#rawToMm()}.
      */
     public static PointCloud read(Path file, DataConfig cfg) {
-        NpyArray a = array(file, cfg);
+        return cloud(file, array(file, cfg), cfg);
+    }
+
+    private static PointCloud cloud(Path file, NpyArray a, DataConfig cfg) {
         long[] s = a.shape();
         if (s.length != 3 || s[2] != 3 || s[0] < 1 || s[1] < 1) {
             throw LoraException.file(file, "expected an H x W x 3 XYZ point cloud, got shape " + a.shapeString());

@@ -30,6 +30,11 @@ public record EvalReport(EvalResult result, Map<String, String> settings, Path l
      * (metrics.DepthAlignment), not disparity aligned to 1/Z; the report says so.
      */
     public static final String DEPTH_ALIGNMENT = "alignment";
+    /**
+     * The settings key of a DA3METRIC evaluation: how its output became metres (focal x output / 300,
+     * which focal); its absolute metrics are in mm and its aligned ones align depth to Z.
+     */
+    public static final String DA3_METRES = "metres";
 
     private static final ObjectMapper JSON = Json.JSON;
 
@@ -184,7 +189,18 @@ public record EvalReport(EvalResult result, Map<String, String> settings, Path l
         if (lossPlot != null && Files.exists(lossPlot)) {
             b.append("- **training loss**: [loss.png](").append(rel(outDir, lossPlot)).append(")\n");
         }
-        if (result.absolute()) {
+        if (result.absolute() && settings.containsKey(DA3_METRES)) {
+            b.append("\nA Depth Anything 3 metric model (DA3METRIC): each output is taken in metres as "
+                    + settings.get(DA3_METRES) + ". The **absolute** metrics take these depths as they are, in mm, "
+                    + "without any alignment (what you get from the model); the aligned ones fit the per-image "
+                    + "scale and shift of the predicted depth to Z first, as for da3mono. Metrics count measured "
+                    + "pixels only and are averaged over images (formulas: docs/eval.md).\n\n");
+            meanTable(b, "## Absolute (no alignment), mean over images", result.originalAbsolute(),
+                    result.loraAbsolute(), result.differenceAbsolute());
+            b.append('\n');
+            meanTable(b, "## Aligned (scale and shift in depth), mean over images", result.original(),
+                    result.lora(), result.difference());
+        } else if (result.absolute()) {
             b.append("\nA metric model: the **absolute** metrics take each prediction as it is, in mm, without any "
                     + "alignment (what you get from the model); the aligned ones fit the per-image scale and shift "
                     + "of its disparity 1/prediction to 1/Z first, as for relative models. Metrics count measured "

@@ -24,7 +24,8 @@ import org.opencv.core.Mat;
  * ({@link DisparityAlignment#evaluate}) and draws one panel picture per image into
  * {@code panelDir} (null: no pictures). For metric models (output in metres) it also scores the
  * predictions as they are ({@link MetricDepth#absolute}), aligns their disparity {@code 1/pred}
- * for the aligned metrics, and draws the unaligned predictions in mm.
+ * (V2) or their depth (Depth Anything 3's DA3METRIC, in metres through {@link Da3Metres}) for the
+ * aligned metrics, and draws the unaligned predictions in mm.
  */
 public final class Evaluator {
     private final DepthModel lora;
@@ -127,8 +128,10 @@ public final class Evaluator {
         float[] pl = lora.predict(s);
         float[] po = original.predict(s);
         boolean[] measured = DisparityAlignment.measured(s.depth(), null);
-        ImageResult r = new ImageResult(s.name(), MetricDepth.aligned(pl, s.depth(), measured),
-                MetricDepth.aligned(po, s.depth(), measured), MetricDepth.absolute(pl, s.depth(), measured),
+        // the aligned figures: a depth output (DA3METRIC) aligned in depth, a V2 metric one in disparity
+        ImageResult r = new ImageResult(s.name(), depthOutput ? DepthAlignment.evaluate(pl, s.depth(), measured)
+                : MetricDepth.aligned(pl, s.depth(), measured), depthOutput ? DepthAlignment.evaluate(po, s.depth(), measured)
+                : MetricDepth.aligned(po, s.depth(), measured), MetricDepth.absolute(pl, s.depth(), measured),
                 MetricDepth.absolute(po, s.depth(), measured));
         if (panelDir != null && !r.loraAbsolute().isEmpty()) {
             Mat pic = PanelRenderer.render(s.image(), s.depth(), measured, mm(pl), mm(po), loraTitle, errorMaps);

@@ -1,6 +1,7 @@
 package com.loratool.model;
 
 import com.loratool.LoraException;
+import com.loratool.data.CameraIntrinsics;
 import java.util.Arrays;
 
 /**
@@ -111,6 +112,17 @@ public final class Da3Outputs {
         checkFocal(fx);
         checkFocal(fy);
         return (fx + fy) / 2;
+    }
+
+    /**
+     * The focal of {@link #metres} for a network input of {@code w x h} made by resizing the whole
+     * image that {@code camera} took (no crop): (fx + fy) / 2 of the intrinsics resized to the input
+     * ({@link CameraIntrinsics#resizedTo}). Training's loss, its validation, lora eval and the sweep all
+     * take DA3METRIC's metres at this focal.
+     */
+    public static double focalAt(CameraIntrinsics camera, int h, int w) {
+        CameraIntrinsics k = camera.resizedTo(w, h);
+        return focal(k.fx(), k.fy());
     }
 
     private static void checkFocal(double f) {

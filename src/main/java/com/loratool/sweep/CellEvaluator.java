@@ -3,11 +3,13 @@ package com.loratool.sweep;
 import ai.djl.ndarray.NDManager;
 import com.loratool.checkpoint.ResolvedModel;
 import com.loratool.config.DataConfig;
+import com.loratool.data.CameraIntrinsics;
 import com.loratool.data.FullSample;
 import com.loratool.data.ImageReader;
 import com.loratool.data.Pair;
 import com.loratool.data.Preprocessing;
 import com.loratool.data.SamplePreparer;
+import com.loratool.eval.Da3Metres;
 import com.loratool.eval.DepthModel;
 import com.loratool.eval.EvalResult;
 import com.loratool.eval.EvalSample;
@@ -16,13 +18,15 @@ import com.loratool.io.HostTensor;
 import com.loratool.io.Interrupts;
 import com.loratool.model.DepthAnythingV2;
 import com.loratool.model.DepthPredictor;
+import com.loratool.model.ModelConfig;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
  * The eval stage's metrics ({@link Evaluator}, as {@code lora eval}: full-resolution depth,
- * scale-shift aligned disparity for relative models, absolute metres for metric ones) for the
+ * scale-shift aligned disparity for relative V2 models, aligned depth for da3mono, absolute metres
+ * for metric ones, DA3METRIC's as focal x output / 300) for the
  * cells of a sweep, with what does not change between cells kept for the whole sweep: each
  * image decoded once, and the frozen base's prediction of each image computed once (the base is
  * the same model in every cell that shares its model section).
@@ -70,6 +74,16 @@ final class CellEvaluator implements AutoCloseable {
      */
     EvalResult evaluate(ResolvedModel base, String baseKey, Map<String, HostTensor> adapted, DataConfig dc,
                         List<Pair> pairs) {
+        return evaluate(base, baseKey, adapted, dc, pairs, null);
+    }
+
+    /**
+     * {@link #evaluate(ResolvedModel, String, Map, DataConfig, List)} with {@code camera}, the camera of
+     * {@code dc}'s images for a DA3METRIC base (null for the others): its outputs are scored in metres,
+     * {@code focal x output / 300} ({@link Da3Metres}), absolute like a V2 metric model's.
+     */
+    EvalResult evaluate(ResolvedModel base, String baseKey, Map<String, HostTensor> adapted, DataConfig dc,
+                        List<Pair> pairs, CameraIntrinsics camera) {
         List<EvalSample> s = samples(dc, pairs);
         Preprocessing rule = Preprocessing.of(dc);
         String dk = dataKey(dc);
@@ -80,22 +94,30 @@ final class CellEvaluator implements AutoCloseable {
             model.load(base.baseWeights());
             return new DepthPredictor(model, rule);
         });
-        DepthModel original = e -> basePredictions.computeIfAbsent(baseKey + "|" + dk + "|" + e.imageFile(),
+        DepthModel cached = e -> basePredictions.computeIfAbsent(baseKey + "|" + dk + "|" + e.imageFile(),
                 k -> frozen.predict(e.input(), e.height(), e.width()));
+        boolean da3Metric = base.architecture().family() == ModelConfig.Family.DA3METRIC;
+        if (da3Metric && camera == null) {
+            throw new IllegalArgumentException("a da3metric base needs the camera of its data");
+        }
+        DepthModel original = da3Metric ? new Da3Metres(cached, camera) : cached;
+        boolean metric = base.architecture().isMetric() || da3Metric;
+        boolean depth = base.architecture().isDa3();
         // no progress bar of its own (the sweep's bar says "eval"; -q: one line per cell)
         if (adapted == null) {
-            return new Evaluator(original, original, "base", false, base.architecture().isMetric()).depthOutput(base.architecture().isDa3()).progress(null)
+            return new Evaluator(original, original, "base", false, metric).depthOutput(depth).progress(null)
                     .run(s, null);
         }
         try (NDManager m = root.newSubManager()) {
             DepthAnythingV2 model = new DepthAnythingV2(base.architecture(), m);
             model.load(adapted);
             DepthPredictor p = new DepthPredictor(model, rule);
-            DepthModel lora = e -> {
+            DepthModel adaptedModel = e -> {
                 Interrupts.checkpoint(() -> "evaluating " + e.name()); // a safe point per image
                 return p.predict(e.input(), e.height(), e.width());
             };
-            return new Evaluator(lora, original, "LoRA", false, base.architecture().isMetric()).depthOutput(base.architecture().isDa3()).progress(null)
+            DepthModel lora = da3Metric ? new Da3Metres(adaptedModel, camera) : adaptedModel;
+            return new Evaluator(lora, original, "LoRA", false, metric).depthOutput(depth).progress(null)
                     .run(s, null);
         }
     }

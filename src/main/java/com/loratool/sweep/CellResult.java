@@ -15,12 +15,14 @@ import java.util.List;
  * One (combination, fold) cell of a sweep: trained on the other folds, evaluated on the held-out
  * one (LoRA and the frozen base on the same images) and, with {@code --retention}, on the
  * retention set. Written to {@code cells/<id>.json} when the cell is finished, so a rerun keeps it.
- * A failed cell (e.g. a NaN loss) records its reason and no metrics.
+ * A failed cell (e.g. a NaN loss) records its reason and no metrics. {@code depthOutput}: the model
+ * predicts depth (Depth Anything 3), so its relative metrics align depth to Z, not disparity to 1/Z
+ * (false in the cells of older versions, which ran V2 only).
  */
 public record CellResult(int combination, int fold, List<String> overrides, String status, String reason,
                          int images, boolean absolute, Metrics lora, Metrics base, Metrics retentionLora,
                          Metrics retentionBase, int epochs, double trainSeconds, double epochSeconds,
-                         double evalSeconds) {
+                         double evalSeconds, boolean depthOutput) {
     public static final String DONE = "done";
     public static final String FAILED = "failed";
 

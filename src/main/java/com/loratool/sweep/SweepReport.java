@@ -124,8 +124,7 @@ public final class SweepReport {
         StringBuilder s = new StringBuilder("# lora sweep\n\n");
         s.append(String.format(Locale.ROOT, "%d combinations x %d fold%s; every value is the mean over folds with its"
                 + " 95 %% Student t-interval (mean +- t(0.975, n-1) s / sqrt(n)); %s.%n%n", labels.size(), folds,
-                folds == 1 ? "" : "s", abs ? "metric model: absolute metrics (no alignment), RMSE in mm"
-                : "relative model: metrics after the per-image scale-shift alignment in disparity, RMSE in mm"));
+                folds == 1 ? "" : "s", protocol()));
         s.append("| rank | combination | folds | AbsRel | delta1 | RMSE | AbsRel gain vs base | vs best (paired)");
         if (retention) {
             s.append(" | retention AbsRel | retention change |");
@@ -240,11 +239,29 @@ public final class SweepReport {
         return s.toString();
     }
 
+    /** Whether the cells' model predicts depth (Depth Anything 3): aligned in depth, not in disparity. */
+    public boolean depthOutput() {
+        return cells.stream().anyMatch(c -> c.done() && c.depthOutput());
+    }
+
+    /** How the metrics were taken, for the report's first line. */
+    String protocol() {
+        if (absolute()) {
+            return depthOutput() ? "Depth Anything 3 metric model: absolute metrics (no alignment) on metres = focal x"
+                    + " output / 300, the focal fitted to the data's XYZ clouds, RMSE in mm"
+                    : "metric model: absolute metrics (no alignment), RMSE in mm";
+        }
+        return depthOutput() ? "Depth Anything 3 relative model: metrics after the per-image scale-shift alignment of"
+                + " the predicted depth to Z, RMSE in mm"
+                : "relative model: metrics after the per-image scale-shift alignment in disparity, RMSE in mm";
+    }
+
     String json(double wallSeconds) {
         Map<String, Object> root = new LinkedHashMap<>();
         root.put("folds", folds);
         root.put("interval", "95% Student t-interval over folds");
         root.put("absolute_metrics", absolute());
+        root.put("alignment", absolute() ? "none" : depthOutput() ? "depth" : "disparity");
         root.put("best_combination", bestCombination() + 1);
         root.put("wall_seconds", wallSeconds);
         List<Map<String, Object>> combos = new ArrayList<>();

@@ -8,6 +8,7 @@ import com.loratool.config.ConfigLoader;
 import com.loratool.config.DataConfig;
 import com.loratool.config.GridSpec;
 import com.loratool.config.RunConfig;
+import com.loratool.data.CameraIntrinsics;
 import com.loratool.data.Dataset;
 import com.loratool.data.Pair;
 import com.loratool.data.Pairing;
@@ -27,6 +28,7 @@ import com.loratool.checkpoint.ResolvedModel;
 import com.loratool.lora.AdapterCheckpoint;
 import com.loratool.lora.export.AdaptedWeights;
 import com.loratool.model.Compute;
+import com.loratool.model.ModelConfig;
 import com.loratool.train.Checkpoints;
 import com.loratool.train.MetricsCsv;
 import com.loratool.train.TrainRun;
@@ -323,6 +325,7 @@ public final class SweepRunner {
     private Outcome sweep(List<Combination> combos, List<Pair> retentionPairs, CellEvaluator eval, long t0) {
         Map<String, ResolvedModel> weights = new HashMap<>();
         Map<String, Dataset> datasets = new HashMap<>();
+        Map<String, CameraIntrinsics> cameras = new HashMap<>();
         List<CellResult> results = new ArrayList<>();
         int total = combos.size() * o.folds();
         int trained = 0;
@@ -341,7 +344,7 @@ public final class SweepRunner {
                         }
                         try {
                             Interrupts.checkpoint(() -> "before cell " + id);
-                            r = runCell(c, f, combos.get(c), retentionPairs, eval, weights, datasets, bar);
+                            r = runCell(c, f, combos.get(c), retentionPairs, eval, weights, datasets, cameras, bar);
                         } catch (Interrupts.Interrupted stop) {
                             throw stopped(stop, id, combos.size());
                         }
@@ -412,22 +415,50 @@ public final class SweepRunner {
         }
     }
 
+    /**
+     * The camera of {@code dc}'s images when {@code base} is a da3metric model (null for the others):
+     * {@link TrainRun#da3MetricIntrinsics}, fitted once per data folder for the whole sweep (each cloud
+     * read once, not once per cell).
+     */
+    private static CameraIntrinsics camera(RunConfig cfg, DataConfig dc, ResolvedModel base,
+                                           Map<String, CameraIntrinsics> cameras, ProgressBar bar) {
+        if (base.architecture().family() != ModelConfig.Family.DA3METRIC) {
+            return null;
+        }
+        // per data folder and reading (the key holds npz_key); a combination with random crops (a grid axis may add
+        // them) is never served a cached camera: its fit refuses, its cells fail with the reason
+        String key = dc.rootPath().toAbsolutePath().normalize() + "|" + dc.preprocessingKey() + "|crops="
+                + cfg.data.augment().crops();
+        CameraIntrinsics k = cameras.get(key);
+        if (k == null) {
+            if (bar != null) {
+                bar.setExtraMessage("fitting the camera of " + dc.root());
+            }
+            k = TrainRun.da3MetricIntrinsics(cfg.with("data", dc), base.architecture(), null);
+            cameras.put(key, k);
+        }
+        return k;
+    }
+
     private CellResult runCell(int c, int f, Combination combo, List<Pair> retentionPairs, CellEvaluator eval,
-                               Map<String, ResolvedModel> weights, Map<String, Dataset> datasets, ProgressBar bar) {
+                               Map<String, ResolvedModel> weights, Map<String, Dataset> datasets,
+                               Map<String, CameraIntrinsics> cameras, ProgressBar bar) {
         RunConfig base = combo.config();
         RunConfig cfg = base.with(Map.of("train.output_dir", o.output().resolve("runs").toString(),
                 "train.run_name", CellResult.id(c, f)));
         String id = CellResult.id(c, f);
         try {
             String baseKey = cfg.model + "#seed=" + cfg.train.seed();
-            ResolvedModel w = weights.computeIfAbsent(baseKey, k -> ModelResolver.resolve(new ModelSource.Run(cfg), ModelResolver.Options.DEFAULT.command("sweep")));
+            ResolvedModel w = weights.computeIfAbsent(baseKey, k -> ModelResolver.resolve(new ModelSource.Run(cfg), ModelResolver.Options.DEFAULT.runs("sweep", ModelResolver.Da3.ALL)));
             Dataset all = datasets.computeIfAbsent(cfg.data.rootPath().toAbsolutePath() + "|" + cfg.data.preprocessingKey(),
                     k -> Dataset.open(cfg.data));
             Split split = o.folds() == 1
                     ? Split.of(all.pairing().pairs(), cfg.data.valFraction(), cfg.data.maxTrainImages(), cfg.data.seed())
                     : Split.fold(all.pairing().pairs(), o.folds(), f, cfg.data.seed());
             Dataset ds = all.withSplit(split, cfg.data);
-            TrainRun run = new TrainRun(cfg, null).reuse(ds, w); // its log: runs/<cell>/train.log
+            // a da3metric base: the camera of the data (its focal gives metres), fitted once per data set
+            CameraIntrinsics camera = camera(cfg, cfg.data, w, cameras, bar);
+            TrainRun run = new TrainRun(cfg, null).reuse(ds, w, camera); // its log: runs/<cell>/train.log
             List<TrainingListener> listeners = new ArrayList<>();
             if (bar != null) {
                 listeners.add(new TrainingListener() {
@@ -457,25 +488,26 @@ public final class SweepRunner {
             if (bar != null) {
                 bar.setExtraMessage(id + " eval");
             }
-            EvalResult in = eval.evaluate(w, baseKey, merged, cfg.data, split.val());
+            EvalResult in = eval.evaluate(w, baseKey, merged, cfg.data, split.val(), camera);
             CellResult.Metrics retL = null;
             CellResult.Metrics retB = null;
             if (retentionPairs != null) {
-                EvalResult rr = eval.evaluate(w, baseKey, merged, cfg.data.with("root", o.retention().toString()), retentionPairs);
+                DataConfig rdc = cfg.data.with("root", o.retention().toString());
+                EvalResult rr = eval.evaluate(w, baseKey, merged, rdc, retentionPairs, camera(cfg, rdc, w, cameras, bar));
                 retL = CellResult.Metrics.lora(rr);
                 retB = CellResult.Metrics.base(rr);
             }
             double evalS = (System.nanoTime() - t) / 1e9;
             return new CellResult(c, f, combo.overrides(), CellResult.DONE, null, in.images().size(), in.absolute(),
                     CellResult.Metrics.lora(in), CellResult.Metrics.base(in), retL, retB, tr.epochsRun(), trainS, epochS,
-                    evalS);
+                    evalS, w.architecture().isDa3());
         } catch (RuntimeException e) {
             String reason = BatchFailures.reasonOf(e); // an interrupt is never the cell's failure: thrown on
             if (!o.quiet()) {
                 o.log().println("sweep " + id + " failed: " + reason);
             }
             return new CellResult(c, f, combo.overrides(), CellResult.FAILED, reason, 0, false, null, null, null, null, 0,
-                    0, 0, 0);
+                    0, 0, 0, false);
         }
     }
 }

@@ -12,7 +12,6 @@ import com.loratool.data.Dataset;
 import com.loratool.data.IntrinsicsFit;
 import com.loratool.data.Pair;
 import com.loratool.data.Pairing;
-import com.loratool.data.PointCloud;
 import com.loratool.io.FolderLock;
 import com.loratool.checkpoint.ModelResolver;
 import com.loratool.checkpoint.ModelSource;
@@ -63,12 +62,9 @@ public final class TrainRun {
         return base(ModelResolver.resolve(new ModelSource.Run(cfg), ModelResolver.Options.DEFAULT.runs("train", ModelResolver.Da3.ALL)), manager);
     }
 
-    /**
-     * {@link #loadBase} for another command ({@code benchmark}), which does not run Depth Anything 3
-     * yet: a DA3 base is one line naming the command.
-     */
+    /** {@link #loadBase} for another command that trains Depth Anything V2 and 3 ({@code benchmark}), named in messages. */
     public static Base loadBase(RunConfig cfg, NDManager manager, String command) {
-        return base(ModelResolver.resolve(new ModelSource.Run(cfg), ModelResolver.Options.DEFAULT.command(command)), manager);
+        return base(ModelResolver.resolve(new ModelSource.Run(cfg), ModelResolver.Options.DEFAULT.runs(command, ModelResolver.Da3.ALL)), manager);
     }
 
     static Base base(ResolvedModel resolved, NDManager manager) {
@@ -113,6 +109,8 @@ public final class TrainRun {
     /** Set by {@link #reuse}: an opened data set and the resolved base, instead of opening cfg's. */
     private Dataset dataset;
     private ResolvedModel reusedModel;
+    /** Set by {@link #reuse}: a da3metric run's camera ({@link #da3MetricIntrinsics}), instead of fitting it again. */
+    private CameraIntrinsics camera;
 
     /**
      * Trains on {@code data} (opened for cfg.data, possibly with another split) from
@@ -122,6 +120,17 @@ public final class TrainRun {
     public TrainRun reuse(Dataset data, ResolvedModel model) {
         this.dataset = data;
         this.reusedModel = model;
+        return this;
+    }
+
+    /**
+     * {@link #reuse(Dataset, ResolvedModel)} with the da3metric camera {@code camera} of cfg's data, fitted
+     * once by the caller ({@link #da3MetricIntrinsics}; null for other models): {@code lora sweep} reads
+     * the clouds once per data set, not once per cell.
+     */
+    public TrainRun reuse(Dataset data, ResolvedModel model, CameraIntrinsics camera) {
+        reuse(data, model);
+        this.camera = camera;
         return this;
     }
 
@@ -149,12 +158,13 @@ public final class TrainRun {
 
     /**
      * The camera of a da3metric run's training images, for its loss (metres = focal x output / 300,
-     * the focal at the network's input): one pinhole fit over every XYZ cloud of the run's data
-     * ({@link IntrinsicsFit#joint}, what {@code lora data intrinsics} fits); null for other models.
-     * Depth files that are Z maps (no X, Y), clouds of several resolutions, or random crops
+     * the focal at the network's input): one pinhole fit over every XYZ cloud of the run's data, each
+     * read once ({@link IntrinsicsFit#ofData}, what {@code lora data intrinsics} fits); null for other
+     * models. Depth files that are Z maps (no X, Y), clouds of several resolutions, or random crops
      * (data.augment.crop_scale, crop_ratio: they change the focal per sample) are one line.
+     * {@code progress}: the reading's progress bar (null: none).
      */
-    static CameraIntrinsics da3MetricIntrinsics(RunConfig cfg, ModelConfig model) {
+    public static CameraIntrinsics da3MetricIntrinsics(RunConfig cfg, ModelConfig model, PrintStream progress) {
         if (model == null || model.family() != ModelConfig.Family.DA3METRIC) {
             return null;
         }
@@ -164,17 +174,7 @@ public final class TrainRun {
             throw new LoraException(w + "data.augment crop_scale/crop_ratio: " + why + ", which a random crop changes"
                     + " per sample; train da3metric without crops");
         }
-        List<Path> depth = Pairing.pair(cfg.data).pairs().stream().map(Pair::depth).toList();
-        if (depth.isEmpty()) {
-            return null; // the data stage says what is missing
-        }
-        for (Path f : depth) {
-            if (PointCloud.readIfXyz(f, cfg.data) == null) {
-                throw LoraException.file(f, why + ", fitted from the scans' XYZ clouds (lora data intrinsics); this depth"
-                        + " file is a Z map without X and Y");
-            }
-        }
-        return IntrinsicsFit.joint(depth, cfg.data).intrinsics();
+        return IntrinsicsFit.ofData(cfg.data, why, progress);
     }
 
     /**
@@ -189,7 +189,8 @@ public final class TrainRun {
         boolean quiet = settings.quiet();
         ResolvedModel resolved = reusedModel != null ? reusedModel : ModelResolver.resolve(new ModelSource.Run(cfg), ModelResolver.Options.DEFAULT.runs("train", ModelResolver.Da3.ALL));
         cfg.checkLossFor(resolved.architecture().lossKind(), resolved.architectureFrom()); // once, before anything is written
-        CameraIntrinsics intrinsics = da3MetricIntrinsics(cfg, resolved.architecture()); // before anything is written too
+        CameraIntrinsics intrinsics = camera != null ? camera // before anything is written too
+                : da3MetricIntrinsics(cfg, resolved.architecture(), quiet ? null : System.err);
         Path runDir = cfg.runDir();
         boolean existed = Files.isDirectory(runDir);
         boolean accepted = false;

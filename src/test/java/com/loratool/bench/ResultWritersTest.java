@@ -38,6 +38,22 @@ class ResultWritersTest {
         return new BenchReport(List.of(g), "test machine", "gpu(0)", 2, true, 0.5, "2026-11-22T21:00:00Z", 480, 503);
     }
 
+    /** Several architectures (arch=vits,da3mono-large): each row starts with its model, one column more. */
+    @Test
+    void severalArchitecturesGetAModelColumn() {
+        BenchResult a = tinyReport().results().get(0);
+        BenchSettings s = a.settings();
+        BenchResult da3 = new BenchResult(new BenchSettings("da3mono-large", s.batch(), s.height(), s.width(), s.scale(),
+                s.images(), s.targets(), s.rank()), 25, 2, 20.0, List.of(20.0, 20.0), 0.5, 1.0, 786432, 500, 502, 4400, null);
+        String md = ResultWriters.markdown(new BenchReport(List.of(a, da3), "m", "cpu()", 2, true, 1,
+                "2026-11-22T21:00:00Z", 480, 503));
+        String header = md.lines().filter(l -> l.startsWith("| Model | Epochs")).findFirst().orElseThrow(() -> new AssertionError(md));
+        String row = md.lines().filter(l -> l.startsWith("| da3mono-large | 25 ")).findFirst().orElseThrow(() -> new AssertionError(md));
+        assertEquals(header.split("\\|").length, row.split("\\|").length, md);
+        assertTrue(md.lines().anyMatch(l -> l.startsWith("|---|---:|")), md);
+        assertFalse(ResultWriters.markdown(tinyReport()).contains("| Model"), "one architecture: no Model column");
+    }
+
     @Test
     void cpuTablesHaveNoGpuMemoryColumn() {
         BenchReport r = tinyReport();

@@ -12,6 +12,8 @@ import com.loratool.lora.AdapterCheckpoint;
 import com.loratool.lora.AdapterSet;
 import com.loratool.lora.LoraPair;
 import com.loratool.lora.LoraScaling;
+import com.loratool.config.ModelSection;
+import com.loratool.config.RunConfig;
 import com.loratool.model.Fixtures;
 import com.loratool.model.ModelConfig;
 import java.nio.file.Path;
@@ -63,7 +65,7 @@ class Da3ResolverTest {
 
     @Test
     void theOtherCommandsRefuseDa3InOneLine() {
-        for (String cmd : new String[] {"eval-completion", "sweep", "benchmark"}) {
+        for (String cmd : new String[] {"eval-completion"}) {
             LoraException e = assertThrows(LoraException.class, () -> ModelResolver.resolve(
                     new ModelSource.Weights(MONO, null), ModelResolver.Options.DEFAULT.command(cmd)));
             assertTrue(e.getMessage().contains("Depth Anything 3 is not supported by lora " + cmd + " yet"),
@@ -107,5 +109,29 @@ class Da3ResolverTest {
                 new ModelSource.Weights(v2, da3Yaml), runs("predict", ModelResolver.Da3.ALL)));
         assertTrue(e.getMessage().contains("is a Depth Anything V2 checkpoint, not a Depth Anything 3 one"),
                 e.getMessage());
+    }
+
+    /**
+     * A run description with the da3mono-large preset (what lora sweep and lora benchmark resolve, with
+     * both capabilities; their end-to-end tests are Da3SweepEvalTest and BenchmarkDa3Test) passes the
+     * resolver's DA3 gate and gets as far as its weights (here missing, so that no ViT-L is built),
+     * where a V2-only command (eval-completion) is refused at the preset.
+     */
+    @Test
+    void da3PresetRunDescriptionsResolveWithTheCapability() {
+        RunConfig cfg = new RunConfig().with("model",
+                ModelSection.of("no-such-da3-weights.safetensors", "da3mono-large"));
+        for (String cmd : new String[] {"sweep", "benchmark"}) {
+            LoraException e = assertThrows(LoraException.class, () -> ModelResolver.resolve(new ModelSource.Run(cfg),
+                    runs(cmd, ModelResolver.Da3.ALL)));
+            assertTrue(e.getMessage().contains("base weights not found"), e.getMessage());
+            ResolvedModel m = ModelResolver.resolve(new ModelSource.Weights(MONO, null),
+                    runs(cmd, ModelResolver.Da3.ALL));
+            assertEquals(ModelConfig.Family.DA3MONO, m.architecture().family());
+        }
+        LoraException refused = assertThrows(LoraException.class, () -> ModelResolver.resolve(new ModelSource.Run(cfg),
+                ModelResolver.Options.DEFAULT.command("eval-completion")));
+        assertTrue(refused.getMessage().contains("model.preset da3mono-large: da3mono is a Depth Anything 3"),
+                refused.getMessage());
     }
 }

@@ -6,7 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.loratool.config.DataConfig;
 import com.loratool.io.Npy;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -100,5 +105,64 @@ class PointCloudTest {
         assertEquals(500, k.fx(), 1e-12);
         assertEquals(485.5, k.cx(), 1e-12); // (971.5 + 0.5) / 2 - 0.5
         assertEquals(299.5, k.cy(), 1e-12);
+    }
+
+    /**
+     * The joint fit of a data set reads each cloud once (the DA3METRIC focal of train, eval and sweep was
+     * read four times: shape, cloud, fit, residuals), shows its progress, and its one-pass residuals are
+     * those of the definition (class comment of IntrinsicsFit), computed here from the fitted camera.
+     */
+    @Test
+    void theDataSetsCameraReadsEachCloudOnceWithTheResidualsOfTheDefinition(@TempDir Path dir) throws Exception {
+        Files.createDirectories(dir.resolve("images"));
+        Files.createDirectories(dir.resolve("depth"));
+        List<PointCloud> clouds = List.of(rendered(0.05, 11), rendered(0.2, 12), rendered(0.0, 13));
+        List<Path> files = new ArrayList<>();
+        for (int k = 0; k < clouds.size(); k++) {
+            Path f = dir.resolve("depth").resolve("p" + k + "_rawDepth.npy");
+            clouds.get(k).writeNpy(f);
+            files.add(f);
+            Files.write(dir.resolve("images").resolve("p" + k + "_color.png"), new byte[] {1});
+        }
+        DataConfig cfg = DataConfig.defaults(dir);
+        List<Path> read = new ArrayList<>();
+        ByteArrayOutputStream bar = new ByteArrayOutputStream();
+        IntrinsicsFit fit = IntrinsicsFit.joint(files, f -> {
+            read.add(f);
+            return PointCloud.read(f, cfg);
+        }, new PrintStream(bar, true));
+        assertEquals(files, read, "each file read once, in order");
+        assertTrue(bar.toString().contains("intrinsics") && bar.toString().contains("3/3"), bar.toString());
+        CameraIntrinsics k = fit.intrinsics();
+        assertEquals(TRUE.fx(), k.fx(), 0.005 * TRUE.fx());
+        double px = 0;
+        double mm = 0;
+        long n = 0;
+        for (PointCloud c : clouds) {
+            float[] p = c.xyz();
+            for (int v = 0; v < H; v++) {
+                for (int u = 0; u < W; u++) {
+                    int i = 3 * (v * W + u);
+                    if (!Float.isFinite(p[i]) || !Float.isFinite(p[i + 1]) || !DepthMap.measured(p[i + 2])) {
+                        continue;
+                    }
+                    double z = p[i + 2];
+                    double du = k.fx() * p[i] / z + k.cx() - u;
+                    double dv = k.fy() * p[i + 1] / z + k.cy() - v;
+                    double dx = p[i] - (u - k.cx()) * z / k.fx();
+                    double dy = p[i + 1] - (v - k.cy()) * z / k.fy();
+                    px += du * du + dv * dv;
+                    mm += dx * dx + dy * dy;
+                    n++;
+                }
+            }
+        }
+        assertEquals(n, fit.pixels());
+        assertEquals(Math.sqrt(px / n), fit.rmsPixels(), 1e-6 * Math.sqrt(px / n) + 1e-9);
+        assertEquals(Math.sqrt(mm / n), fit.rmsMm(), 1e-6 * Math.sqrt(mm / n) + 1e-9);
+        // the data set's owner: the same camera from the pairs of data.root
+        CameraIntrinsics ofData = IntrinsicsFit.ofData(cfg, "test", null);
+        assertEquals(k.fx(), ofData.fx(), 1e-9 * k.fx());
+        assertEquals(k.cy(), ofData.cy(), 1e-9);
     }
 }

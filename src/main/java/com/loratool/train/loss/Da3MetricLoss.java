@@ -25,8 +25,7 @@ public final class Da3MetricLoss implements DepthLoss {
 
     /** The focal in pixels at a network input of {@code w} x {@code h}. */
     public double focal(int h, int w) {
-        CameraIntrinsics k = intrinsics.resizedTo(w, h);
-        return Da3Outputs.focal(k.fx(), k.fy());
+        return Da3Outputs.focalAt(intrinsics, h, w);
     }
 
     @Override
