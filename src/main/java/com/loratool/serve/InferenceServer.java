@@ -85,6 +85,10 @@ public final class InferenceServer implements AutoCloseable {
         http.setSendDateHeader(false);
         http.setRequestHeaderSize(16 * 1024);
         http.setMinRequestDataRate(16 * 1024); // a slow sender (< 16 KiB/s) is cut off
+        // Jetty's per-connection header cache matches values without case by default: after "Bearer abC" the
+        // parser handed "Bearer abc" on the same connection over as "Bearer abC" (a token differing in case only
+        // was then accepted or refused by the earlier value); values must reach the token check exactly
+        http.setHeaderCacheCaseSensitive(true);
         this.connector = new ServerConnector(server, new HttpConnectionFactory(http));
         connector.setHost(settings.host());
         connector.setPort(settings.port());
