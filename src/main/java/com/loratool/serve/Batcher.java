@@ -62,8 +62,12 @@ final class Batcher {
         return queue.size();
     }
 
-    /** Finishes what is queued, then stops the worker (at most {@code millis}); the model stays open. */
-    void stop(long millis) {
+    /**
+     * Finishes what is queued, then stops the worker (waiting at most {@code millis}); what is still
+     * queued then is answered 503. Returns false when the worker is still in a forward pass (the
+     * model must then stay open: it is in use).
+     */
+    boolean stop(long millis) {
         running = false;
         try {
             worker.join(Math.max(1, millis));
@@ -73,6 +77,7 @@ final class Batcher {
         for (Job j; (j = queue.poll()) != null; ) {
             j.reply().error(new HttpError(503, "the server is shutting down"));
         }
+        return !worker.isAlive();
     }
 
     private void loop() {

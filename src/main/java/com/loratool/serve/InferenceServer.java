@@ -180,9 +180,11 @@ public final class InferenceServer implements AutoCloseable {
         } catch (Exception e) {
             // stopping: nothing more to do
         }
-        batcher.stop(1000);
         timers.shutdownNow();
-        model.close();
+        // a forward pass abandoned by its time limit may still run: the model closes after it (never under it)
+        if (batcher.stop(Math.max(60_000, settings.drainMs()))) {
+            model.close();
+        }
     }
 
     /** The routes; every answer goes through {@link #send}. */
@@ -192,7 +194,16 @@ public final class InferenceServer implements AutoCloseable {
             try {
                 route(request, response, callback);
             } catch (HttpError e) {
-                send(response, callback, e.status(), errorBody(e.getMessage()), JSON_TYPE, -1, e.status() == 503);
+                byte[] body = errorBody(e.getMessage());
+                if (e.status() == 413 || request.getLength() == 0) {
+                    send(response, callback, e.status(), body, JSON_TYPE, -1, e.status() == 503);
+                } else {
+                    // refused before its body was read (401, 503 full): the body is read and dropped first, so a
+                    // client still sending gets the answer rather than a reset connection; nothing is kept
+                    Content.Source.consumeAll(request, Callback.from(
+                            () -> send(response, callback, e.status(), body, JSON_TYPE, -1, e.status() == 503),
+                            x -> send(response, callback, e.status(), body, JSON_TYPE, -1, e.status() == 503)));
+                }
             } catch (RuntimeException e) {
                 send(response, callback, 500, errorBody("internal error: " + Printable.of(e.toString())), JSON_TYPE, -1,
                         false);
