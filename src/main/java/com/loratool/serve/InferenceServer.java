@@ -21,6 +21,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpStatus;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConfiguration;
@@ -321,16 +322,20 @@ public final class InferenceServer implements AutoCloseable {
         }
         Exchange ex = new Exchange(response, callback, start);
         // the time limit covers the whole request: reading, queueing, computing
-        ex.timer = timers.schedule(() -> ex.error(new HttpError(503, "no answer within the time limit of "
-                + settings.timeoutMs() + " ms (--timeout-ms; the server is busy)")), settings.timeoutMs(),
-                TimeUnit.MILLISECONDS);
+        // (a body still arriving then is the client's slowness: 408; else the server's: 503)
+        ex.timer = timers.schedule(() -> ex.error(ex.request == null
+                ? new HttpError(408, "the request's body did not arrive within the time limit of " + settings.timeoutMs()
+                        + " ms")
+                : new HttpError(503, "no answer within the time limit of " + settings.timeoutMs()
+                        + " ms (--timeout-ms; the server is busy)")), settings.timeoutMs(), TimeUnit.MILLISECONDS);
         int h = headerLength;
         Content.Source.asByteArrayAsync(request, (int) settings.maxBodyBytes()).whenComplete((body, failure) -> {
             if (failure != null) {
                 String m = String.valueOf(failure.getMessage());
                 ex.error(m.contains("too large") || m.contains("max") || m.contains("limit")
                         ? new HttpError(413, "body over the limit of " + settings.maxBodyBytes() + " bytes (--max-body-mb)")
-                        : HttpError.badRequest("cannot read the body: " + Printable.of(failure.getMessage())));
+                        : m.contains("EOF") ? HttpError.badRequest("the body ended before its Content-Length")
+                        : HttpError.badRequest("cannot read the body (" + Printable.of(m) + ")"));
                 return;
             }
             try {
@@ -430,7 +435,8 @@ public final class InferenceServer implements AutoCloseable {
     /** Jetty's own refusals (bad HTTP, headers too large, ...) in the protocol's error form. */
     private boolean jettyError(Request request, Response response, Callback callback) {
         int status = response.getStatus() >= 400 ? response.getStatus() : 400;
-        send(response, callback, status, errorBody("HTTP error " + status), JSON_TYPE, -1, false);
+        send(response, callback, status, errorBody("HTTP " + status + " " + HttpStatus.getMessage(status)), JSON_TYPE,
+                -1, false);
         return true;
     }
 
