@@ -58,6 +58,11 @@ final class Batcher {
         return running && queue.offer(job);
     }
 
+    /** Takes an answered request out of the queue (no-op once the worker has it). */
+    void remove(Job job) {
+        queue.remove(job);
+    }
+
     int depth() {
         return queue.size();
     }

@@ -13,6 +13,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -74,7 +75,7 @@ public final class InferenceServer implements AutoCloseable {
         this.settings = settings;
         this.model = new ServedModel(settings.name(), estimator);
         this.batcher = new Batcher(model, settings.maxBatch(), settings.maxDelayMs(), settings.queue());
-        this.metrics = new ServeMetrics(batcher::depth);
+        this.metrics = new ServeMetrics(batcher::depth, inFlight::get);
         this.codec = new InferenceCodec(settings.maxBatch());
         this.tokenDigest = settings.token() == null ? null : sha256(settings.token().getBytes(StandardCharsets.UTF_8));
         QueuedThreadPool pool = new QueuedThreadPool(Math.max(16, Math.min(200, settings.queue() + 16)), 4);
@@ -332,7 +333,7 @@ public final class InferenceServer implements AutoCloseable {
         Content.Source.asByteArrayAsync(request, (int) settings.maxBodyBytes()).whenComplete((body, failure) -> {
             if (failure != null) {
                 String m = String.valueOf(failure.getMessage());
-                ex.error(m.contains("too large") || m.contains("max") || m.contains("limit")
+                ex.error(m.toLowerCase(Locale.ROOT).contains("exceeded") // Jetty: "Max size (N) exceeded"
                         ? new HttpError(413, "body over the limit of " + settings.maxBodyBytes() + " bytes (--max-body-mb)")
                         : m.contains("EOF") ? HttpError.badRequest("the body ended before its Content-Length")
                         : HttpError.badRequest("cannot read the body (" + Printable.of(m) + ")"));
@@ -347,7 +348,8 @@ public final class InferenceServer implements AutoCloseable {
                 if (!ex.open()) {
                     return;
                 }
-                if (!batcher.offer(new Batcher.Job(r, ex))) {
+                ex.job = new Batcher.Job(r, ex);
+                if (!batcher.offer(ex.job)) {
                     ex.error(new HttpError(503, "the queue is full (" + settings.queue() + " requests, --queue); retry "
                             + "shortly"));
                 }
@@ -367,6 +369,7 @@ public final class InferenceServer implements AutoCloseable {
         private final AtomicBoolean answered = new AtomicBoolean();
         volatile ScheduledFuture<?> timer;
         volatile InferenceRequest request;
+        volatile Batcher.Job job;
 
         Exchange(Response response, Callback callback, long start) {
             this.response = response;
@@ -388,6 +391,10 @@ public final class InferenceServer implements AutoCloseable {
                 t.cancel(false);
             }
             inFlight.decrementAndGet();
+            Batcher.Job j = job;
+            if (j != null) {
+                batcher.remove(j); // answered by its time limit while queued: its place goes to the next request
+            }
             return true;
         }
 

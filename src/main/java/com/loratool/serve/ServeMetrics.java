@@ -8,8 +8,8 @@ import java.util.function.IntSupplier;
 
 /**
  * {@code GET /metrics}: the server's counters in Prometheus' text exposition format (version
- * 0.0.4). Written by hand: four metrics (requests by status, the infer latency histogram, the
- * batch-size histogram, the queue depth) are a few lines of the plain-text format, while the
+ * 0.0.4). Written by hand: five metrics (requests by status, the infer latency histogram, the
+ * batch-size histogram, the queue depth, the requests in flight) are a few lines of the plain-text format, while the
  * Prometheus Java client would add several jars (and its own protobuf) for them.
  */
 final class ServeMetrics {
@@ -22,9 +22,11 @@ final class ServeMetrics {
     private final Histogram latency = new Histogram(LATENCY);
     private final Histogram batches = new Histogram(BATCH);
     private final IntSupplier queueDepth;
+    private final IntSupplier inFlight;
 
-    ServeMetrics(IntSupplier queueDepth) {
+    ServeMetrics(IntSupplier queueDepth, IntSupplier inFlight) {
         this.queueDepth = queueDepth;
+        this.inFlight = inFlight;
     }
 
     /** Any answered request (every endpoint). */
@@ -58,6 +60,9 @@ final class ServeMetrics {
         sb.append("# HELP lora_serve_queue_depth Infer requests waiting for the model.\n");
         sb.append("# TYPE lora_serve_queue_depth gauge\n");
         sb.append("lora_serve_queue_depth ").append(queueDepth.getAsInt()).append('\n');
+        sb.append("# HELP lora_serve_in_flight Infer requests admitted and not yet answered (read, queued or computed).\n");
+        sb.append("# TYPE lora_serve_in_flight gauge\n");
+        sb.append("lora_serve_in_flight ").append(inFlight.getAsInt()).append('\n');
         return sb.toString();
     }
 

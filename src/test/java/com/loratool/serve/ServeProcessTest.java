@@ -59,7 +59,7 @@ class ServeProcessTest {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")),
                 "com.loratool.cli.Main", "serve", "--onnx", onnx.toString(), "--port", "0", "--token-file",
-                token.toString(), "--drain-ms", "20000"));
+                token.toString(), "--drain-ms", "20000", "--threads", "1")); // one thread: a long forward to drain
         Path out = dir.resolve("stdout.txt");
         Path errFile = dir.resolve("stderr.txt");
         Process p = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(errFile.toFile()).start();
@@ -98,7 +98,13 @@ class ServeProcessTest {
                     throw new IllegalStateException(e);
                 }
             });
-            Thread.sleep(1000); // read and in the forward pass by now
+            String metrics = "";
+            for (int i = 0; i < 600 && !metrics.contains("lora_serve_in_flight 1"); i++) {
+                Thread.sleep(10);
+                metrics = new String(ServeFixture.get(url + "/metrics", "t0ken").body(), StandardCharsets.UTF_8);
+            }
+            assertTrue(metrics.contains("lora_serve_in_flight 1"), metrics);
+            Thread.sleep(200); // read and in the forward pass (seconds, on one thread)
             p.destroy(); // SIGTERM
             HttpResponse<byte[]> r = inFlight.get(60, TimeUnit.SECONDS);
             assertEquals(200, r.statusCode(), new String(r.body(), StandardCharsets.UTF_8));
