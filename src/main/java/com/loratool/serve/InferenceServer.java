@@ -15,9 +15,9 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -101,11 +101,13 @@ public final class InferenceServer implements AutoCloseable {
         server.setErrorHandler(this::jettyError);
         server.setStopTimeout(settings.drainMs());
         server.setStopAtShutdown(false); // the CLI's SIGTERM handling stops it (io.Interrupts), not a JVM hook
-        this.timers = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "lora-serve-timeouts");
-            t.setDaemon(true);
-            return t;
+        ScheduledThreadPoolExecutor t = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread th = new Thread(r, "lora-serve-timeouts");
+            th.setDaemon(true);
+            return th;
         });
+        t.setRemoveOnCancelPolicy(true); // an answered request's timer goes at once, not at its deadline
+        this.timers = t;
     }
 
     /**

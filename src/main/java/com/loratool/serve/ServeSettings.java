@@ -41,6 +41,14 @@ public record ServeSettings(String name, String host, int port, int maxBatch, in
         }
     }
 
+    /** Without the token (a record would print it). */
+    @Override
+    public String toString() {
+        return "ServeSettings[name=" + name + ", host=" + host + ", port=" + port + ", maxBatch=" + maxBatch
+                + ", maxDelayMs=" + maxDelayMs + ", queue=" + queue + ", timeoutMs=" + timeoutMs + ", maxBodyBytes="
+                + maxBodyBytes + ", token=" + (token == null ? "none" : "(set)") + ", drainMs=" + drainMs + "]";
+    }
+
     private static void check(String option, long v, long min, long max) {
         if (v < min || v > max) {
             throw new LoraException(option + " " + v + ": must be between " + min + " and " + max);
