@@ -26,6 +26,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.Collections;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -181,7 +182,7 @@ class ServeConformanceTest {
     @Test
     void eachBadRequestIsA4xxWithOneLineAndTheServerGoesOn() throws Exception {
         String image = "{\"inputs\":[{\"name\":\"image\",\"shape\":[1,3,14,14],\"datatype\":\"FP32\",\"data\":[%s]}]}";
-        String ones = String.join(",", java.util.Collections.nCopies(3 * 14 * 14, "0.5"));
+        String ones = String.join(",", Collections.nCopies(3 * 14 * 14, "0.5"));
         String[][] cases = {
             {"{\"inputs\":[{\"name\":\"image\",", "malformed JSON"},
             {"[1,2]", "the request: expected an object"},

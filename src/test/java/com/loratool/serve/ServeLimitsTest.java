@@ -10,8 +10,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.loratool.io.Npy;
 import java.io.StringWriter;
+import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -41,7 +43,7 @@ class ServeLimitsTest {
     }
 
     static int headerLength(byte[] body) {
-        return new String(body, 0, 400, java.nio.charset.StandardCharsets.ISO_8859_1).indexOf("}]}") + 3;
+        return new String(body, 0, 400, StandardCharsets.ISO_8859_1).indexOf("}]}") + 3;
     }
 
     @Test
@@ -123,7 +125,7 @@ class ServeLimitsTest {
 
     @Test
     void aPortInUseIsOneLineAndExit2() throws Exception {
-        try (ServerSocket taken = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             int port = taken.getLocalPort();
             StringWriter err = new StringWriter();
             int code = ServeFixture.lora(new StringWriter(), err, "serve", "--weights", ServeFixture.WEIGHTS.toString(),
