@@ -124,6 +124,31 @@ class ServeLimitsTest {
     }
 
     @Test
+    void aMetricModelServesMetres() throws Exception {
+        Path fix = ServeFixture.FIX.resolveSibling("da2-tiny-metric");
+        String[] model = {"--weights", fix.resolve("weights.pth").toString(), "--model-config",
+            fix.resolve("model.yaml").toString()};
+        StringWriter err = new StringWriter();
+        List<String> predict = new ArrayList<>(List.of("predict", "--input", fix.resolve("image.png").toString(),
+                "--output", dir.resolve("p").toString()));
+        predict.addAll(List.of(model));
+        assertEquals(0, ServeFixture.lora(new StringWriter(), err, predict.toArray(String[]::new)), err.toString());
+        float[] mm = Npy.read(dir.resolve("p/image.npy")).data(); // predict writes millimetres
+        try (ServeFixture.Server s = new ServeFixture.Server(model)) {
+            String meta = new String(ServeFixture.get(s.url + "/v2/models/depth", null).body());
+            assertTrue(meta.contains("\"depth_unit\":\"metres\""), meta);
+            String b64 = Base64.getEncoder().encodeToString(Files.readAllBytes(fix.resolve("image.png")));
+            float[] metres = depth(post(s.url + "/v2/models/depth/infer", null, utf8("{\"inputs\":[{\"name\":"
+                    + "\"image_bytes\",\"shape\":[1],\"datatype\":\"BYTES\",\"data\":[\"" + b64 + "\"]}]}"), 0));
+            assertEquals(mm.length, metres.length);
+            for (int i = 0; i < mm.length; i++) {
+                assertEquals(mm[i], (float) (metres[i] * 1000.0), 1e-6 * Math.abs(mm[i]), "pixel " + i);
+            }
+            assertEquals(0, s.stop(), s.err.toString());
+        }
+    }
+
+    @Test
     void aPortInUseIsOneLineAndExit2() throws Exception {
         try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             int port = taken.getLocalPort();
