@@ -24,7 +24,7 @@ class PackageLayeringTest {
     /** Lowest first. Sub-packages (model.nn, lora.export, train.loss ...) belong to their parent. */
     static final List<String> ORDER = List.of(
             "io", "metrics", "config", "data", "model", "lora", "checkpoint", "deploy", "train", "eval", "sweep", "bench",
-            "api", "cli");
+            "api", "serve", "cli");
 
     static JavaClasses classes;
 

@@ -11,6 +11,7 @@ import com.loratool.data.Cv;
 import com.loratool.deploy.OnnxPredictor;
 import com.loratool.deploy.OnnxRuntimeModel;
 import com.loratool.data.ImageReader;
+import com.loratool.data.Preprocessing;
 import com.loratool.model.Compute;
 import com.loratool.model.DepthPredictor;
 import com.loratool.model.Da3Outputs;
@@ -22,6 +23,7 @@ import java.awt.image.DataBufferByte;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.opencv.core.CvType;
 import org.opencv.core.Mat;
 import org.opencv.imgcodecs.Imgcodecs;
@@ -404,6 +406,49 @@ public final class DepthEstimator implements AutoCloseable {
             i = j;
         }
         return out;
+    }
+
+    /**
+     * The network alone on a batch of {@code n} preprocessed images ({@code x}: n x 3 x h x w float32,
+     * RGB / 255, ImageNet mean/std: what {@link #preprocessing()} gives, and what the exported graph's
+     * input {@code image} takes): depth n x h x w at the network's size, in the model's unit (metres for
+     * a metric model), without the resize back to an image. One forward pass, on ONNX Runtime or
+     * libtorch; {@code lora serve} batches requests through it. Depth Anything V2 only: a Depth Anything
+     * 3 model's depth needs its image (sky fill, metres from the focal), see {@link #predict(List)}.
+     */
+    public float[] forward(float[] x, int n, int h, int w) {
+        if (da3 != null) {
+            throw new LoraException("a Depth Anything 3 model predicts from images (its sky fill and metres need the "
+                    + "image), not from a preprocessed tensor");
+        }
+        if (n < 1 || h < 1 || w < 1 || x.length != (long) n * 3 * h * w) {
+            throw new LoraException("forward: " + x.length + " values for " + n + " x 3 x " + h + " x " + w);
+        }
+        return onnx != null ? onnx.model().run(x, n, h, w) : predictor.forward(x, n, h, w);
+    }
+
+    /**
+     * The preprocessing this model predicts with: the official {@code infer_image} one at the file's
+     * size rule for an .onnx file, the resolved model's otherwise; null for Depth Anything 3 (its own,
+     * {@link Da3Predictor}).
+     */
+    public Preprocessing preprocessing() {
+        return da3 != null ? null : onnx != null ? onnx.preprocessing() : resolved.preprocessing();
+    }
+
+    /** H and W of a preprocessed input must be multiples of this (the ViT's patch size). */
+    public int patchSize() {
+        return da3 != null ? da3.patchSize() : onnx != null ? 14 : resolved.architecture().patchSize();
+    }
+
+    /** An .onnx file of one fixed input size: {height, width}; null for a dynamic graph or weights. */
+    public int[] fixedSize() {
+        return onnx != null ? onnx.model().fixedSize() : onnxModel != null ? onnxModel.fixedSize() : null;
+    }
+
+    /** The metadata_props of an .onnx file (unit, size rule, base SHA-256, adapter config); null otherwise. */
+    public Map<String, String> onnxMetadata() {
+        return onnx != null ? onnx.model().metadata() : onnxModel != null ? onnxModel.metadata() : null;
     }
 
     /** Depth for a Java image (any type; converted to 8-bit BGR). */

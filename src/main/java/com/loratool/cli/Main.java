@@ -53,6 +53,7 @@ public final class Main implements Runnable {
         cl.addSubcommand("eval-completion", new CompletionEvalCommand());
         cl.addSubcommand("export", new ExportCommand());
         cl.addSubcommand("import", new ImportCommand());
+        cl.addSubcommand("serve", new ServeCommand());
         cl.addSubcommand("benchmark", new BenchmarkCommand());
         cl.addSubcommand("sweep", new SweepCommand());
         cl.addSubcommand("doctor", new DoctorCommand());

@@ -82,6 +82,33 @@ public final class Cv {
         return m;
     }
 
+    /**
+     * {@link #imread} for an encoded file in memory (a network request's PNG/JPEG): OpenCV's imdecode
+     * with {@code flags}; bytes it cannot decode are a one-line {@link LoraException} starting with
+     * {@code what}, never an OpenCV exception or an empty Mat. Check the header's size first
+     * ({@link ImageHeader#size(byte[])}): OpenCV allocates what the header claims.
+     */
+    public static Mat imdecode(byte[] bytes, int flags, String what) {
+        load();
+        Mat m;
+        MatOfByte buf = new MatOfByte(bytes);
+        try {
+            m = Imgcodecs.imdecode(buf, flags);
+        } catch (CvException e) {
+            String msg = String.valueOf(e.getMessage());
+            int at = msg.indexOf("error: ");
+            String reason = (at >= 0 ? msg.substring(at + 7) : msg).lines().findFirst().orElse("").strip();
+            throw new LoraException(what + ": cannot decode the image (" + reason + ")", e);
+        } finally {
+            buf.release();
+        }
+        if (m.empty()) {
+            throw new LoraException(what + ": cannot decode the image (not a PNG, JPEG or other format OpenCV reads, "
+                    + "or corrupt)");
+        }
+        return m;
+    }
+
     /** Mat (CV_32F, any channels) → float[] in row-major, channel-interleaved order. */
     static float[] floats(Mat m) {
         Mat c = m.isContinuous() ? m : m.clone();

@@ -1,5 +1,6 @@
 package com.loratool.data;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Iterator;
@@ -19,7 +20,16 @@ public final class ImageHeader {
 
     /** Height and width, or empty when the header cannot be read here. */
     public static Optional<int[]> size(Path image) {
-        try (ImageInputStream in = ImageIO.createImageInputStream(image.toFile())) {
+        return size((Object) image.toFile());
+    }
+
+    /** The same for an encoded image in memory (a network request's file). */
+    public static Optional<int[]> size(byte[] encoded) {
+        return size((Object) new ByteArrayInputStream(encoded));
+    }
+
+    private static Optional<int[]> size(Object source) {
+        try (ImageInputStream in = ImageIO.createImageInputStream(source)) {
             if (in == null) {
                 return Optional.empty();
             }

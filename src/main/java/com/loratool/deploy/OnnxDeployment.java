@@ -57,15 +57,20 @@ public final class OnnxDeployment {
      */
     public static Source resolve(Path checkpoint, Path weights, Path modelConfig, ModelResolver.Options options) {
         ResolvedModel m = ModelResolver.resolve(ModelSource.of(weights, checkpoint, modelConfig), options);
-        String adapterJson = "";
+        return new Source(m.architecture(), m.weights(1), m.provenance().file(), m.provenance().cacheKey(),
+                adapterConfig(m));
+    }
+
+    /** The metadata's adapter_config: the checkpoint's adapter_config.json as written, "" for base weights. */
+    public static String adapterConfig(ResolvedModel m) {
         if (m.adapters().isPresent()) {
             try {
-                adapterJson = Files.readString(m.adapters().get().dir().resolve(AdapterCheckpoint.CONFIG));
+                return Files.readString(m.adapters().get().dir().resolve(AdapterCheckpoint.CONFIG));
             } catch (IOException e) {
-                adapterJson = "";
+                return "";
             }
         }
-        return new Source(m.architecture(), m.weights(1), m.provenance().file(), m.provenance().cacheKey(), adapterJson);
+        return "";
     }
 
     private static String join(double[] v) {
@@ -109,7 +114,8 @@ public final class OnnxDeployment {
         return m;
     }
 
-    static String version() {
+    /** "lora <version>", as the metadata's toolkit_version. */
+    public static String version() {
         try (InputStream in = OnnxDeployment.class.getResourceAsStream("/version.properties")) {
             Properties p = new Properties();
             if (in != null) {

@@ -74,6 +74,11 @@ public final class OnnxPredictor implements AutoCloseable {
         return model.isMetric();
     }
 
+    /** The official {@code infer_image} preprocessing at the file's size rule. */
+    public Preprocessing preprocessing() {
+        return preprocessing;
+    }
+
     /** The network size for an image: the file's fixed size, or the official keep-aspect rule. */
     public SizeRule sizeRule() {
         return preprocessing.sizeRule();

@@ -77,6 +77,16 @@ public final class DepthPredictor {
     }
 
     /**
+     * The network alone on {@code n} preprocessed images ({@code x}: n x 3 x h x w, as
+     * {@link Preprocessing} makes them): depth n x h x w at the network's size, no resize.
+     */
+    public float[] forward(float[] x, int n, int h, int w) {
+        try (NDManager step = model.manager().newSubManager()) {
+            return model.forward(step.create(x, new Shape(n, 3, h, w))).toFloatArray();
+        }
+    }
+
+    /**
      * Depth at {@code h x w} (row-major float[h*w]) from an already preprocessed input (the data
      * stage's {@link NetworkInput}, as in training): forward, then bilinear (align_corners=True)
      * to {@code h x w}.
