@@ -114,7 +114,7 @@ public final class ServeCommand implements Callable<Integer> {
         } else {
             Compute.setThreads(common.threads);
             estimator = DepthEstimator.of(ModelResolver.resolve(source,
-                    ModelResolver.Options.inputSize(inputSize.value()).da3Ready("serve")), common.device.name());
+                    ModelResolver.Options.inputSize(inputSize.value()).runs("serve", ModelResolver.Da3.ALL)), common.device.name());
         }
         try (Interrupts.Scope cooperative = Interrupts.cooperate()) { // SIGTERM: drain, then exit 0
             InferenceServer server = InferenceServer.start(settings, estimator);
