@@ -139,7 +139,7 @@ client load --url "$url" "${common[@]}" --clients "$clients" --requests "$reques
   --pid "$server" --report "$out/load.json" | tee "$out/load.txt" || rc=1
 throughput="$(result "$out/load.txt" throughput)"
 load_rss="$(result "$out/load.txt" peak_rss_mb)"
-ratio=$(awk -v s="${throughput:-0}" -v p="$predict_ips" 'BEGIN { printf "%.2f", p > 0 ? s / p : 0 }')
+ratio=$(awk -v s="${throughput:-0}" -v p="$predict_ips" 'BEGIN { printf "%.2f", (p > 0 ? s / p : 0) }')
 echo "server vs in-process: ${throughput:-?} vs $predict_ips images/s = ${ratio}x (the issue asks >= 0.80x)" | tee -a "$out/load.txt"
 awk -v r="$ratio" 'BEGIN { exit !(r >= 0.80) }' || rc=1
 
