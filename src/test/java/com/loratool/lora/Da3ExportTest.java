@@ -97,6 +97,28 @@ class Da3ExportTest {
     }
 
     /**
+     * Nothing half-written: when a later file of the folder cannot be written (here model.yaml, whose
+     * source is a folder), the weights already written are removed with the folder this call made, so
+     * no model.safetensors is left without its config.json (a rerun would refuse the non-empty folder).
+     */
+    @Test
+    void aFailedMergedFolderLeavesNothing() throws Exception {
+        Path fix = Fixtures.shared("da3-tiny-mono");
+        Da3Checkpoint base = Da3Checkpoint.read(fix);
+        Path out = dir.resolve("merged");
+        Path notAFile = Files.createDirectories(dir.resolve("model.yaml-is-a-folder"));
+        LoraException e = assertThrows(LoraException.class, () -> MergedWeights.writeDa3(out,
+                new LinkedHashMap<>(base.stateDict()), base.config(), "da3mono-tiny", notAFile));
+        assertTrue(e.getMessage().startsWith(notAFile.toString()), e.getMessage());
+        assertTrue(Files.notExists(out), "left behind: " + (Files.exists(out) ? Arrays.toString(out.toFile().list()) : ""));
+        // an existing folder stays, without the files this call wrote
+        Files.createDirectories(out);
+        assertThrows(LoraException.class, () -> MergedWeights.writeDa3(out,
+                new LinkedHashMap<>(base.stateDict()), base.config(), "da3mono-tiny", notAFile));
+        assertEquals(0, out.toFile().list().length, Arrays.toString(out.toFile().list()));
+    }
+
+    /**
      * The PEFT adapter of a DA3 model names the official module tree (what {@code PeftModel.from_pretrained}
      * finds on the official {@code DepthAnything3}: fused {@code attn.qkv}, head convs under
      * {@code model.head.*}) and reads back through the import reader to the same adapters.

@@ -17,8 +17,9 @@ import com.loratool.model.ModelConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.ToDoubleFunction;
 
@@ -87,25 +88,53 @@ public final class MergedWeights {
                     + "beside the weights");
         }
         merged.forEach((k, t) -> Finite.require(dir, "merged tensor '" + k + "'", t.data()));
+        boolean created = !Files.exists(dir);
         try {
             Files.createDirectories(dir);
         } catch (IOException e) {
             throw LoraException.file(dir, "cannot create folder: " + e.getMessage(), e);
         }
-        Safetensors.write(dir.resolve("model.safetensors"), merged, Map.of("format", "pt"));
-        ObjectNode c = Json.JSON.createObjectNode();
-        c.put("model_name", name);
+        // each file is written atomically; a failure on a later one removes the earlier ones (and the
+        // folder when this call made it), so that no folder holds weights without their config.json
+        List<Path> written = new ArrayList<>();
         try {
-            AtomicFiles.writeString(dir.resolve(Da3Checkpoint.CONFIG_JSON), Json.JSON.writeValueAsString(c) + "\n");
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
-        if (modelYaml != null) {
+            Path weights = dir.resolve("model.safetensors");
+            Safetensors.write(weights, merged, Map.of("format", "pt"));
+            written.add(weights);
+            ObjectNode c = Json.JSON.createObjectNode();
+            c.put("model_name", name);
+            Path config = dir.resolve(Da3Checkpoint.CONFIG_JSON);
             try {
-                Files.copy(modelYaml, dir.resolve(Da3Checkpoint.MODEL_YAML), StandardCopyOption.REPLACE_EXISTING);
-            } catch (IOException e) {
-                throw LoraException.file(modelYaml, "cannot copy beside the merged weights: " + e.getMessage(), e);
+                AtomicFiles.writeString(config, Json.JSON.writeValueAsString(c) + "\n");
+            } catch (JsonProcessingException e) {
+                throw new IllegalStateException(e);
             }
+            written.add(config);
+            if (modelYaml != null) {
+                byte[] yaml;
+                try {
+                    yaml = Files.readAllBytes(modelYaml);
+                } catch (IOException e) {
+                    throw LoraException.file(modelYaml, "cannot copy beside the merged weights: " + e.getMessage(), e);
+                }
+                AtomicFiles.writeBytes(dir.resolve(Da3Checkpoint.MODEL_YAML), yaml);
+            }
+        } catch (RuntimeException e) {
+            for (Path f : written) {
+                try {
+                    Files.deleteIfExists(f);
+                } catch (IOException ignored) {
+                    // best effort: the failure itself is what the user sees
+                }
+            }
+            if (created) {
+                try {
+                    Files.deleteIfExists(dir); // only when empty
+                } catch (IOException ignored) {
+                    // not empty or not removable: left as it is
+                }
+            }
+            throw e;
         }
     }
 }
