@@ -64,7 +64,15 @@ public final class DepthEstimator implements AutoCloseable {
     /** Non-null for an exported .onnx file (ONNX Runtime; no libtorch model then). */
     private final OnnxPredictor onnx;
 
+    /**
+     * libtorch's intra-op thread count on the thread that built this estimator (per thread in
+     * libtorch): every call runs with it, on whatever thread calls ({@link Compute#threadsHere});
+     * 0 for an .onnx file.
+     */
+    private final int threads;
+
     private DepthEstimator(NDManager manager, ResolvedModel resolved, Da3Options options) {
+        this.threads = Compute.threadsHere();
         this.manager = manager;
         this.resolved = resolved;
         this.da3Options = options;
@@ -85,6 +93,7 @@ public final class DepthEstimator implements AutoCloseable {
     }
 
     private DepthEstimator(OnnxPredictor onnx) {
+        this.threads = 0;
         this.onnx = onnx;
         this.onnxModel = null;
         this.manager = null;
@@ -97,6 +106,7 @@ public final class DepthEstimator implements AutoCloseable {
 
     /** A Depth Anything 3 graph: {@link Da3Predictor} with ONNX Runtime as its forward step. */
     private DepthEstimator(OnnxRuntimeModel graph, Da3Predictor da3, ModelConfig.Family family, Da3Options options) {
+        this.threads = 0;
         this.onnx = null;
         this.onnxModel = graph;
         this.manager = null;
@@ -357,6 +367,7 @@ public final class DepthEstimator implements AutoCloseable {
 
     /** Depth for an image file (PNG, JPEG, TIFF, ... as OpenCV reads them). */
     public Prediction predict(Path image) {
+        Compute.threadsHere(threads);
         if (onnx == null && da3 == null && !resolved.preprocessing().official()) { // a run's checkpoint: read as its data stage reads images
             Mat rgb = ImageReader.readRgb(image);
             try {
@@ -382,6 +393,7 @@ public final class DepthEstimator implements AutoCloseable {
 
     /** Several 8-bit BGR images; those of one size go through the network together. */
     public List<Prediction> predict(List<Mat> bgr) {
+        Compute.threadsHere(threads);
         for (Mat m : bgr) {
             if (m.empty() || m.depth() != CvType.CV_8U) {
                 throw new LoraException("predict: expected a non-empty 8-bit BGR or grey image, got " + m);
@@ -423,6 +435,7 @@ public final class DepthEstimator implements AutoCloseable {
      * not carry.
      */
     public float[] forward(float[] x, int n, int h, int w) {
+        Compute.threadsHere(threads);
         if (n < 1 || h < 1 || w < 1 || x.length != (long) n * 3 * h * w) {
             throw new LoraException("forward: " + x.length + " values for " + n + " x 3 x " + h + " x " + w);
         }
