@@ -189,6 +189,17 @@ class ServeDa3Test {
             sameRelative(mm, metres, 1000.0, "--intrinsics: metres x 1000 vs predict's mm (--focal 140)");
             assertEquals(0, s.stop(), s.err.toString());
         }
+        // intrinsics that are no camera's on the request's image (principal point far outside it): that request's 400
+        try (ServeFixture.Server s = new ServeFixture.Server("--weights", METRIC.toString(), "--process-res", "154",
+                "--intrinsics", "140,140,5000,49", "--threads", "1")) {
+            assertTrue(s.url != null, s.err.toString());
+            HttpResponse<byte[]> r = post(s.url + INFER, null, imageBytes(image, 1), 0);
+            assertEquals(400, r.statusCode());
+            assertTrue(ServeFixture.error(r).startsWith("input 'image_bytes' element 0: --intrinsics (154x98): "),
+                    ServeFixture.error(r));
+            assertEquals(200, ServeFixture.get(s.url + "/v2/health/ready", null).statusCode());
+            assertEquals(0, s.stop(), s.err.toString());
+        }
     }
 
     /** One line, exit 2, nothing served. */
