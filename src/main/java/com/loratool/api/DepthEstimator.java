@@ -64,7 +64,15 @@ public final class DepthEstimator implements AutoCloseable {
     /** Non-null for an exported .onnx file (ONNX Runtime; no libtorch model then). */
     private final OnnxPredictor onnx;
 
+    /**
+     * libtorch's intra-op thread count on the thread that built this estimator (per thread in
+     * libtorch): every call runs with it, on whatever thread calls ({@link Compute#threadsHere});
+     * 0 for an .onnx file.
+     */
+    private final int threads;
+
     private DepthEstimator(NDManager manager, ResolvedModel resolved, Da3Options options) {
+        this.threads = Compute.threadsHere();
         this.manager = manager;
         this.resolved = resolved;
         this.da3Options = options;
@@ -85,6 +93,7 @@ public final class DepthEstimator implements AutoCloseable {
     }
 
     private DepthEstimator(OnnxPredictor onnx) {
+        this.threads = 0;
         this.onnx = onnx;
         this.onnxModel = null;
         this.manager = null;
@@ -97,6 +106,7 @@ public final class DepthEstimator implements AutoCloseable {
 
     /** A Depth Anything 3 graph: {@link Da3Predictor} with ONNX Runtime as its forward step. */
     private DepthEstimator(OnnxRuntimeModel graph, Da3Predictor da3, ModelConfig.Family family, Da3Options options) {
+        this.threads = 0;
         this.onnx = null;
         this.onnxModel = graph;
         this.manager = null;
@@ -148,8 +158,9 @@ public final class DepthEstimator implements AutoCloseable {
                 if (focal != null && intrinsics != null) {
                     throw new LoraException("--focal and --intrinsics: give one (the focal of a da3metric model)");
                 }
-            } else if (focal != null) {
-                throw new LoraException("--focal is for Depth Anything 3 metric models (da3metric); " + family.yamlName()
+            } else if (focal != null || intrinsics != null) {
+                throw new LoraException((focal != null ? "--focal" : "--intrinsics (as a focal)")
+                        + " is for Depth Anything 3 metric models (da3metric); " + family.yamlName()
                         + " predicts relative depth");
             }
         }
@@ -356,6 +367,7 @@ public final class DepthEstimator implements AutoCloseable {
 
     /** Depth for an image file (PNG, JPEG, TIFF, ... as OpenCV reads them). */
     public Prediction predict(Path image) {
+        Compute.threadsHere(threads);
         if (onnx == null && da3 == null && !resolved.preprocessing().official()) { // a run's checkpoint: read as its data stage reads images
             Mat rgb = ImageReader.readRgb(image);
             try {
@@ -381,6 +393,7 @@ public final class DepthEstimator implements AutoCloseable {
 
     /** Several 8-bit BGR images; those of one size go through the network together. */
     public List<Prediction> predict(List<Mat> bgr) {
+        Compute.threadsHere(threads);
         for (Mat m : bgr) {
             if (m.empty() || m.depth() != CvType.CV_8U) {
                 throw new LoraException("predict: expected a non-empty 8-bit BGR or grey image, got " + m);
@@ -414,15 +427,31 @@ public final class DepthEstimator implements AutoCloseable {
      * input {@code image} takes): depth n x h x w at the network's size, in the model's unit (metres for
      * a metric model), without the resize back to an image. One forward pass, on ONNX Runtime or
      * libtorch; {@code lora serve} batches requests through it. Depth Anything V2 only: a Depth Anything
-     * 3 model's depth needs its image (sky fill, metres from the focal), see {@link #predict(List)}.
+     * 3 mono model ({@link Da3Predictor#depthAt}): relative depth at h x w with the sky fill over each
+     * image on its own (as {@link #predict(List)} fills it, so an image's depth never depends on the
+     * others in its batch; the official code fills over its whole batch, which for one image is the
+     * same); for an image at its processed size, {@link #predict(List)}'s depth. A Depth Anything 3
+     * metric model refuses: its metres need the focal of the original image, whose size a tensor does
+     * not carry.
      */
     public float[] forward(float[] x, int n, int h, int w) {
-        if (da3 != null) {
-            throw new LoraException("a Depth Anything 3 model predicts from images (its sky fill and metres need the "
-                    + "image), not from a preprocessed tensor");
-        }
+        Compute.threadsHere(threads);
         if (n < 1 || h < 1 || w < 1 || x.length != (long) n * 3 * h * w) {
             throw new LoraException("forward: " + x.length + " values for " + n + " x 3 x " + h + " x " + w);
+        }
+        if (da3 != null) {
+            if (family == ModelConfig.Family.DA3METRIC) {
+                throw new LoraException("a Depth Anything 3 metric model (da3metric) predicts metres from images: "
+                        + "the focal is of the original image, whose size a preprocessed tensor does not carry");
+            }
+            int plane = h * w;
+            float[] out = new float[n * plane];
+            for (int i = 0; i < n; i++) {
+                float[] chw = new float[3 * plane];
+                System.arraycopy(x, i * 3 * plane, chw, 0, chw.length);
+                System.arraycopy(da3.depthAt(chw, h, w), 0, out, i * plane, plane);
+            }
+            return out;
         }
         return onnx != null ? onnx.model().run(x, n, h, w) : predictor.forward(x, n, h, w);
     }
@@ -472,6 +501,16 @@ public final class DepthEstimator implements AutoCloseable {
         Mat m = new Mat(b.getHeight(), b.getWidth(), CvType.CV_8UC3);
         m.put(0, 0, px);
         return m;
+    }
+
+    /** How this Depth Anything 3 model predicts ({@link Da3Options#DEFAULT} for a V2 one). */
+    public Da3Options da3Options() {
+        return da3Options;
+    }
+
+    /** The model's family (V2, da3mono, da3metric); null for a V2 .onnx file. */
+    public ModelConfig.Family family() {
+        return family;
     }
 
     /** True for a Depth Anything 3 model (a sky mask with each prediction). */

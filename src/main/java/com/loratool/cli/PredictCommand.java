@@ -4,7 +4,6 @@ import com.loratool.LoraException;
 import com.loratool.checkpoint.ModelResolver;
 import com.loratool.checkpoint.ModelSource;
 import com.loratool.checkpoint.ResolvedModel;
-import com.loratool.model.Da3Predictor;
 import com.loratool.model.ModelConfig;
 import com.loratool.deploy.OnnxRuntimeModel;
 import com.loratool.api.DepthEstimator;
@@ -66,20 +65,8 @@ public final class PredictCommand implements Callable<Integer> {
     @Option(names = "--output", required = true, paramLabel = "DIR", description = "Folder for the results (created).")
     Path output;
 
-    @Option(names = "--process-res", paramLabel = "N",
-            description = "Depth Anything 3: process_res of the official upper_bound_resize (longest side to N, sides "
-                    + "to multiples of 14). Default: 504, the official default.")
-    Integer processRes;
-
-    @Option(names = "--no-sky-fill",
-            description = "Depth Anything 3: skip the sky post-processing (sky pixels keep the head's depth instead of "
-                    + "the 0.99 quantile of the other pixels).")
-    boolean noSkyFill;
-
-    @Option(names = "--focal", paramLabel = "PX",
-            description = "Depth Anything 3 metric: focal length in pixels of the ORIGINAL image (scaled to the "
-                    + "processed resolution; metres = focal x output / 300). Or give --intrinsics K.json.")
-    Double focal;
+    @Mixin
+    Da3Options da3;
 
     @Option(names = "--batch-size", defaultValue = "1",
             description = "Images of the same size predicted together. Default: ${DEFAULT-VALUE}.")
@@ -119,12 +106,7 @@ public final class PredictCommand implements Callable<Integer> {
         if (batchSize < 1) {
             throw new LoraException("--batch-size " + batchSize + ": must be at least 1");
         }
-        if (focal != null && !(focal > 0 && Double.isFinite(focal))) {
-            throw new LoraException("--focal " + focal + ": must be a positive finite number of pixels");
-        }
-        if (processRes != null && processRes < 14) {
-            throw new LoraException("--process-res " + processRes + ": must be at least 14 (one patch)");
-        }
+        da3.check();
         // every file predict reads: the images, the model's files (a checkpoint's base weights too), --align-to,
         // --intrinsics FILE.json, --intrinsics-from; the folder rules now, each output file once its names are known
         OutputGuard guard = OutputGuard.ofFolder("--output", output).input("--input", input)
@@ -202,20 +184,8 @@ public final class PredictCommand implements Callable<Integer> {
 
     /** --process-res, --no-sky-fill, --focal, --intrinsics: a Depth Anything 3 model's, refused for a V2 one. */
     private DepthEstimator.Da3Options da3Options(ModelConfig.Family family, List<Path> images, boolean onnxGraph) {
-        if (family.isDa3()) {
-            if (inputSize.value() != null) {
-                throw new LoraException("--input-size is for Depth Anything V2; a Depth Anything 3 model takes "
-                        + "--process-res N (default " + Da3Predictor.DEFAULT_PROCESS_RES + ")");
-            }
-            // the focal: --focal, else --intrinsics / --intrinsics-from (refused without either)
-            return new DepthEstimator.Da3Options(processRes, !noSkyFill, focal,
-                    family == ModelConfig.Family.DA3METRIC && focal == null ? geometry.intrinsicsOrNull(images) : null);
-        } else if (processRes != null || noSkyFill || focal != null) {
-            throw new LoraException("--process-res, --no-sky-fill and --focal are for Depth Anything 3 models; "
-                    + (onnxGraph ? "this is a Depth Anything V2 graph" : "this is a Depth Anything V2 model")
-                    + " (--input-size)");
-        }
-        return DepthEstimator.Da3Options.DEFAULT;
+        // the focal: --focal, else --intrinsics / --intrinsics-from (refused without either)
+        return da3.of(family, inputSize.value(), onnxGraph, () -> geometry.intrinsicsOrNull(images));
     }
 
     private void flush(DepthEstimator estimator, List<Mat> pending, List<Path> names, ProgressBar bar) {

@@ -4,10 +4,14 @@ import com.loratool.LoraException;
 import com.loratool.api.DepthEstimator;
 import com.loratool.checkpoint.ModelResolver;
 import com.loratool.checkpoint.ModelSource;
+import com.loratool.checkpoint.ResolvedModel;
+import com.loratool.data.CameraIntrinsics;
+import com.loratool.deploy.OnnxRuntimeModel;
 import com.loratool.io.InputFiles;
 import com.loratool.io.Interrupts;
 import com.loratool.model.Compute;
 import com.loratool.model.DepthPredictor;
+import com.loratool.model.ModelConfig;
 import com.loratool.serve.InferenceServer;
 import com.loratool.serve.ServeSettings;
 import java.io.IOException;
@@ -31,8 +35,12 @@ import picocli.CommandLine.Spec;
             "Inputs: 'image' FP32 N x 3 x H x W (preprocessed: RGB / 255, ImageNet mean/std; H, W multiples of 14; "
                 + "depth N x H x W at that size) or 'image_bytes' BYTES [N] (encoded PNG/JPEG, base64 strings in "
                 + "JSON; preprocessed as lora predict does; depth at the images' size, which must be one per request).",
-            "Output 'depth' FP32 N x H x W: metres for metric models, relative disparity otherwise (see the model "
+            "Output 'depth' FP32 N x H x W: metres for metric models (Depth Anything V2 metric; da3metric with "
+                + "--focal or --intrinsics), relative depth for da3mono, relative disparity for V2 (the model "
                 + "metadata's depth_unit); as binary data when the request asks (binary_data).",
+            "Depth Anything 3: --process-res, --no-sky-fill, --focal as lora predict; 'image' tensors are served for "
+                + "da3mono (depth at the tensor's size, sky filled per image), not for da3metric (its focal is of "
+                + "the original image: send 'image_bytes').",
             "Listens on 127.0.0.1 unless --host says otherwise; with --token-file every request but the health "
                 + "checks needs 'Authorization: Bearer <token>'. SIGTERM or Ctrl-C: stop accepting, finish the "
                 + "requests in flight (up to --drain-ms), exit 0."})
@@ -84,6 +92,14 @@ public final class ServeCommand implements Callable<Integer> {
             description = "On SIGTERM, how long the requests in flight may take to finish. Default: ${DEFAULT-VALUE}.")
     int drainMs;
 
+    @Option(names = "--intrinsics", paramLabel = "K.json|fx,fy,cx,cy",
+            description = "Depth Anything 3 metric: the camera (a JSON as lora data intrinsics writes, or fx,fy,cx,cy "
+                    + "in pixels of the images' grid), for the focal; as lora predict takes it. Or give --focal PX.")
+    String intrinsics;
+
+    @Mixin
+    Da3Options da3;
+
     @Mixin
     ModelOptions model;
 
@@ -108,13 +124,24 @@ public final class ServeCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         long t0 = System.nanoTime();
         DepthPredictor.loadOpenCv();
+        da3.check();
         DepthEstimator estimator;
         if (onnx != null) {
-            estimator = DepthEstimator.fromOnnx(onnx, inputSize.value(), common.threads);
+            OnnxRuntimeModel graph = OnnxRuntimeModel.open(onnx, common.threads);
+            DepthEstimator.Da3Options options;
+            try {
+                options = da3Options(graph.family(), true);
+            } catch (RuntimeException e) {
+                graph.close();
+                throw e;
+            }
+            estimator = DepthEstimator.fromOnnx(onnx, graph, inputSize.value(), options);
         } else {
             Compute.setThreads(common.threads);
-            estimator = DepthEstimator.of(ModelResolver.resolve(source,
-                    ModelResolver.Options.inputSize(inputSize.value()).runs("serve", ModelResolver.Da3.ALL)), common.device.name());
+            ResolvedModel resolved = ModelResolver.resolve(source,
+                    ModelResolver.Options.inputSize(inputSize.value()).runs("serve", ModelResolver.Da3.ALL));
+            estimator = DepthEstimator.of(resolved, common.device.name(), da3Options(resolved.architecture().family(),
+                    false));
         }
         try (Interrupts.Scope cooperative = Interrupts.cooperate()) { // SIGTERM: drain, then exit 0
             InferenceServer server = InferenceServer.start(settings, estimator);
@@ -140,6 +167,28 @@ public final class ServeCommand implements Callable<Integer> {
             out.flush();
         }
         return 0;
+    }
+
+    /**
+     * --process-res, --no-sky-fill, --focal and --intrinsics, as lora predict reads them: a Depth
+     * Anything 3 model's (da3metric needs --focal or --intrinsics; da3mono takes neither), refused
+     * for a V2 one.
+     */
+    private DepthEstimator.Da3Options da3Options(ModelConfig.Family family, boolean graph) {
+        if (!family.isDa3() && intrinsics != null) {
+            throw new LoraException("--intrinsics is the focal of a Depth Anything 3 metric model (da3metric); this is "
+                    + "a Depth Anything V2 " + (graph ? "graph" : "model"));
+        }
+        if (intrinsics != null && da3.focal != null) {
+            throw new LoraException("--focal and --intrinsics: give one (the focal of a da3metric model)");
+        }
+        DepthEstimator.Da3Options o = da3.of(family, inputSize.value(), graph,
+                () -> intrinsics == null ? null : CameraIntrinsics.parseOrRead(intrinsics));
+        if (family.isDa3() && family != ModelConfig.Family.DA3METRIC && intrinsics != null) {
+            throw new LoraException("--intrinsics (as a focal) is for Depth Anything 3 metric models (da3metric); "
+                    + family.yamlName() + " predicts relative depth");
+        }
+        return o;
     }
 
     /** The bearer token from --token-file (its first line, trimmed), or null. */

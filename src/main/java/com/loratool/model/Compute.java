@@ -55,6 +55,26 @@ public final class Compute {
         }
     }
 
+    /**
+     * PyTorch's intra-op thread count on the calling thread. libtorch keeps it per thread (OpenMP's
+     * setting is the calling thread's): a thread that did not set it runs with another count, so its
+     * kernels sum in another order and its results differ in the last bits.
+     */
+    public static int threadsHere() {
+        return JniUtils.getNumThreads();
+    }
+
+    /**
+     * The calling thread's intra-op count set to {@code threads} (when positive and different): a
+     * model built on one thread gives the same numbers on another ({@code lora serve}'s batching
+     * thread runs what {@code lora predict} runs on its main thread).
+     */
+    public static void threadsHere(int threads) {
+        if (threads > 0 && JniUtils.getNumThreads() != threads) {
+            JniUtils.setNumThreads(threads);
+        }
+    }
+
     /** Intra-op threads for PyTorch; 0 or less keeps PyTorch's default (all cores). */
     public static void setThreads(int threads) {
         Engine.getEngine("PyTorch"); // loads the native library

@@ -95,16 +95,35 @@ public final class Da3Predictor {
         return skyFill;
     }
 
+    /**
+     * The network alone on one preprocessed image ({@code chw}: 3 x h x w, what
+     * {@link Preprocessing#da3UpperBound} gives; h and w multiples of the patch size): the depth at
+     * h x w after the sky fill of this one image (unless switched off), not resized, in the head's
+     * unit (DA3METRIC: at the canonical 300 px focal, before {@link Da3Outputs#metres}). For an image
+     * already at its processed size this is {@link #predict}'s depth.
+     */
+    public float[] depthAt(float[] chw, int h, int w) {
+        if (chw.length != 3L * h * w) {
+            throw new IllegalArgumentException(chw.length + " values for 3 x " + h + " x " + w);
+        }
+        return network(chw, h, w)[0];
+    }
+
+    /** {depth after the sky fill (or the head's), the sky output}, at the network's size. */
+    private float[][] network(float[] chw, int h, int w) {
+        float[][] o = forward.depthAndSky(chw, h, w);
+        return new float[][] {skyFill ? Da3Outputs.skyFill(o[0], o[1]) : o[0], o[1]};
+    }
+
     /** The result for an 8-bit BGR (or grey) image, as {@code cv2.imread} gives. */
     public Result predict(Mat bgr) {
         int h = bgr.rows();
         int w = bgr.cols();
         NetworkInput in = fixedSize != null ? Preprocessing.da3Fixed(bgr, fixedSize[0], fixedSize[1])
                 : Preprocessing.da3UpperBound(bgr, processRes, patch);
-        float[][] o = forward.depthAndSky(in.chw(), in.h(), in.w());
-        float[] head = o[0];
+        float[][] o = network(in.chw(), in.h(), in.w());
+        float[] depth = o[0];
         float[] sky = o[1];
-        float[] depth = skyFill ? Da3Outputs.skyFill(head, sky) : head;
         depth = Interpolation.resizeBilinearAlignCorners(depth, in.h(), in.w(), h, w);
         sky = Interpolation.resizeBilinearAlignCorners(sky, in.h(), in.w(), h, w);
         return new Result(h, w, depth, Da3Outputs.skyMask(sky), in.h(), in.w());

@@ -460,7 +460,6 @@ public final class InferenceServer implements AutoCloseable {
     }
 
     private byte[] modelMetadata() {
-        boolean da3 = model.estimator().isDa3();
         return json(g -> {
             g.writeStringField("name", model.name());
             g.writeArrayFieldStart("versions");
@@ -468,7 +467,7 @@ public final class InferenceServer implements AutoCloseable {
             g.writeEndArray();
             g.writeStringField("platform", model.estimator().onnxMetadata() != null ? "onnxruntime_onnx" : "lora_libtorch");
             g.writeArrayFieldStart("inputs");
-            if (!da3) {
+            if (model.takesTensors()) {
                 tensor(g, InferenceRequest.IMAGE, "FP32", -1, 3, -1, -1);
             }
             tensor(g, InferenceRequest.IMAGE_BYTES, "BYTES", -1);

@@ -5,9 +5,12 @@ import com.loratool.api.DepthEstimator;
 import com.loratool.api.Prediction;
 import com.loratool.checkpoint.ResolvedModel;
 import com.loratool.config.Sizing;
+import com.loratool.data.CameraIntrinsics;
 import com.loratool.data.Cv;
 import com.loratool.data.ImageHeader;
 import com.loratool.deploy.OnnxDeployment;
+import com.loratool.model.Da3Predictor;
+import com.loratool.model.ModelConfig;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -73,19 +76,48 @@ final class ServedModel {
             m.put("adapter_config", OnnxDeployment.adapterConfig(r));
             m.put("toolkit_version", OnnxDeployment.version());
         }
-        m.put("image_input", e.isDa3() ? "image_bytes only (Depth Anything 3: the sky fill and metres need the image)"
+        if (e.isDa3()) {
+            DepthEstimator.Da3Options o = e.da3Options();
+            int[] fixed = e.fixedSize();
+            m.put("process_res", fixed != null ? "fixed graph " + fixed[0] + " x " + fixed[1]
+                    : String.valueOf(o.processRes() != null ? o.processRes() : Da3Predictor.DEFAULT_PROCESS_RES));
+            m.put("sky_fill", o.skyFill() ? "on (official: sky pixels get the 0.99 quantile of the other pixels' "
+                    + "depth, over each image)" : "off (--no-sky-fill)");
+            if (e.isMetric()) {
+                m.put("focal", o.focal() != null ? o.focal() + " px of the original image (--focal), scaled to the "
+                        + "processed resolution" : "--intrinsics " + o.intrinsics().toJson() + ", scaled to the processed "
+                        + "resolution");
+            }
+        }
+        m.put("image_input", !takesTensors(e) ? "image_bytes only (Depth Anything 3 metric: the focal is of the original "
+                + "image, whose size a preprocessed tensor does not carry)"
+                : e.isDa3() ? "image: FP32 N x 3 x H x W, RGB / 255, ImageNet mean/std (the official upper_bound_resize "
+                        + "to process_res, as for image_bytes), H and W multiples of " + e.patchSize() + "; relative "
+                        + "depth at the tensor's H x W, the sky filled over each image on its own"
                 : "image: FP32 N x 3 x H x W, RGB / 255, ImageNet mean/std, H and W multiples of " + e.patchSize()
                         + "; depth at the tensor's H x W");
         m.put("image_bytes_input", "BYTES [N]: encoded PNG/JPEG (base64 strings in JSON); preprocessed as lora predict "
-                + "does, depth at the image's size");
+                + "does, depth at the image's size" + (e.isDa3() ? " (resized from the processed size: bilinear, "
+                + "align_corners)" : ""));
         return m;
+    }
+
+    /** False for a Depth Anything 3 metric model: its metres need the original image's size (the focal's). */
+    private static boolean takesTensors(DepthEstimator e) {
+        return e.family() != ModelConfig.Family.DA3METRIC;
+    }
+
+    /** Whether the {@code image} input (preprocessed tensors) is served. */
+    boolean takesTensors() {
+        return takesTensors(estimator);
     }
 
     /** Refuses a tensor this model cannot take, before it is queued. */
     void checkTensor(int h, int w) {
-        if (estimator.isDa3()) {
-            throw HttpError.badRequest("input 'image': this is a Depth Anything 3 model; send the encoded image as "
-                    + "'image_bytes' (its sky fill and metres need the image)");
+        if (!takesTensors()) {
+            throw HttpError.badRequest("input 'image': this is a Depth Anything 3 metric model (da3metric); send the "
+                    + "encoded image as 'image_bytes' (the focal is of the original image, whose size a preprocessed "
+                    + "tensor does not carry)");
         }
         int p = estimator.patchSize();
         if (h % p != 0 || w % p != 0) {
@@ -128,6 +160,15 @@ final class ServedModel {
         if ((long) m.rows() * m.cols() > ServeSettings.MAX_IMAGE_PIXELS) {
             m.release();
             throw HttpError.badRequest(what + ": more than " + ServeSettings.MAX_IMAGE_PIXELS + " pixels");
+        }
+        CameraIntrinsics k = estimator.da3Options().intrinsics();
+        if (k != null) { // a da3metric model's camera must be one on this image (as lora predict checks each image)
+            try {
+                k.onGrid(m.cols(), m.rows(), what + ": --intrinsics");
+            } catch (LoraException e) {
+                m.release();
+                throw HttpError.badRequest(e.getMessage());
+            }
         }
         Sizing.Size s = estimator.sizeRule().size(m.rows(), m.cols());
         if ((long) s.height() * s.width() > ServeSettings.MAX_NETWORK_PIXELS) {
