@@ -321,18 +321,19 @@ public final class Evaluation {
                     checkpoints.subList(1, checkpoints.size()), ck -> List.of(labels.get(checkpoints.indexOf(ck))),
                     "named after the checkpoint's folders")));
         }
+        guard.check(); // the output folder first, before the data is listed
         Pairing.Result pairing = Pairing.pair(dc);
+        if (!pairing.problems().isEmpty()) {
+            log.println("warning: " + dc.root() + ": " + pairing.problems());
+        }
         List<Pair> pairs = Split.side(pairing.pairs(), run.splitJson(), split, dc.stripSuffixes());
         if (pictures) { // one picture per pair, by stem: no two pairs may share one (A.png and a.png on macOS)
             Map<Path, String> stems = new LinkedHashMap<>();
             pairs.forEach(p -> stems.put(p.image(), p.stem()));
+            // as predict: every claimed name against every input (a picture onto --model-config), before any work
             guard.outputFiles("--output", claimed(OutputNames.claim("eval", out.resolve("panels"),
                     List.copyOf(stems.keySet()), image -> List.of(Evaluator.panelFile(Path.of(""), stems.get(image))
-                            .toString()), "named by the pair's stem")));
-        }
-        guard.check(); // as predict: every claimed output name against every input (a picture onto --model-config)
-        if (!pairing.problems().isEmpty()) {
-            log.println("warning: " + dc.root() + ": " + pairing.problems());
+                            .toString()), "named by the pair's stem"))).check();
         }
         Compute.setThreads(threads);
         DepthPredictor.loadOpenCv();
