@@ -317,10 +317,11 @@ public final class Evaluation {
                     k == 0 ? "--checkpoint" : "--compare " + checkpoints.get(k)));
         }
         if (checkpoints.size() > 1) { // the one place a batch names its outputs: one report folder per checkpoint
-            OutputNames.claim("eval --compare", out.resolve("compare"), checkpoints.subList(1, checkpoints.size()),
-                    ck -> List.of(labels.get(checkpoints.indexOf(ck))), "named after the checkpoint's folders");
+            guard.outputFiles("--output", claimed(OutputNames.claim("eval --compare", out.resolve("compare"),
+                    checkpoints.subList(1, checkpoints.size()), ck -> List.of(labels.get(checkpoints.indexOf(ck))),
+                    "named after the checkpoint's folders")));
         }
-        guard.check();
+        guard.check(); // the output folder first, before the data is listed
         Pairing.Result pairing = Pairing.pair(dc);
         if (!pairing.problems().isEmpty()) {
             log.println("warning: " + dc.root() + ": " + pairing.problems());
@@ -329,9 +330,10 @@ public final class Evaluation {
         if (pictures) { // one picture per pair, by stem: no two pairs may share one (A.png and a.png on macOS)
             Map<Path, String> stems = new LinkedHashMap<>();
             pairs.forEach(p -> stems.put(p.image(), p.stem()));
-            OutputNames.claim("eval", out.resolve("panels"), List.copyOf(stems.keySet()),
-                    image -> List.of(Evaluator.panelFile(Path.of(""), stems.get(image)).toString()),
-                    "named by the pair's stem");
+            // as predict: every claimed name against every input (a picture onto --model-config), before any work
+            guard.outputFiles("--output", claimed(OutputNames.claim("eval", out.resolve("panels"),
+                    List.copyOf(stems.keySet()), image -> List.of(Evaluator.panelFile(Path.of(""), stems.get(image))
+                            .toString()), "named by the pair's stem"))).check();
         }
         Compute.setThreads(threads);
         DepthPredictor.loadOpenCv();
@@ -347,6 +349,11 @@ public final class Evaluation {
             return fitted[0];
         };
         return new Inputs(List.copyOf(checkpoints), labels, run, dc, pairs, out, new SamplePreparer(dc), camera);
+    }
+
+    /** The files (or folders) an {@link OutputNames#claim} gave, for {@link OutputGuard#outputFiles}. */
+    private static List<Path> claimed(Map<?, List<Path>> claims) {
+        return claims.values().stream().flatMap(List::stream).toList();
     }
 
     /** Checkpoint {@code k} against its original model on the images; its report in {@code dir}. */

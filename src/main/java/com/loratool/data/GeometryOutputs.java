@@ -63,6 +63,16 @@ public final class GeometryOutputs {
         DEPTH
     }
 
+    /**
+     * The one spelling of each output's name ({@code <stem>} + suffix): {@link #fileNames} (the names predict claims
+     * through {@code io.OutputNames}) and the writers both build names from these.
+     */
+    private static final String DEPTH = "_depth.npy";
+    private static final String COMPLETED = "_completed.npy";
+    private static final String ALIGN = "_align.json";
+    private static final String XYZ = "_xyz.npy";
+    private static final String PLY = ".ply";
+
     private final Settings settings;
     private final DataConfig depthConfig;
     private final Map<Path, Path> sensorFiles = new HashMap<>();
@@ -131,14 +141,14 @@ public final class GeometryOutputs {
      * the sensor file is not XYZ itself: listed all the same), for {@code io.OutputNames}.
      */
     public List<String> fileNames(String stem) {
-        List<String> out = new ArrayList<>(List.of(stem + "_depth.npy"));
+        List<String> out = new ArrayList<>(List.of(stem + DEPTH));
         if (settings.complete()) {
-            out.add(stem + "_completed.npy");
+            out.add(stem + COMPLETED);
         }
         if (settings.pointCloud()) {
             out.addAll(cloudFileNames(stem, true));
         }
-        out.add(stem + "_align.json");
+        out.add(stem + ALIGN);
         return out;
     }
 
@@ -229,9 +239,9 @@ public final class GeometryOutputs {
         public Written write(Path dir, String stem) {
             boolean xyz = cloud != null;
             List<Path> written = new ArrayList<>();
-            written.add(writeDepth(dir.resolve(stem + "_depth.npy"), aligned, h, w, xyz ? k : null));
+            written.add(writeDepth(dir.resolve(stem + DEPTH), aligned, h, w, xyz ? k : null));
             if (completed != null) {
-                Path f = dir.resolve(stem + "_completed.npy");
+                Path f = dir.resolve(stem + COMPLETED);
                 if (xyz) {
                     keepMeasured(PointCloud.fromDepth(completed, h, w, k), cloud).writeNpy(f);
                 } else {
@@ -242,7 +252,7 @@ public final class GeometryOutputs {
             if (settings.pointCloud()) {
                 float[] fin = completed != null ? completed : aligned;
                 if (xyz && completed != null) {
-                    Path ply = dir.resolve(stem + ".ply");
+                    Path ply = dir.resolve(stem + PLY);
                     Ply.write(ply, keepMeasured(PointCloud.fromDepth(fin, h, w, k), cloud).xyz(), colours,
                             settings.asciiPly());
                     written.add(ply);
@@ -271,7 +281,7 @@ public final class GeometryOutputs {
             if (k != null) {
                 info.put("intrinsics", k.toJson());
             }
-            Path json = dir.resolve(stem + "_align.json");
+            Path json = dir.resolve(stem + ALIGN);
             AtomicFiles.writeString(json, Json.pretty(info) + "\n");
             written.add(json);
             return new Written(written, a, k);
@@ -303,7 +313,7 @@ public final class GeometryOutputs {
 
     /** The names {@link #writeCloud} writes for {@code stem}. */
     public static List<String> cloudFileNames(String stem, boolean npy) {
-        return npy ? List.of(stem + "_xyz.npy", stem + ".ply") : List.of(stem + ".ply");
+        return npy ? List.of(stem + XYZ, stem + PLY) : List.of(stem + PLY);
     }
 
     /**
@@ -326,11 +336,11 @@ public final class GeometryOutputs {
     public static List<Path> writeCloud(Path dir, String stem, PointCloud c, boolean npy, boolean ascii, byte[] colours) {
         List<Path> out = new ArrayList<>();
         if (npy) {
-            Path f = dir.resolve(stem + "_xyz.npy");
+            Path f = dir.resolve(stem + XYZ);
             c.writeNpy(f);
             out.add(f);
         }
-        Path ply = dir.resolve(stem + ".ply");
+        Path ply = dir.resolve(stem + PLY);
         Ply.write(ply, c.xyz(), colours, ascii);
         out.add(ply);
         return out;

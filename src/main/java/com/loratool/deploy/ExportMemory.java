@@ -1,5 +1,7 @@
 package com.loratool.deploy;
 
+import static com.loratool.model.MemoryEstimate.saturate;
+
 import com.loratool.LoraException;
 import com.loratool.io.MemoryBudget;
 import com.loratool.model.MemoryCheck;
@@ -183,9 +185,5 @@ final class ExportMemory {
                 + ", " + est.peak();
         MemoryBudget.require(what, est.total(), MemoryCheck.OVERRIDE);
         MemoryBudget.requireHeap(what, est.heapBytes(), MemoryCheck.OVERRIDE);
-    }
-
-    static long saturate(double bytes) {
-        return bytes >= Long.MAX_VALUE ? Long.MAX_VALUE : (long) Math.ceil(Math.max(0, bytes));
     }
 }

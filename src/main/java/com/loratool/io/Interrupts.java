@@ -40,14 +40,35 @@ public final class Interrupts {
     /** Thrown at a safe point after a signal: the command unwinds normally and exits with {@link #exitCode()}. */
     public static final class Interrupted extends LoraException {
         private final String signalName;
+        private final String where;
 
         public Interrupted(String signalName, String message) {
+            this(signalName, null, message);
+        }
+
+        private Interrupted(String signalName, String where, String message) {
             super(message);
             this.signalName = signalName;
+            this.where = where;
+        }
+
+        /** The interrupt at the safe point {@code where}: "interrupted (SIG<name>) " + {@code where}. */
+        static Interrupted at(String signalName, String where) {
+            return new Interrupted(signalName, where, heading(signalName) + where);
+        }
+
+        /** How every interrupt's message begins: {@code "interrupted (SIGTERM) "}. */
+        public static String heading(String signalName) {
+            return "interrupted (SIG" + signalName + ") ";
         }
 
         public String signalName() {
             return signalName;
+        }
+
+        /** The safe point it stopped at, as {@link #checkpoint} was told ("after epoch 1 of 3"); null when none. */
+        public String where() {
+            return where;
         }
 
         public int exitCode() {
@@ -56,7 +77,7 @@ public final class Interrupts {
 
         /** The same interruption with more to say (the command adds how to continue). */
         public Interrupted withMessage(String message) {
-            return new Interrupted(signalName, message);
+            return new Interrupted(signalName, where, message);
         }
     }
 
@@ -92,7 +113,7 @@ public final class Interrupts {
     public static void checkpoint(Supplier<String> what) {
         String s = signal;
         if (s != null) {
-            throw new Interrupted(s, "interrupted (SIG" + s + ") " + what.get());
+            throw Interrupted.at(s, what.get());
         }
     }
 

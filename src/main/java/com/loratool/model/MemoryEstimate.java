@@ -106,7 +106,12 @@ public final class MemoryEstimate {
         return saturate(3.0 * imageH * imageW + 8 * 3.0 * imageH * imageW + 8 * 3.0 * h * w + F32 * 3.0 * h * w);
     }
 
-    private static long saturate(double bytes) {
-        return bytes >= Long.MAX_VALUE ? Long.MAX_VALUE : (long) Math.ceil(bytes);
+    /**
+     * A byte count computed in double, rounded up to a long: negative (or NaN) → 0, past {@code Long.MAX_VALUE} →
+     * {@code Long.MAX_VALUE} (Java's double → long conversion saturates there itself). The one rounding of every
+     * estimate, the export's ({@code deploy.ExportMemory}) too.
+     */
+    public static long saturate(double bytes) {
+        return (long) Math.ceil(Math.max(0, bytes));
     }
 }

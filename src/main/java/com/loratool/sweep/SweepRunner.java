@@ -344,9 +344,13 @@ public final class SweepRunner {
                         }
                         try {
                             Interrupts.checkpoint(() -> "before cell " + id);
+                        } catch (Interrupts.Interrupted stop) {
+                            throw stopped(stop, id, combos.size(), false);
+                        }
+                        try {
                             r = runCell(c, f, combos.get(c), retentionPairs, eval, weights, datasets, cameras, bar);
                         } catch (Interrupts.Interrupted stop) {
-                            throw stopped(stop, id, combos.size());
+                            throw stopped(stop, id, combos.size(), true);
                         }
                         r.write(cellFile);
                         trained++;
@@ -385,22 +389,20 @@ public final class SweepRunner {
     }
 
     /**
-     * The interrupt of cell {@code id}, saying where it stopped and how many cells are done (the command
-     * adds how to continue). The unfinished cell has no result: the rerun trains it from the start.
+     * The interrupt before ({@code inCell} false) or in cell {@code id}, saying where it stopped (the safe
+     * point's {@link Interrupts.Interrupted#where}) and how many cells are done (the command adds how to continue).
+     * The unfinished cell has no result: the rerun trains it from the start.
      */
-    private Interrupts.Interrupted stopped(Interrupts.Interrupted stop, String id, int combinations) {
-        String prefix = "interrupted (SIG" + stop.signalName() + ") ";
-        String where = stop.getMessage().startsWith(prefix) ? stop.getMessage().substring(prefix.length())
-                : stop.getMessage();
+    private Interrupts.Interrupted stopped(Interrupts.Interrupted stop, String id, int combinations, boolean inCell) {
+        String where = stop.where() != null ? stop.where() : stop.getMessage();
         int done = 0;
         for (int c = 0; c < combinations; c++) {
             for (int f = 0; f < o.folds(); f++) {
                 done += result(o.output().resolve("cells").resolve(CellResult.id(c, f) + ".json")) != null ? 1 : 0;
             }
         }
-        String at = where.startsWith("before cell") ? where
-                : "in cell " + id + " (" + where + "; it starts over on the rerun)";
-        return stop.withMessage(prefix + at + "; " + done + " of " + combinations * o.folds() + " cells done"
+        String at = !inCell ? where : "in cell " + id + " (" + where + "; it starts over on the rerun)";
+        return stop.withMessage(Interrupts.Interrupted.heading(stop.signalName()) + at + "; " + done + " of " + combinations * o.folds() + " cells done"
                 + (done > 0 ? ", kept in " + o.output().resolve("cells") : ""));
     }
 

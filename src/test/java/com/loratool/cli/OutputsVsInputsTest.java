@@ -302,6 +302,21 @@ class OutputsVsInputsTest {
     }
 
     @Test
+    void evalPictureOntoItsOwnModelConfigIsRefused() throws Exception {
+        // eval's picture of pair "a" is panels/a.png: a --model-config there is an input the picture would replace
+        Path data = EvalCommandTest.data(tmp);
+        Path ck = checkpoint(tmp.resolve("ck/best"), WEIGHTS, Checksums.sha256(WEIGHTS), 5);
+        Path out = tmp.resolve("eval");
+        Path config = Files.copy(FIXTURE.resolve("model.yaml"), Files.createDirectories(out.resolve("panels"))
+                .resolve("a.png"));
+        Map<String, String> was = snapshot(out);
+        refused(run("eval", "--checkpoint", ck.toString(), "--data", data.toString(), "--split", "all", "--model-config",
+                config.toString(), "--input-size", "98", "--cache-dir", tmp.resolve("cache").toString(), "--threads",
+                "1", "--output", out.toString()), "a.png", "--model-config");
+        assertEquals(was, snapshot(out), "nothing written");
+    }
+
+    @Test
     void predictOnAFixedSizeOnnxFileRefusesInputSize() throws Exception {
         Path onnx = tmp.resolve("m.onnx");
         DataCommandTest.Run e = run("export", "--format", "onnx", "--weights", WEIGHTS.toString(), "--model-config",

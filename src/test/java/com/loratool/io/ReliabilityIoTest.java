@@ -2,6 +2,7 @@ package com.loratool.io;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -173,6 +174,24 @@ class ReliabilityIoTest {
         assertEquals("interrupted (SIGINT) after epoch 7 of 20", stop.getMessage());
         assertEquals(130, stop.exitCode());
         assertEquals(List.of(130), halted);
+    }
+
+    @Test
+    void anInterruptSaysItsSafePointAsAFieldNotOnlyInItsText() {
+        // the sweep tells "before cell" from "in cell" and words its line from where(), not by parsing the message
+        Interrupts.resetForTest(code -> { }, new PrintStream(new ByteArrayOutputStream()));
+        Interrupts.Interrupted stop;
+        try (Interrupts.Scope coop = Interrupts.cooperate()) {
+            Interrupts.handle("TERM");
+            stop = assertThrows(Interrupts.Interrupted.class, () -> Interrupts.checkpoint(() -> "before cell c01-f2"));
+        }
+        assertEquals("before cell c01-f2", stop.where());
+        assertEquals("TERM", stop.signalName());
+        Interrupts.Interrupted more = stop.withMessage("stopped; continue with: lora sweep ...");
+        assertEquals("before cell c01-f2", more.where(), "kept when the command rewords the message");
+        assertEquals(143, more.exitCode());
+        assertEquals("interrupted (SIGTERM) ", Interrupts.Interrupted.heading("TERM"));
+        assertNull(new Interrupts.Interrupted("INT", "interrupted (SIGINT)").where());
     }
 
     // ---- locks from other hosts

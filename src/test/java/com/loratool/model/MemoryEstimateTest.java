@@ -9,6 +9,15 @@ class MemoryEstimateTest {
     static final ModelConfig VITS = ModelConfig.preset("vits");
 
     @Test
+    void saturateRoundsUpAndStaysInsideTheLongRange() {
+        assertEquals(3, MemoryEstimate.saturate(2.5));
+        assertEquals(0, MemoryEstimate.saturate(-7.0));
+        assertEquals(0, MemoryEstimate.saturate(Double.NaN));
+        assertEquals(Long.MAX_VALUE, MemoryEstimate.saturate(1e30));
+        assertEquals(Long.MAX_VALUE, MemoryEstimate.saturate(Double.POSITIVE_INFINITY));
+    }
+
+    @Test
     void attentionScoresDominateAtFullResolutionByHand() {
         // vits at 518x518: 37*37+1 = 1370 tokens; scores + softmax 2*6*1370^2*4 B = 90.1 MB per block
         long n = MemoryEstimate.tokens(VITS, 518, 518);

@@ -71,7 +71,7 @@ public record PeftConfig(Path file, int r, double alpha, boolean rslora, boolean
             throw error(file, "target_modules", "must be a regular expression or a list of module names, got "
                     + shown(targets));
         }
-        if (targets.isTextual() && !targets.asText().equalsIgnoreCase(ALL_LINEAR)) {
+        if (isRegex(targets)) {
             UserPattern.compile(file + ": target_modules", "'" + targets.asText() + "'", targets.asText());
         }
         JsonNode exclude = c.get("exclude_modules");
@@ -118,28 +118,74 @@ public record PeftConfig(Path file, int r, double alpha, boolean rslora, boolean
     }
 
     /**
-     * PEFT's {@code check_target_module_exists} for the module {@code key} (its full HF name);
-     * {@code linear}: the last names of the model's linear layers, for {@code all-linear}.
+     * PEFT's {@code check_target_module_exists}, its patterns compiled and its name lists read once per
+     * {@link #check} ({@code linear}: the last names of the model's linear layers, for {@code all-linear}).
      */
-    boolean targets(String key, Set<String> linear) {
-        if (excludeModules != null && (excludeModules.isTextual() ? whole(excludeModules.asText(), key) : listed(strings(excludeModules), key))) {
-            return false;
+    private final class Selection {
+        private final Pattern exclude; // exclude_modules as a regular expression, else null
+        private final List<String> excludeNames; // exclude_modules as names, else empty
+        private final Pattern target; // target_modules as a regular expression (not all-linear), else null
+        private final List<String> targetNames; // target_modules as names (all-linear: the linear layers' names)
+        private final List<Pattern> layerPatterns;
+
+        Selection(Set<String> linear) {
+            boolean excludeRegex = excludeModules != null && excludeModules.isTextual();
+            exclude = excludeRegex ? compiled("exclude_modules", excludeModules.asText()) : null;
+            excludeNames = excludeModules != null && !excludeRegex ? strings(excludeModules) : List.of();
+            target = isRegex(targetModules) ? compiled("target_modules", targetModules.asText()) : null;
+            targetNames = target != null ? List.of() : targetModules.isTextual() ? List.copyOf(linear)
+                    : strings(targetModules);
+            List<Pattern> patterns = new ArrayList<>();
+            for (String p : layersPattern) {
+                patterns.add(UserPattern.compile(file + ": layers_pattern", "'" + p + "'", ".*\\." + p + "\\.(\\d+)\\."));
+            }
+            layerPatterns = patterns.isEmpty() ? List.of(ANY_LAYER) : List.copyOf(patterns);
         }
-        if (targetModules.isTextual() && !targetModules.asText().equalsIgnoreCase(ALL_LINEAR)) {
-            return whole(targetModules.asText(), key);
+
+        /** Whether PEFT adapts the module {@code key} (its full HF name). */
+        boolean targets(String key) {
+            if (exclude != null ? exclude.matches(key) : listed(excludeNames, key)) {
+                return false;
+            }
+            if (target != null) {
+                return target.matches(key);
+            }
+            if (targetNames.contains(key)) {
+                return true;
+            }
+            if (targetNames.stream().noneMatch(t -> key.endsWith("." + t))) {
+                return false;
+            }
+            if (layersToTransform.isEmpty()) {
+                return true;
+            }
+            Integer layer = layerIndex(key);
+            return layer != null && layersToTransform.contains(layer);
         }
-        List<String> names = targetModules.isTextual() ? List.copyOf(linear) : strings(targetModules);
-        if (names.contains(key)) {
-            return true;
+
+        /** The layer number PEFT reads from a module name ({@code layers_pattern}, else the last {@code .<name>.<n>.}). */
+        Integer layerIndex(String key) {
+            for (Pattern p : layerPatterns) {
+                Matcher m = p.matcher(key);
+                if (m.lookingAt()) {
+                    try {
+                        return Integer.parseInt(m.group(1));
+                    } catch (NumberFormatException e) {
+                        return null;
+                    }
+                }
+            }
+            return null;
         }
-        if (!names.stream().anyMatch(t -> key.endsWith("." + t))) {
-            return false;
-        }
-        if (layersToTransform.isEmpty()) {
-            return true;
-        }
-        Integer layer = layerIndex(key);
-        return layer != null && layersToTransform.contains(layer);
+    }
+
+    /** A textual target_modules other than {@code all-linear}: a regular expression matched whole. */
+    private static boolean isRegex(JsonNode targets) {
+        return targets.isTextual() && !targets.asText().equalsIgnoreCase(ALL_LINEAR);
+    }
+
+    private Pattern compiled(String key, String regex) {
+        return UserPattern.compile(file + ": " + key, "'" + regex + "'", regex);
     }
 
     /**
@@ -162,11 +208,11 @@ public record PeftConfig(Path file, int r, double alpha, boolean rslora, boolean
                         + ", which is not a linear or convolution layer of the base model");
             }
         }
+        Selection selection = new Selection(linear);
         String where = layers != null ? "linear or convolution layer of the model" : "module of adapter_model.safetensors";
-        if (targetModules.isTextual() && !targetModules.asText().equalsIgnoreCase(ALL_LINEAR)) {
-            String t = targetModules.asText();
-            if (model.stream().noneMatch(m -> whole(t, m))) {
-                throw error(file, "target_modules", "'" + Printable.of(t) + "' matches no " + where);
+        if (selection.target != null) {
+            if (model.stream().noneMatch(m -> selection.target.matches(m))) {
+                throw error(file, "target_modules", "'" + Printable.of(targetModules.asText()) + "' matches no " + where);
             }
         } else if (targetModules.isArray()) {
             Set<String> suffixes = new LinkedHashSet<>();
@@ -183,10 +229,10 @@ public record PeftConfig(Path file, int r, double alpha, boolean rslora, boolean
                 }
             }
         }
-        if (!layersToTransform.isEmpty() && !(targetModules.isTextual() && !targetModules.asText().equalsIgnoreCase(ALL_LINEAR))) {
+        if (!layersToTransform.isEmpty() && selection.target == null) {
             TreeSet<Integer> present = new TreeSet<>();
             for (String m : model) {
-                Integer i = layerIndex(m);
+                Integer i = selection.layerIndex(m);
                 if (i != null) {
                     present.add(i);
                 }
@@ -201,44 +247,17 @@ public record PeftConfig(Path file, int r, double alpha, boolean rslora, boolean
         String by = layersToTransform.isEmpty() ? "target_modules"
                 : "target_modules with layers_to_transform " + layersToTransform;
         for (String m : adapted) {
-            if (!targets(m, linear)) {
+            if (!selection.targets(m)) {
                 throw error(file, by, "does not select " + m + ", but adapter_model.safetensors holds an adapter for it");
             }
         }
         if (layers != null) {
             for (String m : model) {
-                if (targets(m, linear) && !adapted.contains(m)) {
+                if (selection.targets(m) && !adapted.contains(m)) {
                     throw error(file, by, "selects " + m + ", but adapter_model.safetensors holds no adapter for it");
                 }
             }
         }
-    }
-
-    /** The layer number PEFT reads from a module name ({@code layers_pattern}, else the last {@code .<name>.<n>.}). */
-    private Integer layerIndex(String key) {
-        List<Pattern> patterns = new ArrayList<>();
-        if (layersPattern.isEmpty()) {
-            patterns.add(ANY_LAYER);
-        } else {
-            for (String p : layersPattern) {
-                patterns.add(UserPattern.compile(file + ": layers_pattern", "'" + p + "'", ".*\\." + p + "\\.(\\d+)\\."));
-            }
-        }
-        for (Pattern p : patterns) {
-            Matcher m = p.matcher(key);
-            if (m.lookingAt()) {
-                try {
-                    return Integer.parseInt(m.group(1));
-                } catch (NumberFormatException e) {
-                    return null;
-                }
-            }
-        }
-        return null;
-    }
-
-    private boolean whole(String regex, String key) {
-        return UserPattern.compile(file + ": target_modules", "'" + regex + "'", regex).matches(key);
     }
 
     private static boolean listed(List<String> names, String key) {
