@@ -199,11 +199,13 @@ public final class InferenceServer implements AutoCloseable {
                 route(request, response, callback);
             } catch (HttpError e) {
                 byte[] body = errorBody(e.getMessage());
-                if (e.status() == 413 || request.getLength() == 0) {
+                if (request.getLength() == 0 || e.status() == 413 && request.getLength() > 4 * settings.maxBodyBytes()) {
+                    // no body; or a declared body far over the limit: answered at once, and the connection closes
                     send(response, callback, e.status(), body, JSON_TYPE, -1, e.status() == 503);
                 } else {
-                    // refused before its body was read (401, 503 full): the body is read and dropped first, so a
-                    // client still sending gets the answer rather than a reset connection; nothing is kept
+                    // refused before its body was read (401, 503 full, 413 up to 4x the limit): the body is read and
+                    // dropped first, so a client still sending gets the answer rather than a reset connection (a race
+                    // the client loses on a loaded machine); nothing is kept
                     Content.Source.consumeAll(request, Callback.from(
                             () -> send(response, callback, e.status(), body, JSON_TYPE, -1, e.status() == 503),
                             x -> send(response, callback, e.status(), body, JSON_TYPE, -1, e.status() == 503)));

@@ -90,11 +90,19 @@ class ServeLimitsTest {
             }
             assertEquals(200, ok.statusCode(), new String(ok.body()));
             // a forward far longer than the limit (1036 x 1036: seconds): the answer comes at the limit, not after it
+            // (its 13 MB upload must arrive within the limit, else the answer is 408 at the limit, the client's
+            // slowness: on a loaded machine that can happen, so a 408 is tried again, up to 5 times)
             byte[] huge = tensor(1036);
-            long t = System.nanoTime();
-            HttpResponse<byte[]> late = post(infer, null, huge, headerLength(huge));
-            long ms = (System.nanoTime() - t) / 1_000_000;
-            assertEquals(503, late.statusCode());
+            HttpResponse<byte[]> late;
+            long ms;
+            int tries = 0;
+            do {
+                long t = System.nanoTime();
+                late = post(infer, null, huge, headerLength(huge));
+                ms = (System.nanoTime() - t) / 1_000_000;
+                assertTrue(ms < limitMs + 1000, ms + " ms for " + late.statusCode());
+            } while (late.statusCode() == 408 && ++tries < 5);
+            assertEquals(503, late.statusCode(), ServeFixture.error(late));
             assertTrue(ServeFixture.error(late).contains("no answer within the time limit of 300 ms"));
             assertTrue(ms < limitMs + 1000, ms + " ms");
             assertEquals(0, s.stop(), s.err.toString()); // waits for the abandoned forward before closing the model
