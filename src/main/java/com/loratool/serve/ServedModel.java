@@ -62,14 +62,15 @@ final class ServedModel {
 
     private static Map<String, String> describe(DepthEstimator e) {
         Map<String, String> m = new LinkedHashMap<>();
-        m.put("depth_unit", e.isMetric() ? "metres" : e.isDa3() ? "relative_depth" : "relative_disparity");
+        String unit = e.isMetric() ? "metres" : e.isDa3() ? "relative_depth" : "relative_disparity";
+        m.put("depth_unit", unit);
         Map<String, String> onnx = e.onnxMetadata();
         if (onnx != null) {
             m.putAll(new TreeMap<>(onnx));
         } else {
             ResolvedModel r = e.model();
             m.put("model", r.architecture().describe());
-            m.put("output_unit", e.isMetric() ? "metres" : e.isDa3() ? "relative_depth" : "relative_disparity");
+            m.put("output_unit", unit);
             m.put("size_rule", e.isDa3() ? e.sizeRule().description() : r.preprocessing().description());
             m.put("base_weights", r.provenance().description());
             m.put("base_sha256", r.provenance().random() ? "" : r.provenance().cacheKey());
