@@ -380,7 +380,7 @@ final class InferenceCodec {
 
     /** {@code depth}: n x h x w values for the request. */
     static Encoded response(String model, String id, float[] depth, int n, int h, int w, boolean binary) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(binary ? 256 + depth.length * 4 : 64 + depth.length * 12);
+        ByteArrayOutputStream out = new ByteArrayOutputStream(binary ? 256 : 64 + depth.length * 12);
         try (JsonGenerator g = Json.JSON.getFactory().createGenerator(out)) {
             g.writeStartObject();
             g.writeStringField("model_name", model);
@@ -415,11 +415,12 @@ final class InferenceCodec {
             throw new IllegalStateException(e); // in memory: cannot happen
         }
         int header = out.size();
-        if (binary) {
-            ByteBuffer b = ByteBuffer.allocate(depth.length * 4).order(ByteOrder.LITTLE_ENDIAN);
-            b.asFloatBuffer().put(depth);
-            out.writeBytes(b.array());
+        if (!binary) {
+            return new Encoded(out.toByteArray(), header, false);
         }
-        return new Encoded(out.toByteArray(), header, binary);
+        // the depth's bytes written once, straight into the body after the header (no staging copies)
+        byte[] body = Arrays.copyOf(out.toByteArray(), header + depth.length * 4);
+        ByteBuffer.wrap(body, header, depth.length * 4).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().put(depth);
+        return new Encoded(body, header, true);
     }
 }
