@@ -2,6 +2,7 @@ package com.loratool.serve;
 
 import com.loratool.api.Prediction;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -180,8 +181,7 @@ final class Batcher {
         int at = 0;
         for (Job j : jobs) {
             int k = j.request().n();
-            float[] mine = new float[k * plane];
-            System.arraycopy(d, at * plane, mine, 0, mine.length);
+            float[] mine = jobs.size() == 1 ? d : Arrays.copyOfRange(d, at * plane, (at + k) * plane);
             at += k;
             j.reply().depth(mine, k, h, w);
         }
@@ -246,6 +246,10 @@ final class Batcher {
         results.forEach((j, r) -> {
             int h = r[0].height();
             int w = r[0].width();
+            if (r.length == 1) { // the usual request: its one depth as it is
+                j.reply().depth(r[0].values(), 1, h, w);
+                return;
+            }
             float[] all = new float[r.length * h * w];
             for (int i = 0; i < r.length; i++) {
                 System.arraycopy(r[i].values(), 0, all, i * h * w, h * w);
