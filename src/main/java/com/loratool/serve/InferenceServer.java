@@ -198,17 +198,15 @@ public final class InferenceServer implements AutoCloseable {
             try {
                 route(request, response, callback);
             } catch (HttpError e) {
-                byte[] body = errorBody(e.getMessage());
+                Runnable answer = () -> sendError(response, callback, e);
                 if (request.getLength() == 0 || e.status() == 413 && request.getLength() > 4 * settings.maxBodyBytes()) {
                     // no body; or a declared body far over the limit: answered at once, and the connection closes
-                    send(response, callback, e.status(), body, JSON_TYPE, -1, e.status() == 503);
+                    answer.run();
                 } else {
                     // refused before its body was read (401, 503 full, 413 up to 4x the limit): the body is read and
                     // dropped first, so a client still sending gets the answer rather than a reset connection (a race
                     // the client loses on a loaded machine); nothing is kept
-                    Content.Source.consumeAll(request, Callback.from(
-                            () -> send(response, callback, e.status(), body, JSON_TYPE, -1, e.status() == 503),
-                            x -> send(response, callback, e.status(), body, JSON_TYPE, -1, e.status() == 503)));
+                    Content.Source.consumeAll(request, Callback.from(answer, x -> answer.run()));
                 }
             } catch (RuntimeException e) {
                 send(response, callback, 500, errorBody("internal error: " + Printable.of(e.toString())), JSON_TYPE, -1,
@@ -420,8 +418,13 @@ public final class InferenceServer implements AutoCloseable {
                 return;
             }
             metrics.inferLatency(System.nanoTime() - start);
-            send(response, callback, e.status(), errorBody(e.getMessage()), JSON_TYPE, -1, e.status() == 503);
+            sendError(response, callback, e);
         }
+    }
+
+    /** {@code {"error": ...}} with the error's status (and Retry-After for a 503). */
+    private void sendError(Response response, Callback callback, HttpError e) {
+        send(response, callback, e.status(), errorBody(e.getMessage()), JSON_TYPE, -1, e.status() == 503);
     }
 
     private void send(Response response, Callback callback, int status, byte[] body, String type, int headerLength,
