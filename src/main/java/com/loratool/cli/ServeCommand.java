@@ -77,7 +77,8 @@ public final class ServeCommand implements Callable<Integer> {
     int queue;
 
     @Option(names = "--timeout-ms", defaultValue = "30000", paramLabel = "MS",
-            description = "Each request's time limit, from arrival to answer; past it: 503. Default: ${DEFAULT-VALUE}.")
+            description = "Each request's time limit, from arrival to answer; past it: 408 while its body is still "
+                    + "arriving, else 503. Default: ${DEFAULT-VALUE}.")
     int timeoutMs;
 
     @Option(names = "--max-body-mb", defaultValue = "32", paramLabel = "MB",
