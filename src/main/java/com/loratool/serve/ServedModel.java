@@ -71,7 +71,10 @@ final class ServedModel {
             ResolvedModel r = e.model();
             m.put("model", r.architecture().describe());
             m.put("output_unit", unit);
-            m.put("size_rule", e.isDa3() ? e.sizeRule().description() : r.preprocessing().description());
+            // Depth Anything 3: the rule applied, not sizeRule()'s square bound (that one only bounds the memory)
+            m.put("size_rule", e.isDa3() ? "the official Depth Anything 3 preprocessing: upper_bound_resize, the longer "
+                    + "side to process_res (" + processRes(e) + "), each side to the nearest multiple of " + e.patchSize()
+                    : r.preprocessing().description());
             m.put("base_weights", r.provenance().description());
             m.put("base_sha256", r.provenance().random() ? "" : r.provenance().cacheKey());
             m.put("adapter_config", OnnxDeployment.adapterConfig(r));
@@ -81,7 +84,7 @@ final class ServedModel {
             DepthEstimator.Da3Options o = e.da3Options();
             int[] fixed = e.fixedSize();
             m.put("process_res", fixed != null ? "fixed graph " + fixed[0] + " x " + fixed[1]
-                    : String.valueOf(o.processRes() != null ? o.processRes() : Da3Predictor.DEFAULT_PROCESS_RES));
+                    : String.valueOf(processRes(e)));
             m.put("sky_fill", o.skyFill() ? "on (official: sky pixels get the 0.99 quantile of the other pixels' "
                     + "depth, over each image)" : "off (--no-sky-fill)");
             if (e.isMetric()) {
@@ -101,6 +104,12 @@ final class ServedModel {
                 + "does, depth at the image's size" + (e.isDa3() ? " (resized from the processed size: bilinear, "
                 + "align_corners)" : ""));
         return m;
+    }
+
+    /** A Depth Anything 3 model's process_res: --process-res, else the official default. */
+    private static int processRes(DepthEstimator e) {
+        Integer p = e.da3Options().processRes();
+        return p != null ? p : Da3Predictor.DEFAULT_PROCESS_RES;
     }
 
     /** False for a Depth Anything 3 metric model: its metres need the original image's size (the focal's). */
