@@ -70,18 +70,8 @@ final class InferenceCodec {
                 JsonToken t = p.nextToken();
                 switch (key) {
                     case "id" -> id = t == JsonToken.VALUE_NULL ? null : text(p, t, "id");
-                    case "parameters" -> {
-                        expect(t, JsonToken.START_OBJECT, "parameters");
-                        while (p.nextToken() == JsonToken.FIELD_NAME) {
-                            String k = p.currentName();
-                            JsonToken v = p.nextToken();
-                            if (k.equals("binary_data_output")) {
-                                binaryAll = bool(v, "parameters.binary_data_output");
-                            } else {
-                                p.skipChildren();
-                            }
-                        }
-                    }
+                    case "parameters" -> binaryAll = parameter(p, t, "parameters", "binary_data_output",
+                            v -> bool(v, "parameters.binary_data_output"), binaryAll);
                     case "inputs" -> inputs = inputs(p, t);
                     case "outputs" -> binaryDepth = outputs(p, t);
                     default -> p.skipChildren();
@@ -232,22 +222,13 @@ final class InferenceCodec {
                     case "name" -> in.name = text(p, v, "inputs.name");
                     case "datatype" -> in.datatype = text(p, v, "inputs.datatype");
                     case "shape" -> in.shape = shape(p, v);
-                    case "parameters" -> {
-                        expect(v, JsonToken.START_OBJECT, "inputs.parameters");
-                        while (p.nextToken() == JsonToken.FIELD_NAME) {
-                            String k = p.currentName();
-                            JsonToken pv = p.nextToken();
-                            if (k.equals("binary_data_size")) {
-                                if (pv != JsonToken.VALUE_NUMBER_INT || p.getLongValue() < 0) {
-                                    throw HttpError.badRequest("inputs.parameters.binary_data_size: expected a "
-                                            + "non-negative integer");
-                                }
-                                in.binarySize = p.getLongValue();
-                            } else {
-                                p.skipChildren();
-                            }
+                    case "parameters" -> in.binarySize = parameter(p, v, "inputs.parameters", "binary_data_size", pv -> {
+                        if (pv != JsonToken.VALUE_NUMBER_INT || p.getLongValue() < 0) {
+                            throw HttpError.badRequest("inputs.parameters.binary_data_size: expected a non-negative "
+                                    + "integer");
                         }
-                    }
+                        return p.getLongValue();
+                    }, in.binarySize);
                     case "data" -> data(p, v, in);
                     default -> p.skipChildren();
                 }
@@ -279,16 +260,8 @@ final class InferenceCodec {
                 if (key.equals("name")) {
                     name = text(p, v, "outputs.name");
                 } else if (key.equals("parameters")) {
-                    expect(v, JsonToken.START_OBJECT, "outputs.parameters");
-                    while (p.nextToken() == JsonToken.FIELD_NAME) {
-                        String k = p.currentName();
-                        JsonToken pv = p.nextToken();
-                        if (k.equals("binary_data")) {
-                            b = bool(pv, "outputs.parameters.binary_data");
-                        } else {
-                            p.skipChildren();
-                        }
-                    }
+                    b = parameter(p, v, "outputs.parameters", "binary_data", pv -> bool(pv, "outputs.parameters.binary_data"),
+                            b);
                 } else {
                     p.skipChildren();
                 }
@@ -300,6 +273,31 @@ final class InferenceCodec {
             binary = b;
         }
         return binary;
+    }
+
+    /** Reads the value the parser is on ({@code t}, its token). */
+    private interface ValueReader<T> {
+        T read(JsonToken t) throws IOException;
+    }
+
+    /**
+     * A {@code parameters} object ({@code what}; the parser on its start, {@code t}): the value of
+     * {@code key} as {@code read} reads it, {@code otherwise} when the key is absent; other keys skipped.
+     */
+    private static <T> T parameter(JsonParser p, JsonToken t, String what, String key, ValueReader<T> read, T otherwise)
+            throws IOException {
+        expect(t, JsonToken.START_OBJECT, what);
+        T value = otherwise;
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String k = p.currentName();
+            JsonToken v = p.nextToken();
+            if (k.equals(key)) {
+                value = read.read(v);
+            } else {
+                p.skipChildren();
+            }
+        }
+        return value;
     }
 
     private static long[] shape(JsonParser p, JsonToken t) throws IOException {
