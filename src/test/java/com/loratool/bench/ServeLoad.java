@@ -7,6 +7,7 @@ import com.loratool.data.Cv;
 import com.loratool.data.Preprocessing;
 import com.loratool.io.Json;
 import com.loratool.model.DepthPredictor;
+import com.loratool.train.ProcessMemory;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -551,7 +552,7 @@ public final class ServeLoad {
             try {
                 for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
                     if (line.startsWith(name)) {
-                        return Long.parseLong(line.substring(name.length()).replace("kB", "").strip()) / 1024.0;
+                        return ProcessMemory.parseKb(line.substring(name.length())) / 1024.0;
                     }
                 }
             } catch (IOException | NumberFormatException e) {
