@@ -164,9 +164,9 @@ public final class OnnxDeployment {
         int[] imageHw = certificateImageSize(image, o);
         ExportMemory.require(s.config(), parameters(graphWeights), o, imageHw[0], imageHw[1], memoryCheck);
         Mat bgr = certificateImage(image);
-        byte[] bytes = OnnxExport.export(s.config(), graphWeights, o, metadata);
         Path tmp = abs.resolveSibling(abs.getFileName() + ".tmp");
-        try {
+        try { // the graph built inside: a refusal there releases the image too
+            byte[] bytes = OnnxExport.export(s.config(), graphWeights, o, metadata);
             Files.write(tmp, bytes);
             ParityCertificate cert;
             try (OnnxRuntimeModel m = OnnxRuntimeModel.open(tmp, 0)) {
