@@ -91,12 +91,11 @@ public final class OnnxExport {
             pw = g.ints(opt.width() / p);
         }
         String[] feats = encoder(x);
-        String[] outputs = head(feats);
+        List<String> built = head(feats);
         for (Port in : inputs(cfg, opt)) {
             g.graph.addInput(valueInfo(in.name(), OnnxGraph.FLOAT, in.dims().toArray()));
         }
         List<Port> outs = outputs(cfg, opt);
-        List<String> built = outputs[1] == null ? List.of(outputs[0]) : List.of(outputs[0], outputs[1]);
         if (!built.equals(outs.stream().map(Port::name).toList())) {
             throw new IllegalStateException("the head's outputs " + built + " differ from OnnxExport.outputs");
         }
@@ -315,8 +314,8 @@ public final class OnnxExport {
 
     // ---- head ----------------------------------------------------------------------------------
 
-    /** The depth output's name and the sky output's (null for V2). */
-    private String[] head(String[] feats) {
+    /** The outputs' names: depth, and Depth Anything 3's sky. */
+    private List<String> head(String[] feats) {
         String[] layers = new String[4];
         String shape = g.op("Concat", OnnxGraph.attrs("axis", 0L), g.ints(0, cfg.embedDim()), ph, pw);
         for (int i = 0; i < 4; i++) {
@@ -357,7 +356,7 @@ public final class OnnxExport {
         String depth = OnnxRuntimeModel.OUTPUT;
         g.node("Squeeze", new Object[0], new String[] {depth}, out, g.ints(1));
         if (!cfg.isDa3()) {
-            return new String[] {depth, null};
+            return List.of(depth);
         }
         String sky = g.op("Relu", conv(feat, s + "sky_output_conv2.0", 3, 1, 1));
         sky = conv(sky, s + "sky_output_conv2.2", 1, 1, 0);
@@ -366,7 +365,7 @@ public final class OnnxExport {
         }
         String skyOut = OnnxRuntimeModel.SKY;
         g.node("Squeeze", new Object[0], new String[] {skyOut}, g.op("Relu", sky), g.ints(1));
-        return new String[] {depth, skyOut};
+        return List.of(depth, skyOut);
     }
 
     /** refinenetN: (x + rcu1(skip)) → rcu2 → bilinear align_corners to size (null: 2x) → out_conv. */
