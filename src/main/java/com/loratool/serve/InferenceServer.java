@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.loratool.LoraException;
 import com.loratool.api.DepthEstimator;
 import com.loratool.deploy.OnnxDeployment;
+import com.loratool.deploy.TritonRepository;
 import com.loratool.io.Json;
 import com.loratool.io.Printable;
 import java.io.ByteArrayOutputStream;
@@ -470,7 +471,9 @@ public final class InferenceServer implements AutoCloseable {
             g.writeArrayFieldStart("versions");
             g.writeString(ServedModel.VERSION);
             g.writeEndArray();
-            g.writeStringField("platform", model.estimator().onnxMetadata() != null ? "onnxruntime_onnx" : "lora_libtorch");
+            // an ONNX file: the platform name Triton gives the same graph (TritonRepository's)
+            g.writeStringField("platform", model.estimator().onnxMetadata() != null ? TritonRepository.PLATFORM
+                    : "lora_libtorch");
             g.writeArrayFieldStart("inputs");
             if (model.takesTensors()) {
                 tensor(g, InferenceRequest.IMAGE, "FP32", -1, 3, -1, -1);
