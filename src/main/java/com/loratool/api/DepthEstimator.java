@@ -145,10 +145,15 @@ public final class DepthEstimator implements AutoCloseable {
             }
         }
 
-        void check(ModelConfig.Family family) {
+        /** A focal that is zero, negative or not finite is refused (null: none given). */
+        public static void checkFocal(Double focal) {
             if (focal != null && !(focal > 0 && Double.isFinite(focal))) {
                 throw new LoraException("--focal " + focal + ": must be a positive finite number of pixels");
             }
+        }
+
+        void check(ModelConfig.Family family) {
+            checkFocal(focal);
             if (family == ModelConfig.Family.DA3METRIC) {
                 if (focal == null && intrinsics == null) {
                     throw new LoraException("Depth Anything 3 metric (da3metric) needs the focal length for metres: give "

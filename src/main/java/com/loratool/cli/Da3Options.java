@@ -34,9 +34,7 @@ public final class Da3Options {
 
     /** The values alone, before any file is read: a focal that is zero, negative or not finite; a tiny --process-res. */
     void check() {
-        if (focal != null && !(focal > 0 && Double.isFinite(focal))) {
-            throw new LoraException("--focal " + focal + ": must be a positive finite number of pixels");
-        }
+        DepthEstimator.Da3Options.checkFocal(focal); // the library's rule, before any model is read
         if (processRes != null && processRes < 14) {
             throw new LoraException("--process-res " + processRes + ": must be at least 14 (one patch)");
         }
