@@ -27,6 +27,7 @@ import org.slf4j.LoggerFactory;
  * ({@link CertifiedEngineProvider}, and {@code model.Compute}). The verdict and what was switched are
  * kept in the toolkit's cache ({@code kernels/<digest>.json}, keyed by {@link MachineFacts}), so a
  * machine pays for the checks once; a cached switch is applied again at every start.
+ * The process's thread count is the one asked for before ({@link #threadsAsked}), else libtorch's default.
  * {@code LORA_KERNEL_CHECK=skip} (or {@code -Dlora.kernel.check=skip}) skips it, for experts;
  * {@code recheck} ignores the cached verdict.
  *
@@ -79,6 +80,18 @@ public record KernelCertificate(MachineFacts facts, List<Round> rounds, List<Str
     private static volatile boolean inspecting;
     /** The certificate once made: every later engine lookup (each training step's) reads it without the lock. */
     private static volatile KernelCertificate settled;
+
+    /** The intra-op thread count asked for before the engine's first use ({@link #threadsAsked}); 0: libtorch's default. */
+    private static volatile int threadsAsked;
+
+    /**
+     * The intra-op thread count the process will compute at ({@code --threads}, {@code train.threads}:
+     * {@code model.Compute.setThreads} says so before it loads the engine), so that the checks run at
+     * that count (and at one thread), not at libtorch's default; 0 or less: the default.
+     */
+    public static void threadsAsked(int threads) {
+        threadsAsked = threads;
+    }
 
     /**
      * For {@code lora doctor}: a refused machine still runs in this process, so that the doctor can
@@ -152,6 +165,11 @@ public record KernelCertificate(MachineFacts facts, List<Round> rounds, List<Str
         KernelChecks.Tamper tamper = tamper(fault);
         Engine engine = Engine.getEngine("PyTorch");
         int threads = JniUtils.getNumThreads();
+        int asked = threadsAsked;
+        if (asked > 0 && asked != threads) { // check what the command will compute at
+            JniUtils.setNumThreads(asked);
+            threads = asked;
+        }
         List<Integer> counts = threads > 1 ? List.of(threads, 1) : List.of(Math.max(1, threads));
         MachineFacts facts = MachineFacts.of(counts);
         if (setting.equals("skip") || setting.equals("off") || setting.equals("0")) {
