@@ -89,8 +89,10 @@ public final class TrainCommand implements Callable<Integer> {
         } catch (FolderLock.InUse held) {
             throw held.offering("--force-unlock");
         } catch (Interrupts.Interrupted stop) {
-            throw stop.withMessage(stop.getMessage() + "; continue with: lora train --config " + config
-                    + sets.stream().map(s -> " --set " + s).reduce("", String::concat) + " --resume");
+            List<String> again = new ArrayList<>(List.of("lora", "train", "--config", config.toString()));
+            sets.forEach(s -> again.addAll(List.of("--set", s)));
+            again.add("--resume");
+            throw stop.withMessage(stop.getMessage() + "; continue with: " + ShellWords.line(again));
         }
         return 0;
     }
