@@ -179,9 +179,11 @@ public record KernelCertificate(MachineFacts facts, List<Round> rounds, List<Str
         Path file = cache.resolve(facts.digest() + (tamper != null ? "-fault-" + fault.replaceAll("[^a-z@]", "_") : "") + ".json");
         if (!setting.equals("recheck")) {
             KernelCertificate cached = read(file);
-            if (cached != null && cached.facts().equals(facts)) {
+            // a switch the cache names that is no backend: a damaged file, checked again like an unreadable one
+            if (cached != null && cached.facts().equals(facts)
+                    && cached.switched().stream().allMatch(b -> Backend.ofLabel(b) != null)) {
                 for (String b : cached.switched()) {
-                    sw.set(Backend.valueOf(b.toUpperCase(Locale.ROOT)), false);
+                    sw.set(Backend.ofLabel(b), false);
                 }
                 return new KernelCertificate(facts, cached.rounds(), cached.switched(), cached.verdict(), cached.seconds(),
                         "cached", file.toString());
