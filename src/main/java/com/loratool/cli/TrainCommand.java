@@ -91,6 +91,16 @@ public final class TrainCommand implements Callable<Integer> {
         } catch (Interrupts.Interrupted stop) {
             List<String> again = new ArrayList<>(List.of("lora", "train", "--config", config.toString()));
             sets.forEach(s -> again.addAll(List.of("--set", s)));
+            // the command line's own overrides too, as the sweep's line keeps them
+            if (pr.hasMatchedOption("--device")) {
+                again.addAll(List.of("--device", common.device.name()));
+            }
+            if (pr.hasMatchedOption("--threads")) {
+                again.addAll(List.of("--threads", Integer.toString(common.threads)));
+            }
+            if (devices != null) {
+                again.addAll(List.of("--devices", devices.stream().map(String::valueOf).collect(Collectors.joining(","))));
+            }
             again.add("--resume");
             throw stop.withMessage(stop.getMessage() + "; continue with: " + ShellWords.line(again));
         }
