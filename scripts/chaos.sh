@@ -45,11 +45,13 @@ common=(--config configs/smoke.yaml --set "train.epochs=$epochs" --set "train.ou
 mkdir -p "$out/app" && cp target/lora.jar "$out/app/" && cp -r target/lib "$out/app/lib"
 lora() { java -Xss4m -Dai.djl.offline=true -jar "$out/app/lora.jar" "$@"; }
 # a random moment: JVM start, model load, a step, validation, an evaluation, a checkpoint or report write
-random_delay() { awk -v r=$RANDOM -v m="$max_delay" 'BEGIN { printf "%.2f", 0.3 + (r / 32767.0) * m }'; }
+# (r drawn by the caller, outside $(...): bash reseeds $RANDOM in a subshell, which would ignore CHAOS_SEED)
+random_delay() { awk -v r="$1" -v m="$max_delay" 'BEGIN { printf "%.2f", 0.3 + (r / 32767.0) * m }'; }
 # after a random delay, SIGTERM or SIGKILL (at random) to pid if it still runs: sets sig, counts kills/terms/sigkills
 kill_at_random() {
   sig=""
-  sleep "$(random_delay)"
+  local r=$RANDOM
+  sleep "$(random_delay "$r")"
   if kill -0 "$1" 2>/dev/null; then
     if (( RANDOM % 2 )); then sig=TERM; terms=$((terms + 1)); else sig=KILL; sigkills=$((sigkills + 1)); fi
     kill -s "$sig" "$1" 2>/dev/null

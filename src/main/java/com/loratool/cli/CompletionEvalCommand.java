@@ -2,7 +2,6 @@ package com.loratool.cli;
 
 import com.loratool.LoraException;
 import com.loratool.api.DepthEstimator;
-import com.loratool.checkpoint.ModelResolver;
 import com.loratool.config.DataConfig;
 import com.loratool.data.CompletionEval;
 import com.loratool.data.DepthMap;
@@ -94,12 +93,8 @@ final class CompletionEvalCommand implements Callable<Integer> {
         }
         DataConfig cfg = DataConfig.defaults(data);
         // every file it reads: the data set, the predictions or the model's files (a checkpoint's base weights too)
-        OutputGuard guard = OutputGuard.of("--output", output).input("--data", data).input("--predictions", predictions)
-                .input("--weights", model.weights()).input("--model-config", model.modelConfig());
-        if (model.given()) {
-            guard.inputs(ModelResolver.files(model.source(), model.checkpointOrNull() != null ? "--checkpoint" : "--weights"));
-        }
-        guard.check();
+        OutputGuard.of("--output", output).input("--data", data).input("--predictions", predictions)
+                .inputs(model.files()).check();
         Pairing.Result pairs = Pairing.pair(cfg);
         PrintWriter out = spec.commandLine().getOut();
         StringBuilder csv = new StringBuilder("image,pixels,completion_mae_mm,completion_rmse_mm,completion_absrel,"

@@ -81,6 +81,7 @@ final class DoctorCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         KernelCertificate.inspectOnly(); // show a refused machine's certificate instead of stopping at it
+        KernelCertificate.threadsAsked(common.threads); // the certificate at --threads, as the commands will check it
         NativeRuntime f = NativeRuntime.detect(); // loads the engine, recording (not throwing) a failure
         if (f.loaded() && common.threads > 0) {
             Compute.setThreads(common.threads);

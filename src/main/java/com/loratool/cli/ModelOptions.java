@@ -5,6 +5,7 @@ import com.loratool.checkpoint.ModelResolver;
 import com.loratool.checkpoint.ModelSource;
 import com.loratool.checkpoint.ResolvedModel;
 import java.nio.file.Path;
+import java.util.Map;
 import picocli.CommandLine.Option;
 
 /**
@@ -51,6 +52,18 @@ public final class ModelOptions {
     /** {@code --checkpoint}, or null. */
     public Path checkpointOrNull() {
         return checkpoint;
+    }
+
+    /**
+     * Every file these options make a command read, labelled by option, for {@code io.OutputGuard}:
+     * {@link ModelResolver#files} (a checkpoint's base weights and run files too); only
+     * {@code --model-config} without a model.
+     */
+    public Map<String, Path> files() {
+        if (!given()) {
+            return modelConfig == null ? Map.of() : Map.of("--model-config", modelConfig);
+        }
+        return ModelResolver.files(source(), checkpoint != null ? "--checkpoint" : "--weights");
     }
 
     public boolean given() {

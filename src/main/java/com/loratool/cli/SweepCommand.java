@@ -7,7 +7,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -109,10 +108,6 @@ public final class SweepCommand implements Callable<Integer> {
         if (quiet) {
             a.add("-q");
         }
-        return a.stream().map(SweepCommand::shellQuoted).collect(Collectors.joining(" "));
-    }
-
-    static String shellQuoted(String arg) {
-        return !arg.isEmpty() && arg.matches("[A-Za-z0-9_./=,:@%+-]+") ? arg : "'" + arg.replace("'", "'\\''") + "'";
+        return ShellWords.line(a);
     }
 }

@@ -89,8 +89,20 @@ public final class TrainCommand implements Callable<Integer> {
         } catch (FolderLock.InUse held) {
             throw held.offering("--force-unlock");
         } catch (Interrupts.Interrupted stop) {
-            throw stop.withMessage(stop.getMessage() + "; continue with: lora train --config " + config
-                    + sets.stream().map(s -> " --set " + s).reduce("", String::concat) + " --resume");
+            List<String> again = new ArrayList<>(List.of("lora", "train", "--config", config.toString()));
+            sets.forEach(s -> again.addAll(List.of("--set", s)));
+            // the command line's own overrides too, as the sweep's line keeps them
+            if (pr.hasMatchedOption("--device")) {
+                again.addAll(List.of("--device", common.device.name()));
+            }
+            if (pr.hasMatchedOption("--threads")) {
+                again.addAll(List.of("--threads", Integer.toString(common.threads)));
+            }
+            if (devices != null) {
+                again.addAll(List.of("--devices", devices.stream().map(String::valueOf).collect(Collectors.joining(","))));
+            }
+            again.add("--resume");
+            throw stop.withMessage(stop.getMessage() + "; continue with: " + ShellWords.line(again));
         }
         return 0;
     }

@@ -134,8 +134,7 @@ final class ExportMemory {
         int p = c.patchSize();
         double e = o.fp16() ? 2 : 4;
         double gh = o.height() / p;
-        double gw = o.width() / p;
-        double posValues = o.dynamic() ? 0 : (1 + gh * gw) * c.embedDim();
+        double posValues = positionValues(c, o);
         double file = e * parameters + e * posValues;
         double build = o.dynamic() ? 2 * file : 4 * posValues + 4 * gh * c.posGrid() * c.embedDim() + 2 * file;
         double heapCheck = 2 * file;

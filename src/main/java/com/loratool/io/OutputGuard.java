@@ -102,6 +102,13 @@ public final class OutputGuard {
 
     /** Throws one line naming the output and the input (or run) it would damage; does nothing else. */
     public void check() {
+        // each existing input resolved once, for every output and every output file
+        Map<Map.Entry<String, Path>, Path> existing = new LinkedHashMap<>();
+        for (Map.Entry<String, Path> i : inputs) {
+            if (Files.exists(i.getValue())) { // nothing there to destroy; the command names a missing input itself
+                existing.putIfAbsent(i, real(i.getValue()));
+            }
+        }
         for (Map.Entry<String, Path> o : outputs.entrySet()) {
             Path out = real(o.getValue());
             String outName = o.getKey() + " " + o.getValue();
@@ -109,11 +116,9 @@ public final class OutputGuard {
                 throw LoraException.file(o.getValue(), o.getKey() + ": exists and is not a folder (give a folder for"
                         + " the results)");
             }
-            for (Map.Entry<String, Path> i : inputs) {
-                if (!Files.exists(i.getValue())) {
-                    continue; // nothing there to destroy; the command names the missing input itself
-                }
-                Path in = real(i.getValue());
+            for (Map.Entry<Map.Entry<String, Path>, Path> e : existing.entrySet()) {
+                Map.Entry<String, Path> i = e.getKey();
+                Path in = e.getValue();
                 String inName = i.getKey() + " " + i.getValue();
                 if (out.equals(in) || sameFile(out, in)) {
                     throw LoraException.file(o.getValue(), o.getKey() + " is the input " + inName
@@ -134,23 +139,22 @@ public final class OutputGuard {
                         + " such as " + o.getValue().resolve("eval") + ", or another folder)");
             }
         }
-        checkOutputFiles();
+        checkOutputFiles(existing);
     }
 
-    /** Each output file against every existing input: by real path, then (for files that exist) by file key. */
-    private void checkOutputFiles() {
+    /** Each output file against every existing input ({@code existing}: its real path): by real path, then (for files that exist) by file key. */
+    private void checkOutputFiles(Map<Map.Entry<String, Path>, Path> existing) {
         if (outputFiles.isEmpty()) {
             return;
         }
         Map<Path, Map.Entry<String, Path>> byPath = new HashMap<>();
         Map<Object, Map.Entry<String, Path>> byKey = new HashMap<>();
-        for (Map.Entry<String, Path> i : inputs) {
-            if (Files.exists(i.getValue())) {
-                byPath.putIfAbsent(real(i.getValue()), i);
-                Object key = fileKey(i.getValue());
-                if (key != null) {
-                    byKey.putIfAbsent(key, i);
-                }
+        for (Map.Entry<Map.Entry<String, Path>, Path> e : existing.entrySet()) {
+            Map.Entry<String, Path> i = e.getKey();
+            byPath.putIfAbsent(e.getValue(), i);
+            Object key = fileKey(i.getValue());
+            if (key != null) {
+                byKey.putIfAbsent(key, i);
             }
         }
         Map<Path, Path> realFolders = new HashMap<>();

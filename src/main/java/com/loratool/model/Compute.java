@@ -77,6 +77,7 @@ public final class Compute {
 
     /** Intra-op threads for PyTorch; 0 or less keeps PyTorch's default (all cores). */
     public static void setThreads(int threads) {
+        KernelCertificate.threadsAsked(threads); // a first load certifies the kernels at this count
         Engine.getEngine("PyTorch"); // loads the native library
         KernelCertificate.ensure();
         if (threads > 0) {

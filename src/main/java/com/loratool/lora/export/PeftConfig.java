@@ -265,7 +265,7 @@ public record PeftConfig(Path file, int r, double alpha, boolean rslora, boolean
     }
 
     private static LoraException error(Path file, String key, String problem) {
-        return new LoraException(file + ": " + key + ": " + problem);
+        return LoraException.file(file, key + ": " + problem);
     }
 
     /** The value as written in JSON (strings quoted), cut for a message. */

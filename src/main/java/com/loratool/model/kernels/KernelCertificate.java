@@ -27,6 +27,7 @@ import org.slf4j.LoggerFactory;
  * ({@link CertifiedEngineProvider}, and {@code model.Compute}). The verdict and what was switched are
  * kept in the toolkit's cache ({@code kernels/<digest>.json}, keyed by {@link MachineFacts}), so a
  * machine pays for the checks once; a cached switch is applied again at every start.
+ * The process's thread count is the one asked for before ({@link #threadsAsked}), else libtorch's default.
  * {@code LORA_KERNEL_CHECK=skip} (or {@code -Dlora.kernel.check=skip}) skips it, for experts;
  * {@code recheck} ignores the cached verdict.
  *
@@ -79,6 +80,18 @@ public record KernelCertificate(MachineFacts facts, List<Round> rounds, List<Str
     private static volatile boolean inspecting;
     /** The certificate once made: every later engine lookup (each training step's) reads it without the lock. */
     private static volatile KernelCertificate settled;
+
+    /** The intra-op thread count asked for before the engine's first use ({@link #threadsAsked}); 0: libtorch's default. */
+    private static volatile int threadsAsked;
+
+    /**
+     * The intra-op thread count the process will compute at ({@code --threads}, {@code train.threads}:
+     * {@code model.Compute.setThreads} says so before it loads the engine), so that the checks run at
+     * that count (and at one thread), not at libtorch's default; 0 or less: the default.
+     */
+    public static void threadsAsked(int threads) {
+        threadsAsked = threads;
+    }
 
     /**
      * For {@code lora doctor}: a refused machine still runs in this process, so that the doctor can
@@ -152,6 +165,11 @@ public record KernelCertificate(MachineFacts facts, List<Round> rounds, List<Str
         KernelChecks.Tamper tamper = tamper(fault);
         Engine engine = Engine.getEngine("PyTorch");
         int threads = JniUtils.getNumThreads();
+        int asked = threadsAsked;
+        if (asked > 0 && asked != threads) { // check what the command will compute at
+            JniUtils.setNumThreads(asked);
+            threads = asked;
+        }
         List<Integer> counts = threads > 1 ? List.of(threads, 1) : List.of(Math.max(1, threads));
         MachineFacts facts = MachineFacts.of(counts);
         if (setting.equals("skip") || setting.equals("off") || setting.equals("0")) {
@@ -161,9 +179,11 @@ public record KernelCertificate(MachineFacts facts, List<Round> rounds, List<Str
         Path file = cache.resolve(facts.digest() + (tamper != null ? "-fault-" + fault.replaceAll("[^a-z@]", "_") : "") + ".json");
         if (!setting.equals("recheck")) {
             KernelCertificate cached = read(file);
-            if (cached != null && cached.facts().equals(facts)) {
+            // a switch the cache names that is no backend: a damaged file, checked again like an unreadable one
+            if (cached != null && cached.facts().equals(facts)
+                    && cached.switched().stream().allMatch(b -> Backend.ofLabel(b) != null)) {
                 for (String b : cached.switched()) {
-                    sw.set(Backend.valueOf(b.toUpperCase(Locale.ROOT)), false);
+                    sw.set(Backend.ofLabel(b), false);
                 }
                 return new KernelCertificate(facts, cached.rounds(), cached.switched(), cached.verdict(), cached.seconds(),
                         "cached", file.toString());
@@ -203,9 +223,10 @@ public record KernelCertificate(MachineFacts facts, List<Round> rounds, List<Str
         boolean onednn = sw.enabled(Backend.ONEDNN);
         List<Result> results = new ArrayList<>();
         long seed = 20261206;
+        List<KernelChecks.Check> checks = KernelChecks.all(); // the same checks at every thread count
         for (int t : counts) {
             JniUtils.setNumThreads(t);
-            for (KernelChecks.Check c : KernelChecks.all()) {
+            for (KernelChecks.Check c : checks) {
                 KernelChecks.Outcome o = KernelChecks.run(c, m, seed++, tamper);
                 results.add(new Result(c.op(), c.shape(), t, o.part(), o.error(), backend(c.op(), onednn, sw), o.pass()));
             }

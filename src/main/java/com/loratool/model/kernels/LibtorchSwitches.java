@@ -97,6 +97,16 @@ public final class LibtorchSwitches {
         public String label() {
             return label;
         }
+
+        /** The backend of {@code label} ("oneDNN"), or null for none. */
+        public static Backend ofLabel(String label) {
+            for (Backend b : values()) {
+                if (b.label.equals(label)) {
+                    return b;
+                }
+            }
+            return null;
+        }
     }
 
     /** Whether libtorch has the switch for {@code b}. */

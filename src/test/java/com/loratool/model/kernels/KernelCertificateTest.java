@@ -76,6 +76,22 @@ class KernelCertificateTest {
         assertTrue(c.rounds().get(0).results().stream().allMatch(r -> r.error() < 1e-5), "float32 kernels within 1e-5 of float64");
     }
 
+    /** --threads N (model.Compute.setThreads before the engine's first use): the checks run at N and at one thread. */
+    @Test
+    void theChecksRunAtTheThreadCountAskedFor() {
+        int before = ai.djl.pytorch.jni.JniUtils.getNumThreads();
+        int asked = before == 3 ? 2 : 3;
+        KernelCertificate.threadsAsked(asked);
+        try {
+            KernelCertificate c = KernelCertificate.certify("", cache, null);
+            assertEquals(java.util.List.of(asked, 1), c.facts().threads());
+            assertTrue(c.rounds().get(0).results().stream().anyMatch(r -> r.threads() == asked));
+        } finally {
+            KernelCertificate.threadsAsked(0);
+            ai.djl.pytorch.jni.JniUtils.setNumThreads(before);
+        }
+    }
+
     @Test
     void aKernelWrongWithOneDnnSwitchesOneDnnOffAndPassesTheRecheck() {
         defaults();
@@ -124,6 +140,12 @@ class KernelCertificateTest {
         KernelCertificate again = KernelCertificate.certify("", cache, null);
         assertEquals("checked", again.source());
         assertEquals(first.verdict(), again.verdict());
+        // valid JSON whose switch names no backend: checked again too, not an IllegalArgumentException at engine load
+        String text = Files.readString(Path.of(again.file()));
+        Files.writeString(Path.of(again.file()), text.replaceFirst("\"switched\" : \\[[^]]*]", "\"switched\" : [ \"MKL-DNN\" ]"));
+        assertTrue(Files.readString(Path.of(again.file())).contains("MKL-DNN"));
+        KernelCertificate third = KernelCertificate.certify("", cache, null);
+        assertEquals("checked", third.source());
     }
 
     @Test
