@@ -4,7 +4,6 @@ import com.loratool.LoraException;
 import com.loratool.api.Export;
 import com.loratool.io.Finite;
 import com.loratool.io.OutputGuard;
-import com.loratool.checkpoint.ModelResolver;
 import com.loratool.deploy.OnnxDeployment;
 import com.loratool.deploy.TritonRepository;
 import java.nio.file.Path;
@@ -90,11 +89,7 @@ public final class ExportCommand implements Callable<Integer> {
         // before any work: every file the model is read from, the base weights found through the checkpoint too
         TritonRepository.Settings triton = tritonSettings();
         OutputGuard guard = (format == Format.triton ? OutputGuard.ofFolder("--output", output)
-                : OutputGuard.of("--output", output)).input("--model-config", model.modelConfig())
-                .input("--weights", model.weights()).input("--parity-image", parityImage);
-        if (model.given()) {
-            guard.inputs(ModelResolver.files(model.source(), model.checkpointOrNull() != null ? "--checkpoint" : "--weights"));
-        }
+                : OutputGuard.of("--output", output)).inputs(model.files()).input("--parity-image", parityImage);
         if (format == Format.onnx) {
             guard.output("--output's certificate", OnnxDeployment.certificatePath(output));
         } else if (format == Format.triton) {
