@@ -370,7 +370,7 @@ public final class ModelResolver {
         }
         String why = what + ": Depth Anything 3 is not supported by "
                 + (o.command() == null ? "this command" : "lora " + o.command())
-                + " yet (lora predict, info, train, eval, export and import run it)";
+                + " yet (lora predict, info, train, eval, export, import, serve, sweep and benchmark run it)";
         throw file == null ? new LoraException(why) : LoraException.file(file, why);
     }
 
