@@ -331,7 +331,7 @@ public final class ModelResolver {
     private static ResolvedModel da3Model(Path file, Da3Checkpoint da3, String from, String sha256, Preprocessing prep,
                                           AdapterCheckpoint ck, RunFolder run) {
         ModelConfig mc = da3.config();
-        Path hashed = Files.isDirectory(file) ? file.resolve("model.safetensors") : file;
+        Path hashed = Files.isDirectory(file) ? file.resolve(Da3Checkpoint.WEIGHTS) : file;
         return new ResolvedModel(() -> mc, from, da3.stateDict(), Provenance.file(hashed, sha256), prep, ck, run);
     }
 

@@ -30,6 +30,8 @@ import java.util.Optional;
  * Loading is strict ({@link #instantiate}).
  */
 public record Da3Checkpoint(Path file, ModelConfig config, LinkedHashMap<String, HostTensor> stateDict) {
+    /** The weights file of a Hugging Face folder. */
+    public static final String WEIGHTS = "model.safetensors";
     /** The Hugging Face config file beside the weights. */
     public static final String CONFIG_JSON = "config.json";
     /** The architecture file beside the weights. */
