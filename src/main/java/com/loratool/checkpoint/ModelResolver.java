@@ -63,7 +63,7 @@ public final class ModelResolver {
         /** LoRA checkpoints on a Depth Anything 3 base ({@code --checkpoint}, {@code --resume}). */
         CHECKPOINTS;
 
-        /** Both: base weights and checkpoints (predict, info, train, eval, export). */
+        /** Both: base weights and checkpoints (predict, info, train, eval, export, serve, sweep, benchmark). */
         public static final Set<Da3> ALL = Collections.unmodifiableSet(EnumSet.allOf(Da3.class));
     }
 
