@@ -18,7 +18,6 @@ import com.loratool.data.Pairing;
 import com.loratool.data.Preprocessing;
 import com.loratool.data.SamplePreparer;
 import com.loratool.data.Split;
-import com.loratool.eval.Da3Metres;
 import com.loratool.eval.DepthModel;
 import com.loratool.eval.EvalReport;
 import com.loratool.eval.EvalResult;
@@ -387,16 +386,11 @@ public final class Evaluation {
                     model.provenance().cacheKey(), prep.key());
             DepthModel lora = alphaScale == 0 ? cachedOriginal : adapted;
             boolean da3Metric = model.architecture().family() == ModelConfig.Family.DA3METRIC;
-            CameraIntrinsics camera = da3Metric ? in.camera() : null;
-            if (da3Metric) { // metres = focal x output / 300: absolute, like a V2 metric model
-                cachedOriginal = new Da3Metres(cachedOriginal, camera);
-                lora = new Da3Metres(lora, camera);
-            }
+            CameraIntrinsics camera = da3Metric ? in.camera() : null; // metres = focal x output / 300
             String title = alphaScale == 1 ? "LoRA" : "LoRA x" + fmt(alphaScale);
             Path panels = !pictures ? null : dir.resolve("panels");
-            EvalResult r = evaluate(new Evaluator(lora, cachedOriginal, title, errorMaps, model.isMetric() || da3Metric)
-                    .depthOutput(model.architecture().isDa3()), in.pairs(),
-                    loader, panels, failures);
+            EvalResult r = evaluate(Evaluator.of(lora, cachedOriginal, title, errorMaps, model.architecture(), camera),
+                    in.pairs(), loader, panels, failures);
             Map<String, String> settings = new LinkedHashMap<>();
             settings.put("checkpoint", path.toString());
             settings.put("base weights", model.provenance().description());

@@ -47,9 +47,7 @@ public final class Export {
      * Hugging Face layout ({@link #mergedDa3}: model.safetensors + config.json).
      */
     public static Written merged(ModelSource.Checkpoint source, Path output, double alphaScale) {
-        if (!(alphaScale >= 0) || Double.isInfinite(alphaScale)) {
-            throw new LoraException("--alpha-scale " + alphaScale + ": must be a finite number >= 0");
-        }
+        checkAlphaScale(alphaScale);
         boolean pth = isPth(output);
         boolean file = isWeightsFile(output);
         // the base weights the checkpoint records (found through its run folder) are an input like the checkpoint
@@ -83,6 +81,12 @@ public final class Export {
                 + " merged modules, scaling " + alphaScale * ck.scaling().value() + ")");
     }
 
+    private static void checkAlphaScale(double alphaScale) {
+        if (!(alphaScale >= 0) || Double.isInfinite(alphaScale)) {
+            throw new LoraException("--alpha-scale " + alphaScale + ": must be a finite number >= 0");
+        }
+    }
+
     private static boolean isPth(Path output) {
         String name = output.getFileName().toString();
         return name.endsWith(".pth") || name.endsWith(".pt");
@@ -95,7 +99,7 @@ public final class Export {
 
     /** The files {@link #mergedDa3} may write into the folder {@code dir}. */
     public static List<Path> da3Files(Path dir) {
-        return List.of(dir.resolve("model.safetensors"), dir.resolve(Da3Checkpoint.CONFIG_JSON),
+        return List.of(dir.resolve(Da3Checkpoint.WEIGHTS), dir.resolve(Da3Checkpoint.CONFIG_JSON),
                 dir.resolve(Da3Checkpoint.MODEL_YAML));
     }
 
@@ -110,10 +114,8 @@ public final class Export {
      */
     public static Written mergedDa3(Path baseFile, ModelConfig cfg, Map<String, HostTensor> base, AdapterCheckpoint ck,
                                     Path dir, double alphaScale) {
-        if (!(alphaScale >= 0) || Double.isInfinite(alphaScale)) {
-            throw new LoraException("--alpha-scale " + alphaScale + ": must be a finite number >= 0");
-        }
-        if (Files.exists(dir.resolve("model.safetensors")) || Files.exists(dir.resolve(Da3Checkpoint.CONFIG_JSON))) {
+        checkAlphaScale(alphaScale);
+        if (Files.exists(dir.resolve(Da3Checkpoint.WEIGHTS)) || Files.exists(dir.resolve(Da3Checkpoint.CONFIG_JSON))) {
             throw LoraException.file(dir, "already holds model.safetensors or config.json (choose another --output)");
         }
         // a seeded random base (baseFile null) has no files beside it: the preset's name
@@ -132,7 +134,7 @@ public final class Export {
         Path yaml = baseDir == null ? null : baseDir.resolve(Da3Checkpoint.MODEL_YAML);
         LinkedHashMap<String, HostTensor> merged = AdaptedWeights.merged(base, ck, alphaScale);
         MergedWeights.writeDa3(dir, merged, cfg, modelName, yaml != null && Files.isRegularFile(yaml) ? yaml : null);
-        return new Written(dir, "wrote " + dir.resolve("model.safetensors") + " and " + dir.resolve(
+        return new Written(dir, "wrote " + dir.resolve(Da3Checkpoint.WEIGHTS) + " and " + dir.resolve(
                 Da3Checkpoint.CONFIG_JSON) + " (Depth Anything 3 " + cfg.family().yamlName() + ", " + merged.size()
                 + " tensors, " + ck.adapters().layers().size() + " merged modules, scaling "
                 + alphaScale * ck.scaling().value() + ")");

@@ -63,7 +63,7 @@ public final class ModelResolver {
         /** LoRA checkpoints on a Depth Anything 3 base ({@code --checkpoint}, {@code --resume}). */
         CHECKPOINTS;
 
-        /** Both: base weights and checkpoints (predict, info, train, eval, export). */
+        /** Both: base weights and checkpoints (predict, info, train, eval, export, serve, sweep, benchmark). */
         public static final Set<Da3> ALL = Collections.unmodifiableSet(EnumSet.allOf(Da3.class));
     }
 
@@ -331,7 +331,7 @@ public final class ModelResolver {
     private static ResolvedModel da3Model(Path file, Da3Checkpoint da3, String from, String sha256, Preprocessing prep,
                                           AdapterCheckpoint ck, RunFolder run) {
         ModelConfig mc = da3.config();
-        Path hashed = Files.isDirectory(file) ? file.resolve("model.safetensors") : file;
+        Path hashed = Files.isDirectory(file) ? file.resolve(Da3Checkpoint.WEIGHTS) : file;
         return new ResolvedModel(() -> mc, from, da3.stateDict(), Provenance.file(hashed, sha256), prep, ck, run);
     }
 
@@ -370,7 +370,7 @@ public final class ModelResolver {
         }
         String why = what + ": Depth Anything 3 is not supported by "
                 + (o.command() == null ? "this command" : "lora " + o.command())
-                + " yet (lora predict, info, train, eval, export and import run it)";
+                + " yet (lora predict, info, train, eval, export, import, serve, sweep and benchmark run it)";
         throw file == null ? new LoraException(why) : LoraException.file(file, why);
     }
 

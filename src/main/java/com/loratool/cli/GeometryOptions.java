@@ -68,15 +68,8 @@ final class GeometryOptions {
      * The writer, or null when no geometry option is set; {@code metric}: the model predicts depth
      * in metres. Checks everything before predicting. A metric model's point cloud comes from its
      * depth directly (no --align-to needed); with --align-to its disparity 1/depth is aligned like a
-     * relative model's.
-     */
-    Outputs outputs(List<Path> images, boolean metric) {
-        return outputs(images, metric, GeometryOutputs.Predicted.DISPARITY, false);
-    }
-
-    /**
-     * {@link #outputs(List, boolean)} for a relative model that predicts {@code predicted} (V2's disparity,
-     * Depth Anything 3 mono's depth: aligned as such); {@code intrinsicsGiveFocal}: see {@link #check(boolean)}.
+     * relative model's. A relative model predicts {@code predicted} (V2's disparity, Depth Anything 3
+     * mono's depth: aligned as such); {@code intrinsicsGiveFocal}: see {@link #check(boolean)}.
      */
     Outputs outputs(List<Path> images, boolean metric, GeometryOutputs.Predicted predicted,
                     boolean intrinsicsGiveFocal) {
@@ -146,13 +139,9 @@ final class GeometryOptions {
         return out;
     }
 
-    /** The checks that do not depend on the model (run before it is loaded). */
-    void check() {
-        check(false);
-    }
-
     /**
-     * {@link #check()}; {@code intrinsicsGiveFocal}: --intrinsics / --intrinsics-from alone are
+     * The checks that do not depend on the model (run before it is loaded); {@code intrinsicsGiveFocal}:
+     * --intrinsics / --intrinsics-from alone are
      * allowed (a Depth Anything 3 metric model takes its focal from them; before the model is
      * loaded, predict does not know yet).
      */
@@ -174,25 +163,28 @@ final class GeometryOptions {
     /**
      * {@link #intrinsics()}, checked on every image whose size its header tells before anything is
      * predicted or written: intrinsics that are no camera's on an image (CameraIntrinsics.problem)
-     * are one line naming the option, the value and the image.
+     * are one line naming the option, the value and the image; null when neither option is given
+     * (also predict's source of a Depth Anything 3 metric model's focal). Read, fitted and checked
+     * once: predict asks for the focal and for the geometry outputs of the same images.
      */
-    private CameraIntrinsics intrinsics(List<Path> images) {
+    CameraIntrinsics intrinsics(List<Path> images) {
+        if (checkedFor == images) {
+            return checked;
+        }
         CameraIntrinsics k = intrinsics();
         if (k != null) {
             for (Path image : images) {
                 ImageHeader.size(image).ifPresent(hw -> k.onGrid(hw[1], hw[0], source() + " on " + image.getFileName()));
             }
         }
+        checked = k;
+        checkedFor = images;
         return k;
     }
 
-    /**
-     * --intrinsics or --intrinsics-from (fitted), checked on every image whose header tells its
-     * size; null when neither is given (a Depth Anything 3 metric model's focal).
-     */
-    CameraIntrinsics intrinsicsOrNull(List<Path> images) {
-        return intrinsics(images);
-    }
+    /** {@link #intrinsics(List)}'s result and the images it was checked on. */
+    private CameraIntrinsics checked;
+    private List<Path> checkedFor;
 
     /** The option the intrinsics came from, with its value. */
     private String source() {

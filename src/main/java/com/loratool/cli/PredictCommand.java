@@ -185,7 +185,7 @@ public final class PredictCommand implements Callable<Integer> {
     /** --process-res, --no-sky-fill, --focal, --intrinsics: a Depth Anything 3 model's, refused for a V2 one. */
     private DepthEstimator.Da3Options da3Options(ModelConfig.Family family, List<Path> images, boolean onnxGraph) {
         // the focal: --focal, else --intrinsics / --intrinsics-from (refused without either)
-        return da3.of(family, inputSize.value(), onnxGraph, () -> geometry.intrinsicsOrNull(images));
+        return da3.of(family, inputSize.value(), onnxGraph, () -> geometry.intrinsics(images));
     }
 
     private void flush(DepthEstimator estimator, List<Mat> pending, List<Path> names, ProgressBar bar) {

@@ -71,9 +71,7 @@ public record Preprocessing(SizeRule sizeRule, String interpolation, boolean off
      * size.
      */
     public static NetworkInput da3UpperBound(Mat bgr, int processRes, int patch) {
-        if (bgr.empty() || bgr.depth() != CvType.CV_8U) {
-            throw new LoraException("expected a non-empty 8-bit BGR or grey image, got " + bgr);
-        }
+        requireBgr8(bgr);
         if (processRes <= 0 || patch <= 0) {
             throw new LoraException("process_res " + processRes + " and patch size " + patch + " must be positive");
         }
@@ -97,14 +95,7 @@ public record Preprocessing(SizeRule sizeRule, String interpolation, boolean off
             }
             int mh = Math.max(1, nearestMultiple(h, patch));
             int mw = Math.max(1, nearestMultiple(w, patch));
-            if (mh != h || mw != w) {
-                boolean up = mh > h || mw > w;
-                Imgproc.resize(cur, fitted, new Size(mw, mh), 0, 0, up ? Imgproc.INTER_CUBIC : Imgproc.INTER_AREA);
-                cur = fitted;
-                h = mh;
-                w = mw;
-            }
-            return da3Normalized(cur, h, w);
+            return da3Normalized(da3Resized(cur, mh, mw, fitted), mh, mw);
         } finally {
             rgb.release();
             scaled.release();
@@ -120,24 +111,35 @@ public record Preprocessing(SizeRule sizeRule, String interpolation, boolean off
      * {@link #da3UpperBound} at {@code process_res = max(height, width)}.
      */
     public static NetworkInput da3Fixed(Mat bgr, int height, int width) {
-        if (bgr.empty() || bgr.depth() != CvType.CV_8U) {
-            throw new LoraException("expected a non-empty 8-bit BGR or grey image, got " + bgr);
-        }
+        requireBgr8(bgr);
         Mat rgb = new Mat();
         Mat scaled = new Mat();
         try {
             Imgproc.cvtColor(bgr, rgb, bgr.channels() == 1 ? Imgproc.COLOR_GRAY2RGB : Imgproc.COLOR_BGR2RGB);
-            Mat cur = rgb;
-            if (rgb.rows() != height || rgb.cols() != width) {
-                boolean up = height > rgb.rows() || width > rgb.cols();
-                Imgproc.resize(rgb, scaled, new Size(width, height), 0, 0, up ? Imgproc.INTER_CUBIC : Imgproc.INTER_AREA);
-                cur = scaled;
-            }
-            return da3Normalized(cur, height, width);
+            return da3Normalized(da3Resized(rgb, height, width, scaled), height, width);
         } finally {
             rgb.release();
             scaled.release();
         }
+    }
+
+    private static void requireBgr8(Mat bgr) {
+        if (bgr.empty() || bgr.depth() != CvType.CV_8U) {
+            throw new LoraException("expected a non-empty 8-bit BGR or grey image, got " + bgr);
+        }
+    }
+
+    /**
+     * {@code rgb} at exactly {@code h x w} in 8 bits (cv2 INTER_CUBIC if a side grows, else
+     * INTER_AREA) written into {@code out}; {@code rgb} itself when it already has that size.
+     */
+    private static Mat da3Resized(Mat rgb, int h, int w, Mat out) {
+        if (rgb.rows() == h && rgb.cols() == w) {
+            return rgb;
+        }
+        boolean up = h > rgb.rows() || w > rgb.cols();
+        Imgproc.resize(rgb, out, new Size(w, h), 0, 0, up ? Imgproc.INTER_CUBIC : Imgproc.INTER_AREA);
+        return out;
     }
 
     /** 8-bit RGB h x w → CHW float32, /255 then ImageNet mean/std. */
@@ -163,9 +165,7 @@ public record Preprocessing(SizeRule sizeRule, String interpolation, boolean off
 
     /** The network input of an 8-bit BGR (or grey) image, as {@code cv2.imread} gives. */
     public NetworkInput fromBgr8(Mat bgr) {
-        if (bgr.empty() || bgr.depth() != CvType.CV_8U) {
-            throw new LoraException("expected a non-empty 8-bit BGR or grey image, got " + bgr);
-        }
+        requireBgr8(bgr);
         Mat rgb = new Mat();
         Mat f = new Mat();
         try {

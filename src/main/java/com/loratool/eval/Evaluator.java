@@ -1,11 +1,13 @@
 package com.loratool.eval;
 
+import com.loratool.data.CameraIntrinsics;
 import com.loratool.io.BatchFailures;
 import com.loratool.metrics.Alignment;
 import com.loratool.metrics.DepthAlignment;
 import com.loratool.metrics.DepthMetrics;
 import com.loratool.metrics.DisparityAlignment;
 import com.loratool.metrics.MetricDepth;
+import com.loratool.model.ModelConfig;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -50,6 +52,23 @@ public final class Evaluator {
         this.loraTitle = loraTitle;
         this.errorMaps = errorMaps;
         this.metric = metric;
+    }
+
+    /**
+     * The evaluator of two models of {@code architecture}, scored as its kind is: V2 relative
+     * (disparity aligned to 1/Z), V2 metric (metres), da3mono (depth aligned to Z), da3metric (metres
+     * = focal x output / 300 through {@link Da3Metres}, the focal that of {@code camera}, which only
+     * da3metric needs). {@code lora} and {@code original} are the networks' outputs as they are.
+     */
+    public static Evaluator of(DepthModel lora, DepthModel original, String loraTitle, boolean errorMaps,
+                               ModelConfig architecture, CameraIntrinsics camera) {
+        boolean da3Metric = architecture.family() == ModelConfig.Family.DA3METRIC;
+        if (da3Metric) {
+            lora = new Da3Metres(lora, camera);
+            original = new Da3Metres(original, camera);
+        }
+        return new Evaluator(lora, original, loraTitle, errorMaps, architecture.isMetric() || da3Metric)
+                .depthOutput(architecture.isDa3());
     }
 
     /**

@@ -14,37 +14,20 @@ public record DepthAlignment(double scale, double shift, double floor) implement
     /** Aligned depth is raised to at least the image's smallest measured depth divided by this. */
     public static final double DEPTH_FLOOR_FACTOR = 10.0;
 
-    /** Fits s and t; without measured pixels the fit is (0, NaN). */
+    /** Fits s and t ({@link LineFit}, y = Z); without measured pixels the fit is (0, NaN). */
     public static DepthAlignment fit(float[] pred, float[] depth, boolean[] measured) {
-        if (pred.length != depth.length || measured.length != depth.length) {
-            throw new IllegalArgumentException("prediction has " + pred.length + " pixels, truth "
-                    + depth.length + ", mask " + measured.length);
-        }
-        long n = 0;
-        double sp = 0, sz = 0, minZ = Double.POSITIVE_INFINITY;
-        for (int i = 0; i < pred.length; i++) {
-            if (measured[i]) {
-                sp += pred[i];
-                sz += depth[i];
-                minZ = Math.min(minZ, depth[i]);
-                n++;
-            }
-        }
-        if (n == 0) {
+        LineFit.checkLengths(pred, depth, measured);
+        LineFit line = LineFit.of(pred, i -> depth[i], measured, null);
+        if (Double.isNaN(line.shift())) {
             return new DepthAlignment(0, Double.NaN, Double.NaN);
         }
-        double pm = sp / n;
-        double zm = sz / n;
-        double cov = 0, var = 0;
-        for (int i = 0; i < pred.length; i++) {
+        double minZ = Double.POSITIVE_INFINITY;
+        for (int i = 0; i < depth.length; i++) {
             if (measured[i]) {
-                double pc = pred[i] - pm;
-                cov += pc * (depth[i] - zm);
-                var += pc * pc;
+                minZ = Math.min(minZ, depth[i]);
             }
         }
-        double s = var > 0 ? cov / var : 0;
-        return new DepthAlignment(s, zm - s * pm, minZ / DEPTH_FLOOR_FACTOR);
+        return new DepthAlignment(line.scale(), line.shift(), minZ / DEPTH_FLOOR_FACTOR);
     }
 
     /** Aligned depth of one predicted value: max(s p + t, floor). */

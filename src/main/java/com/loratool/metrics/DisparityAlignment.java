@@ -1,7 +1,5 @@
 package com.loratool.metrics;
 
-import com.loratool.metrics.DepthMetrics;
-
 /**
  * Per-image least-squares scale and shift of a relative disparity prediction p to the true
  * disparity 1/Z over measured pixels (the standard protocol for relative depth, as in MiDaS and
@@ -26,34 +24,20 @@ public record DisparityAlignment(double scale, double shift, double floor) imple
         return m;
     }
 
-    /** Fits s and t; with fewer than one measured pixel the fit is (0, NaN). */
+    /** Fits s and t ({@link LineFit}, y = 1/Z); without measured pixels the fit is (0, NaN). */
     public static DisparityAlignment fit(float[] pred, float[] depth, boolean[] measured) {
-        check(pred, depth, measured);
-        long n = 0;
-        double sp = 0, sd = 0, maxZ = 0;
-        for (int i = 0; i < pred.length; i++) {
-            if (measured[i]) {
-                sp += pred[i];
-                sd += 1.0 / depth[i];
-                maxZ = Math.max(maxZ, depth[i]);
-                n++;
-            }
-        }
-        if (n == 0) {
+        LineFit.checkLengths(pred, depth, measured);
+        LineFit line = LineFit.of(pred, i -> 1.0 / depth[i], measured, null);
+        if (Double.isNaN(line.shift())) {
             return new DisparityAlignment(0, Double.NaN, Double.NaN);
         }
-        double pm = sp / n;
-        double dm = sd / n;
-        double cov = 0, var = 0;
-        for (int i = 0; i < pred.length; i++) {
+        double maxZ = 0;
+        for (int i = 0; i < depth.length; i++) {
             if (measured[i]) {
-                double pc = pred[i] - pm;
-                cov += pc * (1.0 / depth[i] - dm);
-                var += pc * pc;
+                maxZ = Math.max(maxZ, depth[i]);
             }
         }
-        double s = var > 0 ? cov / var : 0;
-        return new DisparityAlignment(s, dm - s * pm, 1.0 / (DEPTH_CAP_FACTOR * maxZ));
+        return new DisparityAlignment(line.scale(), line.shift(), 1.0 / (DEPTH_CAP_FACTOR * maxZ));
     }
 
     /** Huber tuning constant (95 % efficiency for Gaussian residuals). */
@@ -102,7 +86,8 @@ public record DisparityAlignment(double scale, double shift, double floor) imple
                     wt[i] = ri <= c ? 1.0 : c / ri;
                 }
             }
-            DisparityAlignment next = weightedFit(pred, depth, measured, wt, a.floor);
+            LineFit line = LineFit.of(pred, i -> 1.0 / depth[i], measured, wt);
+            DisparityAlignment next = new DisparityAlignment(line.scale(), line.shift(), a.floor);
             boolean done = Math.abs(next.scale - a.scale) <= 1e-12 * Math.abs(a.scale) + 1e-300
                     && Math.abs(next.shift - a.shift) <= 1e-12 * (Math.abs(a.shift) + meanAbs);
             a = next;
@@ -111,30 +96,6 @@ public record DisparityAlignment(double scale, double shift, double floor) imple
             }
         }
         return a;
-    }
-
-    private static DisparityAlignment weightedFit(float[] pred, float[] depth, boolean[] measured, double[] w,
-            double floor) {
-        double sw = 0, sp = 0, sd = 0;
-        for (int i = 0; i < pred.length; i++) {
-            if (measured[i]) {
-                sw += w[i];
-                sp += w[i] * pred[i];
-                sd += w[i] / depth[i];
-            }
-        }
-        double pm = sp / sw;
-        double dm = sd / sw;
-        double cov = 0, var = 0;
-        for (int i = 0; i < pred.length; i++) {
-            if (measured[i]) {
-                double pc = pred[i] - pm;
-                cov += w[i] * pc * (1.0 / depth[i] - dm);
-                var += w[i] * pc * pc;
-            }
-        }
-        double s = var > 0 ? cov / var : 0;
-        return new DisparityAlignment(s, dm - s * pm, floor);
     }
 
     /** Median of the values (reorders them; quickselect, O(n) on average). */
@@ -201,12 +162,5 @@ public record DisparityAlignment(double scale, double shift, double floor) imple
     /** Aligns {@code pred} to {@code depth} and scores it over the measured pixels. */
     public static DepthMetrics evaluate(float[] pred, float[] depth, boolean[] measured) {
         return Alignment.score(fit(pred, depth, measured), pred, depth, measured);
-    }
-
-    private static void check(float[] pred, float[] depth, boolean[] measured) {
-        if (pred.length != depth.length || measured.length != depth.length) {
-            throw new IllegalArgumentException("prediction has " + pred.length + " pixels, truth "
-                    + depth.length + ", mask " + measured.length);
-        }
     }
 }

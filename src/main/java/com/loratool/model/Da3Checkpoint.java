@@ -10,7 +10,6 @@ import com.loratool.model.ModelConfig.Family;
 import com.loratool.model.weights.StateDicts;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -31,6 +30,8 @@ import java.util.Optional;
  * Loading is strict ({@link #instantiate}).
  */
 public record Da3Checkpoint(Path file, ModelConfig config, LinkedHashMap<String, HostTensor> stateDict) {
+    /** The weights file of a Hugging Face folder. */
+    public static final String WEIGHTS = "model.safetensors";
     /** The Hugging Face config file beside the weights. */
     public static final String CONFIG_JSON = "config.json";
     /** The architecture file beside the weights. */
@@ -117,34 +118,16 @@ public record Da3Checkpoint(Path file, ModelConfig config, LinkedHashMap<String,
     /** The ViT-L preset of {@code family} when the shapes are its, else a refusal naming the file. */
     static ModelConfig inferFrom(Map<String, HostTensor> sd, Family family, Path file) {
         String b = "model.backbone.pretrained.";
-        HostTensor cls = sd.get(b + "cls_token");
-        HostTensor pos = sd.get(b + "pos_embed");
-        HostTensor patch = sd.get(b + "patch_embed.proj.weight");
-        if (cls == null || pos == null || patch == null || cls.shape().length != 3 || pos.shape().length != 3
-                || patch.shape().length != 4) {
+        StateDictShapes shapes = StateDictShapes.read(sd, b, "model.head.");
+        if (shapes == null) {
             throw LoraException.file(file, "not a Depth Anything 3 checkpoint (no " + b + "cls_token / pos_embed / "
                     + "patch_embed.proj.weight)");
         }
-        int dim = (int) cls.shape()[2];
-        int depth = 0;
-        while (sd.containsKey(b + "blocks." + depth + ".norm1.weight")) {
-            depth++;
-        }
-        HostTensor rn = sd.get("model.head.scratch.layer1_rn.weight");
-        int features = rn == null ? -1 : (int) rn.shape()[0];
-        int[] outc = new int[4];
-        for (int i = 0; i < 4; i++) {
-            HostTensor p = sd.get("model.head.projects." + i + ".weight");
-            outc[i] = p == null ? -1 : (int) p.shape()[0];
-        }
-        int grid = (int) Math.round(Math.sqrt(pos.shape()[1] - 1));
         ModelConfig c = ModelConfig.preset("vitl").da3(family);
-        if (c.embedDim() == dim && c.depth() == depth && c.features() == features
-                && Arrays.equals(c.outChannels(), outc) && c.patchSize() == patch.shape()[2] && c.posGrid() == grid) {
+        if (shapes.matches(c)) {
             return c;
         }
-        throw LoraException.file(file, "Depth Anything 3 architecture not recognised (embed_dim " + dim + ", depth "
-                + depth + ", features " + features + ", out_channels " + Arrays.toString(outc) + " are not "
+        throw LoraException.file(file, "Depth Anything 3 architecture not recognised (" + shapes.describe() + " are not "
                 + "da3mono-large's); give its architecture as a model.yaml beside it");
     }
 

@@ -147,7 +147,7 @@ public final class DepthAnythingV2 extends Module {
      * the head's depth {@code exp(logit)} before the sky post-processing (what training fits).
      */
     public NDArray forward(NDArray x) {
-        return outputs(x)[0];
+        return outputs(x, false)[0]; // depth only: a DA3 model's sky head is not run (training's step, eval)
     }
 
     /**
@@ -159,14 +159,15 @@ public final class DepthAnythingV2 extends Module {
         if (!config.isDa3()) {
             throw new IllegalStateException("no sky head: " + config.describe());
         }
-        NDArray[] o = outputs(x);
+        NDArray[] o = outputs(x, true);
         return new DepthAndSky(o[0], o[1]);
     }
 
     /** Depth Anything 3's two outputs, (B,H,W) each: depth exp(logit) and sky ReLU(logit). */
     public record DepthAndSky(NDArray depth, NDArray sky) {}
 
-    private NDArray[] outputs(NDArray x) {
+    /** The depth (B,H',W') and, when {@code withSky} and for Depth Anything 3, the sky (B,H',W'). */
+    private NDArray[] outputs(NDArray x, boolean withSky) {
         Shape s = x.getShape();
         int p = config.patchSize();
         if (s.dimension() != 4 || s.get(1) != 3 || s.get(2) % p != 0 || s.get(3) % p != 0) {
@@ -175,7 +176,7 @@ public final class DepthAnythingV2 extends Module {
         int ph = (int) (s.get(2) / p);
         int pw = (int) (s.get(3) / p);
         NDArray[] feats = pretrained.intermediateLayers(x);
-        NDArray[] head = depthHead.forwardWithSky(feats, ph, pw); // (B,1,14ph,14pw)
+        NDArray[] head = depthHead.forward(feats, ph, pw, withSky); // (B,1,14ph,14pw)
         NDArray depth = config.isDa3() ? head[0] : config.isMetric() ? Scalars.mul(head[0], config.maxDepth())
                 : Activation.relu(head[0]);
         return head[1] == null ? new NDArray[] {depth.squeeze(1)} : new NDArray[] {depth.squeeze(1), head[1].squeeze(1)};

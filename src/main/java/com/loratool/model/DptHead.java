@@ -45,14 +45,15 @@ public final class DptHead extends Module {
      * Depth Anything 3 in exp (depth).
      */
     NDArray forward(NDArray[] feats, int ph, int pw) {
-        return forwardWithSky(feats, ph, pw)[0];
+        return forward(feats, ph, pw, false)[0];
     }
 
     /**
-     * {@link #forward}'s depth and, for Depth Anything 3, the sky head's ReLU output (B,1,14ph,14pw)
-     * as the second element (null for V2).
+     * {@link #forward}'s depth and, when {@code withSky} and for Depth Anything 3, the sky head's ReLU
+     * output (B,1,14ph,14pw) as the second element (null otherwise: training and depth-only inference
+     * skip the sky head).
      */
-    NDArray[] forwardWithSky(NDArray[] feats, int ph, int pw) {
+    NDArray[] forward(NDArray[] feats, int ph, int pw, boolean withSky) {
         NDArray[] layers = new NDArray[4];
         for (int i = 0; i < 4; i++) {
             NDArray x = feats[i];
@@ -82,7 +83,7 @@ public final class DptHead extends Module {
             case RELU -> Activation.relu(out);
         };
         NDArray sky = null;
-        if (scratch.skyConv2a != null) {
+        if (withSky && scratch.skyConv2a != null) {
             sky = Activation.relu(scratch.skyConv2a.forward(feat));
             sky = Activation.relu(scratch.skyConv2b.forward(sky));
         }

@@ -504,37 +504,19 @@ public record ModelConfig(
      * layer indices of a custom model cannot be read from shapes).
      */
     public static ModelConfig inferFrom(Map<String, HostTensor> sd) {
-        HostTensor cls = sd.get("pretrained.cls_token");
-        HostTensor pos = sd.get("pretrained.pos_embed");
-        HostTensor patch = sd.get("pretrained.patch_embed.proj.weight");
-        if (cls == null || pos == null || patch == null || cls.shape().length != 3) {
+        StateDictShapes shapes = StateDictShapes.read(sd, "pretrained.", "depth_head.");
+        if (shapes == null) {
             throw new LoraException("not a Depth Anything V2 checkpoint (no pretrained.cls_token / pos_embed / "
                     + "patch_embed.proj.weight with official key names)");
         }
-        int dim = (int) cls.shape()[2];
-        int depth = 0;
-        while (sd.containsKey("pretrained.blocks." + depth + ".norm1.weight")) {
-            depth++;
-        }
-        boolean swiglu = sd.containsKey("pretrained.blocks.0.mlp.w12.weight");
-        HostTensor rn = sd.get("depth_head.scratch.layer1_rn.weight");
-        int features = rn == null ? -1 : (int) rn.shape()[0];
-        int[] outc = new int[4];
-        for (int i = 0; i < 4; i++) {
-            HostTensor p = sd.get("depth_head.projects." + i + ".weight");
-            outc[i] = p == null ? -1 : (int) p.shape()[0];
-        }
-        int grid = (int) Math.round(Math.sqrt(pos.shape()[1] - 1));
         for (String p : PRESETS) {
             ModelConfig c = preset(p);
-            if (c.embedDim == dim && c.depth == depth && c.features == features && Arrays.equals(c.outChannels, outc)
-                    && c.patchSize == patch.shape()[2] && c.posGrid == grid && c.swiglu == swiglu) {
+            if (shapes.matches(c)) {
                 return c;
             }
         }
-        throw new LoraException("architecture not recognised (embed_dim " + dim + ", depth " + depth + ", features "
-                + features + ", out_channels " + Arrays.toString(outc) + " match no official vits/vitb/vitl/vitg); "
-                + "give its head count and layer indices with --model-config FILE (see docs/model.md)");
+        throw new LoraException("architecture not recognised (" + shapes.describe() + " match no official "
+                + "vits/vitb/vitl/vitg); give its head count and layer indices with --model-config FILE (see docs/model.md)");
     }
 
     @Override

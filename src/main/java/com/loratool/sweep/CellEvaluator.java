@@ -96,17 +96,12 @@ final class CellEvaluator implements AutoCloseable {
         });
         DepthModel cached = e -> basePredictions.computeIfAbsent(baseKey + "|" + dk + "|" + e.imageFile(),
                 k -> frozen.predict(e.input(), e.height(), e.width()));
-        boolean da3Metric = base.architecture().family() == ModelConfig.Family.DA3METRIC;
-        if (da3Metric && camera == null) {
+        if (base.architecture().family() == ModelConfig.Family.DA3METRIC && camera == null) {
             throw new IllegalArgumentException("a da3metric base needs the camera of its data");
         }
-        DepthModel original = da3Metric ? new Da3Metres(cached, camera) : cached;
-        boolean metric = base.architecture().isMetric() || da3Metric;
-        boolean depth = base.architecture().isDa3();
         // no progress bar of its own (the sweep's bar says "eval"; -q: one line per cell)
         if (adapted == null) {
-            return new Evaluator(original, original, "base", false, metric).depthOutput(depth).progress(null)
-                    .run(s, null);
+            return Evaluator.of(cached, cached, "base", false, base.architecture(), camera).progress(null).run(s, null);
         }
         try (NDManager m = root.newSubManager()) {
             DepthAnythingV2 model = new DepthAnythingV2(base.architecture(), m);
@@ -116,8 +111,7 @@ final class CellEvaluator implements AutoCloseable {
                 Interrupts.checkpoint(() -> "evaluating " + e.name()); // a safe point per image
                 return p.predict(e.input(), e.height(), e.width());
             };
-            DepthModel lora = da3Metric ? new Da3Metres(adaptedModel, camera) : adaptedModel;
-            return new Evaluator(lora, original, "LoRA", false, metric).depthOutput(depth).progress(null)
+            return Evaluator.of(adaptedModel, cached, "LoRA", false, base.architecture(), camera).progress(null)
                     .run(s, null);
         }
     }

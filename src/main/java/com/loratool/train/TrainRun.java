@@ -59,12 +59,17 @@ public final class TrainRun {
 
     /** The run's base model ({@link ModelResolver}: weights file or seeded random weights), frozen, in {@code manager}. */
     public static Base loadBase(RunConfig cfg, NDManager manager) {
-        return base(ModelResolver.resolve(new ModelSource.Run(cfg), ModelResolver.Options.DEFAULT.runs("train", ModelResolver.Da3.ALL)), manager);
+        return loadBase(cfg, manager, "train");
     }
 
     /** {@link #loadBase} for another command that trains Depth Anything V2 and 3 ({@code benchmark}), named in messages. */
     public static Base loadBase(RunConfig cfg, NDManager manager, String command) {
-        return base(ModelResolver.resolve(new ModelSource.Run(cfg), ModelResolver.Options.DEFAULT.runs(command, ModelResolver.Da3.ALL)), manager);
+        return base(resolve(cfg, command), manager);
+    }
+
+    /** The run's model, V2 or Depth Anything 3 ({@link ModelResolver}); {@code command} names it in messages. */
+    private static ResolvedModel resolve(RunConfig cfg, String command) {
+        return ModelResolver.resolve(new ModelSource.Run(cfg), ModelResolver.Options.DEFAULT.runs(command, ModelResolver.Da3.ALL));
     }
 
     static Base base(ResolvedModel resolved, NDManager manager) {
@@ -187,7 +192,7 @@ public final class TrainRun {
         boolean resume = settings.resume();
         boolean force = settings.force();
         boolean quiet = settings.quiet();
-        ResolvedModel resolved = reusedModel != null ? reusedModel : ModelResolver.resolve(new ModelSource.Run(cfg), ModelResolver.Options.DEFAULT.runs("train", ModelResolver.Da3.ALL));
+        ResolvedModel resolved = reusedModel != null ? reusedModel : resolve(cfg, "train");
         cfg.checkLossFor(resolved.architecture().lossKind(), resolved.architectureFrom()); // once, before anything is written
         CameraIntrinsics intrinsics = camera != null ? camera // before anything is written too
                 : da3MetricIntrinsics(cfg, resolved.architecture(), quiet ? null : System.err);

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import com.loratool.cli.TrainCommandTest.Run;
 import com.loratool.LoraException;
 import com.loratool.api.DepthEstimator;
 import com.loratool.api.Export;
@@ -23,8 +24,6 @@ import com.loratool.lora.LoraPair;
 import com.loratool.lora.LoraScaling;
 import com.loratool.model.DepthPredictor;
 import com.loratool.model.Fixtures;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -36,7 +35,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.opencv.core.Mat;
 import org.opencv.imgcodecs.Imgcodecs;
-import picocli.CommandLine;
 
 /**
  * {@code lora export --format onnx} of Depth Anything 3 base weights (certified on depth and sky),
@@ -52,16 +50,9 @@ class Da3ExportCommandTest {
     @TempDir
     Path tmp;
 
-    private record Run(int rc, String out, String err) {}
-
+    /** The shared CLI runner ({@link TrainCommandTest#run}). */
     private static Run run(String... args) {
-        CommandLine cl = Main.commandLine();
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        int rc = cl.execute(args);
-        return new Run(rc, out.toString(), err.toString());
+        return TrainCommandTest.run(args);
     }
 
     private Path export(Path weights, String name, String... more) {
@@ -70,7 +61,7 @@ class Da3ExportCommandTest {
                 "--output", out.toString()));
         a.addAll(Arrays.asList(more));
         Run r = run(a.toArray(String[]::new));
-        assertEquals(0, r.rc(), r.err());
+        assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("Depth Anything 3") && r.out().contains("on both outputs, depth and sky"), r.out());
         assertTrue(Files.isRegularFile(out));
         assertTrue(Files.isRegularFile(OnnxDeployment.certificatePath(out)));
@@ -86,7 +77,7 @@ class Da3ExportCommandTest {
         }
         a.addAll(Arrays.asList(more));
         Run r = run(a.toArray(String[]::new));
-        assertEquals(0, r.rc(), r.err());
+        assertEquals(0, r.code(), r.err());
         return out;
     }
 
@@ -201,7 +192,7 @@ class Da3ExportCommandTest {
     /** One line on stderr containing {@code expected}, exit non-zero, and nothing at {@code written}. */
     private static void refused(Path written, String expected, String... args) {
         Run r = run(args);
-        assertTrue(r.rc() != 0, r.out());
+        assertTrue(r.code() != 0, r.out());
         String err = r.err().strip();
         assertTrue(err.contains(expected), err);
         assertFalse(err.contains("\n"), err);
@@ -233,7 +224,7 @@ class Da3ExportCommandTest {
         Run e = run("export", "--weights", ExportImportCommandTest.WEIGHTS.toString(), "--model-config",
                 ExportImportCommandTest.FIXTURE.resolve("model.yaml").toString(), "--format", "onnx", "--input-size", "56",
                 "--output", v2.toString());
-        assertEquals(0, e.rc(), e.err());
+        assertEquals(0, e.code(), e.err());
         refused(pred, "this is a Depth Anything V2 graph", concat(base, v2.toString(), "--no-sky-fill"));
     }
 

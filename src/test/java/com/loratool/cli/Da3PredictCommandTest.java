@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.loratool.cli.TrainCommandTest.Run;
 import com.loratool.api.DepthEstimator;
 import com.loratool.api.Prediction;
 import com.loratool.io.HostTensor;
@@ -19,8 +20,6 @@ import com.loratool.model.DepthPredictor;
 import com.loratool.model.Fixtures;
 import com.loratool.model.weights.PthWriter;
 import com.loratool.model.weights.StateDicts;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -31,7 +30,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.opencv.core.Mat;
 import org.opencv.imgcodecs.Imgcodecs;
-import picocli.CommandLine;
 
 /**
  * {@code lora predict} and {@code lora info} on Depth Anything 3 (issue 26) with the tiny official
@@ -47,16 +45,9 @@ class Da3PredictCommandTest {
     @TempDir
     Path tmp;
 
-    private record Run(int rc, String out, String err) {}
-
-    private Run run(String... args) {
-        CommandLine cl = Main.commandLine();
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        int rc = cl.execute(args);
-        return new Run(rc, out.toString(), err.toString());
+    /** The shared CLI runner ({@link TrainCommandTest#run}). */
+    private static Run run(String... args) {
+        return TrainCommandTest.run(args);
     }
 
     private Run predict(Path weights, Path out, String... more) {
@@ -69,7 +60,7 @@ class Da3PredictCommandTest {
     private Path ok(Path weights, String... more) {
         Path out = tmp.resolve("out");
         Run r = predict(weights, out, more);
-        assertEquals(0, r.rc(), r.err());
+        assertEquals(0, r.code(), r.err());
         return out;
     }
 
@@ -143,7 +134,7 @@ class Da3PredictCommandTest {
         // the default process_res (504) enlarges the image, then the depth comes back to 98 x 154
         Path dflt = tmp.resolve("default");
         Run r = predict(MONO, dflt);
-        assertEquals(0, r.rc(), r.err());
+        assertEquals(0, r.code(), r.err());
         assertArrayEquals(new long[] {98, 154}, Npy.read(dflt.resolve("image.npy")).shape());
     }
 
@@ -195,7 +186,7 @@ class Da3PredictCommandTest {
         Path out = ok(METRIC, "--process-res", "154", "--intrinsics", k.toString());
         Path byFocal = tmp.resolve("focal");
         Run r = predict(METRIC, byFocal, "--process-res", "154", "--focal", Double.toString(FOCAL));
-        assertEquals(0, r.rc(), r.err());
+        assertEquals(0, r.code(), r.err());
         float[] a = Npy.read(out.resolve("image.npy")).data();
         float[] b = Npy.read(byFocal.resolve("image.npy")).data();
         assertTrue(maxAbs(a, b) <= 1e-3f, "max abs mm " + maxAbs(a, b));
@@ -206,7 +197,7 @@ class Da3PredictCommandTest {
     void theFocalIsScaledFromTheOriginalImageToTheProcessedResolution() {
         Path enlarged = tmp.resolve("enlarged");
         Run r = predict(METRIC, enlarged, "--process-res", "308", "--focal", Double.toString(FOCAL));
-        assertEquals(0, r.rc(), r.err());
+        assertEquals(0, r.code(), r.err());
         float[] c = Npy.read(enlarged.resolve("image.npy")).data();
         DepthPredictor.loadOpenCv();
         Mat bgr = Imgcodecs.imread(MONO.resolve("image.png").toString(), Imgcodecs.IMREAD_COLOR);
@@ -254,7 +245,7 @@ class Da3PredictCommandTest {
         Path aligned = tmp.resolve("aligned");
         Run r = predict(METRIC, aligned, "--process-res", "154", "--focal", Double.toString(FOCAL), "--align-to",
                 out.resolve("image.npy").toString());
-        assertEquals(0, r.rc(), r.err());
+        assertEquals(0, r.code(), r.err());
         float[] d = Npy.read(aligned.resolve("image_depth.npy")).data();
         assertTrue(maxAbs(d, z.data()) <= 1e-2f * 1000, "max abs mm " + maxAbs(d, z.data()));
     }
@@ -264,7 +255,7 @@ class Da3PredictCommandTest {
         // configs/smoke.yaml names the V2 tiny architecture (model.config): DA3 weights do not fit it
         Run r = run("train", "--config", "configs/smoke.yaml", "--set", "model.weights=" + MONO,
                 "--set", "train.output_dir=" + tmp.resolve("runs"));
-        assertNotEquals(0, r.rc());
+        assertNotEquals(0, r.code());
         assertTrue(r.err().contains("Depth Anything 3 weights given with a Depth Anything V2 architecture"), r.err());
         assertFalse(Files.exists(tmp.resolve("runs")), "nothing written");
         assertFalse(r.err().strip().contains("\n"), r.err());
@@ -296,7 +287,7 @@ class Da3PredictCommandTest {
     private void refused(Path weights, String expected, String... more) {
         Path out = tmp.resolve("refused");
         Run r = predict(weights, out, more);
-        assertNotEquals(0, r.rc());
+        assertNotEquals(0, r.code());
         String line = r.err().strip();
         assertFalse(line.contains("\n"), "one line: " + line);
         assertTrue(line.contains(expected), line);
@@ -345,7 +336,7 @@ class Da3PredictCommandTest {
     @Test
     void infoListsTheDa3LayersLoraCanTarget() {
         Run r = run("info", "--weights", MONO.toString());
-        assertEquals(0, r.rc(), r.err());
+        assertEquals(0, r.code(), r.err());
         String s = r.out();
         assertTrue(s.contains("model.backbone.pretrained.blocks.0.attn.qkv"), s);
         assertTrue(s.matches("(?s).*model\\.backbone\\.pretrained\\.blocks\\.\\*\\.attn\\.qkv\\s+x4\\s+Linear 48->144.*"), s);

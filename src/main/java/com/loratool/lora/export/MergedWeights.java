@@ -98,7 +98,7 @@ public final class MergedWeights {
         // folder when this call made it), so that no folder holds weights without their config.json
         List<Path> written = new ArrayList<>();
         try {
-            Path weights = dir.resolve("model.safetensors");
+            Path weights = dir.resolve(Da3Checkpoint.WEIGHTS);
             Safetensors.write(weights, merged, Map.of("format", "pt"));
             written.add(weights);
             ObjectNode c = Json.JSON.createObjectNode();

@@ -1,16 +1,15 @@
 package com.loratool.lora.export;
 
-import com.loratool.io.InputFiles;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.loratool.LoraException;
-import com.loratool.config.LoraConfig;
 import com.loratool.io.AtomicFiles;
 import com.loratool.io.HostTensor;
 import com.loratool.io.Json;
+import com.loratool.io.Printable;
 import com.loratool.io.Safetensors;
 import com.loratool.lora.AdapterSet;
 import com.loratool.lora.LoraPair;
@@ -22,13 +21,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
-import com.loratool.io.Printable;
 
 /**
  * A Hugging Face PEFT LoRA adapter for {@code DepthAnythingForDepthEstimation}: the tensors of

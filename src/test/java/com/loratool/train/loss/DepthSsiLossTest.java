@@ -5,11 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.djl.engine.Engine;
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
-import ai.djl.training.GradientCollector;
 import com.loratool.LoraException;
 import com.loratool.config.LoraConfig;
 import com.loratool.config.ModelSection;
@@ -40,18 +36,7 @@ class DepthSsiLossTest {
 
     /** The loss and its gradient in p: {loss, dL/dp...}. */
     static float[] run(float[] p, float[] z, float[] mask, long... shape) {
-        try (NDManager sub = m.newSubManager(); GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-            Shape s = new Shape(shape);
-            NDArray x = sub.create(p, s);
-            x.setRequiresGradient(true);
-            NDArray v = new DepthSsiLoss().compute(x, sub.create(z, s), sub.create(mask, s));
-            gc.backward(v);
-            float[] g = x.getGradient().toFloatArray();
-            float[] out = new float[g.length + 1];
-            out[0] = v.getFloat();
-            System.arraycopy(g, 0, out, 1, g.length);
-            return out;
-        }
+        return LossGradient.of(m, new DepthSsiLoss(), p, z, mask, shape);
     }
 
     /**

@@ -3,11 +3,9 @@ package com.loratool.train.loss;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.training.GradientCollector;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -136,19 +134,7 @@ class LossTest {
 
     /** Loss and gradient at p (1 x 3 x 4 image, Z and mask fixed). */
     static float[] lossAndGradient(DepthLoss l, float[] p, float[] z, float[] mask) {
-        try (NDManager sub = m.newSubManager();
-                GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-            Shape s = new Shape(1, 3, 4);
-            NDArray x = sub.create(p, s);
-            x.setRequiresGradient(true);
-            NDArray v = l.compute(x, sub.create(z, s), sub.create(mask, s));
-            gc.backward(v);
-            float[] g = x.getGradient().toFloatArray();
-            float[] out = new float[g.length + 1];
-            out[0] = v.getFloat();
-            System.arraycopy(g, 0, out, 1, g.length);
-            return out;
-        }
+        return LossGradient.of(m, l, p, z, mask, 1, 3, 4);
     }
 
     @Test

@@ -5,11 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.djl.engine.Engine;
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
-import ai.djl.training.GradientCollector;
 import com.loratool.config.TrainSection;
 import com.loratool.model.ModelConfig;
 import org.junit.jupiter.api.AfterAll;
@@ -35,18 +31,7 @@ class MetricSiLogLossTest {
     }
 
     static float[] lossAndGradient(DepthLoss l, float[] p, float[] zMm, float[] mask, long... shape) {
-        try (NDManager sub = m.newSubManager(); GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-            Shape s = new Shape(shape);
-            NDArray x = sub.create(p, s);
-            x.setRequiresGradient(true);
-            NDArray v = l.compute(x, sub.create(zMm, s), sub.create(mask, s));
-            gc.backward(v);
-            float[] g = x.getGradient().toFloatArray();
-            float[] out = new float[g.length + 1];
-            out[0] = v.getFloat();
-            System.arraycopy(g, 0, out, 1, g.length);
-            return out;
-        }
+        return LossGradient.of(m, l, p, zMm, mask, shape);
     }
 
     static final MetricSiLogLoss LOSS = new MetricSiLogLoss(0.5, 0.001, 8.0);
