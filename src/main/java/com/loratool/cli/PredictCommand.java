@@ -110,11 +110,7 @@ public final class PredictCommand implements Callable<Integer> {
         // every file predict reads: the images, the model's files (a checkpoint's base weights too), --align-to,
         // --intrinsics FILE.json, --intrinsics-from; the folder rules now, each output file once its names are known
         OutputGuard guard = OutputGuard.ofFolder("--output", output).input("--input", input)
-                .input("--weights", model.weights()).input("--model-config", model.modelConfig()).input("--onnx", onnx)
-                .inputs(geometry.inputs());
-        if (source != null) {
-            guard.inputs(ModelResolver.files(source, model.checkpointOrNull() != null ? "--checkpoint" : "--weights"));
-        }
+                .inputs(model.files()).input("--onnx", onnx).inputs(geometry.inputs());
         guard.check();
         List<Path> images = listImages(input);
         geometry.check(true); // --intrinsics alone is a da3metric model's focal: checked again once the model is known
